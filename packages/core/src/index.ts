@@ -1,0 +1,36 @@
+/**
+ * @polytask/core: the contracts every Polytask package shares. Task kinds and
+ * definitions, labelled examples, and the typed error hierarchy. Depends on nothing.
+ */
+
+export {
+  decodeTarget,
+  encodeTarget,
+  type FeatureMatrix,
+  featureMatrix,
+  type LabelledExample,
+  shapeSize,
+  type TargetRow,
+} from './labelled-example';
+export {
+  BackendUnavailableError,
+  ConfigError,
+  DataFormatError,
+  type ErrorContext,
+  InvalidArgumentError,
+  MissingFileError,
+  PolytaskError,
+  type PolytaskErrorOptions,
+  ShapeMismatchError,
+} from './polytask-error';
+export {
+  type DefineTaskOptions,
+  defineTask,
+  isTaskKind,
+  labelIndex,
+  sameTask,
+  type TaskDefinition,
+  type TaskKind,
+  taskKinds,
+  taskOutputSize,
+} from './task-definition';

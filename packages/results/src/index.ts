@@ -1,0 +1,5 @@
+/**
+ * @polytask/results: metrics, confusion matrices, TensorBoard event files and checkpoints.
+ * Filled in by the results issue.
+ */
+export {};

@@ -1,0 +1,213 @@
+/**
+ * Chooses the tfjs backend a run trains on, once per process, and says which and why.
+ * Order: `@tensorflow/tfjs-node-gpu` (native, CUDA), `@tensorflow/tfjs-node` (native),
+ * `@tensorflow/tfjs-backend-wasm` (SIMD, threads via a Node shim), the pure-JS `cpu`
+ * backend. `POLYTASK_BACKEND=tensorflow|wasm|cpu` forces one; a forced backend that cannot
+ * start is an error, never a silent fallback.
+ */
+import os from 'node:os';
+import { BackendUnavailableError, InvalidArgumentError } from '@polytask/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { importOptional, type ModuleImporter, ModuleNotInstalled } from './internal/optional-import';
+import { enableWasmThreads } from './internal/wasm-threads';
+
+/** Backend names as tfjs registers them. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** What may be asked for: a backend, or `auto` for the first that starts. */
+export type BackendPreference = BackendName | 'auto';
+
+/** Every accepted preference. */
+export const backendPreferences: readonly BackendPreference[] = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu']);
+
+/** One candidate that was tried. */
+export interface BackendAttempt {
+  /** The package tried. */
+  readonly packageName: string;
+  /** The tfjs backend it provides. */
+  readonly backend: BackendName;
+  /** True when this candidate became the active backend. */
+  readonly selected: boolean;
+  /** Why it was or was not chosen. */
+  readonly reason: string;
+}
+
+/** The backend now active and how it was chosen. */
+export interface BackendSelection {
+  /** The active tfjs backend. */
+  readonly backend: BackendName;
+  /** The package providing it. */
+  readonly packageName: string;
+  /** Worker threads the backend computes with (1 for cpu and single-threaded wasm). */
+  readonly threads: number;
+  /** The preference that was applied and where it came from. */
+  readonly preference: BackendPreference;
+  /** Every candidate tried, in order. */
+  readonly attempts: readonly BackendAttempt[];
+  /** One line for logs and run metadata. */
+  readonly summary: string;
+}
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /** Backend to use. @default process.env.POLYTASK_BACKEND ?? 'auto' */
+  readonly preference?: string;
+  /**
+   * Threads for the wasm backend; 1 loads the single-threaded SIMD build.
+   * @default process.env.POLYTASK_THREADS, else min(available cores, 4) when at least 2 cores
+   */
+  readonly threads?: number;
+  /** Receives the one-line report. @default console.info */
+  readonly log?: (line: string) => void;
+  /** Loads candidate packages. @default import next to this package, then from process.cwd() */
+  readonly importModule?: ModuleImporter;
+}
+
+interface Candidate {
+  readonly packageName: string;
+  readonly backend: BackendName;
+}
+
+const candidates: readonly Candidate[] = [
+  { packageName: '@tensorflow/tfjs-node-gpu', backend: 'tensorflow' },
+  { packageName: '@tensorflow/tfjs-node', backend: 'tensorflow' },
+  { packageName: '@tensorflow/tfjs-backend-wasm', backend: 'wasm' },
+  { packageName: '@tensorflow/tfjs-backend-cpu', backend: 'cpu' },
+];
+
+let active: Promise<BackendSelection> | undefined;
+let activePreference: BackendPreference | undefined;
+
+function parsePreference(value: string): BackendPreference {
+  const normalised = value.trim().toLowerCase();
+  if ((backendPreferences as readonly string[]).includes(normalised)) return normalised as BackendPreference;
+  throw new InvalidArgumentError({
+    argument: 'POLYTASK_BACKEND',
+    value,
+    message: `Unknown backend "${value}"; use one of ${backendPreferences.join(', ')} (POLYTASK_BACKEND or the preference option).`,
+  });
+}
+
+function parseThreads(value: number | string | undefined): number {
+  if (value === undefined || value === '') {
+    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return cores >= 2 ? Math.min(cores, 4) : 1;
+  }
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new InvalidArgumentError({
+      argument: 'threads',
+      value,
+      message: `Thread count ${JSON.stringify(value)} is not an integer from 1 to 64 (POLYTASK_THREADS or the threads option).`,
+    });
+  }
+  return threads;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ModuleNotInstalled) return 'not installed';
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n')[0] ?? message).slice(0, 200);
+}
+
+async function tryCandidate(
+  candidate: Candidate,
+  importModule: ModuleImporter,
+  threads: number,
+): Promise<{ ok: boolean; reason: string; threads: number }> {
+  try {
+    if (candidate.backend === 'wasm') {
+      const wasm = (await importModule(candidate.packageName)) as { setThreadsCount(count: number): void; getThreadsCount(): number };
+      let finish = () => {};
+      if (threads > 1) finish = enableWasmThreads({ tf, setThreadsCount: wasm.setThreadsCount, threads });
+      const started = await tf.setBackend('wasm');
+      finish();
+      if (!started) {
+        const reason =
+          threads > 1
+            ? `threaded build failed to initialise (set POLYTASK_THREADS=1 for the single-threaded build)`
+            : 'failed to initialise';
+        return { ok: false, reason, threads: 1 };
+      }
+      const actualThreads = wasm.getThreadsCount();
+      return { ok: true, reason: actualThreads > 1 ? 'SIMD, threaded' : 'SIMD', threads: actualThreads };
+    }
+    await importModule(candidate.packageName);
+    if (!tf.findBackendFactory(candidate.backend))
+      return { ok: false, reason: `loaded but registered no "${candidate.backend}" backend`, threads: 1 };
+    const started = await tf.setBackend(candidate.backend);
+    return started
+      ? { ok: true, reason: candidate.backend === 'cpu' ? 'pure JavaScript, single thread' : 'native libtensorflow', threads: 1 }
+      : { ok: false, reason: 'failed to initialise', threads: 1 };
+  } catch (error) {
+    if (candidate.backend === 'tensorflow') forgetBackend('tensorflow');
+    return { ok: false, reason: describe(error), threads: 1 };
+  }
+}
+
+/** Removes what a failed candidate registered, so the next one starts clean. */
+function forgetBackend(name: BackendName): void {
+  for (const kernel of tf.getKernelsForBackend(name)) tf.unregisterKernel(kernel.kernelName, name);
+  if (tf.findBackendFactory(name)) tf.removeBackend(name);
+}
+
+async function select(
+  preference: BackendPreference,
+  threads: number,
+  importModule: ModuleImporter,
+  log: (line: string) => void,
+): Promise<BackendSelection> {
+  const attempts: BackendAttempt[] = [];
+  for (const candidate of candidates) {
+    if (preference !== 'auto' && candidate.backend !== preference) continue;
+    const outcome = await tryCandidate(candidate, importModule, threads);
+    attempts.push({ packageName: candidate.packageName, backend: candidate.backend, selected: outcome.ok, reason: outcome.reason });
+    if (!outcome.ok) continue;
+    const skipped = attempts.filter((attempt) => !attempt.selected).map((attempt) => `${attempt.packageName}: ${attempt.reason}`);
+    const summary =
+      `polytask: backend ${candidate.backend} (${candidate.packageName}, ${outcome.reason}, ${outcome.threads} thread${outcome.threads === 1 ? '' : 's'})` +
+      (preference === 'auto' ? '' : ', forced by POLYTASK_BACKEND/preference') +
+      (skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : '');
+    log(summary);
+    return Object.freeze({
+      backend: candidate.backend,
+      packageName: candidate.packageName,
+      threads: outcome.threads,
+      preference,
+      attempts: Object.freeze(attempts),
+      summary,
+    });
+  }
+  const tried = attempts.map((attempt) => `${attempt.packageName}: ${attempt.reason}`).join('; ');
+  throw new BackendUnavailableError({
+    backend: preference,
+    message:
+      preference === 'auto'
+        ? `No tfjs backend could start (${tried}). Install @tensorflow/tfjs-backend-wasm or @tensorflow/tfjs-backend-cpu.`
+        : `Backend "${preference}" was requested but cannot start (${tried}). Install its package, or unset POLYTASK_BACKEND to fall back automatically.`,
+  });
+}
+
+/**
+ * Activates the best available backend (or the forced one) and reports it once.
+ * Later calls with the same preference return the same selection without reloading
+ * (unless `importModule` is given).
+ * @throws BackendUnavailableError when the requested backend, or every backend, fails.
+ * @throws InvalidArgumentError for an unknown preference or thread count.
+ * @example const { backend, summary } = await selectBackend(); // 'wasm' on a CPU-only machine
+ */
+export function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
+  const preference = parsePreference(options.preference ?? process.env.POLYTASK_BACKEND ?? 'auto');
+  const threads = parseThreads(options.threads ?? process.env.POLYTASK_THREADS);
+  const log = options.log ?? ((line: string) => console.info(line));
+  // A custom importer (tests, embedding hosts) always selects afresh.
+  if (options.importModule) return select(preference, threads, options.importModule, log);
+  if (active && activePreference === preference) return active;
+  activePreference = preference;
+  active = select(preference, threads, importOptional, log);
+  active.catch(() => {
+    active = undefined;
+    activePreference = undefined;
+  });
+  return active;
+}
