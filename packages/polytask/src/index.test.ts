@@ -1,4 +1,5 @@
 import * as core from '@polytask/core';
+import * as extraction from '@polytask/extraction';
 import * as training from '@polytask/training';
 import { describe, expect, it } from 'vitest';
 import * as polytask from './index';
@@ -8,6 +9,7 @@ describe('polytask meta package', () => {
     expect(polytask.defineTask).toBe(core.defineTask);
     expect(polytask.PolytaskError).toBe(core.PolytaskError);
     expect(polytask.selectBackend).toBe(training.selectBackend);
+    expect(polytask.logMelSpectrogram).toBe(extraction.logMelSpectrogram);
   });
 
   it('exposes a curated list, not everything', () => {
@@ -17,6 +19,7 @@ describe('polytask meta package', () => {
         'ConfigError',
         'DataFormatError',
         'InvalidArgumentError',
+        'MissingDependencyError',
         'MissingFileError',
         'PolytaskError',
         'ShapeMismatchError',
@@ -26,6 +29,21 @@ describe('polytask meta package', () => {
         'featureMatrix',
         'selectBackend',
         'taskOutputSize',
+        'createDefaultExtractionRegistry',
+        'createFrameCountFitter',
+        'createScaler',
+        'cutOrPad',
+        'extractionSpecHash',
+        'filterbankEnergies',
+        'logbankSummary',
+        'logFilterbankEnergies',
+        'logMelSpectrogram',
+        'melSpectrogram',
+        'mfcc',
+        'readAudioFile',
+        'resample',
+        'spectrogram',
+        'windowExamples',
       ].sort(),
     );
   });

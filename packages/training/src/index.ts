@@ -8,6 +8,7 @@ export {
   type BackendPreference,
   type BackendSelection,
   backendPreferences,
+  type ModuleImporter,
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';

@@ -1,8 +1,7 @@
-import { BackendUnavailableError, InvalidArgumentError } from '@polytask/core';
+import { BackendUnavailableError, InvalidArgumentError, MissingDependencyError } from '@polytask/core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it, vi } from 'vitest';
-import { ModuleNotInstalled } from './internal/optional-import';
 import { selectBackend } from './select-backend';
 
 async function matmulWorks(): Promise<void> {
@@ -72,7 +71,8 @@ describe('selectBackend with the packages installed here', () => {
 });
 
 describe('selectBackend fallback order', () => {
-  const notInstalled = (specifier: string) => Promise.reject(new ModuleNotInstalled(specifier));
+  const notInstalled = (specifier: string) =>
+    Promise.reject(new MissingDependencyError({ packageName: specifier, message: `${specifier} is not installed` }));
 
   it('prefers a native tensorflow backend when one loads', async () => {
     const imported: string[] = [];

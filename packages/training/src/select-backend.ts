@@ -6,9 +6,8 @@
  * start is an error, never a silent fallback.
  */
 import os from 'node:os';
-import { BackendUnavailableError, InvalidArgumentError } from '@polytask/core';
+import { BackendUnavailableError, InvalidArgumentError, importOptional, MissingDependencyError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { importOptional, type ModuleImporter, ModuleNotInstalled } from './internal/optional-import';
 import { enableWasmThreads } from './internal/wasm-threads';
 
 /** Backend names as tfjs registers them. */
@@ -104,8 +103,13 @@ function parseThreads(value: number | string | undefined): number {
   return threads;
 }
 
+/** Loads a module by specifier; replaceable in tests. */
+export type ModuleImporter = (specifier: string) => Promise<unknown>;
+
+const importNextToThisPackage: ModuleImporter = (specifier) => importOptional(specifier, (name) => import(name), 'training');
+
 function describe(error: unknown): string {
-  if (error instanceof ModuleNotInstalled) return 'not installed';
+  if (MissingDependencyError.isInstance(error)) return 'not installed';
   const message = error instanceof Error ? error.message : String(error);
   return (message.split('\n')[0] ?? message).slice(0, 200);
 }
@@ -204,7 +208,7 @@ export function selectBackend(options: SelectBackendOptions = {}): Promise<Backe
   if (options.importModule) return select(preference, threads, options.importModule, log);
   if (active && activePreference === preference) return active;
   activePreference = preference;
-  active = select(preference, threads, importOptional, log);
+  active = select(preference, threads, importNextToThisPackage, log);
   active.catch(() => {
     active = undefined;
     activePreference = undefined;

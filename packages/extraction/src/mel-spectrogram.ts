@@ -1,0 +1,58 @@
+/**
+ * Mel spectrogram and log-mel spectrogram, as `librosa.feature.melspectrogram` followed
+ * by `power_to_db` (or `log(x + offset)`). Output is `[frames, melBands]`, row-major.
+ */
+import type { FeatureMatrix } from '@polytask/core';
+import { type MelFilterbankOptions, sparseMelFilterbank } from './mel-filterbank';
+import { compressInPlace, type LogCompression } from './power-to-db';
+import { forEachSpectrumFrame, frameCount, resolveSpectrogramOptions, type SpectrogramOptions } from './spectrogram';
+
+/** Mel spectrogram options: the STFT's, the filterbank's, and the sample rate. */
+export interface MelSpectrogramOptions extends SpectrogramOptions, Omit<MelFilterbankOptions, 'fftSize'> {}
+
+/** Log-mel options: a mel spectrogram plus its compression. */
+export interface LogMelSpectrogramOptions extends MelSpectrogramOptions {
+  /** Compression of the mel power. @default { kind: 'decibels', reference: 1, minimumPower: 1e-10, topDecibels: 80 } */
+  readonly compression?: LogCompression;
+}
+
+/** Computes the mel power as float64 `[frames, melBands]`; shared by the mel features. */
+export function melPower(
+  signal: Float32Array,
+  options: MelSpectrogramOptions,
+): { values: Float64Array; frames: number; melBandCount: number } {
+  const spectrogramOptions = resolveSpectrogramOptions(options);
+  const filterbank = sparseMelFilterbank({ ...options, fftSize: spectrogramOptions.fftSize });
+  const { melBandCount, firstBin, weights } = filterbank;
+  const values = new Float64Array(frameCount(signal.length, spectrogramOptions) * melBandCount);
+  const frames = forEachSpectrumFrame(signal, spectrogramOptions, (frame, row) => {
+    const base = frame * melBandCount;
+    for (let band = 0; band < melBandCount; band++) {
+      const bandWeights = weights[band] as Float64Array;
+      const first = firstBin[band] as number;
+      let sum = 0;
+      for (let index = 0; index < bandWeights.length; index++) sum += (bandWeights[index] as number) * (row[first + index] as number);
+      values[base + band] = sum;
+    }
+  });
+  return { values, frames, melBandCount };
+}
+
+/**
+ * Mel spectrogram `[frames, melBands]` (power by default).
+ * @example melSpectrogram(signal, { sampleRate: 16000, fftSize: 1024, hopLength: 256, melBandCount: 64 })
+ */
+export function melSpectrogram(signal: Float32Array, options: MelSpectrogramOptions): FeatureMatrix {
+  const { values, frames, melBandCount } = melPower(signal, options);
+  return { data: Float32Array.from(values), shape: [frames, melBandCount] };
+}
+
+/**
+ * Log-mel spectrogram `[frames, melBands]`: decibels as librosa's `power_to_db` by default.
+ * @example logMelSpectrogram(signal, { sampleRate: 16000, fftSize: 1024, hopLength: 512, melBandCount: 64 })
+ */
+export function logMelSpectrogram(signal: Float32Array, options: LogMelSpectrogramOptions): FeatureMatrix {
+  const { values, frames, melBandCount } = melPower(signal, options);
+  compressInPlace(values, options.compression ?? { kind: 'decibels' });
+  return { data: Float32Array.from(values), shape: [frames, melBandCount] };
+}

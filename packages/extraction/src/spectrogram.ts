@@ -1,0 +1,145 @@
+/**
+ * Short-time Fourier transform magnitude or power, to librosa 0.10's conventions
+ * (`librosa.stft` then `abs(...) ** power`). Output is `[frames, bins]`, row-major, with
+ * `bins = fftSize / 2 + 1`; librosa's arrays are the transpose.
+ */
+import { type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
+import { realFft } from './internal/real-fft';
+import { createWindow, type WindowName } from './window';
+
+/** How the signal is padded when frames are centred. */
+export type PadMode = 'constant' | 'reflect' | 'edge';
+
+/** STFT options; librosa's names in parentheses. */
+export interface SpectrogramOptions {
+  /** FFT length (`n_fft`). @default 2048 */
+  readonly fftSize?: number;
+  /** Samples between frame starts (`hop_length`). @default windowLength / 4 */
+  readonly hopLength?: number;
+  /** Window length, at most fftSize; the window is zero-padded to fftSize, centred (`win_length`). @default fftSize */
+  readonly windowLength?: number;
+  /** Window shape, periodic (`window`). @default 'hann' */
+  readonly window?: WindowName;
+  /** Pad fftSize / 2 on both sides so frame t is centred at t * hopLength (`center`). @default true */
+  readonly center?: boolean;
+  /** Padding used when centring (`pad_mode`). @default 'constant' (zeros, as librosa 0.10) */
+  readonly padMode?: PadMode;
+  /** Exponent of the magnitude: 1 magnitude, 2 power (`power`). @default 2 */
+  readonly power?: number;
+}
+
+/** Spectrogram options with every default applied. */
+export interface ResolvedSpectrogramOptions {
+  readonly fftSize: number;
+  readonly hopLength: number;
+  readonly windowLength: number;
+  readonly window: WindowName;
+  readonly center: boolean;
+  readonly padMode: PadMode;
+  readonly power: number;
+}
+
+function positiveInteger(argument: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new InvalidArgumentError({ argument, value, message: `${argument} must be a positive integer, got ${value}.` });
+  }
+  return value;
+}
+
+/** Applies librosa's defaults and checks the values. */
+export function resolveSpectrogramOptions(options: SpectrogramOptions = {}): ResolvedSpectrogramOptions {
+  const fftSize = positiveInteger('fftSize', options.fftSize ?? 2048);
+  const windowLength = positiveInteger('windowLength', options.windowLength ?? fftSize);
+  if (windowLength > fftSize) {
+    throw new InvalidArgumentError({
+      argument: 'windowLength',
+      value: windowLength,
+      message: `windowLength (${windowLength}) must not exceed fftSize (${fftSize}).`,
+    });
+  }
+  const hopLength = positiveInteger('hopLength', options.hopLength ?? Math.floor(windowLength / 4));
+  const power = options.power ?? 2;
+  if (!(power > 0)) throw new InvalidArgumentError({ argument: 'power', value: power, message: `power must be positive, got ${power}.` });
+  return {
+    fftSize,
+    hopLength,
+    windowLength,
+    window: options.window ?? 'hann',
+    center: options.center ?? true,
+    padMode: options.padMode ?? 'constant',
+    power,
+  };
+}
+
+/** Number of frames the STFT produces for `sampleCount` samples. */
+export function frameCount(sampleCount: number, options: ResolvedSpectrogramOptions): number {
+  const padded = options.center ? sampleCount + 2 * Math.floor(options.fftSize / 2) : sampleCount;
+  return padded < options.fftSize ? 0 : 1 + Math.floor((padded - options.fftSize) / options.hopLength);
+}
+
+function paddedSample(signal: Float32Array, index: number, mode: PadMode): number {
+  const length = signal.length;
+  if (index >= 0 && index < length) return signal[index] as number;
+  if (mode === 'constant' || length === 0) return 0;
+  if (mode === 'edge') return signal[index < 0 ? 0 : length - 1] as number;
+  if (length === 1) return signal[0] as number;
+  const period = 2 * (length - 1);
+  let reflected = Math.abs(index) % period;
+  if (reflected >= length) reflected = period - reflected;
+  return signal[reflected] as number;
+}
+
+/**
+ * Calls `visit(frameIndex, spectrumRow)` for every STFT frame with |X|^power in float64.
+ * The row buffer is reused between calls. Used by every spectral feature.
+ * @internal exported for the feature functions of this package
+ */
+export function forEachSpectrumFrame(
+  signal: Float32Array,
+  options: ResolvedSpectrogramOptions,
+  visit: (frame: number, row: Float64Array) => void,
+): number {
+  const { fftSize, hopLength, windowLength, center, padMode, power } = options;
+  const frames = frameCount(signal.length, options);
+  if (frames === 0) {
+    throw new InvalidArgumentError({
+      argument: 'signal',
+      value: signal.length,
+      message: `The signal has ${signal.length} samples, fewer than one frame of fftSize ${fftSize} without centring; pad it or set center: true.`,
+    });
+  }
+  const window = new Float64Array(fftSize);
+  window.set(createWindow(options.window, windowLength, true), Math.floor((fftSize - windowLength) / 2));
+  const fft = realFft(fftSize);
+  const frame = fft.input;
+  const row = new Float64Array(fft.binCount);
+  const offset = center ? Math.floor(fftSize / 2) : 0;
+  for (let frameIndex = 0; frameIndex < frames; frameIndex++) {
+    const start = frameIndex * hopLength - offset;
+    if (start >= 0 && start + fftSize <= signal.length) {
+      for (let index = 0; index < fftSize; index++) frame[index] = (signal[start + index] as number) * (window[index] as number);
+    } else {
+      for (let index = 0; index < fftSize; index++) frame[index] = paddedSample(signal, start + index, padMode) * (window[index] as number);
+    }
+    fft.powerOfInput(row);
+    if (power === 1) {
+      for (let bin = 0; bin < fft.binCount; bin++) row[bin] = Math.sqrt(row[bin] as number);
+    } else if (power !== 2) {
+      for (let bin = 0; bin < fft.binCount; bin++) row[bin] = (row[bin] as number) ** (power / 2);
+    }
+    visit(frameIndex, row);
+  }
+  return frames;
+}
+
+/**
+ * Magnitude (`power: 1`) or power (`power: 2`, default) spectrogram, `[frames, fftSize / 2 + 1]`.
+ * @example spectrogram(signal, { fftSize: 1024, hopLength: 256 })
+ */
+export function spectrogram(signal: Float32Array, options: SpectrogramOptions = {}): FeatureMatrix {
+  const resolved = resolveSpectrogramOptions(options);
+  const bins = Math.floor(resolved.fftSize / 2) + 1;
+  const output = new Float32Array(frameCount(signal.length, resolved) * bins);
+  const frames = forEachSpectrumFrame(signal, resolved, (frame, row) => output.set(row, frame * bins));
+  return { data: output, shape: [frames, bins] };
+}
