@@ -24,6 +24,7 @@ const stftShape = {
   center: z.boolean().default(true),
   padMode: z.enum(['constant', 'reflect', 'edge']).default('constant'),
   power: z.number().positive().default(2),
+  fft: z.enum(['float64', 'pffft']).default('float64'),
 };
 
 const melShape = {

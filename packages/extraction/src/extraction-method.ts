@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError, type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
 import { z } from 'zod';
 import { applyChannelPolicy, type DecodedAudio } from './audio/decoded-audio';
+import { loadFastFft } from './internal/fast-fft';
 import { resample } from './resample';
 
 /** A feature extraction users can name in a spec. */
@@ -190,6 +191,7 @@ export function createExtractionRegistry(methods: readonly AnyExtractionMethod[]
           value: spec.name,
           message: `No extraction method "${spec.name}" is registered.`,
         });
+      if (spec.params.fft === 'pffft') await loadFastFft();
       const channels = applyChannelPolicy(audio, spec.channelPolicy);
       const matrices: FeatureMatrix[] = [];
       for (const channel of channels) {

@@ -22,6 +22,7 @@ export {
   extractionSpecHash,
 } from './extraction-method';
 export { type FilterbankOptions, filterbankEnergies, logFilterbankEnergies } from './filterbank';
+export { fastFftLoaded, fastFftSupports, loadFastFft } from './internal/fast-fft';
 export {
   defaultSummaryStatistics,
   type LogbankSummaryOptions,

@@ -133,7 +133,7 @@ export function logbankSummary(signal: Float32Array, options: LogbankSummaryOpti
     const { values, frames, melBandCount } = melPower(signal, options);
     const offset = options.logOffset ?? 1e-6;
     for (let index = 0; index < values.length; index++) values[index] = Math.log((values[index] as number) + offset);
-    return summarizeFrames({ data: Float32Array.from(values), shape: [frames, melBandCount] }, options.statistics);
+    return summarizeFrames({ data: new Float32Array(values), shape: [frames, melBandCount] }, options.statistics);
   }
   return summarizeFrames(logFilterbankEnergies(signal, options), options.statistics);
 }

@@ -44,7 +44,7 @@ export function melPower(
  */
 export function melSpectrogram(signal: Float32Array, options: MelSpectrogramOptions): FeatureMatrix {
   const { values, frames, melBandCount } = melPower(signal, options);
-  return { data: Float32Array.from(values), shape: [frames, melBandCount] };
+  return { data: new Float32Array(values), shape: [frames, melBandCount] };
 }
 
 /**
@@ -54,5 +54,5 @@ export function melSpectrogram(signal: Float32Array, options: MelSpectrogramOpti
 export function logMelSpectrogram(signal: Float32Array, options: LogMelSpectrogramOptions): FeatureMatrix {
   const { values, frames, melBandCount } = melPower(signal, options);
   compressInPlace(values, options.compression ?? { kind: 'decibels' });
-  return { data: Float32Array.from(values), shape: [frames, melBandCount] };
+  return { data: new Float32Array(values), shape: [frames, melBandCount] };
 }

@@ -60,7 +60,7 @@ export function decibelsInPlace(values: Float64Array | Float32Array, options: De
 export function powerToDb(power: FeatureMatrix, options: DecibelOptions = {}): FeatureMatrix {
   const values = Float64Array.from(power.data);
   decibelsInPlace(values, options);
-  return { data: Float32Array.from(values), shape: power.shape };
+  return { data: new Float32Array(values), shape: power.shape };
 }
 
 /** Applies a {@link LogCompression} in place. */
