@@ -24,6 +24,7 @@ export {
   type PolytaskErrorOptions,
   ShapeMismatchError,
 } from './polytask-error';
+export { createRandom, type RandomSource, shuffleInPlace } from './random';
 export {
   type DefineTaskOptions,
   defineTask,

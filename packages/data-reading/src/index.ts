@@ -1,5 +1,8 @@
 /**
- * @polytask/data-reading: the base every dataset reader package builds on. Filled in by the
- * data-reading issue.
+ * @polytask/data-reading: the base of every dataset reader. A reader lists a corpus's
+ * items and labels (`DataReader`); `readDataset` does the rest: feature cache, parallel
+ * extraction on worker threads, progress, failure handling, index mode.
  */
-export {};
+export type { DataReader, DatasetItem } from './data-reader';
+export type { ProgressEvent, ProgressOption } from './internal/progress';
+export { ExtractionFailedError, type ReadDatasetOptions, type ReadDatasetResult, readDataset, type SkippedItem } from './read-dataset';

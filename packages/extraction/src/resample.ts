@@ -72,6 +72,15 @@ export function resamplePoly(signal: Float32Array, up: number, down: number): Fl
   const filter = new Float64Array(filterLength);
   for (let index = 0; index < kernel.length; index++) filter[prePad + index] = (kernel[index] as number) * up;
   const preRemove = Math.floor((halfLength + prePad) / down);
+  // Polyphase form: the taps one output touches all share a phase (tap index mod up), so
+  // each phase's taps are stored contiguously, in input order, for a plain dot product.
+  const tapsPerPhase = Math.ceil(filterLength / up);
+  const phases = new Float64Array(up * tapsPerPhase);
+  for (let tap = 0; tap < filterLength; tap++) {
+    const phase = tap % up;
+    const position = Math.floor(tap / up);
+    phases[phase * tapsPerPhase + (tapsPerPhase - 1 - position)] = filter[tap] as number;
+  }
   const output = new Float32Array(outputLength);
   for (let outputIndex = 0; outputIndex < outputLength; outputIndex++) {
     // y[k] = Σ_i x[i] h[k·down − i·up], over the taps that land on input samples
@@ -80,10 +89,13 @@ export function resamplePoly(signal: Float32Array, up: number, down: number): Fl
     if (first < 0) first = 0;
     let last = Math.floor(position / up);
     if (last > inputLength - 1) last = inputLength - 1;
+    const firstTap = position - first * up;
+    const phase = firstTap % up;
+    // input `first` meets tap firstTap, stored at tapsPerPhase - 1 - floor(firstTap / up) of its phase
+    let stored = phase * tapsPerPhase + (tapsPerPhase - 1 - Math.floor(firstTap / up));
     let sum = 0;
-    for (let inputIndex = first, tap = position - first * up; inputIndex <= last; inputIndex++, tap -= up) {
-      sum += (signal[inputIndex] as number) * (filter[tap] as number);
-    }
+    for (let inputIndex = first; inputIndex <= last; inputIndex++, stored++)
+      sum += (signal[inputIndex] as number) * (phases[stored] as number);
     output[outputIndex] = sum;
   }
   return output;

@@ -44,6 +44,15 @@ describe('polytask meta package', () => {
         'resample',
         'spectrogram',
         'windowExamples',
+        'createTask',
+        'createTaskDataset',
+        'datasetCacheDirectory',
+        'InvalidCacheError',
+        'loadTaskDataset',
+        'predefinedTrainTest',
+        'saveTaskDataset',
+        'ExtractionFailedError',
+        'readDataset',
       ].sort(),
     );
   });

@@ -22,6 +22,7 @@ export {
   type TaskKind,
   taskOutputSize,
 } from '@polytask/core';
+export { type DataReader, type DatasetItem, ExtractionFailedError, type ReadDatasetOptions, readDataset } from '@polytask/data-reading';
 export {
   type ChannelPolicy,
   createDefaultExtractionRegistry,
@@ -46,4 +47,15 @@ export {
   spectrogram,
   windowExamples,
 } from '@polytask/extraction';
+export {
+  createTask,
+  createTaskDataset,
+  datasetCacheDirectory,
+  InvalidCacheError,
+  loadTaskDataset,
+  predefinedTrainTest,
+  saveTaskDataset,
+  type Task,
+  type TaskDataset,
+} from '@polytask/task-dataset';
 export { type BackendName, type BackendSelection, type SelectBackendOptions, selectBackend } from '@polytask/training';

@@ -1,5 +1,50 @@
 /**
- * @polytask/task-dataset: tasks with behaviour by kind, TaskDataset, the feature cache and
- * index mode. Filled in by the task-dataset issue.
+ * @polytask/task-dataset: tasks with behaviour by kind, TaskDataset (features, targets for
+ * several tasks, groups, metadata, predefined splits), the on-disk feature cache and index
+ * mode. No tfjs: everything here is typed arrays and files.
  */
-export {};
+export {
+  type CachedFile,
+  type CacheInspection,
+  type CacheVerification,
+  type DatasetManifest,
+  datasetCacheDirectory,
+  datasetCacheSchemaVersion,
+  InvalidCacheError,
+  inspectDatasetCache,
+  type LoadTaskDatasetOptions,
+  loadTaskDataset,
+  saveTaskDataset,
+  type WriteDatasetCacheOptions,
+  writeDatasetCache,
+  writeJsonAtomically,
+} from './dataset-cache';
+export {
+  createMemoryFeatureStore,
+  elementOffsets,
+  type FeatureStore,
+  type IndexFeatureStoreOptions,
+  openIndexFeatureStore,
+} from './feature-store';
+export { decodeNpyHeader, encodeNpyHeader, type NpyDtype, type NpyHeader } from './npy';
+export {
+  argmaxDecision,
+  type CreateTaskOptions,
+  createTask,
+  type DecisionFunction,
+  type LossTargets,
+  sigmoidCrossEntropy,
+  softmaxCrossEntropy,
+  type Task,
+  type TaskLoss,
+  thresholdDecision,
+} from './task';
+export {
+  createTaskDataset,
+  type ExampleMetadata,
+  type PredefinedSplit,
+  predefinedTrainTest,
+  type SampleLabelsOptions,
+  type TaskDataset,
+  type TaskDatasetContents,
+} from './task-dataset';

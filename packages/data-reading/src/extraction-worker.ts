@@ -1,0 +1,38 @@
+/**
+ * Worker-thread entry of the extraction pool: decodes an item's file (or takes audio the
+ * main thread read) and runs the built-in extraction of the spec. Built as a separate
+ * entry (`dist/extraction-worker.js`).
+ */
+import { createDefaultExtractionRegistry, type DecodedAudio, type ExtractionSpec, readAudioFile } from '@polytask/extraction';
+
+/** A job sent to a worker. */
+export interface ExtractionJob {
+  readonly spec: ExtractionSpec;
+  readonly path?: string;
+  readonly audio?: DecodedAudio;
+}
+
+/** A worker's answer: features, or the error message (errors cross threads as text). */
+export type ExtractionOutcome =
+  | { readonly ok: true /** Float32 values. */; readonly buffer: ArrayBuffer; readonly shape: number[] }
+  | { readonly ok: false; readonly message: string; readonly name: string };
+
+const registry = createDefaultExtractionRegistry();
+
+/** Runs one job. */
+export default async function extract(job: ExtractionJob): Promise<ExtractionOutcome> {
+  try {
+    const audio = job.audio ?? (await readAudioFile(job.path as string));
+    const features = await registry.extract(job.spec, audio);
+    if (!features.data.every(Number.isFinite))
+      return {
+        ok: false,
+        message: `${job.path ?? 'audio'}: the extracted features contain NaN or infinite values`,
+        name: 'DataFormatError',
+      };
+    const data = features.data.byteLength === features.data.buffer.byteLength ? features.data : features.data.slice();
+    return { ok: true, buffer: data.buffer as ArrayBuffer, shape: [...features.shape] };
+  } catch (error) {
+    return { ok: false, message: (error as Error).message ?? String(error), name: (error as Error).name ?? 'Error' };
+  }
+}

@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeTarget } from '@polytask/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { datasetCacheDirectory, InvalidCacheError, inspectDatasetCache, loadTaskDataset, saveTaskDataset } from './dataset-cache';
+import { createTask } from './task';
+import { createTaskDataset, type TaskDataset } from './task-dataset';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-cache-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const sound = createTask({ name: 'sound', kind: 'multi-class', labels: ['dog', 'rain', 'siren'] });
+const tags = createTask({ name: 'tags', kind: 'multi-label', labels: ['outdoor', 'loud'], threshold: [0.4, 0.6] });
+
+function makeDataset(shapes: number[][]): TaskDataset {
+  return createTaskDataset({
+    name: 'esc-like',
+    tasks: [sound, tags],
+    features: shapes.map((shape, index) => ({
+      data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, value) => index + value / 100),
+      shape,
+    })),
+    targets: {
+      sound: shapes.map((_, index) => encodeTarget(sound, sound.labels[index % 3] as string)),
+      tags: shapes.map((_, index) => encodeTarget(tags, index % 2 ? ['outdoor', 'loud'] : [])),
+    },
+    ids: shapes.map((_, index) => `fold1/clip-${index}.wav`),
+    groups: shapes.map((_, index) => (index % 2 ? `clip-${index >> 1}` : undefined)),
+    metadata: shapes.map((_, index) => ({ sourceFile: `clip-${index}.wav`, windowIndex: index % 2 })),
+    predefinedSplit: { kind: 'folds', foldCount: 2, fold: Int32Array.from(shapes, (_, index) => index % 2) },
+  });
+}
+
+function expectSameDataset(actual: TaskDataset, expected: TaskDataset) {
+  expect(actual.size).toBe(expected.size);
+  expect(actual.name).toBe(expected.name);
+  expect(actual.tasks.map(({ name, kind, labels, thresholds }) => ({ name, kind, labels, thresholds }))).toEqual(
+    expected.tasks.map(({ name, kind, labels, thresholds }) => ({ name, kind, labels, thresholds })),
+  );
+  for (let index = 0; index < expected.size; index++) {
+    expect(actual.featuresOf(index).shape).toEqual(expected.featuresOf(index).shape);
+    const copied = new Float32Array(expected.featuresOf(index).data.length + 3).fill(-1);
+    actual.copyFeaturesInto(index, copied, 2);
+    expect(Array.from(copied)).toEqual([-1, -1, ...Array.from(expected.featuresOf(index).data), -1]);
+    expect(Array.from(actual.featuresOf(index).data)).toEqual(Array.from(expected.featuresOf(index).data));
+    expect(actual.idOf(index)).toBe(expected.idOf(index));
+    expect(actual.groupOf(index)).toBe(expected.groupOf(index));
+    expect(actual.metadataOf(index)).toEqual(expected.metadataOf(index));
+  }
+  for (const task of expected.tasks) expect(actual.targetMatrix(task.name)).toEqual(expected.targetMatrix(task.name));
+  expect(actual.predefinedSplit).toEqual(expected.predefinedSplit);
+}
+
+describe('saveTaskDataset and loadTaskDataset', () => {
+  const uniform = makeDataset(Array.from({ length: 5 }, () => [4, 3]));
+  const variable = makeDataset([
+    [2, 3],
+    [5, 3],
+    [1, 3],
+    [7, 3],
+  ]);
+
+  it.each([
+    ['uniform shapes', uniform],
+    ['variable shapes', variable],
+  ])('round-trips %s in memory and in index mode', async (_, dataset) => {
+    const directory = datasetCacheDirectory(root, 'esc-like', `round-trip-${dataset.featuresOf(1).shape[0]}`);
+    const manifest = await saveTaskDataset(dataset, directory, { specHash: 'abc' });
+    expect(manifest.extra).toEqual({ specHash: 'abc' });
+    expect(readdirSync(path.dirname(directory)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+    const inMemory = await loadTaskDataset(directory, { verification: 'checksums' });
+    expect(inMemory.storage).toBe('memory');
+    expectSameDataset(inMemory, dataset);
+    const indexed = await loadTaskDataset(directory, { indexMode: true, cacheBytes: 64 });
+    expect(indexed.storage).toBe('index');
+    expectSameDataset(indexed, dataset);
+    expect(() => indexed.copyFeaturesInto(0, new Float32Array(2), 1)).toThrow(/does not fit in the target at offset 1/);
+    indexed.close();
+    expect(() => indexed.featuresOf(1)).toThrow(/is closed/);
+  });
+
+  it('writes features numpy can load, shaped [count, ...shape] when uniform', async () => {
+    const directory = datasetCacheDirectory(root, 'esc-like', 'numpy');
+    await saveTaskDataset(uniform, directory);
+    const script = `import numpy as np, sys; f = np.load(sys.argv[1] + '/features.npy'); t = np.load(sys.argv[1] + '/targets.npy'); print(f.dtype, f.shape, round(float(f[2, 1, 0]), 4), t.dtype, t.shape, t[1].tolist())`;
+    const python = spawnSync('python3', ['-c', script, directory], { encoding: 'utf8' });
+    if (python.status !== 0 && /No module named 'numpy'|ENOENT/.test(`${python.stderr}${python.error}`)) return;
+    expect(python.stdout.trim()).toBe('float32 (5, 4, 3) 2.03 uint8 (5, 5) [0, 1, 0, 1, 1]');
+  });
+
+  it('replaces an existing cache atomically', async () => {
+    const directory = datasetCacheDirectory(root, 'esc-like', 'replace');
+    await saveTaskDataset(variable, directory);
+    await saveTaskDataset(uniform, directory);
+    expect((await loadTaskDataset(directory)).size).toBe(5);
+    expect(readdirSync(path.dirname(directory)).filter((name) => name.startsWith('replace.'))).toEqual([]);
+  });
+});
+
+describe('damaged caches are detected, never loaded', () => {
+  const dataset = makeDataset([
+    [2, 3],
+    [3, 3],
+    [1, 3],
+  ]);
+
+  it('reports a missing directory and a missing manifest', async () => {
+    expect(await inspectDatasetCache(path.join(root, 'nowhere'))).toEqual({ status: 'missing' });
+    const directory = datasetCacheDirectory(root, 'damaged', 'no-manifest');
+    await saveTaskDataset(dataset, directory);
+    rmSync(path.join(directory, 'manifest.json'));
+    expect((await inspectDatasetCache(directory)).status).toBe('invalid');
+    await expect(loadTaskDataset(directory)).rejects.toThrow(InvalidCacheError);
+    await expect(loadTaskDataset(directory)).rejects.toThrow(/manifest\.json is missing or unreadable/);
+  });
+
+  it.each(['features.npy', 'targets.npy', 'examples.json', 'manifest.json'])('rejects %s truncated at any byte offset', async (file) => {
+    const directory = datasetCacheDirectory(root, 'damaged', `truncated-${file}`);
+    await saveTaskDataset(dataset, directory);
+    const original = readFileSync(path.join(directory, file));
+    const offsets = new Set([0, 1, 7, 63, 64, 65, Math.floor(original.length / 2), original.length - 1]);
+    for (const offset of offsets) {
+      if (offset >= original.length) continue;
+      writeFileSync(path.join(directory, file), original);
+      truncateSync(path.join(directory, file), offset);
+      await expect(loadTaskDataset(directory), `${file} cut at ${offset}`).rejects.toThrow(InvalidCacheError);
+    }
+    writeFileSync(path.join(directory, file), original);
+    expect((await loadTaskDataset(directory)).size).toBe(3);
+  });
+
+  it('finds same-size tampering with checksum verification', async () => {
+    const directory = datasetCacheDirectory(root, 'damaged', 'tampered');
+    await saveTaskDataset(dataset, directory);
+    const file = path.join(directory, 'features.npy');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
+    writeFileSync(file, bytes);
+    expect((await inspectDatasetCache(directory, 'sizes')).status).toBe('valid');
+    expect(await inspectDatasetCache(directory, 'checksums')).toEqual({
+      status: 'invalid',
+      reason: 'features.npy does not match its SHA-256 checksum',
+    });
+  });
+
+  it('refuses a task that differs from the stored one', async () => {
+    const directory = datasetCacheDirectory(root, 'damaged', 'task-mismatch');
+    await saveTaskDataset(dataset, directory);
+    const other = createTask({ name: 'sound', kind: 'multi-class', labels: ['dog', 'rain', 'thunder'] });
+    await expect(loadTaskDataset(directory, { tasks: [other] })).rejects.toThrow(
+      /task "sound" was stored as multi-class \[dog, rain, siren\]/,
+    );
+    expect(existsSync(directory)).toBe(true);
+  });
+});
