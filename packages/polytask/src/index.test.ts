@@ -53,6 +53,11 @@ describe('polytask meta package', () => {
         'saveTaskDataset',
         'ExtractionFailedError',
         'readDataset',
+        'combineDatasets',
+        'createBatchSampler',
+        'createTrainingSets',
+        'iterateBatches',
+        'LeakageError',
       ].sort(),
     );
   });

@@ -59,3 +59,16 @@ export {
   type TaskDataset,
 } from '@polytask/task-dataset';
 export { type BackendName, type BackendSelection, type SelectBackendOptions, selectBackend } from '@polytask/training';
+export {
+  type Batch,
+  type CombinedSet,
+  combineDatasets,
+  createBatchSampler,
+  createTrainingSets,
+  type FoldSets,
+  iterateBatches,
+  LeakageError,
+  type SamplingStrategy,
+  type SplitPolicy,
+  type TrainingSetsOptions,
+} from '@polytask/training-sets';

@@ -1,5 +1,23 @@
 /**
- * @polytask/training-sets: leakage-free splits, combined multi-task sets and samplers.
- * Filled in by the training-sets issue.
+ * @polytask/training-sets: leakage-free train/test sets. Seeded splitters matching
+ * scikit-learn, a leakage audit, preparation and scaling fitted per fold on training data
+ * only, the combined multi-task set (padded targets, task masks, dataset ids), resumable
+ * samplers and batches as typed arrays with prefetch.
  */
-export {};
+export { type Batch, buildBatch, type IterateBatchesOptions, iterateBatches } from './batch-loader';
+export { type BatchSampler, type BatchSamplerOptions, createBatchSampler, type SamplerState, type SamplingStrategy } from './batch-sampler';
+export { type CombinedSet, type CombinedTask, combineDatasets } from './combined-set';
+export { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
+export { type AuditOptions, auditSplit, LeakageError, type LeakageKind } from './leakage-audit';
+export {
+  type Fold,
+  foldsFromAssignment,
+  groupKFoldAssignment,
+  iterativeStratificationAssignment,
+  kFoldAssignment,
+  type SplitOptions,
+  stratifiedGroupKFoldAssignment,
+  stratifiedKFoldAssignment,
+  trainTestSplitAssignment,
+} from './splitters';
+export { createTrainingSets, type FoldSets, type SplitPolicy, type TrainingSets, type TrainingSetsOptions } from './training-sets';

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { createRandom } from '@polytask/core';
+import { describe, expect, it } from 'vitest';
+import {
+  foldsFromAssignment,
+  groupKFoldAssignment,
+  iterativeStratificationAssignment,
+  kFoldAssignment,
+  stratifiedGroupKFoldAssignment,
+  stratifiedKFoldAssignment,
+  trainTestSplitAssignment,
+} from './splitters';
+
+interface GoldenCase {
+  labels: number[];
+  groups: string[];
+  folds: number;
+  stratified: number[];
+  stratifiedShuffledCounts: number[][];
+  kFoldSizes: number[];
+  group: number[];
+  stratifiedGroup: number[];
+}
+const golden = JSON.parse(readFileSync(new URL('./__fixtures__/sklearn-folds.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+
+function countsPerFold(assignment: Int32Array, labels: number[], folds: number): number[][] {
+  const classes = [...new Set(labels)].sort((a, b) => a - b);
+  return Array.from({ length: folds }, (_, fold) =>
+    classes.map((label) => labels.filter((value, index) => value === label && assignment[index] === fold).length),
+  );
+}
+
+describe.each(golden.cases.map((testCase, index) => [index, testCase] as const))('scikit-learn case %i', (_, testCase) => {
+  const { labels, groups, folds } = testCase;
+
+  it('k-fold sizes equal KFold', () => {
+    const assignment = kFoldAssignment(labels.length, { folds, seed: 3 });
+    expect(Array.from({ length: folds }, (__, fold) => assignment.filter((value) => value === fold).length)).toEqual(testCase.kFoldSizes);
+  });
+
+  it('stratified k-fold without shuffling equals StratifiedKFold exactly', () => {
+    expect(Array.from(stratifiedKFoldAssignment(labels, { folds, shuffle: false }))).toEqual(testCase.stratified);
+  });
+
+  it('shuffled stratified k-fold has the fold sizes and per-class counts of StratifiedKFold', () => {
+    for (const seed of [0, 1, 2])
+      expect(countsPerFold(stratifiedKFoldAssignment(labels, { folds, seed }), labels, folds)).toEqual(testCase.stratifiedShuffledCounts);
+  });
+
+  it('group k-fold equals GroupKFold and keeps every group in one fold', () => {
+    const assignment = groupKFoldAssignment(groups, { folds });
+    const foldOf = new Map<string, number>();
+    groups.forEach((group, index) => {
+      expect(foldOf.get(group) ?? assignment[index]).toBe(assignment[index]);
+      foldOf.set(group, assignment[index] as number);
+    });
+    // GroupKFold breaks ties between equal-size groups by its own sort; compare fold sizes, which are what it balances
+    const sizes = (values: ArrayLike<number>) =>
+      Array.from({ length: folds }, (__, fold) => Array.from(values).filter((value) => value === fold).length).sort((a, b) => a - b);
+    expect(sizes(assignment)).toEqual(sizes(testCase.group));
+  });
+
+  it('stratified group k-fold equals StratifiedGroupKFold', () => {
+    expect(Array.from(stratifiedGroupKFoldAssignment(labels, groups, { folds }))).toEqual(testCase.stratifiedGroup);
+  });
+});
+
+describe('iterative stratification', () => {
+  it('keeps every label within one example per fold of its ideal share', () => {
+    const random = createRandom(11);
+    for (const [count, labelCount, folds] of [
+      [300, 6, 5],
+      [157, 9, 3],
+      [500, 4, 10],
+    ] as const) {
+      const rates = Array.from({ length: labelCount }, () => 0.05 + random() * 0.5);
+      const targets = new Uint8Array(count * labelCount);
+      for (let index = 0; index < count; index++)
+        for (let label = 0; label < labelCount; label++) targets[index * labelCount + label] = random() < (rates[label] as number) ? 1 : 0;
+      const assignment = iterativeStratificationAssignment(targets, labelCount, { folds, seed: 5 });
+      expect(assignment.every((fold) => fold >= 0 && fold < folds)).toBe(true);
+      for (let label = 0; label < labelCount; label++) {
+        let total = 0;
+        const perFold = new Array(folds).fill(0);
+        for (let index = 0; index < count; index++) {
+          if (targets[index * labelCount + label]) {
+            total++;
+            perFold[assignment[index] as number]++;
+          }
+        }
+        for (const value of perFold) expect(Math.abs(value - total / folds)).toBeLessThanOrEqual(1);
+      }
+      const sizes = Array.from({ length: folds }, (_, fold) => assignment.filter((value) => value === fold).length);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(Math.ceil(count / folds / 5) + 1);
+    }
+  });
+
+  it('is deterministic for a seed', () => {
+    const targets = Uint8Array.from({ length: 200 }, (_, index) => ((index * 7919) % 3 === 0 ? 1 : 0));
+    expect(iterativeStratificationAssignment(targets, 4, { folds: 5, seed: 1 })).toEqual(
+      iterativeStratificationAssignment(targets, 4, { folds: 5, seed: 1 }),
+    );
+  });
+});
+
+describe('other splits', () => {
+  it('turns an assignment into disjoint folds covering every example', () => {
+    const folds = foldsFromAssignment(kFoldAssignment(23, { folds: 4 }), 4);
+    const tests = folds.flatMap((fold) => Array.from(fold.test)).sort((a, b) => a - b);
+    expect(tests).toEqual(Array.from({ length: 23 }, (_, index) => index));
+    for (const fold of folds) expect(fold.train.length + fold.test.length).toBe(23);
+  });
+
+  it('splits by ratio, stratified when labels are given', () => {
+    const labels = Array.from({ length: 100 }, (_, index) => (index < 80 ? 0 : 1));
+    const isTest = trainTestSplitAssignment(100, { testFraction: 0.25, seed: 2, labels });
+    expect(isTest.reduce((sum, value) => sum + value, 0)).toBe(25);
+    expect(labels.filter((label, index) => label === 1 && isTest[index]).length).toBe(5);
+    expect(trainTestSplitAssignment(10, { testFraction: 0.25, seed: 2 }).reduce((sum, value) => sum + value, 0)).toBe(3);
+    expect(() => trainTestSplitAssignment(10, { testFraction: 1.5 })).toThrow(/between 0 and 1/);
+  });
+
+  it('refuses more folds than examples or groups', () => {
+    expect(() => kFoldAssignment(3, { folds: 5 })).toThrow(/Cannot make 5 folds from 3 examples/);
+    expect(() => groupKFoldAssignment(['a', 'a', 'b'], { folds: 3 })).toThrow(/from 2 groups/);
+  });
+});

@@ -1,0 +1,109 @@
+import { encodeTarget } from '@polytask/core';
+import { createTaskDataset } from '@polytask/task-dataset';
+import { describe, expect, it } from 'vitest';
+import { LeakageError } from './leakage-audit';
+import { events, gender, generatedDataset, keyword } from './test-datasets';
+import { createTrainingSets } from './training-sets';
+
+describe('createTrainingSets', () => {
+  it('fits the scaler on the training part only: a test-only outlier does not move it', () => {
+    const count = 20;
+    const features = Array.from({ length: count }, (_, index) => ({
+      data: Float32Array.from([index === 19 ? 1e6 : index % 4, 1]),
+      shape: [1, 2],
+    }));
+    const dataset = createTaskDataset({
+      name: 'outlier',
+      tasks: [keyword],
+      features,
+      targets: { keyword: Array.from({ length: count }, (_, index) => encodeTarget(keyword, keyword.labels[index % 3] as string)) },
+      predefinedSplit: { kind: 'train-test', isTest: Uint8Array.from({ length: count }, (_, index) => (index === 19 ? 1 : 0)) },
+    });
+    const { train, test, preparations } = createTrainingSets({ datasets: [dataset], preparation: { scaling: 'per-feature' } }).fold(0);
+    const scaler = preparations[0]?.scaler;
+    expect(scaler?.count).toBe(19);
+    // training values are index % 4 for indices 0..18: five 0s, 1s and 2s and four 3s
+    expect(scaler?.location[0]).toBeCloseTo(27 / 19, 10);
+    // the training part is standardised; the outlier stays huge in the test part
+    let sum = 0;
+    for (let index = 0; index < train.size; index++) sum += train.featuresOf(index).data[0] as number;
+    expect(Math.abs(sum / train.size)).toBeLessThan(1e-5);
+    expect(test.featuresOf(0).data[0]).toBeGreaterThan(1e5);
+  });
+
+  it('fits a fresh preparation per fold, and cuts or pads to the fitted frame count', () => {
+    const dataset = generatedDataset({ name: 'pool', tasks: [keyword], count: 30 });
+    const sets = createTrainingSets({
+      datasets: [dataset],
+      split: { kind: 'k-fold', folds: 3, seed: 4 },
+      preparation: { frames: { count: 6 }, scaling: 'per-feature' },
+    });
+    const folds = [...sets.folds()];
+    expect(folds).toHaveLength(3);
+    const means = folds.map((fold) => fold.preparations[0]?.scaler?.location[0]);
+    expect(new Set(means).size).toBe(3);
+    for (const fold of folds) {
+      expect(fold.train.size + fold.test.size).toBe(30);
+      expect(fold.train.shapeOf(0)).toEqual([6, 3]);
+      expect(fold.train.featuresOf(0).data).toHaveLength(18);
+    }
+    const tested = folds.flatMap((fold) => Array.from({ length: fold.test.size }, (_, index) => fold.test.datasets[0]?.idOf(index)));
+    expect(new Set(tested).size).toBe(30);
+  });
+
+  it('keeps groups on one side and stratifies by the first task', () => {
+    const dataset = generatedDataset({ name: 'speakers', tasks: [keyword, gender], count: 60, groups: (index) => `speaker-${index % 12}` });
+    for (const { train, test } of createTrainingSets({ datasets: [dataset], split: { kind: 'k-fold', folds: 4, seed: 1 } }).folds()) {
+      const trainGroups = new Set(Array.from({ length: train.size }, (_, index) => train.datasets[0]?.groupOf(index)));
+      for (let index = 0; index < test.size; index++) expect(trainGroups.has(test.datasets[0]?.groupOf(index))).toBe(false);
+    }
+  });
+
+  it('repeats a predefined train/test split in every fold, and uses predefined folds as folds', () => {
+    const fixed = generatedDataset({
+      name: 'fixed',
+      tasks: [keyword],
+      count: 8,
+      split: { kind: 'train-test', isTest: Uint8Array.from([0, 0, 0, 0, 0, 0, 1, 1]) },
+    });
+    const folded = generatedDataset({
+      name: 'folded',
+      tasks: [events],
+      count: 10,
+      split: { kind: 'folds', foldCount: 5, fold: Int32Array.from([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]) },
+    });
+    const sets = createTrainingSets({ datasets: [fixed, folded] });
+    expect(sets.foldCount).toBe(5);
+    for (const { fold, test } of sets.folds()) {
+      expect(test.datasets[0]?.size).toBe(2);
+      expect(test.datasets[1]?.size).toBe(2);
+      expect(test.datasets[1]?.idOf(0)).toBe(`folded-${fold}`);
+    }
+    expect(() => createTrainingSets({ datasets: [folded], split: { kind: 'k-fold', folds: 10 } })).toThrow(
+      /disagree on the fold count \(5 vs 10\)/,
+    );
+  });
+
+  it('audits by default: a predefined split that leaks a group is refused', () => {
+    const leaky = generatedDataset({
+      name: 'leaky',
+      tasks: [keyword],
+      count: 6,
+      groups: (index) => `clip-${index % 3}`,
+      split: { kind: 'train-test', isTest: Uint8Array.from([0, 0, 0, 1, 1, 1]) },
+    });
+    expect(() => createTrainingSets({ datasets: [leaky] }).fold(0)).toThrow(LeakageError);
+    expect(() => createTrainingSets({ datasets: [leaky], audit: false }).fold(0)).not.toThrow();
+  });
+
+  it('splits multi-label datasets with iterative stratification and supports a ratio split', () => {
+    const tagged = generatedDataset({ name: 'tagged', tasks: [events], count: 40 });
+    expect(createTrainingSets({ datasets: [tagged], split: { kind: 'k-fold', folds: 4 } }).foldCount).toBe(4);
+    const ratio = createTrainingSets({
+      datasets: [generatedDataset({ name: 'r', tasks: [keyword], count: 20 })],
+      split: { kind: 'ratio', testFraction: 0.25, seed: 3 },
+    });
+    expect(ratio.foldCount).toBe(1);
+    expect(ratio.fold(0).test.size).toBe(5);
+  });
+});

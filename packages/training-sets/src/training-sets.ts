@@ -1,0 +1,190 @@
+/**
+ * One entry point from task datasets to (train, test) pairs per fold: split every dataset
+ * (predefined parts or folds when it has them; otherwise stratified, grouped or iterative
+ * k-fold by its first task, or a ratio split), audit each split for leakage, fit the
+ * preparation and scaling on each fold's training part only, and combine the datasets.
+ *
+ * Fold policy: a dataset with a predefined train/test split repeats it in every fold (the
+ * thesis's behaviour). Datasets with predefined folds (ESC-50, UrbanSound8K) use them as the
+ * folds: fold k tests on their fold k, so all such datasets and `split.folds` must agree.
+ */
+import { InvalidArgumentError } from '@polytask/core';
+import type { TaskDataset } from '@polytask/task-dataset';
+import { type CombinedSet, combineDatasets } from './combined-set';
+import { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
+import { auditSplit } from './leakage-audit';
+import {
+  groupKFoldAssignment,
+  iterativeStratificationAssignment,
+  kFoldAssignment,
+  stratifiedGroupKFoldAssignment,
+  stratifiedKFoldAssignment,
+  trainTestSplitAssignment,
+} from './splitters';
+
+/** How datasets without a predefined split are split. */
+export type SplitPolicy =
+  | {
+      readonly kind: 'k-fold';
+      /** @default 5 */
+      readonly folds?: number;
+      /** Stratify by the first task's labels. @default true */
+      readonly stratify?: boolean;
+      /** Keep groups (speakers, recordings) within one fold when the dataset has them. @default true */
+      readonly grouped?: boolean;
+      /** @default 0 */
+      readonly seed?: number;
+    }
+  | { readonly kind: 'ratio'; readonly testFraction: number; readonly seed?: number; readonly stratify?: boolean };
+
+/** Options of {@link createTrainingSets}. */
+export interface TrainingSetsOptions {
+  readonly datasets: readonly TaskDataset[];
+  /** @default { kind: 'k-fold', folds: 5 } */
+  readonly split?: SplitPolicy;
+  /** Preparation fitted per fold and dataset on the training part. @default none */
+  readonly preparation?: PreparationSpec;
+  /** Run the leakage audit on every split. @default true */
+  readonly audit?: boolean | { readonly features?: boolean };
+}
+
+/** One fold, ready for training. */
+export interface FoldSets {
+  readonly fold: number;
+  readonly train: CombinedSet;
+  readonly test: CombinedSet;
+  /** The preparation fitted on this fold's training part, per dataset (save it with the run). */
+  readonly preparations: readonly FittedPreparation[];
+}
+
+/** The folds of an experiment. */
+export interface TrainingSets {
+  readonly foldCount: number;
+  /** Builds fold `fold` (fitting happens here, so folds are built one at a time). */
+  fold(fold: number): FoldSets;
+  /** Every fold in order. */
+  folds(): Generator<FoldSets>;
+}
+
+function labelsOfFirstTask(
+  dataset: TaskDataset,
+): { kind: 'classes'; labels: Int32Array } | { kind: 'multi-label'; targets: Uint8Array; width: number } {
+  const task = dataset.tasks[0];
+  if (!task)
+    throw new InvalidArgumentError({ argument: 'datasets', value: dataset.name, message: `Dataset "${dataset.name}" has no task.` });
+  const matrix = dataset.targetMatrix(task.name);
+  if (task.kind === 'multi-label') return { kind: 'multi-label', targets: matrix, width: task.outputSize };
+  if (task.kind === 'binary') return { kind: 'classes', labels: Int32Array.from(matrix) };
+  return {
+    kind: 'classes',
+    labels: Int32Array.from({ length: dataset.size }, (_, index) =>
+      matrix.subarray(index * task.outputSize, (index + 1) * task.outputSize).indexOf(1),
+    ),
+  };
+}
+
+/**
+ * Prepares leakage-free train/test sets for every fold.
+ * @example for (const { train, test } of createTrainingSets({ datasets, preparation: { frames: { fit: 'median' }, scaling: 'per-feature' } }).folds()) { ... }
+ */
+export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
+  const { datasets } = options;
+  if (datasets.length === 0)
+    throw new InvalidArgumentError({ argument: 'datasets', value: [], message: 'Give at least one task dataset.' });
+  const split = options.split ?? { kind: 'k-fold' };
+  const predefinedFolds = datasets
+    .map((dataset) => (dataset.predefinedSplit?.kind === 'folds' ? dataset.predefinedSplit.foldCount : undefined))
+    .filter((count) => count !== undefined);
+  const needsSplitting = datasets.some((dataset) => dataset.predefinedSplit === undefined);
+  let foldCount: number;
+  if (split.kind === 'ratio') {
+    if (predefinedFolds.length > 0)
+      throw new InvalidArgumentError({
+        argument: 'split',
+        value: 'ratio',
+        message: 'A ratio split cannot be combined with datasets that have predefined folds; use k-fold.',
+      });
+    foldCount = 1;
+  } else {
+    const requested = split.folds;
+    const agreed = new Set([
+      ...predefinedFolds,
+      ...(requested !== undefined && (needsSplitting || predefinedFolds.length > 0) ? [requested] : []),
+    ]);
+    if (agreed.size > 1) {
+      throw new InvalidArgumentError({
+        argument: 'split.folds',
+        value: [...agreed],
+        message: `Datasets with predefined folds and split.folds disagree on the fold count (${[...agreed].join(' vs ')}).`,
+      });
+    }
+    foldCount = predefinedFolds[0] ?? (needsSplitting ? (requested ?? 5) : (requested ?? 1));
+  }
+  // per dataset: the test-membership of each example in each fold
+  const assignments = datasets.map((dataset) => {
+    const predefined = dataset.predefinedSplit;
+    if (predefined?.kind === 'train-test') return () => predefined.isTest;
+    if (predefined?.kind === 'folds') return (fold: number) => Uint8Array.from(predefined.fold, (value) => (value === fold ? 1 : 0));
+    const groups = Array.from({ length: dataset.size }, (_, index) => dataset.groupOf(index));
+    const hasGroups = groups.some((group) => group !== undefined);
+    if (split.kind === 'ratio') {
+      const stratify = split.stratify ?? true;
+      const first = labelsOfFirstTask(dataset);
+      const isTest = trainTestSplitAssignment(dataset.size, {
+        testFraction: split.testFraction,
+        seed: split.seed ?? 0,
+        ...(stratify && first.kind === 'classes' ? { labels: first.labels } : {}),
+      });
+      return () => isTest;
+    }
+    const folds = foldCount;
+    const seed = split.seed ?? 0;
+    const stratify = split.stratify ?? true;
+    const grouped = (split.grouped ?? true) && hasGroups;
+    let assignment: Int32Array;
+    const first = labelsOfFirstTask(dataset);
+    if (grouped)
+      assignment =
+        stratify && first.kind === 'classes'
+          ? stratifiedGroupKFoldAssignment(first.labels, groups, { folds, shuffle: true, seed })
+          : groupKFoldAssignment(groups, { folds });
+    else if (!stratify) assignment = kFoldAssignment(dataset.size, { folds, seed });
+    else if (first.kind === 'classes') assignment = stratifiedKFoldAssignment(first.labels, { folds, seed });
+    else assignment = iterativeStratificationAssignment(first.targets, first.width, { folds, seed });
+    return (fold: number) => Uint8Array.from(assignment, (value) => (value === fold ? 1 : 0));
+  });
+  const auditOptions = options.audit === false ? undefined : typeof options.audit === 'object' ? options.audit : {};
+
+  const fold = (foldIndex: number): FoldSets => {
+    if (!Number.isInteger(foldIndex) || foldIndex < 0 || foldIndex >= foldCount) {
+      throw new InvalidArgumentError({ argument: 'fold', value: foldIndex, message: `Fold ${foldIndex} is outside 0..${foldCount - 1}.` });
+    }
+    const trains: TaskDataset[] = [];
+    const tests: TaskDataset[] = [];
+    const preparations: FittedPreparation[] = [];
+    datasets.forEach((dataset, datasetIndex) => {
+      const isTest = (assignments[datasetIndex] as (fold: number) => Uint8Array)(foldIndex);
+      const trainIndices: number[] = [];
+      const testIndices: number[] = [];
+      for (const [index, flag] of isTest.entries()) (flag ? testIndices : trainIndices).push(index);
+      const train = dataset.subset(trainIndices);
+      const test = dataset.subset(testIndices);
+      if (auditOptions) auditSplit(train, test, auditOptions);
+      // a fresh fit for every fold and dataset, on the training part only
+      const fitted = options.preparation
+        ? fitPreparation(train, options.preparation)
+        : { frameCount: null, padMode: 'zeros' as const, scaler: null };
+      preparations.push(fitted);
+      trains.push(applyPreparation(train, fitted));
+      tests.push(applyPreparation(test, fitted));
+    });
+    return { fold: foldIndex, train: combineDatasets(trains), test: combineDatasets(tests), preparations };
+  };
+  return {
+    foldCount,
+    fold,
+    *folds() {
+      for (let index = 0; index < foldCount; index++) yield fold(index);
+    },
+  };
+}
