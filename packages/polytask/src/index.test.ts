@@ -58,6 +58,13 @@ describe('polytask meta package', () => {
         'createTrainingSets',
         'iterateBatches',
         'LeakageError',
+        'computeTaskMetrics',
+        'createRunStore',
+        'createRunStoreObserver',
+        'createTensorBoardObserver',
+        'createTensorBoardWriter',
+        'openRun',
+        'renderConfusionMatrixPng',
       ].sort(),
     );
   });

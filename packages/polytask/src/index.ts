@@ -48,6 +48,19 @@ export {
   windowExamples,
 } from '@polytask/extraction';
 export {
+  type CheckpointContents,
+  computeTaskMetrics,
+  createRunStore,
+  createRunStoreObserver,
+  createTensorBoardObserver,
+  createTensorBoardWriter,
+  type EpochRecord,
+  openRun,
+  renderConfusionMatrixPng,
+  type TaskMetrics,
+  type TrainingObserver,
+} from '@polytask/results';
+export {
   createTask,
   createTaskDataset,
   datasetCacheDirectory,

@@ -1,5 +1,35 @@
 /**
- * @polytask/results: metrics, confusion matrices, TensorBoard event files and checkpoints.
- * Filled in by the results issue.
+ * @polytask/results: what a run leaves behind. Metrics with scikit-learn's definitions,
+ * confusion matrices (numbers and PNG heat maps), a TensorBoard event-file writer, the run
+ * store with atomic checkpoints, and the observer hooks the training loop reports through.
  */
-export {};
+export { type ConfusionMatrixPngOptions, renderConfusionMatrixPng } from './confusion-matrix-png';
+export {
+  type AveragedMetrics,
+  averagePrecision,
+  computeTaskMetrics,
+  type LabelMetrics,
+  rocAuc,
+  type TaskMetrics,
+  type TaskMetricsInput,
+} from './metrics';
+export {
+  type CheckpointContents,
+  createRunStore,
+  type EpochRecord,
+  type LoadedRun,
+  openRun,
+  type RunStore,
+  type WeightSpec,
+} from './run-store';
+export { createTensorBoardWriter, type HparamValue, type TensorBoardWriter, type TensorBoardWriterOptions } from './tensorboard-writer';
+export {
+  type BatchEndInfo,
+  createRunStoreObserver,
+  createTensorBoardObserver,
+  type EpochEndInfo,
+  notifyObservers,
+  type RunEndInfo,
+  type RunStartInfo,
+  type TrainingObserver,
+} from './training-observer';

@@ -1,0 +1,30 @@
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { renderConfusionMatrixPng } from './confusion-matrix-png';
+
+describe('renderConfusionMatrixPng', () => {
+  it('produces a valid PNG of the reported size, shaded by the row-normalised count', () => {
+    const labels = ['yes', 'no', 'a-very-long-label-name-that-gets-truncated'];
+    const { png, width, height } = renderConfusionMatrixPng({
+      labels,
+      matrix: [
+        [9, 1, 0],
+        [2, 8, 0],
+        [0, 0, 0],
+      ],
+      title: 'keyword, test, epoch 3',
+    });
+    expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const decoded = PNG.sync.read(Buffer.from(png));
+    expect([decoded.width, decoded.height]).toEqual([width, height]);
+    expect(width).toBeGreaterThan(3 * 28);
+    // the darkest pixel (a 90% cell) is darker than an empty-row cell, which stays white
+    let darkest = 255;
+    for (let offset = 0; offset < decoded.data.length; offset += 4) darkest = Math.min(darkest, decoded.data[offset] as number);
+    expect(darkest).toBeLessThan(80);
+  });
+
+  it('rejects a matrix that does not match the labels', () => {
+    expect(() => renderConfusionMatrixPng({ labels: ['a', 'b'], matrix: [[1, 2]] })).toThrow(/needs 2 rows of 2 counts/);
+  });
+});

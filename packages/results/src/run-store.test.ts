@@ -1,0 +1,129 @@
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { defineTask } from '@polytask/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { computeTaskMetrics } from './metrics';
+import { type CheckpointContents, createRunStore, type EpochRecord, openRun } from './run-store';
+import { createRunStoreObserver, createTensorBoardObserver, notifyObservers } from './training-observer';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-runs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const keyword = defineTask({ name: 'keyword', kind: 'multi-class', labels: ['yes', 'no'] });
+const events = defineTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car'] });
+
+function record(fold: number, epoch: number, split: 'train' | 'test'): EpochRecord {
+  return {
+    fold,
+    epoch,
+    split,
+    loss: 1 / epoch,
+    tasks: [
+      computeTaskMetrics({
+        task: keyword,
+        truth: Uint8Array.from([1, 0, 0, 1, 1, 0]),
+        decisions: Uint8Array.from([1, 0, 1, 0, 1, 0]),
+        loss: 0.5 / epoch,
+      }),
+      computeTaskMetrics({
+        task: events,
+        truth: Uint8Array.from([1, 0, 1, 1]),
+        decisions: Uint8Array.from([1, 0, 0, 1]),
+        scores: Float32Array.from([0.9, 0.1, 0.4, 0.8]),
+      }),
+    ],
+  };
+}
+
+function checkpoint(seed: number): CheckpointContents {
+  const weights = Float32Array.from({ length: 10 }, (_, index) => Math.sin(seed + index) * 1e-3 + index);
+  const moments = Float32Array.from({ length: 6 }, (_, index) => Math.cos(seed * index));
+  return {
+    model: {
+      modelTopology: { class_name: 'Model', config: { name: 'trunk' } },
+      format: 'layers-model',
+      generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
+      convertedBy: null,
+      weightSpecs: [
+        { name: 'dense/kernel', shape: [2, 4], dtype: 'float32' },
+        { name: 'dense/bias', shape: [2], dtype: 'float32' },
+      ],
+      weightData: weights.buffer,
+    },
+    optimizer: {
+      className: 'Adam',
+      config: { learningRate: 0.001 },
+      weightSpecs: [
+        { name: 'iter', shape: [], dtype: 'float32' },
+        { name: 'dense/kernel/m', shape: [5], dtype: 'float32' },
+      ],
+      weightData: moments.buffer,
+    },
+    state: { sampler: { epoch: seed, batch: 0 }, random: [1, 2, 3], bestMetric: 0.75 },
+  };
+}
+
+describe('run store', () => {
+  it('writes a run and reads back identical metrics and bit-identical weights and optimizer state', async () => {
+    const store = createRunStore({ root, name: 'round-trip' });
+    const observers = [createRunStoreObserver(store), createTensorBoardObserver({ directory: path.join(store.directory, 'tensorboard') })];
+    await notifyObservers(observers, 'onRunStart', {
+      foldCount: 1,
+      tasks: ['keyword', 'events'],
+      config: { lr: 0.001 },
+      hparams: { lr: 0.001, model: 'dnn' },
+    });
+    await notifyObservers(observers, 'onFoldStart', { fold: 0, preparations: [{ frameCount: 98, scaler: null }] });
+    for (let epoch = 1; epoch <= 3; epoch++) {
+      await notifyObservers(observers, 'onBatchEnd', { fold: 0, epoch, batch: 0, loss: 1 / epoch, taskLosses: { keyword: 0.5 } });
+      await notifyObservers(observers, 'onEpochEnd', { fold: 0, epoch, train: record(0, epoch, 'train'), test: record(0, epoch, 'test') });
+      store.saveCheckpoint(0, epoch, checkpoint(epoch));
+    }
+    await notifyObservers(observers, 'onRunEnd', { status: 'success' });
+
+    const run = openRun(store.directory);
+    expect(run.config).toEqual({ lr: 0.001 });
+    expect(run.preparations(0)).toEqual([{ frameCount: 98, scaler: null }]);
+    expect(run.records).toHaveLength(6);
+    expect(run.metricsOf(0, 2, 'test')).toEqual(record(0, 2, 'test'));
+    expect(run.checkpointEpochs(0)).toEqual([1, 2, 3]);
+    const loaded = run.loadCheckpoint(0, 2);
+    const original = checkpoint(2);
+    expect(Buffer.from(loaded.model.weightData).equals(Buffer.from(original.model.weightData))).toBe(true);
+    expect(
+      Buffer.from(loaded.optimizer?.weightData as ArrayBuffer).equals(Buffer.from(original.optimizer?.weightData as ArrayBuffer)),
+    ).toBe(true);
+    expect(loaded.model.weightSpecs).toEqual(original.model.weightSpecs);
+    expect(loaded.model.modelTopology).toEqual(original.model.modelTopology);
+    expect(loaded.optimizer?.config).toEqual({ learningRate: 0.001 });
+    expect(loaded.state).toEqual({ ...original.state, epoch: 2, fold: 0 });
+    expect(run.loadCheckpoint(0).epoch).toBe(3);
+    // tfjs layout: model.json names weights.bin in its manifest
+    const modelJson = JSON.parse(readFileSync(path.join(store.directory, 'checkpoints/fold-0/epoch-3/model.json'), 'utf8'));
+    expect(modelJson.weightsManifest).toEqual([{ paths: ['weights.bin'], weights: original.model.weightSpecs }]);
+    expect(readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').split('\n')[0]).toMatch(
+      /^fold,epoch,split,task,loss,accuracy,macro_precision/,
+    );
+    expect(readFileSync(path.join(store.directory, 'confusion/fold-0/test/keyword/epoch-3.png')).subarray(1, 4).toString()).toBe('PNG');
+    const eventFiles = readdirSync(path.join(store.directory, 'tensorboard/fold-0/test'));
+    expect(eventFiles.some((file) => file.startsWith('events.out.tfevents.'))).toBe(true);
+  });
+
+  it('ignores an incomplete checkpoint and a torn metrics line', () => {
+    const store = createRunStore({ root, name: 'interrupted' });
+    store.recordEpoch(record(0, 1, 'train'));
+    store.saveCheckpoint(0, 1, checkpoint(1));
+    appendFileSync(path.join(store.directory, 'metrics.jsonl'), '{"fold":0,"epoch":2,"spl');
+    const partial = path.join(store.directory, 'checkpoints/fold-0/epoch-2');
+    mkdirSync(partial, { recursive: true });
+    writeFileSync(path.join(partial, 'weights.bin'), new Uint8Array(3));
+    const run = openRun(store.directory);
+    expect(run.records).toHaveLength(1);
+    expect(run.checkpointEpochs(0)).toEqual([1]);
+    expect(run.loadCheckpoint(0).epoch).toBe(1);
+    expect(() => run.loadCheckpoint(0, 2)).toThrow(/no complete checkpoint for fold 0, epoch 2 \(complete epochs: 1\)/);
+    expect(() => openRun(path.join(root, 'missing'))).toThrow(/no such run directory/);
+    expect(() => createRunStore({ root, name: 'bad/name' })).toThrow(/may use letters/);
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * A run directory: everything a training run leaves, written atomically, and read back by
+ * name. Layout under `<root>/<run>/`:
+ * - `config.json`; `preparations/fold-<f>.json` (fitted scalers and frame counts);
+ * - `metrics.jsonl` (one line per fold, epoch and split) and `metrics.csv` (one row per task);
+ * - `confusion/fold-<f>/<split>/<task>/epoch-<e>.json` and `.png`;
+ * - `checkpoints/fold-<f>/epoch-<e>/` with `model.json` + `weights.bin` (the tfjs layers format),
+ *   `optimizer.bin`, and `state.json` (epoch, sampler and random state); written to a temporary
+ *   directory and renamed, so a checkpoint is complete or absent;
+ * - `tensorboard/fold-<f>/<split>/` event files (see the TensorBoard observer).
+ */
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, MissingFileError, PolytaskError } from '@polytask/core';
+import { renderConfusionMatrixPng } from './confusion-matrix-png';
+import type { TaskMetrics } from './metrics';
+
+/** One tensor of a checkpoint, as in tfjs weight manifests. */
+export interface WeightSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
+  readonly group?: string;
+}
+
+/** What a checkpoint holds; tfjs-free (the training package converts models to and from it). */
+export interface CheckpointContents {
+  readonly model: {
+    readonly modelTopology: unknown;
+    readonly weightSpecs: readonly WeightSpec[];
+    readonly weightData: ArrayBuffer;
+    readonly format?: string;
+    readonly generatedBy?: string;
+    readonly convertedBy?: string | null;
+    readonly trainingConfig?: unknown;
+  };
+  readonly optimizer?: {
+    readonly className?: string;
+    readonly config?: unknown;
+    readonly weightSpecs: readonly WeightSpec[];
+    readonly weightData: ArrayBuffer;
+  };
+  /** Epoch, sampler state, random state, early-stopping state... */
+  readonly state: Readonly<Record<string, unknown>>;
+}
+
+/** Metrics of one fold, epoch and split. */
+export interface EpochRecord {
+  readonly fold: number;
+  readonly epoch: number;
+  readonly split: 'train' | 'test';
+  /** Combined loss. */
+  readonly loss: number;
+  readonly tasks: readonly TaskMetrics[];
+  readonly seconds?: number;
+  readonly learningRate?: number;
+}
+
+function writeAtomically(file: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(temporary, data);
+  renameSync(temporary, file);
+}
+
+const csvHeader =
+  'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples\n';
+const csvNumber = (value: number | null | undefined) => (value === undefined || value === null ? '' : String(value));
+
+/** Writes one run directory. */
+export interface RunStore {
+  readonly directory: string;
+  writeConfig(config: unknown): void;
+  writePreparations(fold: number, preparations: unknown): void;
+  /** Appends the metrics of one fold, epoch and split (JSON line and CSV rows). */
+  recordEpoch(record: EpochRecord): void;
+  /** Stores a task's confusion matrix as JSON and PNG; returns the PNG for other observers. */
+  writeConfusion(options: {
+    fold: number;
+    split: 'train' | 'test';
+    epoch: number;
+    metrics: TaskMetrics;
+  }): { png: Uint8Array; width: number; height: number } | undefined;
+  saveCheckpoint(fold: number, epoch: number, contents: CheckpointContents): string;
+}
+
+const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
+
+/**
+ * Creates (or continues) the run directory `<root>/<name>`; the default name is the time stamp.
+ * @example const store = createRunStore({ root: 'runs', name: 'cnn-logmel' })
+ */
+export function createRunStore(options: { root: string; name?: string }): RunStore {
+  const name = options.name ?? new Date().toISOString().replace(/[:.]/g, '-');
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new InvalidArgumentError({
+      argument: 'name',
+      value: name,
+      message: `Run name "${name}" may use letters, digits, ".", "_" and "-" only.`,
+    });
+  const directory = path.join(options.root, name);
+  mkdirSync(directory, { recursive: true });
+  const metricsCsv = path.join(directory, 'metrics.csv');
+  return {
+    directory,
+    writeConfig: (config) => writeAtomically(path.join(directory, 'config.json'), JSON.stringify(config, null, 2)),
+    writePreparations: (fold, preparations) =>
+      writeAtomically(path.join(directory, 'preparations', `fold-${fold}.json`), JSON.stringify(preparations)),
+    recordEpoch(record) {
+      // one write per line: a crash leaves at most a torn last line, which readers skip
+      appendFileSync(path.join(directory, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+      if (!existsSync(metricsCsv)) writeAtomically(metricsCsv, csvHeader);
+      const rows = record.tasks.map((task) =>
+        [
+          record.fold,
+          record.epoch,
+          record.split,
+          task.task,
+          csvNumber(task.loss),
+          csvNumber(task.accuracy),
+          task.macro.precision,
+          task.macro.recall,
+          task.macro.f1,
+          task.weighted.f1,
+          task.micro.f1,
+          csvNumber(task.subsetAccuracy),
+          csvNumber(task.hammingLoss),
+          csvNumber(task.meanAveragePrecision),
+          task.examples,
+        ].join(','),
+      );
+      appendFileSync(metricsCsv, `${rows.join('\n')}\n`);
+    },
+    writeConfusion({ fold, split, epoch, metrics }) {
+      const base = path.join(directory, 'confusion', `fold-${fold}`, split, safeName(metrics.task), `epoch-${epoch}`);
+      writeAtomically(`${base}.json`, JSON.stringify({ labels: metrics.labels, kind: metrics.kind, matrix: metrics.confusion }));
+      if (metrics.kind === 'multi-label') return undefined;
+      const rendered = renderConfusionMatrixPng({
+        labels: metrics.labels,
+        matrix: metrics.confusion as number[][],
+        title: `${metrics.task}, ${split}, fold ${fold}, epoch ${epoch}`,
+      });
+      writeAtomically(`${base}.png`, rendered.png);
+      return rendered;
+    },
+    saveCheckpoint(fold, epoch, contents) {
+      const target = path.join(directory, 'checkpoints', `fold-${fold}`, `epoch-${epoch}`);
+      const temporary = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      mkdirSync(temporary, { recursive: true });
+      const { weightData, weightSpecs, ...model } = contents.model;
+      writeFileSync(path.join(temporary, 'weights.bin'), new Uint8Array(weightData));
+      writeFileSync(
+        path.join(temporary, 'model.json'),
+        JSON.stringify({ ...model, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }] }),
+      );
+      if (contents.optimizer) {
+        const { weightData: optimizerData, ...optimizer } = contents.optimizer;
+        writeFileSync(path.join(temporary, 'optimizer.bin'), new Uint8Array(optimizerData));
+        writeFileSync(path.join(temporary, 'optimizer.json'), JSON.stringify(optimizer));
+      }
+      // state.json last: its presence marks the checkpoint complete
+      writeFileSync(path.join(temporary, 'state.json'), JSON.stringify({ ...contents.state, epoch, fold }));
+      if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+      renameSync(temporary, target);
+      return target;
+    },
+  };
+}
+
+const toArrayBuffer = (buffer: Buffer): ArrayBuffer =>
+  buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
+
+/** A run read back. */
+export interface LoadedRun {
+  readonly directory: string;
+  readonly config: unknown;
+  /** Every complete metrics line, in order. */
+  readonly records: readonly EpochRecord[];
+  metricsOf(fold: number, epoch: number, split: 'train' | 'test'): EpochRecord | undefined;
+  preparations(fold: number): unknown;
+  /** Epochs with a complete checkpoint, ascending. */
+  checkpointEpochs(fold: number): number[];
+  /** The checkpoint of `epoch`, or of the last complete epoch. */
+  loadCheckpoint(fold: number, epoch?: number): CheckpointContents & { readonly epoch: number };
+}
+
+/**
+ * Opens a run directory.
+ * @throws MissingFileError when the directory does not exist.
+ */
+export function openRun(directory: string): LoadedRun {
+  if (!existsSync(directory)) throw new MissingFileError({ path: directory, message: `${directory}: no such run directory.` });
+  const read = (file: string) => JSON.parse(readFileSync(path.join(directory, file), 'utf8'));
+  const config = existsSync(path.join(directory, 'config.json')) ? read('config.json') : undefined;
+  const records: EpochRecord[] = [];
+  if (existsSync(path.join(directory, 'metrics.jsonl'))) {
+    for (const line of readFileSync(path.join(directory, 'metrics.jsonl'), 'utf8').split('\n')) {
+      if (!line) continue;
+      try {
+        records.push(JSON.parse(line) as EpochRecord);
+      } catch {
+        // a torn last line from an interrupted run
+      }
+    }
+  }
+  const checkpointEpochs = (fold: number) => {
+    const folder = path.join(directory, 'checkpoints', `fold-${fold}`);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder)
+      .map((entry) => /^epoch-(\d+)$/.exec(entry)?.[1])
+      .filter((epoch): epoch is string => epoch !== undefined && existsSync(path.join(folder, `epoch-${epoch}`, 'state.json')))
+      .map(Number)
+      .sort((a, b) => a - b);
+  };
+  return {
+    directory,
+    config,
+    records,
+    metricsOf: (fold, epoch, split) =>
+      records.findLast((record) => record.fold === fold && record.epoch === epoch && record.split === split),
+    preparations: (fold) => read(path.join('preparations', `fold-${fold}.json`)),
+    checkpointEpochs,
+    loadCheckpoint(fold, epoch) {
+      const epochs = checkpointEpochs(fold);
+      const chosen = epoch ?? epochs.at(-1);
+      if (chosen === undefined || !epochs.includes(chosen)) {
+        throw new MissingFileError({
+          path: path.join(directory, 'checkpoints', `fold-${fold}`),
+          message: `Run ${directory} has no complete checkpoint for fold ${fold}${epoch === undefined ? '' : `, epoch ${epoch}`} (complete epochs: ${epochs.join(', ') || 'none'}).`,
+        });
+      }
+      const folder = path.join(directory, 'checkpoints', `fold-${fold}`, `epoch-${chosen}`);
+      try {
+        const { weightsManifest, ...model } = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
+        const weightSpecs = (weightsManifest as { weights: WeightSpec[] }[]).flatMap((group) => group.weights);
+        const optimizerFile = path.join(folder, 'optimizer.json');
+        const optimizer = existsSync(optimizerFile)
+          ? {
+              ...JSON.parse(readFileSync(optimizerFile, 'utf8')),
+              weightData: toArrayBuffer(readFileSync(path.join(folder, 'optimizer.bin'))),
+            }
+          : undefined;
+        return {
+          epoch: chosen,
+          model: { ...model, weightSpecs, weightData: toArrayBuffer(readFileSync(path.join(folder, 'weights.bin'))) },
+          ...(optimizer ? { optimizer } : {}),
+          state: JSON.parse(readFileSync(path.join(folder, 'state.json'), 'utf8')),
+        };
+      } catch (cause) {
+        throw new PolytaskError({
+          message: `Checkpoint ${folder} could not be read: ${(cause as Error).message}.`,
+          context: { path: folder },
+          cause,
+        });
+      }
+    },
+  };
+}
