@@ -1,5 +1,13 @@
 /**
- * @polytask/models: hard-sharing multi-task DNN and CNN builders. Filled in by the models
- * issue.
+ * @polytask/models: hard-sharing multi-task DNN and CNN builders with one head per task, and
+ * the check that a model (built here or by the user) fits the tasks.
  */
-export {};
+export {
+  type CnnOptions,
+  checkModelForTasks,
+  createMultiTaskCnn,
+  createMultiTaskDnn,
+  type DnnOptions,
+  type HeadSpec,
+  type TrunkOptions,
+} from './multi-task-model';

@@ -65,6 +65,10 @@ describe('polytask meta package', () => {
         'createTensorBoardWriter',
         'openRun',
         'renderConfusionMatrixPng',
+        'checkModelForTasks',
+        'createMultiTaskCnn',
+        'createMultiTaskDnn',
+        'trainFold',
       ].sort(),
     );
   });

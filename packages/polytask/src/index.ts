@@ -47,6 +47,7 @@ export {
   spectrogram,
   windowExamples,
 } from '@polytask/extraction';
+export { checkModelForTasks, createMultiTaskCnn, createMultiTaskDnn } from '@polytask/models';
 export {
   type CheckpointContents,
   computeTaskMetrics,
@@ -71,7 +72,19 @@ export {
   type Task,
   type TaskDataset,
 } from '@polytask/task-dataset';
-export { type BackendName, type BackendSelection, type SelectBackendOptions, selectBackend } from '@polytask/training';
+export {
+  type BackendName,
+  type BackendSelection,
+  type EarlyStoppingSpec,
+  type LearningRateSchedule,
+  type LossCombinerSpec,
+  type OptimizerSpec,
+  type SelectBackendOptions,
+  selectBackend,
+  type TrainFoldOptions,
+  type TrainFoldResult,
+  trainFold,
+} from '@polytask/training';
 export {
   type Batch,
   type CombinedSet,

@@ -1,7 +1,19 @@
 /**
- * @polytask/training: backend selection today; the multi-task training loop, loss
- * combination, early stopping and resume build on it.
+ * @polytask/training: backend selection (with the wasm training kernels), the multi-task
+ * training loop with masked per-task losses, loss combiners, optimizers and schedules, early
+ * stopping, checkpoints and resume.
  */
+export { createCheckpoint, restoreCheckpoint } from './checkpoint';
+export { createEarlyStopping, type EarlyStoppingDecision, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
+export { createLossCombiner, type LossCombiner, type LossCombinerSpec } from './loss-combiners';
+export {
+  createSchedule,
+  createTrainingOptimizer,
+  type LearningRateSchedule,
+  type OptimizerSpec,
+  type ScheduleState,
+  type TrainingOptimizer,
+} from './optimizer';
 export {
   type BackendAttempt,
   type BackendName,
@@ -12,3 +24,5 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export { maskedTaskLosses, type TrainFoldOptions, type TrainFoldResult, trainFold } from './train-fold';
+export { assertKernelsRegistered, registerWasmTrainingKernels, wasmTrainingKernelNames } from './wasm-training-kernels';

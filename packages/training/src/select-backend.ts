@@ -9,6 +9,7 @@ import os from 'node:os';
 import { BackendUnavailableError, InvalidArgumentError, importOptional, MissingDependencyError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { enableWasmThreads } from './internal/wasm-threads';
+import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 /** Backend names as tfjs registers them. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -133,6 +134,7 @@ async function tryCandidate(
             : 'failed to initialise';
         return { ok: false, reason, threads: 1 };
       }
+      registerWasmTrainingKernels();
       const actualThreads = wasm.getThreadsCount();
       return { ok: true, reason: actualThreads > 1 ? 'SIMD, threaded' : 'SIMD', threads: actualThreads };
     }

@@ -1,0 +1,216 @@
+/**
+ * Hard-sharing multi-task models: a shared trunk (the thesis's DNN or CNN) and one head per
+ * task, whose activation follows the task kind (softmax for multi-class, sigmoid for binary
+ * and multi-label). Any user `tf.LayersModel` with one output per task is accepted after
+ * {@link checkModelForTasks}.
+ */
+import { InvalidArgumentError, ShapeMismatchError, type TaskKind } from '@polytask/core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** What a head needs to know about its task. */
+export interface HeadSpec {
+  readonly name: string;
+  readonly kind: TaskKind;
+  /** Output columns (1 for binary). */
+  readonly outputSize: number;
+}
+
+/** Options shared by the builders. */
+export interface TrunkOptions {
+  /** Shape of one example's features, e.g. `[168]` or `[96, 64]`. */
+  readonly inputShape: readonly number[];
+  readonly tasks: readonly HeadSpec[];
+  /** Dropout rate after each shared layer. @default 0 */
+  readonly dropout?: number;
+  /** Batch normalisation after each shared layer. @default false */
+  readonly batchNorm?: boolean;
+  /** Seed of the weight initialisers (and dropout). @default 0 */
+  readonly seed?: number;
+}
+
+/** Options of {@link createMultiTaskDnn}. */
+export interface DnnOptions extends TrunkOptions {
+  /** Units of each shared dense layer. @default [512, 512] (thesis: 512 × 4) */
+  readonly hiddenUnits?: readonly number[];
+  /** @default 'relu' */
+  readonly activation?: 'relu' | 'elu' | 'tanh' | 'sigmoid';
+}
+
+/** Options of {@link createMultiTaskCnn}. */
+export interface CnnOptions extends TrunkOptions {
+  /** Filters of each convolution block. @default [16, 32, 64] */
+  readonly filters?: readonly number[];
+  /** Kernel size of the convolutions. @default [3, 3] */
+  readonly kernelSize?: readonly [number, number];
+  /** Max pooling after each block; null for none. @default [2, 2] */
+  readonly poolSize?: readonly [number, number] | null;
+  /** How the feature maps become a vector. @default 'global-average' */
+  readonly readout?: 'global-average' | 'flatten';
+  /** Units of the shared dense layer after the convolutions; 0 for none. @default 64 */
+  readonly denseUnits?: number;
+}
+
+const headActivation = (kind: TaskKind) => (kind === 'multi-class' ? 'softmax' : 'sigmoid');
+
+function checkCommon(options: TrunkOptions): void {
+  if (options.tasks.length === 0)
+    throw new InvalidArgumentError({ argument: 'tasks', value: [], message: 'A multi-task model needs at least one task.' });
+  if (options.inputShape.length === 0 || options.inputShape.some((dimension) => !Number.isInteger(dimension) || dimension < 1)) {
+    throw new InvalidArgumentError({
+      argument: 'inputShape',
+      value: options.inputShape,
+      message: `inputShape must hold positive integers, got [${options.inputShape.join(', ')}].`,
+    });
+  }
+  const dropout = options.dropout ?? 0;
+  if (!(dropout >= 0 && dropout < 1))
+    throw new InvalidArgumentError({ argument: 'dropout', value: dropout, message: `dropout must be in [0, 1), got ${dropout}.` });
+}
+
+function heads(trunk: tfl.SymbolicTensor, options: TrunkOptions): tfl.SymbolicTensor[] {
+  const seed = options.seed ?? 0;
+  return options.tasks.map(
+    (task, index) =>
+      tfl.layers
+        .dense({
+          units: task.outputSize,
+          activation: headActivation(task.kind),
+          name: `head_${task.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1000 + index }),
+        })
+        .apply(trunk) as tfl.SymbolicTensor,
+  );
+}
+
+function regularise(tensor: tfl.SymbolicTensor, options: TrunkOptions, index: number): tfl.SymbolicTensor {
+  let result = tensor;
+  if (options.batchNorm) result = tfl.layers.batchNormalization({ name: `shared_norm_${index}` }).apply(result) as tfl.SymbolicTensor;
+  const dropout = options.dropout ?? 0;
+  if (dropout > 0)
+    result = tfl.layers
+      .dropout({ rate: dropout, seed: (options.seed ?? 0) + 500 + index, name: `shared_dropout_${index}` })
+      .apply(result) as tfl.SymbolicTensor;
+  return result;
+}
+
+/**
+ * The thesis's hard-sharing DNN: flatten, shared dense layers, one head per task.
+ * @example createMultiTaskDnn({ inputShape: [6, 24], tasks, hiddenUnits: [512, 512, 512, 512] })
+ */
+export function createMultiTaskDnn(options: DnnOptions): tfl.LayersModel {
+  checkCommon(options);
+  const seed = options.seed ?? 0;
+  const input = tfl.input({ shape: [...options.inputShape], name: 'features' });
+  let trunk = options.inputShape.length > 1 ? (tfl.layers.flatten().apply(input) as tfl.SymbolicTensor) : input;
+  (options.hiddenUnits ?? [512, 512]).forEach((units, index) => {
+    trunk = tfl.layers
+      .dense({
+        units,
+        activation: options.activation ?? 'relu',
+        name: `shared_dense_${index}`,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
+      })
+      .apply(trunk) as tfl.SymbolicTensor;
+    trunk = regularise(trunk, options, index);
+  });
+  return tfl.model({ inputs: input, outputs: heads(trunk, options), name: 'multi_task_dnn' });
+}
+
+/**
+ * The thesis's hard-sharing CNN over `[frames, bins]` (or `[frames, bins, channels]`) features:
+ * convolution blocks (convolution, optional batch norm, ReLU, pooling, dropout), a readout, a
+ * shared dense layer, one head per task.
+ * @example createMultiTaskCnn({ inputShape: [96, 64], tasks, filters: [16, 32, 64] })
+ */
+export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
+  checkCommon(options);
+  if (options.inputShape.length < 2 || options.inputShape.length > 3) {
+    throw new InvalidArgumentError({
+      argument: 'inputShape',
+      value: options.inputShape,
+      message: `The CNN takes [frames, bins] or [frames, bins, channels] features, got [${options.inputShape.join(', ')}].`,
+    });
+  }
+  const seed = options.seed ?? 0;
+  const input = tfl.input({ shape: [...options.inputShape], name: 'features' });
+  let trunk =
+    options.inputShape.length === 2
+      ? (tfl.layers.reshape({ targetShape: [...options.inputShape, 1] }).apply(input) as tfl.SymbolicTensor)
+      : input;
+  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
+  (options.filters ?? [16, 32, 64]).forEach((filters, index) => {
+    trunk = tfl.layers
+      .conv2d({
+        filters,
+        kernelSize: [...(options.kernelSize ?? [3, 3])],
+        padding: 'same',
+        name: `shared_conv_${index}`,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
+      })
+      .apply(trunk) as tfl.SymbolicTensor;
+    if (options.batchNorm) trunk = tfl.layers.batchNormalization({ name: `shared_conv_norm_${index}` }).apply(trunk) as tfl.SymbolicTensor;
+    trunk = tfl.layers.activation({ activation: 'relu' }).apply(trunk) as tfl.SymbolicTensor;
+    if (poolSize) trunk = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(trunk) as tfl.SymbolicTensor;
+    const dropout = options.dropout ?? 0;
+    if (dropout > 0) trunk = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(trunk) as tfl.SymbolicTensor;
+  });
+  trunk = ((options.readout ?? 'global-average') === 'flatten' ? tfl.layers.flatten() : tfl.layers.globalAveragePooling2d({})).apply(
+    trunk,
+  ) as tfl.SymbolicTensor;
+  const denseUnits = options.denseUnits ?? 64;
+  if (denseUnits > 0) {
+    trunk = tfl.layers
+      .dense({
+        units: denseUnits,
+        activation: 'relu',
+        name: 'shared_dense',
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 99 }),
+      })
+      .apply(trunk) as tfl.SymbolicTensor;
+  }
+  return tfl.model({ inputs: input, outputs: heads(trunk, options), name: 'multi_task_cnn' });
+}
+
+/**
+ * Checks that a model fits the tasks and features before training: one input of the feature
+ * shape, one output per task in task order, each as wide as its task.
+ * @throws ShapeMismatchError naming the first mismatch.
+ */
+export function checkModelForTasks(model: tfl.LayersModel, options: { inputShape: readonly number[]; tasks: readonly HeadSpec[] }): void {
+  const inputs = model.inputs;
+  if (inputs.length !== 1)
+    throw new ShapeMismatchError({
+      expected: 1,
+      actual: inputs.length,
+      message: `The model has ${inputs.length} inputs; Polytask feeds one features input.`,
+    });
+  const declared = (inputs[0] as tfl.SymbolicTensor).shape.slice(1);
+  if (
+    declared.length !== options.inputShape.length ||
+    declared.some((dimension, index) => dimension !== null && dimension !== options.inputShape[index])
+  ) {
+    throw new ShapeMismatchError({
+      expected: options.inputShape,
+      actual: declared,
+      message: `The model's input is [${declared.join(', ')}] but the features are [${options.inputShape.join(', ')}]; prepare the features to that shape or rebuild the model.`,
+    });
+  }
+  const outputs = model.outputs;
+  if (outputs.length !== options.tasks.length) {
+    throw new ShapeMismatchError({
+      expected: options.tasks.length,
+      actual: outputs.length,
+      message: `The model has ${outputs.length} outputs but there are ${options.tasks.length} tasks (${options.tasks.map((task) => task.name).join(', ')}); give it one head per task, in this order.`,
+    });
+  }
+  options.tasks.forEach((task, index) => {
+    const width = (outputs[index] as tfl.SymbolicTensor).shape.at(-1);
+    if (width !== task.outputSize) {
+      throw new ShapeMismatchError({
+        expected: task.outputSize,
+        actual: width,
+        message: `Output ${index} of the model has ${width} units but task "${task.name}" needs ${task.outputSize}.`,
+      });
+    }
+  });
+}

@@ -1,0 +1,50 @@
+import { defineTask } from '@polytask/core';
+import { computeTaskMetrics, type EpochRecord } from '@polytask/results';
+import { describe, expect, it } from 'vitest';
+import { createEarlyStopping } from './early-stopping';
+
+const task = (name: string) => defineTask({ name, kind: 'multi-class', labels: ['a', 'b'] });
+function record(epoch: number, loss: number, taskLosses: Record<string, number>): EpochRecord {
+  return {
+    fold: 0,
+    epoch,
+    split: 'test',
+    loss,
+    tasks: Object.entries(taskLosses).map(([name, value]) =>
+      computeTaskMetrics({ task: task(name), truth: Uint8Array.from([1, 0]), decisions: Uint8Array.from([1, 0]), loss: value }),
+    ),
+  };
+}
+
+describe('early stopping', () => {
+  it('stops after `patience` epochs without an improvement larger than minDelta, remembering the best epoch', () => {
+    const stopping = createEarlyStopping({ patience: 2, minDelta: 0.01 });
+    const sequence = [1.0, 0.8, 0.795, 0.7, 0.71, 0.705, 0.69];
+    const decisions = sequence.map((loss, index) => stopping.check(record(index + 1, loss, { a: loss })));
+    expect(decisions.map((decision) => decision.improved)).toEqual([true, true, false, true, false, false, false]);
+    expect(decisions.map((decision) => decision.stop)).toEqual([false, false, false, false, false, true, true]);
+    expect(stopping.toJSON().bestEpoch).toEqual({ global: 4 });
+  });
+
+  it('watches a task metric where higher is better', () => {
+    const stopping = createEarlyStopping({ metric: 'loss', task: 'a', patience: 1 });
+    expect(stopping.check(record(1, 9, { a: 0.5 })).improved).toBe(true);
+    expect(stopping.check(record(2, 9, { a: 0.6 })).stop).toBe(true);
+    const byAccuracy = createEarlyStopping({ metric: 'accuracy', task: 'a', patience: 1 });
+    expect(byAccuracy.check(record(1, 1, { a: 1 })).improved).toBe(true);
+    expect(() => createEarlyStopping({ metric: 'macro.nothing', task: 'a' }).check(record(1, 1, { a: 1 }))).toThrow(
+      /has no numeric metric "macro.nothing"/,
+    );
+  });
+
+  it('per task: freezes each task whose metric stalls, stops when all are frozen, and survives a save', () => {
+    const stopping = createEarlyStopping({ mode: 'per-task', patience: 1 });
+    stopping.check(record(1, 2, { a: 1, b: 1 }));
+    expect(stopping.check(record(2, 2, { a: 1.1, b: 0.9 })).frozen).toEqual(['a']);
+    const restored = createEarlyStopping({ mode: 'per-task', patience: 1 }, JSON.parse(JSON.stringify(stopping.toJSON())));
+    expect(restored.frozen()).toEqual(['a']);
+    const last = restored.check(record(3, 2, { a: 2, b: 0.95 }));
+    expect(last.frozen).toEqual(['a', 'b']);
+    expect(last.stop).toBe(true);
+  });
+});

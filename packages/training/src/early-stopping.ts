@@ -1,0 +1,116 @@
+/**
+ * Early stopping on any recorded metric of the test (validation) split, with patience and
+ * minimum improvement. Global: stop the run when the monitored value stops improving.
+ * Per task: each task whose own metric stopped improving is frozen (its loss leaves the
+ * combined loss) while the others continue; the run stops when every task is frozen.
+ */
+import { InvalidArgumentError } from '@polytask/core';
+import type { EpochRecord, TaskMetrics } from '@polytask/results';
+
+/** What to watch. */
+export interface EarlyStoppingSpec {
+  /**
+   * Metric: `loss` (combined), or a TaskMetrics field path such as `macro.f1`, `accuracy`,
+   * `meanAveragePrecision`, `loss` per task in per-task mode. @default 'loss'
+   */
+  readonly metric?: string;
+  /** Task whose metric is watched (global mode); per-task mode watches every task. */
+  readonly task?: string;
+  /** @default 'global' */
+  readonly mode?: 'global' | 'per-task';
+  /** Epochs without improvement before stopping. @default 5 */
+  readonly patience?: number;
+  /** Smallest change that counts as an improvement. @default 0 */
+  readonly minDelta?: number;
+  /** Put back the best epoch's weights at the end. @default true */
+  readonly restoreBestWeights?: boolean;
+}
+
+/** Saved progress of early stopping. */
+export interface EarlyStoppingState {
+  readonly best: Readonly<Record<string, number>>;
+  readonly bestEpoch: Readonly<Record<string, number>>;
+  readonly wait: Readonly<Record<string, number>>;
+  readonly frozen: readonly string[];
+}
+
+/** What an epoch's check concluded. */
+export interface EarlyStoppingDecision {
+  /** Stop training now. */
+  readonly stop: boolean;
+  /** The global monitored value improved this epoch (save the best weights). */
+  readonly improved: boolean;
+  /** Tasks frozen so far (per-task mode). */
+  readonly frozen: readonly string[];
+}
+
+const lowerIsBetter = (metric: string) => metric === 'loss' || metric.endsWith('hammingLoss');
+
+function readMetric(task: TaskMetrics, metric: string): number {
+  let value: unknown = task;
+  for (const key of metric.split('.')) value = (value as Record<string, unknown> | undefined)?.[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidArgumentError({
+      argument: 'earlyStopping.metric',
+      value: metric,
+      message: `Task "${task.task}" has no numeric metric "${metric}"; use e.g. loss, accuracy, macro.f1 or meanAveragePrecision.`,
+    });
+  }
+  return value;
+}
+
+/** Creates the early-stopping tracker. */
+export function createEarlyStopping(spec: EarlyStoppingSpec, restored?: EarlyStoppingState) {
+  const metric = spec.metric ?? 'loss';
+  const mode = spec.mode ?? 'global';
+  const patience = spec.patience ?? 5;
+  const minDelta = spec.minDelta ?? 0;
+  const best: Record<string, number> = { ...restored?.best };
+  const bestEpoch: Record<string, number> = { ...restored?.bestEpoch };
+  const wait: Record<string, number> = { ...restored?.wait };
+  const frozen = new Set(restored?.frozen ?? []);
+  const sign = lowerIsBetter(metric) ? -1 : 1;
+  const observe = (key: string, value: number, epoch: number): boolean => {
+    const score = sign * value;
+    const previous = best[key];
+    if (previous === undefined || score > previous + minDelta) {
+      best[key] = score;
+      bestEpoch[key] = epoch;
+      wait[key] = 0;
+      return true;
+    }
+    wait[key] = (wait[key] ?? 0) + 1;
+    return false;
+  };
+  return {
+    spec: { metric, mode, patience, minDelta, restoreBestWeights: spec.restoreBestWeights ?? true },
+    /** Checks one epoch's test record. */
+    check(record: EpochRecord): EarlyStoppingDecision {
+      if (mode === 'global') {
+        let value: number;
+        if (metric === 'loss' && !spec.task) value = record.loss;
+        else {
+          const task = record.tasks.find((candidate) => candidate.task === (spec.task ?? record.tasks[0]?.task));
+          if (!task)
+            throw new InvalidArgumentError({
+              argument: 'earlyStopping.task',
+              value: spec.task,
+              message: `No task "${spec.task}" in the evaluated tasks.`,
+            });
+          value = readMetric(task, metric);
+        }
+        const improved = observe('global', value, record.epoch);
+        return { stop: (wait.global ?? 0) >= patience, improved, frozen: [] };
+      }
+      for (const task of record.tasks) {
+        if (frozen.has(task.task)) continue;
+        observe(task.task, readMetric(task, metric), record.epoch);
+        if ((wait[task.task] ?? 0) >= patience) frozen.add(task.task);
+      }
+      const improved = observe('global', record.loss, record.epoch);
+      return { stop: record.tasks.every((task) => frozen.has(task.task)), improved, frozen: [...frozen] };
+    },
+    frozen: () => [...frozen],
+    toJSON: (): EarlyStoppingState => ({ best: { ...best }, bestEpoch: { ...bestEpoch }, wait: { ...wait }, frozen: [...frozen] }),
+  };
+}

@@ -1,0 +1,157 @@
+import '@tensorflow/tfjs-layers';
+import { createMultiTaskDnn } from '@polytask/models';
+import { createTrainingSets } from '@polytask/training-sets';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLossCombiner } from './loss-combiners';
+import { selectBackend } from './select-backend';
+import { keyword, learnableDataset, speaker } from './test-support';
+import { trainFold } from './train-fold';
+
+beforeAll(async () => {
+  await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
+});
+
+const losses = (values: Record<string, number>) => new Map(Object.entries(values).map(([task, value]) => [task, tf.scalar(value)]));
+
+describe('loss combiners', () => {
+  it('sum and fixed weights', () => {
+    expect(
+      createLossCombiner({ kind: 'sum' }, ['a', 'b'])
+        .combine(losses({ a: 1, b: 2 }))
+        .dataSync()[0],
+    ).toBeCloseTo(3);
+    expect(
+      createLossCombiner({ kind: 'weighted', weights: { a: 0.5 } }, ['a', 'b'])
+        .combine(losses({ a: 1, b: 2 }))
+        .dataSync()[0],
+    ).toBeCloseTo(2.5);
+    expect(() => createLossCombiner({ kind: 'weighted', weights: { c: 1 } }, ['a', 'b'])).toThrow(/"c", which is not a task/);
+  });
+
+  it('uncertainty weighting gives the noisier task the lower weight (Kendall et al.)', async () => {
+    // "speaker" labels are random: its loss stays high, so its learned variance grows
+    const tasks = [keyword, speaker];
+    const noisy = learnableDataset({ name: 'noisy', tasks, count: 200, seed: 4, noisyTask: 'speaker' });
+    const { train } = createTrainingSets({ datasets: [noisy], split: { kind: 'ratio', testFraction: 0.2 } }).fold(0);
+    const model = createMultiTaskDnn({
+      inputShape: [4, 8],
+      tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+      hiddenUnits: [16],
+      seed: 2,
+    });
+    const result = await trainFold({
+      model,
+      train,
+      epochs: 25,
+      batchSize: 32,
+      lossCombiner: { kind: 'uncertainty' },
+      optimizer: { name: 'adam', learningRate: 0.02 },
+    });
+    expect(result.epochsCompleted).toBe(25);
+    const trainLoss = Object.fromEntries(result.history.at(-1)?.train.tasks.map((task) => [task.task, task.loss as number]) ?? []);
+    expect(trainLoss.speaker).toBeGreaterThan(trainLoss.keyword as number);
+    expect(result.lossWeights.speaker).toBeLessThan(result.lossWeights.keyword as number);
+  });
+
+  it('uncertainty variables move toward log of each task loss', () => {
+    const combiner = createLossCombiner({ kind: 'uncertainty' }, ['clean', 'noisy']);
+    const optimizer = tf.train.sgd(0.1);
+    for (let step = 0; step < 300; step++) {
+      optimizer.minimize(() => combiner.combine(losses({ clean: 0.1, noisy: 2 })), false, [...combiner.variables]);
+    }
+    const weights = combiner.weights();
+    expect(weights.noisy).toBeLessThan(weights.clean as number);
+    expect(weights.clean).toBeCloseTo(1 / 0.1, 0);
+    expect(weights.noisy).toBeCloseTo(1 / 2, 1);
+  });
+
+  it('dynamic weight average raises the weight of the task whose loss fell least', () => {
+    const combiner = createLossCombiner({ kind: 'dynamic-weight-average', temperature: 1 }, ['fast', 'slow']);
+    combiner.onEpochEnd?.({ fast: 1, slow: 1 });
+    expect(combiner.weights()).toEqual({ fast: 1, slow: 1 });
+    combiner.onEpochEnd?.({ fast: 0.5, slow: 0.95 });
+    const weights = combiner.weights();
+    expect(weights.slow).toBeGreaterThan(weights.fast as number);
+    expect((weights.slow as number) + (weights.fast as number)).toBeCloseTo(2, 10);
+  });
+
+  it('PCGrad projects conflicting gradients off each other (Yu et al.)', () => {
+    const combiner = createLossCombiner({ kind: 'pcgrad' }, ['a', 'b']);
+    const merged = combiner.perTaskGradients?.merge(
+      new Map([
+        ['a', { w: tf.tensor1d([1, 0]) }],
+        ['b', { w: tf.tensor1d([-1, 1]) }],
+      ]),
+      new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+      ['w'],
+    );
+    // a' = a - (a·b/|b|²) b = [0.5, 0.5]; b' = b - (b·a/|a|²) a = [0, 1]
+    expect(Array.from(merged?.w?.dataSync() ?? [])).toEqual([0.5, 1.5]);
+    const agreeing = combiner.perTaskGradients?.merge(
+      new Map([
+        ['a', { w: tf.tensor1d([1, 2]) }],
+        ['b', { w: tf.tensor1d([3, 1]) }],
+      ]),
+      new Map(),
+      ['w'],
+    );
+    expect(Array.from(agreeing?.w?.dataSync() ?? [])).toEqual([4, 3]);
+  });
+
+  it('GradNorm lowers the weight of the task with the larger gradient norm at equal training rates (Chen et al.)', () => {
+    const combiner = createLossCombiner({ kind: 'gradnorm', alpha: 1.5, learningRate: 0.01 }, ['big', 'small']);
+    const gradients = () =>
+      new Map([
+        ['big', { w: tf.tensor1d([10, 0]) }],
+        ['small', { w: tf.tensor1d([0, 1]) }],
+      ]);
+    combiner.perTaskGradients?.merge(
+      gradients(),
+      new Map([
+        ['big', 1],
+        ['small', 1],
+      ]),
+      ['w'],
+    );
+    const merged = combiner.perTaskGradients?.merge(
+      gradients(),
+      new Map([
+        ['big', 1],
+        ['small', 1],
+      ]),
+      ['w'],
+    );
+    const weights = combiner.weights();
+    expect(weights.big).toBeLessThan(1);
+    expect(weights.small).toBeGreaterThan(1);
+    expect((weights.big as number) + (weights.small as number)).toBeCloseTo(2, 10);
+    expect(merged?.w?.dataSync()[0]).toBeCloseTo(10 * (weights.big as number), 4);
+  });
+
+  it('trains end to end with PCGrad and GradNorm', async () => {
+    const tasks = [keyword, speaker];
+    const data = learnableDataset({ name: 'both', tasks, count: 96, seed: 6 });
+    const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    for (const kind of ['pcgrad', 'gradnorm'] as const) {
+      const model = createMultiTaskDnn({
+        inputShape: [4, 8],
+        tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+        hiddenUnits: [12],
+        seed: 1,
+      });
+      const result = await trainFold({
+        model,
+        train,
+        epochs: 6,
+        batchSize: 24,
+        lossCombiner: { kind },
+        optimizer: { name: 'adam', learningRate: 0.02 },
+      });
+      expect(result.history.at(-1)?.train.loss).toBeLessThan(result.history[0]?.train.loss as number);
+    }
+  });
+});

@@ -1,0 +1,54 @@
+/** Generated datasets for this package's tests (not exported). */
+import { createRandom, encodeTarget } from '@polytask/core';
+import { createTask, createTaskDataset, type Task, type TaskDataset } from '@polytask/task-dataset';
+
+/**
+ * "Audio-like" features `[frames, bins]` whose band energies depend on each task's label, with noise.
+ * `noisyTask` gets labels unrelated to the features.
+ */
+export function learnableDataset(options: {
+  name: string;
+  tasks: readonly Task[];
+  count: number;
+  frames?: number;
+  bins?: number;
+  seed?: number;
+  noisyTask?: string;
+}): TaskDataset {
+  const frames = options.frames ?? 4;
+  const bins = options.bins ?? 8;
+  const random = createRandom(options.seed ?? 1);
+  const labels = Array.from({ length: options.count }, () => options.tasks.map((task) => Math.floor(random() * task.labels.length)));
+  const features = labels.map((row) => {
+    const data = new Float32Array(frames * bins);
+    for (let index = 0; index < data.length; index++) data[index] = (random() - 0.5) * 0.6;
+    options.tasks.forEach((task, taskIndex) => {
+      if (task.name === options.noisyTask) return;
+      const band = (taskIndex * 3 + (row[taskIndex] as number) * 2) % bins;
+      for (let frame = 0; frame < frames; frame++) data[frame * bins + band] = (data[frame * bins + band] as number) + 1.5;
+    });
+    return { data, shape: [frames, bins] };
+  });
+  const noise = createRandom((options.seed ?? 1) + 99);
+  return createTaskDataset({
+    name: options.name,
+    tasks: options.tasks,
+    features,
+    targets: Object.fromEntries(
+      options.tasks.map((task, taskIndex) => [
+        task.name,
+        labels.map((row) =>
+          encodeTarget(
+            task,
+            task.labels[task.name === options.noisyTask ? Math.floor(noise() * task.labels.length) : (row[taskIndex] as number)] as string,
+          ),
+        ),
+      ]),
+    ),
+    ids: labels.map((_, index) => `${options.name}-${index}`),
+  });
+}
+
+export const keyword = createTask({ name: 'keyword', kind: 'multi-class', labels: ['yes', 'no', 'up'] });
+export const speaker = createTask({ name: 'speaker', kind: 'binary', labels: ['female', 'male'] });
+export const events = createTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car'] });

@@ -1,0 +1,170 @@
+import '@tensorflow/tfjs-layers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createMultiTaskCnn, createMultiTaskDnn } from '@polytask/models';
+import { createRunStore, openRun } from '@polytask/results';
+import { buildBatch, combineDatasets, createTrainingSets } from '@polytask/training-sets';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './select-backend';
+import { events, keyword, learnableDataset, speaker } from './test-support';
+import { maskedTaskLosses, trainFold } from './train-fold';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-train-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+beforeAll(async () => {
+  await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
+});
+
+describe('maskedTaskLosses', () => {
+  it('computes each task only over the items that carry it, on hand-computed values', () => {
+    // three datasets with 1, 2 and 3 tasks; "keyword" shared by the first and third
+    const a = learnableDataset({ name: 'a', tasks: [keyword], count: 2 });
+    const b = learnableDataset({ name: 'b', tasks: [speaker, events], count: 2 });
+    const c = learnableDataset({ name: 'c', tasks: [keyword, speaker, events], count: 1 });
+    const set = combineDatasets([a, b, c]);
+    const indices = Int32Array.from([0, 2, 4]); // a[0], b[0], c[0]
+    const batch = buildBatch(set, indices, { epoch: 0, batch: 1 });
+    const keywordProbabilities = [
+      [0.7, 0.2, 0.1],
+      [0.3, 0.3, 0.4],
+      [0.1, 0.8, 0.1],
+    ];
+    const speakerProbabilities = [[0.5], [0.9], [0.2]];
+    const eventProbabilities = [
+      [0.5, 0.5],
+      [0.6, 0.3],
+      [0.1, 0.7],
+    ];
+    const outputs = [tf.tensor2d(keywordProbabilities), tf.tensor2d(speakerProbabilities), tf.tensor2d(eventProbabilities)];
+    const losses = maskedTaskLosses(outputs, batch, set);
+    const row = (index: number, columns: [number, number]) =>
+      Array.from(batch.targets.subarray(index * set.columnCount + columns[0], index * set.columnCount + columns[1]));
+    const keywordTruth = [row(0, [0, 3]), row(2, [0, 3])];
+    const expectedKeyword =
+      -(
+        Math.log(keywordProbabilities[0]?.[keywordTruth[0]?.indexOf(1) as number] as number) +
+        Math.log(keywordProbabilities[2]?.[keywordTruth[1]?.indexOf(1) as number] as number)
+      ) / 2;
+    const bce = (p: number, y: number) => -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+    const speakerTruth = [row(1, [3, 4])[0] as number, row(2, [3, 4])[0] as number];
+    const expectedSpeaker = (bce(0.9, speakerTruth[0] as number) + bce(0.2, speakerTruth[1] as number)) / 2;
+    const eventTruth = [row(1, [4, 6]), row(2, [4, 6])];
+    const expectedEvents =
+      (bce(0.6, eventTruth[0]?.[0] as number) +
+        bce(0.3, eventTruth[0]?.[1] as number) +
+        bce(0.1, eventTruth[1]?.[0] as number) +
+        bce(0.7, eventTruth[1]?.[1] as number)) /
+      4;
+    expect(Array.from(batch.masks)).toEqual([1, 0, 0, 0, 1, 1, 1, 1, 1]);
+    expect(losses.get('keyword')?.dataSync()[0]).toBeCloseTo(expectedKeyword, 5);
+    expect(losses.get('speaker')?.dataSync()[0]).toBeCloseTo(expectedSpeaker, 5);
+    expect(losses.get('events')?.dataSync()[0]).toBeCloseTo(expectedEvents, 5);
+    const onlyA = maskedTaskLosses(
+      outputs.map((output) => tf.slice(output, 0, 2)),
+      buildBatch(set, Int32Array.from([0, 1]), { epoch: 0, batch: 1 }),
+      set,
+    );
+    expect([...onlyA.keys()]).toEqual(['keyword']);
+    tf.dispose([...outputs, ...losses.values(), ...onlyA.values()]);
+  });
+});
+
+describe('trainFold', () => {
+  const tasks = [keyword, speaker];
+  const pool = learnableDataset({ name: 'pool', tasks, count: 160, seed: 3 });
+  const model = () =>
+    createMultiTaskDnn({
+      inputShape: [4, 8],
+      tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+      hiddenUnits: [16],
+      seed: 5,
+    });
+
+  it('learns on the wasm backend: test accuracy well above chance', async () => {
+    const { train, test } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25, seed: 1 } }).fold(0);
+    const result = await trainFold({
+      model: model(),
+      train,
+      test,
+      epochs: 12,
+      batchSize: 16,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+    });
+    const last = result.history.at(-1)?.test;
+    expect(last?.tasks.find((task) => task.task === 'keyword')?.accuracy).toBeGreaterThan(0.8);
+    expect(last?.tasks.find((task) => task.task === 'speaker')?.accuracy).toBeGreaterThan(0.8);
+    expect(result.history[0]?.train.loss).toBeGreaterThan(result.history.at(-1)?.train.loss as number);
+  });
+
+  it('resumes: 2 epochs + resume 2 equals 4 uninterrupted epochs', async () => {
+    const { train, test } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25, seed: 2 } }).fold(0);
+    const straight = model();
+    await trainFold({ model: straight, train, test, epochs: 4, batchSize: 16, seed: 7 });
+    const store = createRunStore({ root, name: 'resume' });
+    const first = model();
+    const interrupted = await trainFold({ model: first, train, test, epochs: 2, batchSize: 16, seed: 7, store });
+    expect(interrupted.epochsCompleted).toBe(2);
+    const resumedModel = model();
+    const resumed = await trainFold({
+      model: resumedModel,
+      train,
+      test,
+      epochs: 4,
+      batchSize: 16,
+      seed: 7,
+      store,
+      resume: openRun(store.directory).loadCheckpoint(0),
+    });
+    expect(resumed.history.map((entry) => entry.train.epoch)).toEqual([3, 4]);
+    straight.weights.forEach((weight, index) => {
+      const expected = weight.read().dataSync();
+      const actual = resumedModel.weights[index]?.read().dataSync() as Float32Array;
+      for (let position = 0; position < expected.length; position++)
+        expect(Math.abs((actual[position] as number) - (expected[position] as number))).toBeLessThan(1e-5);
+    });
+  });
+
+  it('stops on an abort signal after the current batch, without checkpointing the partial epoch', async () => {
+    const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    const controller = new AbortController();
+    const store = createRunStore({ root, name: 'aborted' });
+    const result = await trainFold({
+      model: model(),
+      train,
+      epochs: 3,
+      store,
+      observers: [{ onBatchEnd: (info) => (info.epoch === 2 && info.batch === 1 ? controller.abort() : undefined) }],
+      signal: controller.signal,
+    });
+    expect(result.interrupted).toBe(true);
+    expect(result.epochsCompleted).toBe(1);
+    expect(openRun(store.directory).checkpointEpochs(0)).toEqual([1]);
+  });
+
+  it('trains a CNN with batch norm on wasm (the training kernels supply Conv2DBackpropFilter)', async () => {
+    const images = learnableDataset({ name: 'images', tasks, count: 48, frames: 8, bins: 8, seed: 9 });
+    const { train } = createTrainingSets({ datasets: [images], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    const cnn = createMultiTaskCnn({
+      inputShape: [8, 8],
+      tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+      filters: [4, 8],
+      denseUnits: 8,
+      batchNorm: true,
+      seed: 2,
+    });
+    const result = await trainFold({ model: cnn, train, epochs: 4, batchSize: 12, optimizer: { name: 'adam', learningRate: 0.01 } });
+    expect(result.history.at(-1)?.train.loss).toBeLessThan(result.history[0]?.train.loss as number);
+  });
+
+  it('refuses a model that does not fit the tasks', async () => {
+    const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    const wrong = createMultiTaskDnn({
+      inputShape: [4, 8],
+      tasks: [{ name: 'keyword', kind: 'multi-class', outputSize: 3 }],
+      hiddenUnits: [4],
+    });
+    await expect(trainFold({ model: wrong, train, epochs: 1 })).rejects.toThrow(/1 outputs but there are 2 tasks/);
+  });
+});

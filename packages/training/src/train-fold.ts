@@ -1,0 +1,393 @@
+/**
+ * The multi-task training loop for one fold. Per batch, each task's loss is computed only
+ * over the items that carry it (the combined set's task mask) and only over its columns;
+ * a loss combiner merges them; the optimizer steps (with optional gradient clipping and
+ * AdamW decay). Every epoch: metrics on train and test, loss-combiner and learning-rate
+ * updates, early stopping, a checkpoint, and observer reports. A run resumed from its last
+ * checkpoint continues exactly (model, optimizer, sampler, early-stopping and schedule state).
+ */
+import { InvalidArgumentError } from '@polytask/core';
+import { checkModelForTasks } from '@polytask/models';
+import {
+  type CheckpointContents,
+  computeTaskMetrics,
+  type EpochRecord,
+  notifyObservers,
+  type RunStore,
+  type TaskMetrics,
+  type TrainingObserver,
+} from '@polytask/results';
+import { type Batch, type CombinedSet, createBatchSampler, iterateBatches, type SamplingStrategy } from '@polytask/training-sets';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { createCheckpoint, restoreCheckpoint } from './checkpoint';
+import { createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
+import { createLossCombiner, type LossCombinerSpec } from './loss-combiners';
+import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
+
+const epsilon = 1e-7;
+
+/**
+ * Each task's mean loss over the batch items that carry it, on the head's probabilities:
+ * categorical cross-entropy (multi-class) or binary cross-entropy averaged over columns.
+ * Tasks no item carries are absent from the map.
+ */
+export function maskedTaskLosses(
+  outputs: readonly tf.Tensor[],
+  batch: Batch,
+  set: CombinedSet,
+  exclude: ReadonlySet<string> = new Set(),
+): Map<string, tf.Scalar> {
+  const size = batch.indices.length;
+  const taskCount = set.tasks.length;
+  const losses = new Map<string, tf.Scalar>();
+  set.tasks.forEach((entry, taskIndex) => {
+    if (exclude.has(entry.task.name)) return;
+    const mask = new Float32Array(size);
+    let carrying = 0;
+    for (let row = 0; row < size; row++) {
+      mask[row] = batch.masks[row * taskCount + taskIndex] as number;
+      carrying += mask[row] as number;
+    }
+    if (carrying === 0) return;
+    const [start, end] = entry.columns;
+    const width = end - start;
+    const targets = new Float32Array(size * width);
+    for (let row = 0; row < size; row++)
+      targets.set(batch.targets.subarray(row * set.columnCount + start, row * set.columnCount + end), row * width);
+    // a mask, not a gather: gather's gradient (UnsortedSegmentSum) does not exist on wasm
+    const loss = tf.tidy(() => {
+      const probabilities = tf.clipByValue(outputs[taskIndex] as tf.Tensor, epsilon, 1 - epsilon);
+      const truth = tf.tensor2d(targets, [size, width]);
+      const perRow =
+        entry.task.kind === 'multi-class'
+          ? tf.neg(tf.sum(tf.mul(truth, tf.log(probabilities)), 1))
+          : tf.mean(tf.neg(tf.add(tf.mul(truth, tf.log(probabilities)), tf.mul(tf.sub(1, truth), tf.log(tf.sub(1, probabilities))))), 1);
+      return tf.div(tf.sum(tf.mul(perRow, tf.tensor1d(mask))), carrying);
+    });
+    losses.set(entry.task.name, loss as tf.Scalar);
+  });
+  return losses;
+}
+
+/** Collects, per task, the truth rows and probabilities of the items that carry it. */
+class Collector {
+  private readonly truth = new Map<string, number[]>();
+  private readonly scores = new Map<string, number[]>();
+  private readonly lossSums = new Map<string, number>();
+  private readonly lossCounts = new Map<string, number>();
+
+  constructor(private readonly set: CombinedSet) {}
+
+  add(batch: Batch, probabilities: readonly Float32Array[]): void {
+    const size = batch.indices.length;
+    this.set.tasks.forEach((entry, taskIndex) => {
+      const [start, end] = entry.columns;
+      const width = end - start;
+      const output = probabilities[taskIndex] as Float32Array;
+      const truth = this.truth.get(entry.task.name) ?? [];
+      const scores = this.scores.get(entry.task.name) ?? [];
+      for (let row = 0; row < size; row++) {
+        if (!batch.masks[row * this.set.tasks.length + taskIndex]) continue;
+        for (let column = 0; column < width; column++) {
+          truth.push(batch.targets[row * this.set.columnCount + start + column] as number);
+          scores.push(output[row * width + column] as number);
+        }
+      }
+      this.truth.set(entry.task.name, truth);
+      this.scores.set(entry.task.name, scores);
+    });
+  }
+
+  addLoss(task: string, loss: number, rows = 1): void {
+    this.lossSums.set(task, (this.lossSums.get(task) ?? 0) + loss * rows);
+    this.lossCounts.set(task, (this.lossCounts.get(task) ?? 0) + rows);
+  }
+
+  meanLosses(): Record<string, number> {
+    return Object.fromEntries([...this.lossSums].map(([task, sum]) => [task, sum / (this.lossCounts.get(task) as number)]));
+  }
+
+  /** Metrics of every task with examples; `lossFromScores` computes losses from probabilities (evaluation). */
+  metrics(lossFromScores: boolean): TaskMetrics[] {
+    const result: TaskMetrics[] = [];
+    for (const entry of this.set.tasks) {
+      const truthValues = this.truth.get(entry.task.name) ?? [];
+      if (truthValues.length === 0) continue;
+      const width = entry.columns[1] - entry.columns[0];
+      const rows = truthValues.length / width;
+      const truth = Uint8Array.from(truthValues);
+      const scores = Float32Array.from(this.scores.get(entry.task.name) ?? []);
+      if (lossFromScores) {
+        let total = 0;
+        for (let index = 0; index < scores.length; index++) {
+          const p = Math.min(1 - epsilon, Math.max(epsilon, scores[index] as number));
+          total +=
+            entry.task.kind === 'multi-class'
+              ? -(truth[index] as number) * Math.log(p)
+              : -((truth[index] as number) * Math.log(p) + (1 - (truth[index] as number)) * Math.log(1 - p));
+        }
+        this.addLoss(entry.task.name, entry.task.kind === 'multi-class' ? total / rows : total / scores.length, rows);
+      }
+      const loss = this.meanLosses()[entry.task.name];
+      result.push(
+        computeTaskMetrics({
+          task: entry.task,
+          truth,
+          decisions: entry.task.decide(scores, rows),
+          scores,
+          ...(loss === undefined ? {} : { loss }),
+        }),
+      );
+    }
+    return result;
+  }
+}
+
+/** Options of {@link trainFold}. */
+export interface TrainFoldOptions {
+  readonly model: tfl.LayersModel;
+  readonly train: CombinedSet;
+  /** Evaluated after every epoch; early stopping watches it. */
+  readonly test?: CombinedSet;
+  readonly epochs: number;
+  /** @default 0 */
+  readonly fold?: number;
+  /** @default 32 */
+  readonly batchSize?: number;
+  /** @default 'per-dataset' */
+  readonly sampling?: SamplingStrategy;
+  /** Seed of the sampler. @default 0 */
+  readonly seed?: number;
+  /** @default { name: 'adam', learningRate: 0.001 } */
+  readonly optimizer?: OptimizerSpec | tf.Optimizer;
+  readonly schedule?: LearningRateSchedule;
+  /** @default { kind: 'sum' } */
+  readonly lossCombiner?: LossCombinerSpec;
+  /** Clip the gradients' global norm to this value. */
+  readonly gradientClipNorm?: number;
+  readonly earlyStopping?: EarlyStoppingSpec;
+  readonly observers?: readonly TrainingObserver[];
+  /** Where checkpoints go (every epoch). */
+  readonly store?: RunStore;
+  /** A checkpoint to continue from (its `state.epoch` is the last complete epoch). */
+  readonly resume?: CheckpointContents;
+  /** Stop after the current batch (the epoch is not checkpointed, so a resume repeats it). */
+  readonly signal?: AbortSignal;
+}
+
+/** What a fold's training did. */
+export interface TrainFoldResult {
+  readonly epochsCompleted: number;
+  readonly stoppedEarly: boolean;
+  readonly interrupted: boolean;
+  readonly bestEpoch: number | undefined;
+  /** The loss combiner's final weight per task. */
+  readonly lossWeights: Readonly<Record<string, number>>;
+  readonly history: readonly { readonly train: EpochRecord; readonly test?: EpochRecord }[];
+}
+
+async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, epoch: number, batchSize: number): Promise<EpochRecord> {
+  const collector = new Collector(set);
+  const sampler = createBatchSampler({ set, batchSize, strategy: 'per-dataset', seed: 0 });
+  for await (const batch of iterateBatches({ set, sampler })) {
+    const probabilities = tf.tidy(() => {
+      const outputs = model.apply(tf.tensor(batch.features, [...batch.featureShape]), { training: false }) as tf.Tensor | tf.Tensor[];
+      return (Array.isArray(outputs) ? outputs : [outputs]).map((output) => output.dataSync() as Float32Array);
+    });
+    collector.add(batch, probabilities as unknown as Float32Array[]);
+  }
+  const tasks = collector.metrics(true);
+  return { fold, epoch, split: 'test', loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0), tasks };
+}
+
+/**
+ * Trains one fold.
+ * @example await trainFold({ model, train, test, epochs: 30, earlyStopping: { metric: 'macro.f1', patience: 5 }, store, observers })
+ */
+export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldResult> {
+  const { model, train, test, epochs } = options;
+  const fold = options.fold ?? 0;
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new InvalidArgumentError({ argument: 'epochs', value: epochs, message: `epochs must be a positive integer, got ${epochs}.` });
+  const inputShape = train.shapeOf(0);
+  checkModelForTasks(model, {
+    inputShape,
+    tasks: train.tasks.map((entry) => ({ name: entry.task.name, kind: entry.task.kind, outputSize: entry.task.outputSize })),
+  });
+  const trainer = createTrainingOptimizer(options.optimizer ?? { name: 'adam' });
+  const combiner = createLossCombiner(
+    options.lossCombiner ?? { kind: 'sum' },
+    train.tasks.map((entry) => entry.task.name),
+  );
+  const sampler = createBatchSampler({ set: train, batchSize, strategy: options.sampling ?? 'per-dataset', seed: options.seed ?? 0 });
+  const resumeState = options.resume?.state as
+    | {
+        epoch?: number;
+        earlyStopping?: EarlyStoppingState;
+        schedule?: { best: number | null; wait: number; current: number };
+        combinerVariables?: number[];
+        bestEpoch?: number;
+      }
+    | undefined;
+  const earlyStopping = options.earlyStopping ? createEarlyStopping(options.earlyStopping, resumeState?.earlyStopping) : undefined;
+  const schedule = createSchedule(options.schedule ?? { kind: 'constant' }, trainer, resumeState?.schedule);
+  const trainable = [...model.trainableWeights.map((weight) => weight.read() as tf.Variable), ...combiner.variables];
+  // GradNorm watches the last shared layer's weights
+  const sharedWeights = model.trainableWeights.filter((weight) => weight.originalName.startsWith('shared_'));
+  const lastShared = sharedWeights.at(-1)?.originalName.split('/')[0];
+  const sharedNames = sharedWeights
+    .filter((weight) => weight.originalName.split('/')[0] === lastShared)
+    .map((weight) => (weight.read() as tf.Variable).name);
+  let startEpoch = 0;
+  if (options.resume) {
+    await restoreCheckpoint(model, trainer.optimizer, options.resume);
+    startEpoch = resumeState?.epoch ?? 0;
+    for (const [index, value] of (resumeState?.combinerVariables ?? []).entries()) combiner.variables[index]?.assign(tf.scalar(value));
+  }
+  let bestEpoch = resumeState?.bestEpoch;
+  let bestWeights: tf.Tensor[] | undefined;
+  const history: { train: EpochRecord; test?: EpochRecord }[] = [];
+  let interrupted = false;
+  let stoppedEarly = false;
+  let epochsCompleted = startEpoch;
+  const observers = options.observers ?? [];
+
+  for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
+    sampler.restore({ epoch: epoch - 1, batch: 0 });
+    const collector = new Collector(train);
+    const frozen = new Set(earlyStopping?.frozen() ?? []);
+    const started = performance.now();
+    let batchNumber = 0;
+    let lossSum = 0;
+    for await (const batch of iterateBatches({ set: train, sampler })) {
+      const x = tf.tensor(batch.features, [...batch.featureShape]);
+      const probabilities: Float32Array[] = [];
+      const taskLossValues = new Map<string, number>();
+      const compute = (only?: string) => {
+        const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+        const list = Array.isArray(outputs) ? outputs : [outputs];
+        if (probabilities.length === 0) for (const output of list) probabilities.push(output.dataSync() as Float32Array);
+        const losses = maskedTaskLosses(list, batch, train, frozen);
+        for (const [task, loss] of losses) if (!taskLossValues.has(task)) taskLossValues.set(task, loss.dataSync()[0] as number);
+        if (only !== undefined) return losses.get(only) ?? tf.scalar(0);
+        return combiner.combine(losses);
+      };
+      let gradients: tf.NamedTensorMap;
+      let combinedLoss: number;
+      if (combiner.perTaskGradients) {
+        const present = new Map<string, tf.NamedTensorMap>();
+        tf.tidy(() => compute()); // records probabilities and losses
+        for (const task of taskLossValues.keys()) {
+          const { value, grads } = tf.variableGrads(() => compute(task) as tf.Scalar, trainable);
+          value.dispose();
+          present.set(task, grads);
+        }
+        gradients = combiner.perTaskGradients.merge(present, taskLossValues, sharedNames);
+        for (const map of present.values()) tf.dispose(Object.values(map));
+        combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
+      } else {
+        const { value, grads } = tf.variableGrads(() => compute() as tf.Scalar, trainable);
+        combinedLoss = value.dataSync()[0] as number;
+        value.dispose();
+        gradients = grads;
+      }
+      if (options.gradientClipNorm) {
+        const clip = options.gradientClipNorm;
+        const norm = tf.tidy(() =>
+          Math.sqrt(Object.values(gradients).reduce((sum, gradient) => sum + (tf.sum(tf.square(gradient)).dataSync()[0] as number), 0)),
+        );
+        if (norm > clip) {
+          const scaled = Object.fromEntries(Object.entries(gradients).map(([name, gradient]) => [name, tf.mul(gradient, clip / norm)]));
+          tf.dispose(Object.values(gradients));
+          gradients = scaled;
+        }
+      }
+      trainer.optimizer.applyGradients(gradients);
+      tf.dispose(Object.values(gradients));
+      if (trainer.weightDecay > 0) {
+        const decay = 1 - trainer.learningRate() * trainer.weightDecay;
+        for (const weight of model.trainableWeights) {
+          const variable = weight.read() as tf.Variable;
+          tf.tidy(() => variable.assign(tf.mul(variable, decay)));
+        }
+      }
+      x.dispose();
+      collector.add(batch, probabilities);
+      const rowsPerTask = train.tasks.map((_, taskIndex) => {
+        let count = 0;
+        for (let row = 0; row < batch.indices.length; row++) count += batch.masks[row * train.tasks.length + taskIndex] as number;
+        return count;
+      });
+      train.tasks.forEach((entry, taskIndex) => {
+        const value = taskLossValues.get(entry.task.name);
+        if (value !== undefined) collector.addLoss(entry.task.name, value, rowsPerTask[taskIndex]);
+      });
+      lossSum += combinedLoss;
+      batchNumber++;
+      await notifyObservers(observers, 'onBatchEnd', {
+        fold,
+        epoch,
+        batch: batchNumber,
+        loss: combinedLoss,
+        taskLosses: Object.fromEntries(taskLossValues),
+      });
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+    }
+    if (interrupted) break;
+    const trainTasks = collector.metrics(false);
+    const trainRecord: EpochRecord = {
+      fold,
+      epoch,
+      split: 'train',
+      loss: lossSum / Math.max(batchNumber, 1),
+      tasks: trainTasks,
+      seconds: (performance.now() - started) / 1000,
+      learningRate: trainer.learningRate(),
+    };
+    const testRecord = test ? await evaluate(model, test, fold, epoch, batchSize) : undefined;
+    combiner.onEpochEnd?.(collector.meanLosses());
+    const monitored = testRecord ?? trainRecord;
+    const decision = earlyStopping?.check(monitored);
+    if (decision?.improved) {
+      bestEpoch = epoch;
+      if (earlyStopping?.spec.restoreBestWeights) {
+        tf.dispose(bestWeights ?? []);
+        bestWeights = model.weights.map((weight) => weight.read().clone());
+      }
+    }
+    schedule.update({ epoch, monitored: monitored.loss });
+    epochsCompleted = epoch;
+    history.push(testRecord ? { train: trainRecord, test: testRecord } : { train: trainRecord });
+    if (options.store) {
+      const state = {
+        epoch,
+        sampler: { epoch, batch: 0 },
+        schedule: schedule.toJSON(),
+        ...(earlyStopping ? { earlyStopping: earlyStopping.toJSON() } : {}),
+        combinerVariables: combiner.variables.map((variable) => variable.dataSync()[0] as number),
+        combinerWeights: combiner.weights(),
+        ...(bestEpoch === undefined ? {} : { bestEpoch }),
+      };
+      options.store.saveCheckpoint(fold, epoch, await createCheckpoint(model, trainer.optimizer, state));
+    }
+    await notifyObservers(
+      observers,
+      'onEpochEnd',
+      testRecord ? { fold, epoch, train: trainRecord, test: testRecord } : { fold, epoch, train: trainRecord },
+    );
+    if (decision?.stop) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  if (bestWeights && earlyStopping?.spec.restoreBestWeights) {
+    for (const [index, weight] of model.weights.entries()) weight.write(bestWeights?.[index] as tf.Tensor);
+    tf.dispose(bestWeights);
+  }
+  return { epochsCompleted, stoppedEarly, interrupted, bestEpoch, lossWeights: combiner.weights(), history };
+}

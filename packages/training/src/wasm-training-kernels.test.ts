@@ -1,0 +1,88 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './select-backend';
+import { assertKernelsRegistered } from './wasm-training-kernels';
+
+beforeAll(async () => {
+  await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
+});
+
+/** Runs `compute` on the cpu backend and on wasm; returns both results' values. */
+async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const outputs = tf.tidy(compute);
+    const list = Array.isArray(outputs) ? outputs : [outputs];
+    const values = await Promise.all(list.map(async (tensor) => Float32Array.from(await tensor.data())));
+    tf.dispose(list);
+    return values;
+  };
+  const reference = await run('cpu');
+  const actual = await run('wasm');
+  return [reference, actual];
+}
+
+function expectClose(reference: Float32Array[], actual: Float32Array[]): void {
+  expect(actual.length).toBe(reference.length);
+  reference.forEach((values, index) => {
+    const other = actual[index] as Float32Array;
+    expect(other.length).toBe(values.length);
+    let scale = 1e-6;
+    for (const value of values) scale = Math.max(scale, Math.abs(value));
+    for (let position = 0; position < values.length; position++)
+      expect(Math.abs((other[position] as number) - (values[position] as number)) / scale).toBeLessThan(1e-4);
+  });
+}
+
+const random = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+
+describe('wasm training kernels against the cpu backend', () => {
+  it.each([
+    [[2, 9, 7, 3], [3, 3, 3, 4], 1, 'same'],
+    [[2, 9, 7, 3], [3, 3, 3, 4], 1, 'valid'],
+    [[1, 10, 8, 2], [5, 3, 2, 3], 2, 'same'],
+    [[3, 11, 9, 4], [2, 2, 4, 5], 2, 'valid'],
+  ] as const)('conv2d gradients for x %j, filter %j, stride %i, %s padding', async (xShape, filterShape, stride, padding) => {
+    const [reference, actual] = await onBoth(() => {
+      const x = random([...xShape], 1);
+      const filter = random([...filterShape], 2);
+      const gradients = tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, stride, padding))),
+      )([x, filter]);
+      return gradients;
+    });
+    expectClose(reference, actual);
+  });
+
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('matMul with transposeA %s and transposeB %s, plain and fused with bias and relu', async (transposeA, transposeB) => {
+    const [reference, actual] = await onBoth(() => {
+      const a = random(transposeA ? [7, 5] : [5, 7], 3);
+      const b = random(transposeB ? [6, 7] : [7, 6], 4);
+      const bias = random([6], 5);
+      const batched = tf.matMul(
+        random(transposeA ? [3, 7, 5] : [3, 5, 7], 6),
+        random(transposeB ? [3, 6, 7] : [3, 7, 6], 7),
+        transposeA,
+        transposeB,
+      );
+      return [
+        tf.matMul(a, b, transposeA, transposeB),
+        tf.fused.matMul({ a, b, transposeA, transposeB, bias, activation: 'relu' }),
+        batched,
+      ];
+    });
+    expectClose(reference, actual);
+  });
+
+  it("checks that a model's kernels exist on the active backend", () => {
+    expect(() => assertKernelsRegistered(['Conv2D', 'Conv2DBackpropFilter', 'MatMul'.replace('MatMul', 'BatchMatMul')])).not.toThrow();
+    expect(() => assertKernelsRegistered(['Conv2D', 'NotAKernel'])).toThrow(/The wasm backend has no kernel for NotAKernel/);
+  });
+});
