@@ -42,7 +42,7 @@ const packageJson = {
   files: ['dist', 'src', '!src/**/*.test.ts', '!src/**/__fixtures__'],
   engines: { node: '>=20.19' },
   scripts: { build: 'tsup', test: 'vitest run', typecheck: 'tsc --noEmit -p tsconfig.json', lint: 'biome check .' },
-  dependencies: { '@polytask/core': 'workspace:^' },
+  dependencies: { '@polytask/core': 'workspace:^', '@polytask/data-reading': 'workspace:^' },
 };
 writeFileSync(path.join(directory, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
 process.chdir(root);

@@ -1,15 +1,34 @@
-import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runQuickstart } from './quickstart';
 
+const workDirectory = mkdtempSync(path.join(tmpdir(), 'polytask-quickstart-'));
+afterAll(() => rmSync(workDirectory, { recursive: true, force: true }));
+
 describe('quick start', () => {
-  it('trains both heads on the chosen backend and the loss falls', async () => {
+  it('runs the whole pipeline on the synthetic corpus and compares multi-task with single-task', async () => {
     const lines: string[] = [];
-    const result = await runQuickstart({ epochs: 8, exampleCount: 256, log: (line) => lines.push(line) });
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(result.backend.backend);
+    const result = await runQuickstart({
+      workDirectory,
+      folds: 2,
+      epochs: 12,
+      clipsPerSpeakerAndKeyword: 3,
+      log: (line) => lines.push(line),
+    });
     expect(lines[0]).toMatch(/^polytask: backend /);
-    expect(result.losses).toHaveLength(8);
-    expect(result.losses.at(-1)).toBeLessThan((result.losses[0] as number) * 0.7);
-    expect(result.accuracy.keyword).toBeGreaterThan(0.6);
-    expect(result.accuracy.speaker).toBeGreaterThan(0.6);
+    expect(result.comparisons.map((row) => row.task)).toEqual(['keyword', 'pitch', 'noise']);
+    const keyword = result.comparisons.find((row) => row.task === 'keyword');
+    expect(keyword?.multiTask).toHaveLength(2);
+    expect(keyword?.singleTask).toHaveLength(2);
+    // four keywords: chance is 25%
+    for (const value of keyword?.multiTask ?? []) expect(value).toBeGreaterThan(0.5);
+    expect(existsSync(path.join(result.runDirectory, 'metrics.csv'))).toBe(true);
+    expect(readdirSync(path.join(result.runDirectory, 'checkpoints', 'fold-0')).length).toBeGreaterThan(0);
+    expect(
+      readdirSync(path.join(result.runDirectory, 'tensorboard', 'fold-0', 'test')).some((file) => file.startsWith('events.out.tfevents')),
+    ).toBe(true);
+    expect(lines.some((line) => line.startsWith('TensorBoard: '))).toBe(true);
   });
 });

@@ -1,132 +1,143 @@
 /**
- * The quick start: choose a backend, generate a small two-task dataset (a 3-class
- * keyword task and a binary speaker task over the same examples), train a shared
- * trunk with one head per task, and report the loss per epoch.
+ * The quick start, end to end on the embedded synthetic corpus (no download): generate the
+ * audio, extract log-mel features into the cache, split by speaker into folds with scaling
+ * fitted on each training part, train a hard-sharing DNN on three tasks at once (keyword,
+ * speaker pitch, noise tags), train each task alone with the same model and budget, and
+ * compare. Metrics, confusion matrices, checkpoints and TensorBoard logs go to the run folder.
  */
-import { defineTask, encodeTarget, type TaskDefinition, taskOutputSize } from '@polytask/core';
-import { type BackendSelection, selectBackend } from '@polytask/training';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import { createSyntheticReader, generateSyntheticCorpus } from '@polytask/dataset-synthetic';
+import '@tensorflow/tfjs-layers';
+import path from 'node:path';
+import {
+  type BackendSelection,
+  createMultiTaskDnn,
+  createRunStore,
+  createRunStoreObserver,
+  createTensorBoardObserver,
+  createTrainingSets,
+  readDataset,
+  selectBackend,
+  type TaskMetrics,
+  trainFold,
+} from 'polytask';
 
 /** Options of {@link runQuickstart}. */
 export interface QuickstartOptions {
-  /** Training epochs. @default 12 */
+  /** Where the corpus, the feature cache and the runs go. @default '.polytask' */
+  readonly workDirectory?: string;
+  /** @default 3 */
+  readonly folds?: number;
+  /** @default 12 */
   readonly epochs?: number;
-  /** Examples generated. @default 512 */
-  readonly exampleCount?: number;
-  /** Seed of the data generator and the weight initialisers. @default 7 */
-  readonly seed?: number;
-  /** Receives progress lines. @default console.log */
+  /** Clips per synthetic speaker and keyword. @default 4 */
+  readonly clipsPerSpeakerAndKeyword?: number;
+  /** @default console.log */
   readonly log?: (line: string) => void;
 }
 
-/** What the quick start measured. */
+/** One task's headline metric, multi-task and alone, per fold. */
+export interface Comparison {
+  readonly task: string;
+  readonly metric: string;
+  readonly multiTask: readonly number[];
+  readonly singleTask: readonly number[];
+}
+
+/** What the quick start produced. */
 export interface QuickstartResult {
-  /** The backend the model trained on. */
   readonly backend: BackendSelection;
-  /** Combined training loss after each epoch. */
-  readonly losses: readonly number[];
-  /** Training accuracy per task after the last epoch. */
-  readonly accuracy: Readonly<Record<string, number>>;
+  readonly runDirectory: string;
+  readonly comparisons: readonly Comparison[];
 }
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const headline = (metrics: TaskMetrics): [string, number] =>
+  metrics.kind === 'multi-label' ? ['macro F1', metrics.macro.f1] : ['accuracy', metrics.accuracy ?? 0];
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+const deviation = (values: readonly number[]) => Math.sqrt(mean(values.map((value) => (value - mean(values)) ** 2)));
+const format = (values: readonly number[]) => `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}`;
 
-const featureSize = 16;
-
-function generate(tasks: readonly TaskDefinition[], exampleCount: number, random: () => number) {
-  const features = new Float32Array(exampleCount * featureSize);
-  const targets = tasks.map((task) => new Float32Array(exampleCount * taskOutputSize(task)));
-  const centres = tasks.map((task) => task.labels.map(() => Array.from({ length: featureSize }, () => random() * 2 - 1)));
-  for (let example = 0; example < exampleCount; example++) {
-    tasks.forEach((task, taskIndex) => {
-      const labelNumber = Math.floor(random() * task.labels.length);
-      targets[taskIndex]?.set(encodeTarget(task, task.labels[labelNumber] as string), example * taskOutputSize(task));
-      const centre = centres[taskIndex]?.[labelNumber] ?? [];
-      for (let index = 0; index < featureSize; index++) {
-        features[example * featureSize + index] =
-          (features[example * featureSize + index] ?? 0) + (centre[index] ?? 0) + (random() - 0.5) * 4;
-      }
-    });
-  }
-  return { features, targets };
-}
-
-/** Runs the quick start and returns the losses per epoch. */
+/** Runs the quick start. */
 export async function runQuickstart(options: QuickstartOptions = {}): Promise<QuickstartResult> {
-  const { epochs = 12, exampleCount = 512, seed = 7, log = console.log } = options;
+  const { workDirectory = '.polytask', folds = 3, epochs = 20, log = console.log } = options;
   const backend = await selectBackend({ log });
-  const tasks = [
-    defineTask({ name: 'keyword', kind: 'multi-class', labels: ['yes', 'no', 'stop'] }),
-    defineTask({ name: 'speaker', kind: 'binary', labels: ['female', 'male'] }),
-  ];
-  const { features, targets } = generate(tasks, exampleCount, seededRandom(seed));
-
-  const input = tfl.input({ shape: [featureSize] });
-  const trunk = tfl.layers
-    .dense({ units: 32, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed }) })
-    .apply(input) as tfl.SymbolicTensor;
-  const heads = tasks.map(
-    (task, index) =>
-      tfl.layers
-        .dense({
-          units: taskOutputSize(task),
-          activation: task.kind === 'multi-class' ? 'softmax' : 'sigmoid',
-          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index + 1 }),
-          name: task.name,
-        })
-        .apply(trunk) as tfl.SymbolicTensor,
-  );
-  const model = tfl.model({ inputs: input, outputs: heads });
-  model.compile({
-    optimizer: tf.train.adam(0.01),
-    loss: tasks.map((task) => (task.kind === 'multi-class' ? 'categoricalCrossentropy' : 'binaryCrossentropy')),
+  const corpus = generateSyntheticCorpus({
+    directory: path.join(workDirectory, 'data', 'synthetic'),
+    clipsPerSpeakerAndKeyword: options.clipsPerSpeakerAndKeyword ?? 4,
   });
-
-  const x = tf.tensor2d(features, [exampleCount, featureSize]);
-  const ys = tasks.map((task, index) => tf.tensor2d(targets[index] as Float32Array, [exampleCount, taskOutputSize(task)]));
-  const losses: number[] = [];
-  log(`training ${tasks.map((task) => `${task.name} (${task.kind})`).join(' + ')} on ${exampleCount} generated examples`);
-  await model.fit(x, ys, {
-    epochs,
-    batchSize: 32,
-    shuffle: false,
-    verbose: 0,
-    callbacks: {
-      onEpochEnd: async (epoch, logs) => {
-        const loss = Number(logs?.loss);
-        losses.push(loss);
-        log(`epoch ${String(epoch + 1).padStart(2)}  loss ${loss.toFixed(4)}`);
-      },
-    },
+  const read = await readDataset(createSyntheticReader({ directory: corpus }), {
+    extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 1024, hopLength: 512, melBandCount: 32 } },
+    cacheDirectory: path.join(workDirectory, 'cache'),
+    progress: 'lines',
   });
-
-  const predictions = model.predict(x) as tf.Tensor[];
-  const accuracy: Record<string, number> = {};
-  for (const [index, task] of tasks.entries()) {
-    const predicted = predictions[index] as tf.Tensor;
-    const truth = ys[index] as tf.Tensor;
-    const correct =
-      task.kind === 'multi-class'
-        ? tf.equal(tf.argMax(predicted, 1), tf.argMax(truth, 1))
-        : tf.equal(tf.greaterEqual(predicted, 0.5), tf.greaterEqual(truth, 0.5));
-    accuracy[task.name] = (await tf.mean(tf.cast(correct, 'float32')).data())[0] as number;
-  }
+  const { dataset } = read;
   log(
-    `accuracy: ${Object.entries(accuracy)
-      .map(([name, value]) => `${name} ${(value * 100).toFixed(1)}%`)
-      .join(', ')}`,
+    `dataset: ${dataset.size} clips, tasks ${dataset.tasks.map((task) => `${task.name} (${task.kind})`).join(', ')}; features ${read.fromCache ? 'loaded from' : 'extracted into'} ${read.cacheDirectory}`,
   );
-  tf.dispose([x, ...ys, ...predictions]);
-  model.dispose();
-  return { backend, losses, accuracy };
+  const sets = createTrainingSets({
+    datasets: [dataset],
+    split: { kind: 'k-fold', folds, seed: 1 },
+    preparation: { scaling: 'per-feature' },
+  });
+  const store = createRunStore({
+    root: path.join(workDirectory, 'runs'),
+    name: `quickstart-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  });
+  const tensorboard = path.join(store.directory, 'tensorboard');
+  const observers = [createRunStoreObserver(store), createTensorBoardObserver({ directory: tensorboard })];
+  const hparams = { model: 'dnn-64', features: 'log-mel-32', epochs, optimizer: 'adam', learningRate: 0.003 };
+  for (const observer of observers)
+    await observer.onRunStart?.({
+      foldCount: sets.foldCount,
+      tasks: dataset.tasks.map((task) => task.name),
+      hparams,
+      config: { hparams, folds, corpus },
+    });
+  const comparisons = new Map<string, { metric: string; multiTask: number[]; singleTask: number[] }>();
+  const inputShape = dataset.featuresOf(0).shape;
+  const heads = dataset.tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
+  const settings = { epochs, batchSize: 16, optimizer: { name: 'adam', learningRate: 0.003 } as const, seed: 1 };
+  for (const { fold, train, test, preparations } of sets.folds()) {
+    for (const observer of observers) await observer.onFoldStart?.({ fold, preparations });
+    const multi = await trainFold({
+      ...settings,
+      model: createMultiTaskDnn({ inputShape, tasks: heads, hiddenUnits: [64], dropout: 0.2, seed: fold }),
+      train,
+      test,
+      fold,
+      store,
+      observers,
+    });
+    const final = multi.history.at(-1)?.test;
+    for (const task of final?.tasks ?? []) {
+      const [metric, value] = headline(task);
+      const entry = comparisons.get(task.task) ?? { metric, multiTask: [], singleTask: [] };
+      entry.multiTask.push(value);
+      comparisons.set(task.task, entry);
+    }
+    for (const task of dataset.tasks) {
+      const alone = await trainFold({
+        ...settings,
+        model: createMultiTaskDnn({ inputShape, tasks: heads, hiddenUnits: [64], dropout: 0.2, seed: fold }),
+        train,
+        test,
+        fold,
+        tasks: [task.name],
+      });
+      const metrics = alone.history.at(-1)?.test?.tasks[0];
+      if (metrics) comparisons.get(task.name)?.singleTask.push(headline(metrics)[1]);
+    }
+    log(
+      `fold ${fold + 1}/${sets.foldCount}: ${(final?.tasks ?? []).map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
+    );
+  }
+  for (const observer of observers) await observer.onRunEnd?.({ status: 'success' });
+  const result = [...comparisons].map(([task, entry]) => ({ task, ...entry }));
+  log('');
+  log(`test ${folds}-fold mean ± std      multi-task        single-task`);
+  for (const row of result)
+    log(`${`${row.task} (${row.metric})`.padEnd(26)} ${format(row.multiTask).padEnd(17)} ${format(row.singleTask)}`);
+  log('');
+  log(`run folder: ${store.directory} (metrics.csv, confusion/, checkpoints/)`);
+  log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${tensorboard}  (then open http://localhost:6006)`);
+  return { backend, runDirectory: store.directory, comparisons: result };
 }

@@ -158,6 +158,23 @@ describe('trainFold', () => {
     expect(result.history.at(-1)?.train.loss).toBeLessThan(result.history[0]?.train.loss as number);
   });
 
+  it('trains a single-task baseline with the same model: only that task learns and is reported', async () => {
+    const { train, test } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25, seed: 1 } }).fold(0);
+    const baseline = await trainFold({
+      model: model(),
+      train,
+      test,
+      epochs: 6,
+      batchSize: 16,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+      tasks: ['keyword'],
+    });
+    const last = baseline.history.at(-1);
+    expect(last?.test?.tasks.map((task) => task.task)).toEqual(['keyword']);
+    expect(last?.test?.tasks[0]?.accuracy).toBeGreaterThan(0.7);
+    await expect(trainFold({ model: model(), train, epochs: 1, tasks: ['gender'] })).rejects.toThrow(/No task "gender" to train/);
+  });
+
   it('refuses a model that does not fit the tasks', async () => {
     const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
     const wrong = createMultiTaskDnn({

@@ -174,6 +174,11 @@ export interface TrainFoldOptions {
   readonly resume?: CheckpointContents;
   /** Stop after the current batch (the epoch is not checkpointed, so a resume repeats it). */
   readonly signal?: AbortSignal;
+  /**
+   * Train and report only these tasks (the others' losses are left out): with the same model and
+   * budget, this is the single-task baseline of each task. @default every task
+   */
+  readonly tasks?: readonly string[];
 }
 
 /** What a fold's training did. */
@@ -253,11 +258,26 @@ export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldRes
   let stoppedEarly = false;
   let epochsCompleted = startEpoch;
   const observers = options.observers ?? [];
+  const allTasks = train.tasks.map((entry) => entry.task.name);
+  for (const name of options.tasks ?? []) {
+    if (!allTasks.includes(name))
+      throw new InvalidArgumentError({
+        argument: 'tasks',
+        value: name,
+        message: `No task "${name}" to train; the tasks are ${allTasks.join(', ')}.`,
+      });
+  }
+  const leftOut = new Set(options.tasks ? allTasks.filter((name) => !options.tasks?.includes(name)) : []);
+  const keep = (record: EpochRecord): EpochRecord => {
+    if (leftOut.size === 0) return record;
+    const tasks = record.tasks.filter((task) => !leftOut.has(task.task));
+    return { ...record, tasks, ...(record.split === 'test' ? { loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0) } : {}) };
+  };
 
   for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
     sampler.restore({ epoch: epoch - 1, batch: 0 });
     const collector = new Collector(train);
-    const frozen = new Set(earlyStopping?.frozen() ?? []);
+    const frozen = new Set([...(earlyStopping?.frozen() ?? []), ...leftOut]);
     const started = performance.now();
     let batchNumber = 0;
     let lossSum = 0;
@@ -340,7 +360,7 @@ export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldRes
     }
     if (interrupted) break;
     const trainTasks = collector.metrics(false);
-    const trainRecord: EpochRecord = {
+    const trainRecord = keep({
       fold,
       epoch,
       split: 'train',
@@ -348,8 +368,8 @@ export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldRes
       tasks: trainTasks,
       seconds: (performance.now() - started) / 1000,
       learningRate: trainer.learningRate(),
-    };
-    const testRecord = test ? await evaluate(model, test, fold, epoch, batchSize) : undefined;
+    });
+    const testRecord = test ? keep(await evaluate(model, test, fold, epoch, batchSize)) : undefined;
     combiner.onEpochEnd?.(collector.meanLosses());
     const monitored = testRecord ?? trainRecord;
     const decision = earlyStopping?.check(monitored);
