@@ -137,7 +137,7 @@ export async function runQuickstart(options: QuickstartOptions = {}): Promise<Qu
   for (const row of result)
     log(`${`${row.task} (${row.metric})`.padEnd(26)} ${format(row.multiTask).padEnd(17)} ${format(row.singleTask)}`);
   log('');
-  log(`run folder: ${store.directory} (metrics.csv, confusion/, checkpoints/)`);
-  log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${tensorboard}  (then open http://localhost:6006)`);
+  log(`run folder: ${path.resolve(store.directory)} (metrics.csv, confusion/, checkpoints/)`);
+  log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}  (then open http://localhost:6006)`);
   return { backend, runDirectory: store.directory, comparisons: result };
 }

@@ -5,4 +5,5 @@
  */
 export type { DataReader, DatasetItem } from './data-reader';
 export type { ProgressEvent, ProgressOption } from './internal/progress';
+export { assertFilesExist, type ReadCsvOptions, readCsv } from './read-csv';
 export { ExtractionFailedError, type ReadDatasetOptions, type ReadDatasetResult, readDataset, type SkippedItem } from './read-dataset';

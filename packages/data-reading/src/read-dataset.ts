@@ -260,7 +260,7 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
   const extractItem = async (item: DatasetItem): Promise<void> => {
     let outcome: ExtractionOutcome;
     try {
-      const audio = reader.readAudio ? await reader.readAudio(item) : undefined;
+      const audio = !item.path && reader.readAudio ? await reader.readAudio(item) : undefined;
       if (pool) {
         const job: ExtractionJob = audio ? { spec, audio } : { spec, path: item.path as string };
         outcome = (await pool.run(job)) as ExtractionOutcome;

@@ -1,0 +1,97 @@
+/**
+ * @polytask/dataset-ravdess: RAVDESS (Livingstone and Russo 2018), audio-only speech and
+ * song of 24 actors. File names encode modality-vocal channel-emotion-intensity-statement-
+ * repetition-actor; the actor is the group (no predefined split).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
+import type { DataReader, DatasetItem } from '@polytask/data-reading';
+
+/** Emotion codes 01-08. */
+export const ravdessEmotions: readonly string[] = Object.freeze([
+  'neutral',
+  'calm',
+  'happy',
+  'sad',
+  'angry',
+  'fearful',
+  'disgust',
+  'surprised',
+]);
+
+/** Tasks: emotion (multi-class, 8), intensity (binary normal/strong), gender (binary female/male, odd actors are male). */
+export const ravdessTasks: readonly TaskDefinition[] = Object.freeze([
+  defineTask({ name: 'emotion', kind: 'multi-class', labels: ravdessEmotions }),
+  defineTask({ name: 'intensity', kind: 'binary', labels: ['normal', 'strong'] }),
+  defineTask({ name: 'gender', kind: 'binary', labels: ['female', 'male'] }),
+]);
+
+/** Options of {@link createRavdessReader}. */
+export interface RavdessReaderOptions {
+  /** Folder holding `Audio_Speech_Actors_01-24/` and/or `Audio_Song_Actors_01-24/` (either capitalisation of "Actors"). */
+  readonly directory: string;
+  /** @default ['speech', 'song'] */
+  readonly channels?: readonly ('speech' | 'song')[];
+}
+
+/** Reads RAVDESS audio-only files of the chosen vocal channels. */
+export function createRavdessReader(options: RavdessReaderOptions): DataReader {
+  const channels = options.channels ?? ['speech', 'song'];
+  return {
+    specificationVersion: 'v1',
+    name: channels.length === 2 ? 'ravdess' : `ravdess-${channels[0]}`,
+    tasks: ravdessTasks,
+    async listItems() {
+      const items: DatasetItem[] = [];
+      for (const channel of channels) {
+        const title = channel === 'speech' ? 'Speech' : 'Song';
+        const folder = [`Audio_${title}_Actors_01-24`, `Audio_${title}_actors_01-24`]
+          .map((name) => path.join(options.directory, name))
+          .find((candidate) => existsSync(candidate));
+        if (!folder) {
+          throw new MissingFileError({
+            path: path.join(options.directory, `Audio_${title}_Actors_01-24`),
+            message: `RAVDESS: ${path.join(options.directory, `Audio_${title}_Actors_01-24`)} is missing (unzip Audio_${title}_Actors_01-24.zip there, or choose other channels).`,
+          });
+        }
+        for (const actor of readdirSync(folder)
+          .filter((name) => /^Actor_\d{2}$/.test(name))
+          .sort()) {
+          for (const file of readdirSync(path.join(folder, actor))
+            .filter((name) => name.endsWith('.wav'))
+            .sort()) {
+            const fields = file.replace(/\.wav$/, '').split('-');
+            const file_ = path.join(folder, actor, file);
+            if (fields.length !== 7 || fields.some((field) => !/^\d{2}$/.test(field))) {
+              throw new DataFormatError({
+                path: file_,
+                message: `${file_}: a RAVDESS file name has 7 two-digit fields (modality-vocal-emotion-intensity-statement-repetition-actor).`,
+              });
+            }
+            const [modality, vocal, emotion, intensity, statement, repetition, actorNumber] = fields.map(Number) as number[];
+            if (modality !== 3) continue; // audio-only files
+            if (vocal !== (channel === 'speech' ? 1 : 2) || !(emotion && emotion >= 1 && emotion <= 8) || `Actor_${fields[6]}` !== actor) {
+              throw new DataFormatError({
+                path: file_,
+                message: `${file_}: its fields do not match its folder (channel ${channel}, ${actor}) or give an unknown emotion.`,
+              });
+            }
+            items.push({
+              id: `${actor}/${file}`,
+              path: file_,
+              labels: {
+                emotion: ravdessEmotions[emotion - 1] as string,
+                intensity: intensity === 2 ? 'strong' : 'normal',
+                gender: (actorNumber as number) % 2 === 1 ? 'male' : 'female',
+              },
+              group: actor,
+              metadata: { channel, statement: statement as number, repetition: repetition as number },
+            });
+          }
+        }
+      }
+      return items;
+    },
+  };
+}
