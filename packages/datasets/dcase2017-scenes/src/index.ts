@@ -1,0 +1,80 @@
+/**
+ * @polytask/dataset-dcase2017-scenes: DCASE 2017 task 1, TUT Acoustic Scenes 2017
+ * development set (Mesaros et al. 2017): 10-second recordings of 15 scenes, with the
+ * four-fold evaluation setup.
+ */
+import path from 'node:path';
+import { DataFormatError, defineTask } from '@polytask/core';
+import { assertFilesExist, type DataReader, type DatasetItem, readCsv } from '@polytask/data-reading';
+
+/** The 15 scenes. */
+export const dcase2017Scenes: readonly string[] = Object.freeze([
+  'beach',
+  'bus',
+  'cafe/restaurant',
+  'car',
+  'city_center',
+  'forest_path',
+  'grocery_store',
+  'home',
+  'library',
+  'metro_station',
+  'office',
+  'park',
+  'residential_area',
+  'train',
+  'tram',
+]);
+
+/**
+ * Reads `<root>/meta.txt` (`file<TAB>scene<TAB>location`) and the evaluation setup
+ * (`evaluation_setup/fold<k>_evaluate.txt`, k = 1-4): task `scene` (multi-class, 15), folds from the
+ * evaluate lists (0-3), groups = recording location (segments of one recording stay together).
+ */
+export function createDcase2017ScenesReader(options: { directory: string }): DataReader {
+  return {
+    specificationVersion: 'v1',
+    name: 'dcase2017-scenes',
+    tasks: [defineTask({ name: 'scene', kind: 'multi-class', labels: dcase2017Scenes })],
+    foldCount: 4,
+    async listItems() {
+      const metadata = path.join(options.directory, 'meta.txt');
+      const rows = readCsv(metadata, {
+        columns: ['file', 'scene', 'location'],
+        requiredColumns: ['file', 'scene', 'location'],
+        delimiter: '\t',
+      });
+      const foldOf = new Map<string, number>();
+      for (let fold = 1; fold <= 4; fold++) {
+        for (const row of readCsv(path.join(options.directory, 'evaluation_setup', `fold${fold}_evaluate.txt`), {
+          columns: ['file', 'scene'],
+          requiredColumns: ['file'],
+          delimiter: '\t',
+        })) {
+          foldOf.set(row.file as string, fold - 1);
+        }
+      }
+      const items: DatasetItem[] = rows.map((row) => {
+        const fold = foldOf.get(row.file as string);
+        if (fold === undefined)
+          throw new DataFormatError({
+            path: metadata,
+            message: `DCASE 2017 scenes: ${row.file} is in no evaluation_setup/fold<k>_evaluate.txt list.`,
+          });
+        return {
+          id: row.file as string,
+          path: path.join(options.directory, row.file as string),
+          labels: { scene: row.scene as string },
+          group: row.location as string,
+          fold,
+          metadata: { location: row.location as string },
+        };
+      });
+      assertFilesExist(
+        items.map((item) => item.path as string),
+        'DCASE 2017 scenes',
+      );
+      return items;
+    },
+  };
+}
