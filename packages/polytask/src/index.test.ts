@@ -69,6 +69,13 @@ describe('polytask meta package', () => {
         'createMultiTaskCnn',
         'createMultiTaskDnn',
         'trainFold',
+        'applyOverride',
+        'experimentConfigSchema',
+        'loadExperimentConfig',
+        'parseExperimentConfig',
+        'readExperimentDatasets',
+        'resumeExperiment',
+        'runExperiment',
       ].sort(),
     );
   });

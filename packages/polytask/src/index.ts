@@ -98,3 +98,18 @@ export {
   type SplitPolicy,
   type TrainingSetsOptions,
 } from '@polytask/training-sets';
+export {
+  applyOverride,
+  type ExperimentConfig,
+  experimentConfigSchema,
+  loadExperimentConfig,
+  parseExperimentConfig,
+} from './experiment-config';
+export {
+  type ExperimentResult,
+  type RunExperimentOptions,
+  readExperimentDatasets,
+  resumeExperiment,
+  runExperiment,
+  type TaskSummary,
+} from './run-experiment';

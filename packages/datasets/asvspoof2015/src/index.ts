@@ -84,3 +84,6 @@ export function createAsvspoof2015Reader(options: { directory: string }): DataRe
     },
   };
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createAsvspoof2015Reader as createReader };

@@ -78,3 +78,6 @@ export function createDcase2017ScenesReader(options: { directory: string }): Dat
     },
   };
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createDcase2017ScenesReader as createReader };

@@ -103,3 +103,6 @@ export function createEsc50Reader(options: Esc50ReaderOptions): DataReader {
     },
   };
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createEsc50Reader as createReader };

@@ -83,3 +83,6 @@ export function createFsdKaggle2018Reader(options: FsdKaggle2018ReaderOptions): 
   };
   return reader;
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createFsdKaggle2018Reader as createReader };

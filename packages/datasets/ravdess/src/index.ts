@@ -95,3 +95,6 @@ export function createRavdessReader(options: RavdessReaderOptions): DataReader {
     },
   };
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createRavdessReader as createReader };

@@ -163,3 +163,6 @@ export function createSpeechCommandsReader(options: SpeechCommandsReaderOptions)
     },
   };
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createSpeechCommandsReader as createReader };

@@ -51,3 +51,6 @@ export function createUrbanSound8kReader(options: { directory: string }): DataRe
     },
   };
 }
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { createUrbanSound8kReader as createReader };

@@ -1,0 +1,89 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from './cli';
+import { parseExperimentConfig } from './experiment-config';
+import { resumeExperiment, runExperiment } from './run-experiment';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const config = {
+  name: 'synthetic-dnn',
+  datasets: [{ reader: 'synthetic', options: { directory: path.join(root, 'corpus'), clipsPerSpeakerAndKeyword: 2 } }],
+  extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 1024, hopLength: 512, melBandCount: 16 } },
+  cacheDirectory: path.join(root, 'cache'),
+  runsDirectory: path.join(root, 'runs'),
+  split: { kind: 'k-fold', folds: 2, seed: 1 },
+  model: { kind: 'dnn', hiddenUnits: [16] },
+  training: { epochs: 3, batchSize: 16, lr: 0.01 },
+  baselines: true,
+  backend: 'wasm',
+};
+
+describe('polytask CLI and experiments', () => {
+  it('runs an experiment from a config file, summarises it, and compares runs', async () => {
+    const file = path.join(root, 'experiment.json');
+    writeFileSync(file, JSON.stringify(config));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await main(['run', file, '--set', 'training.epochs=2'])).toBe(0);
+      const runs = readdirSync(path.join(root, 'runs'));
+      expect(runs).toHaveLength(1);
+      const run = path.join(root, 'runs', runs[0] as string);
+      const summary = JSON.parse(readFileSync(path.join(run, 'summary.json'), 'utf8'));
+      expect(summary.summary.map((row: { task: string }) => row.task)).toEqual(['keyword', 'pitch', 'noise']);
+      expect(summary.summary[0].multiTask).toHaveLength(2);
+      expect(summary.summary[0].singleTask).toHaveLength(2);
+      expect(JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8')).training.epochs).toBe(2);
+      log.mockClear();
+      expect(await main(['compare', run])).toBe(0);
+      expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/\| keyword \| accuracy \|/);
+      expect(await main(['evaluate', run])).toBe(0);
+      expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/fold 0 last, epoch 2: keyword macro F1/);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('fails with one line and exit code 1 on a bad config or command', async () => {
+    const file = path.join(root, 'bad.json');
+    writeFileSync(file, JSON.stringify({ ...config, training: { lr: -1 } }));
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await main(['run', file])).toBe(1);
+      expect(String(error.mock.calls[0]?.[0])).toMatch(/^polytask: .*bad\.json: training\.lr: .*got -1/);
+      expect(await main(['frobnicate'])).toBe(1);
+      expect(String(error.mock.calls[1]?.[0])).toMatch(/unknown command "frobnicate"/);
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('resumes an interrupted run and finishes it', async () => {
+    const controller = new AbortController();
+    const lines: string[] = [];
+    const parsed = parseExperimentConfig({
+      ...config,
+      name: 'interrupted',
+      baselines: false,
+      training: { epochs: 3, batchSize: 16, lr: 0.01 },
+    });
+    const first = await runExperiment(parsed, {
+      log: (line) => lines.push(line),
+      signal: controller.signal,
+      // interrupt during the second epoch of the second fold
+      observers: [{ onBatchEnd: (info) => (info.fold === 1 && info.epoch === 2 ? controller.abort() : undefined) }],
+    });
+    expect(lines.some((line) => /^interrupted in fold 2; resume with: polytask resume /.test(line))).toBe(true);
+    const run = first.runDirectory;
+    expect(existsSync(path.join(run, 'fold-0.result.json'))).toBe(true);
+    expect(existsSync(path.join(run, 'fold-1.result.json'))).toBe(false);
+    expect(readdirSync(path.join(run, 'checkpoints', 'fold-1'))).toEqual(['epoch-1']);
+    const resumed = await resumeExperiment(run, { log: () => {} });
+    expect(resumed.runDirectory).toBe(run);
+    expect(resumed.summary[0]?.multiTask).toHaveLength(2);
+    expect(readdirSync(path.join(run, 'checkpoints', 'fold-1')).sort()).toEqual(['epoch-1', 'epoch-2', 'epoch-3']);
+  });
+});

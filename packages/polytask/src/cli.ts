@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * The `polytask` command: run, extract, resume, compare and evaluate experiments.
+ * Exit code 0 on success; otherwise 1 with a one-line reason.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PolytaskError } from '@polytask/core';
+import { openRun } from '@polytask/results';
+import { loadExperimentConfig } from './experiment-config';
+import { formatMeanAndDeviation, readExperimentDatasets, resumeExperiment, runExperiment, type TaskSummary } from './run-experiment';
+
+const usage = `usage: polytask <command> [arguments] [--set path=value ...]
+
+  run <config.json>        extract if needed, split, train every fold, evaluate, summarise
+  extract <config.json>    read and extract every dataset into the feature cache
+  resume <run-folder>      continue an interrupted run from its last complete epoch
+  compare <run-folder...>  side-by-side summary of runs (multi-task and single-task)
+  evaluate <run-folder>    per fold: the last and the best test epoch's metrics
+  datasets                 list the dataset reader packages installed here
+
+--set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn`;
+
+function splitArguments(argv: readonly string[]): { positional: string[]; overrides: string[] } {
+  const positional: string[] = [];
+  const overrides: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] as string;
+    if (argument === '--set') overrides.push(argv[++index] ?? '');
+    else if (argument.startsWith('--set=')) overrides.push(argument.slice(6));
+    else positional.push(argument);
+  }
+  return { positional, overrides };
+}
+
+function installedReaders(): string[] {
+  const folder = path.join(process.cwd(), 'node_modules', '@polytask');
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((name) => name.startsWith('dataset-'))
+    .map((name) => name.slice('dataset-'.length));
+}
+
+/** Runs the CLI with `argv` (without node and script); returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { positional, overrides } = splitArguments(rest);
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    console.error('polytask: interrupted; finishing the current batch (press Ctrl-C again to abort)');
+    controller.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    switch (command) {
+      case 'run': {
+        if (!positional[0]) throw new PolytaskError({ message: 'run needs a config file: polytask run <config.json>' });
+        await runExperiment(loadExperimentConfig(positional[0], overrides), { signal: controller.signal });
+        return controller.signal.aborted ? 130 : 0;
+      }
+      case 'extract': {
+        if (!positional[0]) throw new PolytaskError({ message: 'extract needs a config file: polytask extract <config.json>' });
+        await readExperimentDatasets(loadExperimentConfig(positional[0], overrides));
+        return 0;
+      }
+      case 'resume': {
+        if (!positional[0]) throw new PolytaskError({ message: 'resume needs a run folder: polytask resume <run-folder>' });
+        await resumeExperiment(positional[0], { signal: controller.signal });
+        return controller.signal.aborted ? 130 : 0;
+      }
+      case 'compare': {
+        if (positional.length === 0) throw new PolytaskError({ message: 'compare needs run folders: polytask compare <run-folder...>' });
+        console.log('| run | task | metric | multi-task | single-task |\n|---|---|---|---|---|');
+        for (const folder of positional) {
+          const file = path.join(folder, 'summary.json');
+          if (!existsSync(file)) throw new PolytaskError({ message: `${folder} has no summary.json; is it a finished run folder?` });
+          const { summary } = JSON.parse(readFileSync(file, 'utf8')) as { summary: TaskSummary[] };
+          for (const row of summary)
+            console.log(
+              `| ${path.basename(folder)} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} |`,
+            );
+        }
+        return 0;
+      }
+      case 'evaluate': {
+        if (!positional[0]) throw new PolytaskError({ message: 'evaluate needs a run folder: polytask evaluate <run-folder>' });
+        const run = openRun(positional[0]);
+        const folds = [...new Set(run.records.map((record) => record.fold))].sort((a, b) => a - b);
+        for (const fold of folds) {
+          const tests = run.records.filter((record) => record.fold === fold && record.split === 'test');
+          const best = tests.reduce((chosen, record) => (record.loss < chosen.loss ? record : chosen), tests[0] as (typeof tests)[number]);
+          for (const [label, record] of [
+            ['last', tests.at(-1)],
+            ['best (lowest test loss)', best],
+          ] as const) {
+            if (!record) continue;
+            console.log(
+              `fold ${fold} ${label}, epoch ${record.epoch}: ${record.tasks.map((task) => `${task.task} macro F1 ${(100 * task.macro.f1).toFixed(1)}%${task.accuracy === undefined ? '' : `, accuracy ${(100 * task.accuracy).toFixed(1)}%`}`).join('; ')}`,
+            );
+          }
+        }
+        return 0;
+      }
+      case 'datasets': {
+        const readers = installedReaders();
+        console.log(
+          readers.length
+            ? readers.map((name) => `${name}  (@polytask/dataset-${name})`).join('\n')
+            : 'no @polytask/dataset-* package is installed here',
+        );
+        return 0;
+      }
+      case undefined:
+      case '--help':
+      case 'help':
+        console.log(usage);
+        return command === undefined ? 1 : 0;
+      default:
+        throw new PolytaskError({ message: `unknown command "${command}"; run polytask help` });
+    }
+  } catch (error) {
+    console.error(`polytask: ${PolytaskError.isInstance(error) ? error.message : ((error as Error)?.stack ?? String(error))}`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
+
+if (process.argv[1] && /cli\.(js|ts)$/.test(process.argv[1])) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '@polytask/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyOverride, loadExperimentConfig, parseExperimentConfig } from './experiment-config';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-config-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const minimal = {
+  datasets: [{ reader: 'esc50', options: { directory: 'data/ESC-50' } }],
+  extraction: { name: 'log-mel', sampleRate: 22050 },
+};
+
+describe('experiment configs', () => {
+  it('fills defaults', () => {
+    const config = parseExperimentConfig(minimal);
+    expect(config.training).toMatchObject({ epochs: 20, batchSize: 32, lr: 0.001, optimizer: 'adam', lossCombiner: 'sum' });
+    expect(config.split).toEqual({ kind: 'k-fold', folds: 5 });
+    expect(config.model).toEqual({ kind: 'dnn' });
+  });
+
+  it.each([
+    [{ ...minimal, training: { lr: 'fast' } }, 'training.lr', /training\.lr: .*got "fast"/],
+    [{ ...minimal, datasets: [] }, 'datasets', /datasets: .*got \[\]/],
+    [{ ...minimal, model: { kind: 'transformer' } }, 'model.kind', /model\.kind/],
+    [{ ...minimal, training: { epocs: 3 } }, 'training', /unknown key\(s\) "epocs"/],
+    [{ ...minimal, datasets: [{ reader: 'ESC 50' }] }, 'datasets.0.reader', /datasets\.0\.reader/],
+  ])('names the path of a bad value', (input, configPath, message) => {
+    try {
+      parseExperimentConfig(input, 'exp.json');
+      expect.unreachable();
+    } catch (error) {
+      expect(ConfigError.isInstance(error)).toBe(true);
+      expect((error as ConfigError).configPath).toBe(configPath);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toMatch(/^exp\.json: /);
+    }
+  });
+
+  it('applies --set overrides by dotted path, parsing JSON values', () => {
+    const file = path.join(root, 'base.json');
+    writeFileSync(file, JSON.stringify(minimal));
+    const config = loadExperimentConfig(file, [
+      'training.lr=0.0005',
+      'model.kind="cnn"',
+      'model.filters=[8,16]',
+      'name=variant-b',
+      'datasets.0.options.directory=/data/esc',
+    ]);
+    expect(config.training.lr).toBe(0.0005);
+    expect(config.model).toEqual({ kind: 'cnn', filters: [8, 16] });
+    expect(config.name).toBe('variant-b');
+    expect(config.datasets[0]?.options).toEqual({ directory: '/data/esc' });
+    expect(applyOverride({}, 'a.b=text')).toEqual({ a: { b: 'text' } });
+    expect(() => applyOverride({}, 'nothing')).toThrow(/must look like path\.to\.key=value/);
+    expect(() => loadExperimentConfig(path.join(root, 'missing.json'))).toThrow(/no such experiment file/);
+    writeFileSync(path.join(root, 'broken.json'), '{ "datasets": ');
+    expect(() => loadExperimentConfig(path.join(root, 'broken.json'))).toThrow(/is not valid JSON/);
+  });
+});

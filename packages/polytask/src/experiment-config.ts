@@ -1,0 +1,179 @@
+/**
+ * Experiment configuration: one JSON file describes a whole experiment (datasets, extraction,
+ * split, preparation, model, training, runs). Validated with zod; every error names the path
+ * in the file, the bad value and what is allowed. Configs compose: a base file plus `--set
+ * path=value` overrides, so varying one part is one flag.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, MissingFileError } from '@polytask/core';
+import { z } from 'zod';
+
+const positiveInteger = z.number().int().positive();
+
+const datasetSchema = z.strictObject({
+  /** Reader package suffix: `esc50` loads `@polytask/dataset-esc50`. */
+  reader: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  /** Options of the package's `createReader`, e.g. `{ "directory": "data/ESC-50" }`. */
+  options: z.record(z.string(), z.unknown()).default({}),
+  /** Limit examples per label of the main task. */
+  sampleLabels: z.record(z.string(), z.number().int().nonnegative()).optional(),
+});
+
+/** The experiment file's schema. */
+export const experimentConfigSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default('experiment'),
+  datasets: z.array(datasetSchema).min(1),
+  extraction: z.strictObject({
+    name: z.string(),
+    sampleRate: positiveInteger,
+    channelPolicy: z.enum(['mean', 'first']).optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+  }),
+  cacheDirectory: z.string().default('.polytask/cache'),
+  indexMode: z.boolean().default(false),
+  split: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('k-fold'),
+        folds: positiveInteger.min(2).optional(),
+        stratify: z.boolean().optional(),
+        grouped: z.boolean().optional(),
+        seed: z.number().int().optional(),
+      }),
+      z.strictObject({ kind: z.literal('ratio'), testFraction: z.number().gt(0).lt(1), seed: z.number().int().optional() }),
+    ])
+    .default({ kind: 'k-fold', folds: 5 }),
+  preparation: z
+    .strictObject({
+      frames: z
+        .union([
+          z.strictObject({ count: positiveInteger }),
+          z.strictObject({
+            fit: z.enum(['median', 'minimum', 'maximum', 'percentile']),
+            percentile: z.number().min(0).max(100).optional(),
+          }),
+        ])
+        .optional(),
+      padMode: z.enum(['zeros', 'edge', 'wrap']).optional(),
+      scaling: z.enum(['per-feature', 'per-cell', 'min-max']).nullable().optional(),
+    })
+    .default({ scaling: 'per-feature' }),
+  model: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('dnn'),
+        hiddenUnits: z.array(positiveInteger).min(1).optional(),
+        dropout: z.number().min(0).lt(1).optional(),
+        batchNorm: z.boolean().optional(),
+      }),
+      z.strictObject({
+        kind: z.literal('cnn'),
+        filters: z.array(positiveInteger).min(1).optional(),
+        kernelSize: z.tuple([positiveInteger, positiveInteger]).optional(),
+        denseUnits: z.number().int().nonnegative().optional(),
+        dropout: z.number().min(0).lt(1).optional(),
+        batchNorm: z.boolean().optional(),
+      }),
+    ])
+    .default({ kind: 'dnn' }),
+  training: z
+    .strictObject({
+      epochs: positiveInteger.default(20),
+      batchSize: positiveInteger.default(32),
+      lr: z.number().positive().default(0.001),
+      optimizer: z.enum(['adam', 'adamw', 'sgd', 'rmsprop']).default('adam'),
+      lossCombiner: z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad']).default('sum'),
+      sampling: z.enum(['random', 'per-dataset', 'balanced', 'label-balanced']).default('per-dataset'),
+      gradientClipNorm: z.number().positive().optional(),
+      earlyStopping: z
+        .strictObject({
+          metric: z.string().optional(),
+          task: z.string().optional(),
+          mode: z.enum(['global', 'per-task']).optional(),
+          patience: positiveInteger.optional(),
+          minDelta: z.number().nonnegative().optional(),
+        })
+        .optional(),
+      seed: z.number().int().default(0),
+    })
+    .default({ epochs: 20, batchSize: 32, lr: 0.001, optimizer: 'adam', lossCombiner: 'sum', sampling: 'per-dataset', seed: 0 }),
+  /** Also train every task alone with the same model and budget, and compare. */
+  baselines: z.boolean().default(false),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  runsDirectory: z.string().default('.polytask/runs'),
+});
+
+/** A validated experiment configuration. */
+export type ExperimentConfig = z.output<typeof experimentConfigSchema>;
+
+/** Sets `value` at a dotted path, creating objects on the way; values parse as JSON when they can. */
+export function applyOverride(config: Record<string, unknown>, assignment: string): Record<string, unknown> {
+  const equals = assignment.indexOf('=');
+  if (equals <= 0)
+    throw new ConfigError({
+      configPath: assignment,
+      value: assignment,
+      message: `Override "${assignment}" must look like path.to.key=value, e.g. training.lr=0.001.`,
+    });
+  const keys = assignment.slice(0, equals).split('.');
+  const raw = assignment.slice(equals + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // a plain string
+  }
+  const result = structuredClone(config);
+  let target: Record<string, unknown> = result;
+  for (const key of keys.slice(0, -1)) {
+    const next = Array.isArray(target) ? target[Number(key)] : target[key];
+    if (next === undefined || next === null || typeof next !== 'object') target[key] = {};
+    target = (Array.isArray(target) ? target[Number(key)] : target[key]) as Record<string, unknown>;
+  }
+  target[keys.at(-1) as string] = value;
+  return result;
+}
+
+/**
+ * Validates a configuration object.
+ * @throws ConfigError naming the path, the value and what is allowed.
+ */
+export function parseExperimentConfig(input: unknown, source = 'config'): ExperimentConfig {
+  const parsed = experimentConfigSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+  const configPath = issue.path.map(String).join('.') || '(root)';
+  let value: unknown = input;
+  for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+  const detail = issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.map((key) => `"${key}"`).join(', ')}` : issue.message;
+  throw new ConfigError({
+    configPath,
+    value,
+    message: `${source}: ${configPath}: ${detail}; got ${JSON.stringify(value)}.`,
+    cause: parsed.error,
+  });
+}
+
+/**
+ * Reads a JSON experiment file and applies `--set` overrides.
+ * @example loadExperimentConfig('experiments/georgiev.json', ['training.lr=0.0005'])
+ */
+export function loadExperimentConfig(file: string, overrides: readonly string[] = []): ExperimentConfig {
+  if (!existsSync(file)) throw new MissingFileError({ path: file, message: `${file}: no such experiment file.` });
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ConfigError({
+      configPath: '(root)',
+      value: file,
+      message: `${file} is not valid JSON (${(cause as Error).message}).`,
+      cause,
+    });
+  }
+  for (const override of overrides) raw = applyOverride(raw, override);
+  return parseExperimentConfig(raw, file);
+}
