@@ -126,9 +126,3 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.removeListener('SIGINT', onInterrupt);
   }
 }
-
-if (process.argv[1] && /cli\.(js|ts)$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
-}
