@@ -18,8 +18,8 @@ describe('quick start', () => {
       log: (line) => lines.push(line),
     });
     expect(lines[0]).toMatch(/^polytask: backend /);
-    expect(result.comparisons.map((row) => row.task)).toEqual(['keyword', 'pitch', 'noise']);
-    const keyword = result.comparisons.find((row) => row.task === 'keyword');
+    expect(result.summary.map((row) => row.task)).toEqual(['keyword', 'pitch', 'noise']);
+    const keyword = result.summary.find((row) => row.task === 'keyword');
     expect(keyword?.multiTask).toHaveLength(2);
     expect(keyword?.singleTask).toHaveLength(2);
     // four keywords: chance is 25%
@@ -30,5 +30,6 @@ describe('quick start', () => {
       readdirSync(path.join(result.runDirectory, 'tensorboard', 'fold-0', 'test')).some((file) => file.startsWith('events.out.tfevents')),
     ).toBe(true);
     expect(lines.some((line) => line.startsWith('TensorBoard: '))).toBe(true);
+    expect(lines.join('\n')).toMatch(/^\| keyword \| accuracy \| \d+\.\d% ± \d+\.\d \| \d+\.\d% ± \d+\.\d \|$/m);
   });
 });
