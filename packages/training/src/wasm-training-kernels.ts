@@ -22,6 +22,20 @@ type DataBackend = { disposeData(dataId: object): void };
 
 const patched = new Set<string>();
 
+/** Collects a kernel's intermediate tensors so they can be freed once its result exists. */
+function intermediates(backend: unknown) {
+  const held: tf.TensorInfo[] = [];
+  return {
+    keep(tensor: tf.TensorInfo | tf.TensorInfo[]): tf.TensorInfo {
+      held.push(tensor as tf.TensorInfo);
+      return tensor as tf.TensorInfo;
+    },
+    release(): void {
+      for (const tensor of held) (backend as DataBackend).disposeData(tensor.dataId);
+    },
+  };
+}
+
 /** Kernel names this module registers or replaces on the wasm backend. */
 export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'Conv2DBackpropFilter',
@@ -88,11 +102,7 @@ export function registerWasmTrainingKernels(): void {
     const [kernelHeight, kernelWidth, , outputChannels] = filterShape;
     const { top, bottom, left, right } = info.padInfo;
     const rows = batch * info.outHeight * info.outWidth;
-    const temporary: tf.TensorInfo[] = [];
-    const keep = (tensor: tf.TensorInfo | tf.TensorInfo[]) => {
-      temporary.push(tensor as tf.TensorInfo);
-      return tensor as tf.TensorInfo;
-    };
+    const { keep, release } = intermediates(backend);
     const padded = keep(
       pad({
         inputs: { x },
@@ -141,7 +151,7 @@ export function registerWasmTrainingKernels(): void {
     }
     const joined = keep(concat({ inputs: taps as unknown as tf.NamedTensorInfoMap, backend, attrs: { axis: 0 } }));
     const result = reshape({ inputs: { x: joined }, backend, attrs: { shape: filterShape } }) as tf.TensorInfo;
-    for (const tensor of temporary) (backend as DataBackend).disposeData(tensor.dataId);
+    release();
     return result;
   });
 
@@ -197,11 +207,7 @@ export function registerWasmTrainingKernels(): void {
       'channelsLast',
     );
     const { top, bottom, left, right } = info.padInfo;
-    const temporary: tf.TensorInfo[] = [];
-    const keep = (tensor: tf.TensorInfo | tf.TensorInfo[]) => {
-      temporary.push(tensor as tf.TensorInfo);
-      return tensor as tf.TensorInfo;
-    };
+    const { keep, release } = intermediates(backend);
     // dx = conv(pad(dy, K-1-pad), flip(W) with input and output channels swapped)
     const padded = keep(
       pad({
@@ -225,7 +231,7 @@ export function registerWasmTrainingKernels(): void {
       backend,
       attrs: { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] },
     }) as tf.TensorInfo;
-    for (const tensor of temporary) (backend as DataBackend).disposeData(tensor.dataId);
+    release();
     return result;
   });
   for (const name of wasmTrainingKernelNames) patched.add(name);
