@@ -41,6 +41,7 @@ describe('polytask CLI and experiments', () => {
       expect(await main(['compare', run])).toBe(0);
       expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/\| keyword \| accuracy \|/);
       expect(await main(['evaluate', run])).toBe(0);
+      expect(await main(['datasets'])).toBe(0);
       expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/fold 0 last, epoch 2: keyword macro F1/);
     } finally {
       log.mockRestore();
@@ -56,6 +57,19 @@ describe('polytask CLI and experiments', () => {
       expect(String(error.mock.calls[0]?.[0])).toMatch(/^polytask: .*bad\.json: training\.lr: .*got -1/);
       expect(await main(['frobnicate'])).toBe(1);
       expect(String(error.mock.calls[1]?.[0])).toMatch(/unknown command "frobnicate"/);
+      writeFileSync(file, JSON.stringify({ ...config, datasets: [{ reader: 'no-such-corpus', options: {} }] }));
+      expect(await main(['run', file])).toBe(1);
+      expect(String(error.mock.calls[2]?.[0])).toMatch(
+        /@polytask\/dataset-no-such-corpus is needed for reading the "no-such-corpus" dataset but is not installed; add it with `pnpm add/,
+      );
+      writeFileSync(
+        file,
+        JSON.stringify({ ...config, datasets: [{ reader: 'esc50', options: { directory: path.join(root, 'not-there') } }] }),
+      );
+      expect(await main(['extract', file])).toBe(1);
+      expect(String(error.mock.calls[3]?.[0])).toMatch(/not-there\/meta\/esc50\.csv is missing; point the reader at the corpus root/);
+      expect(await main(['run'])).toBe(1);
+      expect(String(error.mock.calls[4]?.[0])).toMatch(/run needs a config file/);
     } finally {
       error.mockRestore();
     }
