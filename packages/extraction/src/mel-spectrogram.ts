@@ -24,15 +24,25 @@ export function melPower(
   const spectrogramOptions = resolveSpectrogramOptions(options);
   const filterbank = sparseMelFilterbank({ ...options, fftSize: spectrogramOptions.fftSize });
   const { melBandCount, firstBin, weights } = filterbank;
+  // all bands' weights in one flat array: band b spans flat[start[b]..start[b + 1]) from bin firstBin[b]
+  const start = new Int32Array(melBandCount + 1);
+  for (let band = 0; band < melBandCount; band++) start[band + 1] = (start[band] as number) + (weights[band] as Float64Array).length;
+  const flat = new Float64Array(start[melBandCount] as number);
+  for (let band = 0; band < melBandCount; band++) flat.set(weights[band] as Float64Array, start[band] as number);
   const values = new Float64Array(frameCount(signal.length, spectrogramOptions) * melBandCount);
   const frames = forEachSpectrumFrame(signal, spectrogramOptions, (frame, row) => {
+    // locals, not closure slots, in the hot loop
+    const weightsFlat = flat;
+    const bandStart = start;
+    const bandFirstBin = firstBin;
+    const output = values;
     const base = frame * melBandCount;
     for (let band = 0; band < melBandCount; band++) {
-      const bandWeights = weights[band] as Float64Array;
-      const first = firstBin[band] as number;
+      const end = bandStart[band + 1] as number;
+      let bin = bandFirstBin[band] as number;
       let sum = 0;
-      for (let index = 0; index < bandWeights.length; index++) sum += (bandWeights[index] as number) * (row[first + index] as number);
-      values[base + band] = sum;
+      for (let index = bandStart[band] as number; index < end; index++, bin++) sum += (weightsFlat[index] as number) * (row[bin] as number);
+      output[base + band] = sum;
     }
   });
   return { values, frames, melBandCount };

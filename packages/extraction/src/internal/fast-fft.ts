@@ -64,12 +64,12 @@ export function fastRealFft(size: number): RealFft {
   const workPointer = loaded._pffft_aligned_malloc(size * 4);
   const half = size / 2;
   const binCount = half + 1;
-  const input = new Float64Array(size);
+  // frames are written straight into the wasm heap (nothing allocates after setup, so the views stay valid)
+  const input = loaded.HEAPF32.subarray(inputPointer / 4, inputPointer / 4 + size);
+  const output = loaded.HEAPF32.subarray(outputPointer / 4, outputPointer / 4 + size);
   const run = (): Float32Array => {
-    const heap = loaded.HEAPF32;
-    heap.set(input, inputPointer / 4);
     loaded._pffft_transform_ordered(setup, inputPointer, outputPointer, workPointer, 0);
-    return loaded.HEAPF32.subarray(outputPointer / 4, outputPointer / 4 + size);
+    return output;
   };
   const fft: RealFft = {
     size,
@@ -86,7 +86,7 @@ export function fastRealFft(size: number): RealFft {
       }
     },
     transform(frame, real, imaginary) {
-      input.set(frame);
+      for (let index = 0; index < size; index++) input[index] = frame[index] as number;
       const output = run();
       real[0] = output[0] as number;
       imaginary[0] = 0;

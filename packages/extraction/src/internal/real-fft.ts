@@ -14,7 +14,7 @@ export interface RealFft {
   /** Writes the real and imaginary parts of bins 0..binCount-1. `frame` is not modified. */
   transform(frame: Float64Array, real: Float64Array, imaginary: Float64Array): void;
   /** Scratch frame of `size` samples: write a frame here, then call {@link RealFft.powerOfInput}. */
-  readonly input: Float64Array;
+  readonly input: Float64Array | Float32Array;
   /** |X_k|² of the frame held in `input`, for bins 0..binCount-1 (the fast path of the STFT). */
   powerOfInput(power: Float64Array): void;
 }
