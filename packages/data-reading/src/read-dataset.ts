@@ -96,17 +96,6 @@ export class ExtractionFailedError extends PolytaskError {
   }
 }
 
-/** This process's Node flags minus custom export conditions (test runners resolve our packages to TypeScript sources with them). */
-function workerExecArgv(): string[] {
-  const flags: string[] = [];
-  for (let index = 0; index < process.execArgv.length; index++) {
-    const flag = process.execArgv[index] as string;
-    if (flag === '--conditions' || flag === '-C') index++;
-    else if (!flag.startsWith('--conditions=')) flags.push(flag);
-  }
-  return flags;
-}
-
 function workerFile(): string {
   const built = new URL('./extraction-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(built))) return fileURLToPath(built);
@@ -244,15 +233,17 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
   const skipped: SkippedItem[] = [];
   const workers = options.workers ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
   const builtIn = builtInExtractionMethods.some((method) => method.name === spec.name && registry.get(spec.name) === method);
-  const pool =
-    workers > 0 && builtIn && pending.length > 1
-      ? new Tinypool({
-          filename: workerFile(),
-          minThreads: Math.min(workers, pending.length),
-          maxThreads: workers,
-          execArgv: workerExecArgv(),
-        })
-      : undefined;
+  // Workers get no Node flags: V8 flags (--max-old-space-size...) are refused in workers, and test
+  // runners' --conditions would resolve our packages to TypeScript sources.
+  const usePool = workers > 0 && builtIn && pending.length > 1;
+  const pool = usePool
+    ? new Tinypool({
+        filename: workerFile(),
+        minThreads: Math.min(workers, pending.length),
+        maxThreads: workers,
+        execArgv: [],
+      })
+    : undefined;
   const progress = createProgressReporter(options.progress ?? 'auto', reader.name, pending.length);
   let extractedCount = 0;
   let failure: ExtractionFailedError | undefined;
