@@ -3,7 +3,8 @@
  * Training benchmark (shared/notes/backend.md §4): samples per second of `trainFold` for the
  * DNN (120 → 512 → 512 → 3 heads) and the log-mel CNN (96 × 64 input), batch 32, Adam, on the
  * wasm backend with the training kernels, at 1 and 2 threads, each in its own process; next to
- * PyTorch (same models) when python3 has torch. Targets on CPU: DNN >= 0.5x PyTorch, CNN >= 0.3x.
+ * PyTorch (same models) when python3 has torch, and inference (predict, batch 32) next to PyTorch's
+ * eval/no_grad. Targets on CPU: training DNN >= 0.5x PyTorch, CNN >= 0.3x; CNN inference >= 1.0x.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +50,24 @@ async function measure(modelName, threads) {
       : createMultiTaskCnn({ inputShape: shape, tasks: heads, filters: [16, 32, 64], denseUnits: 64 });
   const result = await trainFold({ model, train: combineDatasets([dataset]), epochs: 2, batchSize: 32 });
   const seconds = result.history[1].train.seconds;
-  return { samplesPerSecond: count / seconds, threads: selection.threads };
+  // inference: predict on batches of 32 for about 2 s
+  const tf = await import('@tensorflow/tfjs-core');
+  const batch = tf.randomNormal([32, ...shape]);
+  tf.dispose(model.predict(batch));
+  let predicted = 0;
+  const started = performance.now();
+  while (performance.now() - started < 2000) {
+    const outputs = model.predict(batch);
+    await Promise.all(outputs.map((output) => output.data()));
+    tf.dispose(outputs);
+    predicted += 32;
+  }
+  batch.dispose();
+  return {
+    samplesPerSecond: count / seconds,
+    inferencePerSecond: predicted / ((performance.now() - started) / 1000),
+    threads: selection.threads,
+  };
 }
 
 const torchScript = String.raw`
@@ -74,14 +92,18 @@ def step():
 for _ in range(5): step()
 n = 0; t = time.perf_counter()
 while time.perf_counter() - t < 3: step(); n += 1
-print(32 * n / (time.perf_counter() - t))
+train = 32 * n / (time.perf_counter() - t)
+m.eval(); n = 0; t = time.perf_counter()
+with torch.no_grad():
+    while time.perf_counter() - t < 2: m(x); n += 1
+print(train, 32 * n / (time.perf_counter() - t))
 `;
 
 if (process.argv[2] === '--child') {
   console.log(JSON.stringify(await measure(process.argv[3], Number(process.argv[4]))));
   process.exit(0);
 } else {
-  console.log('model  threads  polytask samples/s  pytorch samples/s  ratio  target');
+  console.log('model  threads  train samples/s: polytask  pytorch  ratio (target)  |  inference samples/s: polytask  pytorch  ratio');
   for (const { model, threads } of configurations) {
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', model, String(threads)], { encoding: 'utf8' });
     const line = child.stdout.trim().split('\n').at(-1) ?? '';
@@ -89,23 +111,27 @@ if (process.argv[2] === '--child') {
       console.log(`${model}    ${threads}        failed: ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
       continue;
     }
-    const ours = JSON.parse(line).samplesPerSecond;
+    const { samplesPerSecond: ours, inferencePerSecond: oursInference } = JSON.parse(line);
     let torch = 'n/a (no torch)';
     let ratio = '';
+    let torchInference = '';
+    let inferenceRatio = '';
     for (const python of ['python3', '/usr/bin/python3']) {
       const reference = spawnSync(python, ['-c', torchScript, model, String(threads)], {
         encoding: 'utf8',
         env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) },
       });
       if (reference.status === 0) {
-        const value = Number(reference.stdout.trim());
+        const [value, inference] = reference.stdout.trim().split(/\s+/).map(Number);
         torch = value.toFixed(0);
         ratio = (ours / value).toFixed(2);
+        torchInference = inference.toFixed(0);
+        inferenceRatio = (oursInference / inference).toFixed(2);
         break;
       }
     }
     console.log(
-      `${model.padEnd(6)} ${String(threads).padStart(7)}  ${ours.toFixed(0).padStart(18)}  ${String(torch).padStart(17)}  ${ratio.padStart(5)}  ${model === 'dnn' ? '>= 0.5x' : '>= 0.3x'}`,
+      `${model.padEnd(6)} ${String(threads).padStart(7)}  ${ours.toFixed(0).padStart(24)}  ${String(torch).padStart(7)}  ${ratio.padStart(5)} (${model === 'dnn' ? '>= 0.5x' : '>= 0.3x'})  |  ${oursInference.toFixed(0).padStart(26)}  ${torchInference.padStart(7)}  ${inferenceRatio}${model === 'cnn' ? ' (target >= 1.0x)' : ''}`,
     );
   }
 }
