@@ -41,8 +41,15 @@ describe('polytask CLI and experiments', () => {
       expect(await main(['compare', run])).toBe(0);
       expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/\| keyword \| accuracy \|/);
       expect(await main(['evaluate', run])).toBe(0);
-      expect(await main(['datasets'])).toBe(0);
       expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/fold 0 last, epoch 2: keyword macro F1/);
+      expect(await main(['datasets'])).toBe(0);
+      log.mockClear();
+      // reloading the last checkpoint reproduces the stored test metrics of that epoch
+      expect(await main(['evaluate', run, '--checkpoints'])).toBe(0);
+      const evaluated = log.mock.calls.map((call) => String(call[0])).filter((line) => line.startsWith('fold 0 epoch 2:'));
+      expect(evaluated).toHaveLength(1);
+      const stored = JSON.parse(readFileSync(path.join(run, 'fold-0.result.json'), 'utf8')).finalTasks[0].accuracy;
+      expect(evaluated[0]).toContain(`keyword accuracy ${(100 * stored).toFixed(1)}%`);
     } finally {
       log.mockRestore();
     }

@@ -8,7 +8,14 @@ import path from 'node:path';
 import { PolytaskError } from '@polytask/core';
 import { openRun } from '@polytask/results';
 import { loadExperimentConfig } from './experiment-config';
-import { formatMeanAndDeviation, readExperimentDatasets, resumeExperiment, runExperiment, type TaskSummary } from './run-experiment';
+import {
+  evaluateRunCheckpoints,
+  formatMeanAndDeviation,
+  readExperimentDatasets,
+  resumeExperiment,
+  runExperiment,
+  type TaskSummary,
+} from './run-experiment';
 
 const usage = `usage: polytask <command> [arguments] [--set path=value ...]
 
@@ -16,7 +23,8 @@ const usage = `usage: polytask <command> [arguments] [--set path=value ...]
   extract <config.json>    read and extract every dataset into the feature cache
   resume <run-folder>      continue an interrupted run from its last complete epoch
   compare <run-folder...>  side-by-side summary of runs (multi-task and single-task)
-  evaluate <run-folder>    per fold: the last and the best test epoch's metrics
+  evaluate <run-folder>    per fold: the last and the best test epoch's stored metrics
+  evaluate <run-folder> --checkpoints  reload every stored checkpoint and evaluate it on its fold's test part
   datasets                 list the dataset reader packages installed here
 
 --set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn`;
@@ -85,6 +93,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'evaluate': {
         if (!positional[0]) throw new PolytaskError({ message: 'evaluate needs a run folder: polytask evaluate <run-folder>' });
+        if (positional.includes('--checkpoints')) {
+          await evaluateRunCheckpoints(positional[0]);
+          return 0;
+        }
         const run = openRun(positional[0]);
         const folds = [...new Set(run.records.map((record) => record.fold))].sort((a, b) => a - b);
         for (const fold of folds) {

@@ -76,6 +76,7 @@ describe('polytask meta package', () => {
         'readExperimentDatasets',
         'resumeExperiment',
         'runExperiment',
+        'evaluateRunCheckpoints',
       ].sort(),
     );
   });

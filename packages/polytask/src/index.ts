@@ -107,6 +107,7 @@ export {
 } from './experiment-config';
 export {
   type ExperimentResult,
+  evaluateRunCheckpoints,
   type RunExperimentOptions,
   readExperimentDatasets,
   resumeExperiment,

@@ -15,13 +15,15 @@ import {
   createRunStore,
   createRunStoreObserver,
   createTensorBoardObserver,
+  type EpochRecord,
   openRun,
   type TaskMetrics,
   type TrainingObserver,
 } from '@polytask/results';
 import type { TaskDataset } from '@polytask/task-dataset';
-import { type EarlyStoppingSpec, selectBackend, trainFold } from '@polytask/training';
+import { type EarlyStoppingSpec, evaluateModel, restoreCheckpoint, selectBackend, trainFold } from '@polytask/training';
 import { createTrainingSets } from '@polytask/training-sets';
+import * as tf from '@tensorflow/tfjs-core';
 import { type ExperimentConfig, parseExperimentConfig } from './experiment-config';
 
 /** One task's headline test metric per fold, multi-task and (with baselines) alone. */
@@ -243,6 +245,60 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   log(`run folder: ${path.resolve(store.directory)}`);
   log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}`);
   return { runDirectory: store.directory, backend: backend.backend, summary: rows };
+}
+
+/** Builds the config's model for a fold's combined training set. */
+function buildModel(
+  config: ExperimentConfig,
+  train: { tasks: readonly { task: HeadSpec }[]; shapeOf(index: number): readonly number[] },
+  fold: number,
+) {
+  const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
+  const inputShape = train.shapeOf(0);
+  const { kind, ...modelOptions } = config.model;
+  return kind === 'cnn'
+    ? createMultiTaskCnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never)
+    : createMultiTaskDnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never);
+}
+
+/**
+ * Evaluates the stored checkpoints of a run on each fold's test part (the thesis's "blank model"
+ * evaluation): every checkpoint, or only the last one per fold.
+ * @returns one test record per fold and evaluated epoch.
+ */
+export async function evaluateRunCheckpoints(
+  runDirectory: string,
+  options: { which?: 'all' | 'last'; log?: (line: string) => void } = {},
+): Promise<EpochRecord[]> {
+  const log = options.log ?? console.log;
+  const run = openRun(runDirectory);
+  const config = parseExperimentConfig(run.config, path.join(runDirectory, 'config.json'));
+  await selectBackend({ preference: config.backend, log: () => {} });
+  await import('@tensorflow/tfjs-layers');
+  const datasets = await readExperimentDatasets(config, { log: () => {} });
+  const sets = createTrainingSets({
+    datasets,
+    split: config.split as NonNullable<Parameters<typeof createTrainingSets>[0]['split']>,
+    preparation: { ...config.preparation, scaling: config.preparation.scaling ?? null } as Parameters<
+      typeof createTrainingSets
+    >[0]['preparation'] &
+      object,
+  });
+  const records: EpochRecord[] = [];
+  for (const { fold, train, test } of sets.folds()) {
+    const epochs = run.checkpointEpochs(fold);
+    for (const epoch of options.which === 'last' ? epochs.slice(-1) : epochs) {
+      const model = buildModel(config, train, fold);
+      await restoreCheckpoint(model, tf.train.adam(), run.loadCheckpoint(fold, epoch));
+      const record = await evaluateModel({ model, set: test, fold, epoch, batchSize: config.training.batchSize });
+      model.dispose();
+      records.push(record);
+      log(
+        `fold ${fold} epoch ${epoch}: ${record.tasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
+      );
+    }
+  }
+  return records;
 }
 
 /** Continues an interrupted run from its folder (its `config.json`, folds done, last checkpoints). */

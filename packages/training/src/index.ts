@@ -24,5 +24,5 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
-export { maskedTaskLosses, type TrainFoldOptions, type TrainFoldResult, trainFold } from './train-fold';
+export { evaluateModel, maskedTaskLosses, type TrainFoldOptions, type TrainFoldResult, trainFold } from './train-fold';
 export { assertKernelsRegistered, registerWasmTrainingKernels, wasmTrainingKernelNames } from './wasm-training-kernels';

@@ -192,6 +192,20 @@ export interface TrainFoldResult {
   readonly history: readonly { readonly train: EpochRecord; readonly test?: EpochRecord }[];
 }
 
+/**
+ * Evaluates a model on a combined set: every task's metrics and loss over the items that carry it.
+ * @example const record = await evaluateModel({ model, set: test, fold: 0, epoch: 3 })
+ */
+export function evaluateModel(options: {
+  model: tfl.LayersModel;
+  set: CombinedSet;
+  fold?: number;
+  epoch?: number;
+  batchSize?: number;
+}): Promise<EpochRecord> {
+  return evaluate(options.model, options.set, options.fold ?? 0, options.epoch ?? 0, options.batchSize ?? 32);
+}
+
 async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, epoch: number, batchSize: number): Promise<EpochRecord> {
   const collector = new Collector(set);
   const sampler = createBatchSampler({ set, batchSize, strategy: 'per-dataset', seed: 0 });
