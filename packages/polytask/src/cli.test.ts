@@ -37,6 +37,7 @@ describe('polytask CLI and experiments', () => {
       expect(summary.summary[0].multiTask).toHaveLength(2);
       expect(summary.summary[0].singleTask).toHaveLength(2);
       expect(JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8')).training.epochs).toBe(2);
+      expect(readdirSync(path.join(run, 'tensorboard', 'summary')).some((name) => name.startsWith('events.out.tfevents.'))).toBe(true);
       log.mockClear();
       expect(await main(['compare', run])).toBe(0);
       expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/\| keyword \| accuracy \|/);

@@ -15,6 +15,7 @@ import {
   createRunStore,
   createRunStoreObserver,
   createTensorBoardObserver,
+  createTensorBoardWriter,
   type EpochRecord,
   openRun,
   type TaskMetrics,
@@ -239,6 +240,17 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     JSON.stringify({ name: config.name, status, backend: backend.backend, summary: rows }, null, 1),
   );
   writeFileSync(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
+  // the comparison in TensorBoard too: a text table and one scalar per task and setting (step = fold count)
+  const summaryWriter = createTensorBoardWriter({ directory: path.join(tensorboard, 'summary') });
+  summaryWriter.text('summary', table, 0);
+  for (const row of rows) {
+    const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
+    if (row.multiTask.length)
+      summaryWriter.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
+    if (row.singleTask.length)
+      summaryWriter.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
+  }
+  summaryWriter.close();
   log('');
   log(table);
   log('');
