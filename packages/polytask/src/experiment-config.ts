@@ -59,6 +59,10 @@ export const experimentConfigSchema = z.strictObject({
         .optional(),
       padMode: z.enum(['zeros', 'edge', 'wrap']).optional(),
       scaling: z.enum(['per-feature', 'per-cell', 'min-max']).nullable().optional(),
+      /** Fixed-length windows, e.g. the thesis's { "length": 98, "hop": 24 }; test metrics are then per recording. */
+      windows: z
+        .strictObject({ length: positiveInteger, hop: positiveInteger.optional(), padMode: z.enum(['zeros', 'edge', 'wrap']).optional() })
+        .optional(),
     })
     .default({ scaling: 'per-feature' }),
   model: z

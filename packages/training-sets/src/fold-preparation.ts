@@ -14,6 +14,7 @@ import {
   type ScalingMode,
 } from '@polytask/extraction';
 import type { TaskDataset } from '@polytask/task-dataset';
+import type { WindowSpec } from './windowed-dataset';
 
 /** What to fit on the training part. */
 export interface PreparationSpec {
@@ -23,6 +24,8 @@ export interface PreparationSpec {
   readonly padMode?: FramePadMode;
   /** Scaling fitted on the training part; null for none. @default null */
   readonly scaling?: ScalingMode | null;
+  /** Cut every example into fixed-length windows (after the split, so windows of one clip stay on one side). */
+  readonly windows?: WindowSpec;
 }
 
 /** A preparation fitted on one training part: plain data. */

@@ -21,3 +21,4 @@ export {
   trainTestSplitAssignment,
 } from './splitters';
 export { createTrainingSets, type FoldSets, type SplitPolicy, type TrainingSets, type TrainingSetsOptions } from './training-sets';
+export { type WindowSpec, windowedDataset } from './windowed-dataset';

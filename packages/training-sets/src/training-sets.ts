@@ -21,6 +21,7 @@ import {
   stratifiedKFoldAssignment,
   trainTestSplitAssignment,
 } from './splitters';
+import { windowedDataset } from './windowed-dataset';
 
 /** How datasets without a predefined split are split. */
 export type SplitPolicy =
@@ -167,9 +168,14 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
       const trainIndices: number[] = [];
       const testIndices: number[] = [];
       for (const [index, flag] of isTest.entries()) (flag ? testIndices : trainIndices).push(index);
-      const train = dataset.subset(trainIndices);
-      const test = dataset.subset(testIndices);
+      let train = dataset.subset(trainIndices);
+      let test = dataset.subset(testIndices);
       if (auditOptions) auditSplit(train, test, auditOptions);
+      const windows = options.preparation?.windows;
+      if (windows) {
+        train = windowedDataset(train, windows);
+        test = windowedDataset(test, windows);
+      }
       // a fresh fit for every fold and dataset, on the training part only
       const fitted = options.preparation
         ? fitPreparation(train, options.preparation)

@@ -175,6 +175,26 @@ describe('trainFold', () => {
     await expect(trainFold({ model: model(), train, epochs: 1, tasks: ['gender'] })).rejects.toThrow(/No task "gender" to train/);
   });
 
+  it("evaluates windowed examples per recording (mean of the windows' probabilities)", async () => {
+    const clips = learnableDataset({ name: 'clips', tasks, count: 40, frames: 8, bins: 8, seed: 12 });
+    const { train, test } = createTrainingSets({
+      datasets: [clips],
+      split: { kind: 'ratio', testFraction: 0.25, seed: 3 },
+      preparation: { windows: { length: 4, hop: 2 } },
+    }).fold(0);
+    expect(test.size).toBe(10 * 3);
+    const windowModel = createMultiTaskDnn({
+      inputShape: [4, 8],
+      tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+      hiddenUnits: [8],
+      seed: 1,
+    });
+    const result = await trainFold({ model: windowModel, train, test, epochs: 2, batchSize: 16 });
+    // metrics count recordings (10), not windows (30)
+    expect(result.history.at(-1)?.test?.tasks.map((task) => task.examples)).toEqual([10, 10]);
+    expect(result.history.at(-1)?.train.tasks[0]?.examples).toBe(30 * 3);
+  });
+
   it('refuses a model that does not fit the tasks', async () => {
     const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
     const wrong = createMultiTaskDnn({

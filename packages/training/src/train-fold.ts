@@ -79,7 +79,15 @@ class Collector {
 
   constructor(private readonly set: CombinedSet) {}
 
-  add(batch: Batch, probabilities: readonly Float32Array[]): void {
+  private readonly slots = new Map<string, Map<string, number>>();
+  private readonly counts = new Map<string, number[]>();
+  private unique = 0;
+
+  /**
+   * Adds a batch. Rows with the same `keys` entry (windows of one recording) are merged: their
+   * probabilities are averaged, so metrics are per recording.
+   */
+  add(batch: Batch, probabilities: readonly Float32Array[], keys?: readonly string[]): void {
     const size = batch.indices.length;
     this.set.tasks.forEach((entry, taskIndex) => {
       const [start, end] = entry.columns;
@@ -87,15 +95,29 @@ class Collector {
       const output = probabilities[taskIndex] as Float32Array;
       const truth = this.truth.get(entry.task.name) ?? [];
       const scores = this.scores.get(entry.task.name) ?? [];
+      const slots = this.slots.get(entry.task.name) ?? new Map<string, number>();
+      const counts = this.counts.get(entry.task.name) ?? [];
       for (let row = 0; row < size; row++) {
         if (!batch.masks[row * this.set.tasks.length + taskIndex]) continue;
-        for (let column = 0; column < width; column++) {
-          truth.push(batch.targets[row * this.set.columnCount + start + column] as number);
-          scores.push(output[row * width + column] as number);
+        const key = keys?.[row] ?? `#${this.unique++}`;
+        let slot = slots.get(key);
+        if (slot === undefined) {
+          slot = counts.length;
+          slots.set(key, slot);
+          counts.push(0);
+          for (let column = 0; column < width; column++) {
+            truth.push(batch.targets[row * this.set.columnCount + start + column] as number);
+            scores.push(0);
+          }
         }
+        counts[slot] = (counts[slot] as number) + 1;
+        for (let column = 0; column < width; column++)
+          scores[slot * width + column] = (scores[slot * width + column] as number) + (output[row * width + column] as number);
       }
       this.truth.set(entry.task.name, truth);
       this.scores.set(entry.task.name, scores);
+      this.slots.set(entry.task.name, slots);
+      this.counts.set(entry.task.name, counts);
     });
   }
 
@@ -117,7 +139,11 @@ class Collector {
       const width = entry.columns[1] - entry.columns[0];
       const rows = truthValues.length / width;
       const truth = Uint8Array.from(truthValues);
-      const scores = Float32Array.from(this.scores.get(entry.task.name) ?? []);
+      const counts = this.counts.get(entry.task.name) ?? [];
+      const scores = Float32Array.from(
+        this.scores.get(entry.task.name) ?? [],
+        (value, index) => value / (counts[Math.floor(index / width)] ?? 1),
+      );
       if (lossFromScores) {
         let total = 0;
         for (let index = 0; index < scores.length; index++) {
@@ -214,7 +240,13 @@ async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, 
       const outputs = model.apply(tf.tensor(batch.features, [...batch.featureShape]), { training: false }) as tf.Tensor | tf.Tensor[];
       return (Array.isArray(outputs) ? outputs : [outputs]).map((output) => output.dataSync() as Float32Array);
     });
-    collector.add(batch, probabilities as unknown as Float32Array[]);
+    // windows of one recording (metadata.sourceId) are evaluated together: mean of their probabilities
+    const keys = Array.from(batch.indices, (index) => {
+      const place = set.locate(index);
+      const sourceId = (set.datasets[place.dataset] as (typeof set.datasets)[number]).metadataOf(place.index).sourceId;
+      return sourceId === undefined ? `${place.dataset}:#${place.index}` : `${place.dataset}:${sourceId}`;
+    });
+    collector.add(batch, probabilities as unknown as Float32Array[], keys);
   }
   const tasks = collector.metrics(true);
   return { fold, epoch, split: 'test', loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0), tasks };
