@@ -22,6 +22,17 @@ const config = {
   backend: 'wasm',
 };
 
+/** Whether every part occurs in `text`, each after the previous one. */
+function appearInOrder(text: string, parts: readonly string[]): boolean {
+  let position = 0;
+  for (const part of parts) {
+    const found = text.indexOf(part, position);
+    if (found < 0) return false;
+    position = found + part.length;
+  }
+  return true;
+}
+
 describe('polytask CLI and experiments', () => {
   it('runs an experiment from a config file, summarises it, and compares runs', async () => {
     const file = path.join(root, 'experiment.json');
@@ -38,6 +49,21 @@ describe('polytask CLI and experiments', () => {
       expect(summary.summary[0].singleTask).toHaveLength(2);
       expect(JSON.parse(readFileSync(path.join(run, 'config.json'), 'utf8')).training.epochs).toBe(2);
       expect(readdirSync(path.join(run, 'tensorboard', 'summary')).some((name) => name.startsWith('events.out.tfevents.'))).toBe(true);
+      // single-task baselines are HParams sessions of the same experiment (hparam `tasks`)
+      const eventBytes = (run: string) =>
+        readdirSync(path.join(root, 'runs', runs[0] as string, 'tensorboard', run))
+          .filter((name) => name.startsWith('events.out.tfevents.'))
+          .map((name) => readFileSync(path.join(root, 'runs', runs[0] as string, 'tensorboard', run, name)).toString('latin1'))
+          .join('');
+      expect(eventBytes('.')).toContain('_hparams_/experiment');
+      expect(eventBytes('.')).toContain('\x05tasks');
+      expect(appearInOrder(eventBytes('fold-1/test'), ['_hparams_/session_start_info', '\x03all', 'fold-1'])).toBe(true);
+      const baseline = eventBytes('single-pitch/fold-1/test');
+      expect(appearInOrder(baseline, ['_hparams_/session_start_info', '\x05pitch', 'single-pitch/fold-1'])).toBe(true);
+      expect(baseline).toContain('pitch/macro_f1');
+      expect(baseline).not.toContain('keyword/');
+      expect(baseline).toContain('_hparams_/session_end_info');
+      expect(existsSync(path.join(run, 'tensorboard', 'single-pitch', '_hparams_'))).toBe(false);
       log.mockClear();
       expect(await main(['compare', run])).toBe(0);
       expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/\| keyword \| accuracy \|/);

@@ -5,7 +5,7 @@
  * folder, optionally train single-task baselines, and summarise mean ± std over folds.
  * `resumeExperiment` continues an interrupted run from its last complete epoch.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
 import type { DataReader } from '@polytask/data-reading';
@@ -145,6 +145,8 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     lossCombiner: config.training.lossCombiner,
     extraction: config.extraction.name,
     batchSize: config.training.batchSize,
+    // 'all' for the multi-task sessions, a task's name for its single-task baseline sessions
+    tasks: 'all',
   };
   const taskNames = [...new Set(datasets.flatMap((dataset) => dataset.tasks.map((task) => task.name)))];
   for (const observer of observers) await observer.onRunStart?.({ foldCount: sets.foldCount, tasks: taskNames, hparams, config });
@@ -203,13 +205,21 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
         ];
         if (config.baselines && heads.length > 1) {
           for (const head of heads) {
-            const alone = await trainFold({ ...settings, model: build(), train, test, fold, tasks: [head.name] });
+            // baseline sessions join the HParams experiment with `tasks` set to the task's name
+            const baselineLog = createTensorBoardObserver({
+              directory: path.join(tensorboard, `single-${head.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`),
+              writeExperiment: false,
+              sessionGroupPrefix: `single-${head.name}/`,
+            });
+            await baselineLog.onRunStart?.({ foldCount: sets.foldCount, tasks: [head.name], hparams: { ...hparams, tasks: head.name } });
+            await baselineLog.onFoldStart?.({ fold, preparations });
+            const alone = await trainFold({ ...settings, model: build(), train, test, fold, tasks: [head.name], observers: [baselineLog] });
+            await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
             const metrics = alone.history.at(-1)?.test?.tasks[0];
             if (metrics) singleTasks[head.name] = headline(metrics)[1];
           }
         }
-        writeFileSync(`${doneFile}.tmp`, JSON.stringify({ finalTasks, singleTasks }));
-        writeFileSync(doneFile, readFileSync(`${doneFile}.tmp`));
+        writeFileAtomically(doneFile, JSON.stringify({ finalTasks, singleTasks }));
         log(
           `fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
         );
@@ -235,11 +245,11 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
       (row) => `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} |`,
     ),
   ].join('\n');
-  writeFileSync(
+  writeFileAtomically(
     path.join(store.directory, 'summary.json'),
     JSON.stringify({ name: config.name, status, backend: backend.backend, summary: rows }, null, 1),
   );
-  writeFileSync(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
+  writeFileAtomically(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
   // the comparison in TensorBoard too: a text table and one scalar per task and setting (step = fold count)
   const summaryWriter = createTensorBoardWriter({ directory: path.join(tensorboard, 'summary') });
   summaryWriter.text('summary', table, 0);
@@ -257,6 +267,12 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   log(`run folder: ${path.resolve(store.directory)}`);
   log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}`);
   return { runDirectory: store.directory, backend: backend.backend, summary: rows };
+}
+
+/** Writes a file through a temporary name, so a crash never leaves it half-written. */
+function writeFileAtomically(file: string, contents: string): void {
+  writeFileSync(`${file}.tmp`, contents);
+  renameSync(`${file}.tmp`, file);
 }
 
 /** Builds the config's model for a fold's combined training set. */

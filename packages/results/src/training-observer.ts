@@ -96,6 +96,13 @@ const scalarsOf = (metrics: TaskMetrics): [string, number | null | undefined][] 
  */
 export function createTensorBoardObserver(options: {
   directory: string;
+  /**
+   * Write the HParams experiment summary in the root run (default true). False for runs that join
+   * another observer's experiment, such as single-task baselines logged beside a multi-task run.
+   */
+  writeExperiment?: boolean;
+  /** Prefix of the HParams session group names (default ''); the HParams view aggregates a group's sessions. */
+  sessionGroupPrefix?: string;
 }): TrainingObserver & { readonly writers: ReadonlyMap<string, TensorBoardWriter> } {
   const writers = new Map<string, TensorBoardWriter>();
   const batchSteps = new Map<number, number>();
@@ -112,12 +119,16 @@ export function createTensorBoardObserver(options: {
     writers,
     onRunStart(info) {
       hparams = info.hparams;
-      if (!hparams) return;
+      if (!hparams || options.writeExperiment === false) return;
       const metrics = info.tasks.flatMap((task) => [`${task}/macro_f1`, `${task}/loss`]);
       writerFor('.').hparamsExperiment({ hparams, metrics: ['loss', ...metrics] });
     },
     onFoldStart(info) {
-      if (hparams) writerFor(`fold-${info.fold}/test`).hparamsSessionStart({ ...hparams, fold: info.fold }, `fold-${info.fold}`);
+      if (hparams)
+        writerFor(`fold-${info.fold}/test`).hparamsSessionStart(
+          { ...hparams, fold: info.fold },
+          `${options.sessionGroupPrefix ?? ''}fold-${info.fold}`,
+        );
     },
     onBatchEnd(info) {
       const step = (batchSteps.get(info.fold) ?? 0) + 1;
