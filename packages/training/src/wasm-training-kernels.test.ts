@@ -81,6 +81,33 @@ describe('wasm training kernels against the cpu backend', () => {
     expectClose(reference, actual);
   });
 
+  it.each([
+    [[4, 3, 5, 6], 'rank-4 input, per-channel statistics'],
+    [[8, 6], 'rank-2 input'],
+  ] as const)('batch-norm gradients (%j, %s) equal those of batch norm written with plain ops', async (shape) => {
+    const channels = shape.at(-1) as number;
+    const axes = shape.map((_, axis) => axis).slice(0, -1);
+    const lossOf = (fused: boolean) => (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+      const { mean, variance } = tf.moments(x, axes);
+      const normalised = fused
+        ? tf.batchNorm(x, mean, variance, offset, scale, 1e-3)
+        : tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-3))), scale), offset);
+      return tf.sum(tf.mul(normalised, random([...shape], 11)));
+    };
+    for (const backend of ['cpu', 'wasm']) {
+      await tf.setBackend(backend);
+      const [fused, plain] = [true, false].map((fusedForm) =>
+        tf.tidy(() =>
+          tf
+            .grads(lossOf(fusedForm))([random([...shape], 8), random([channels], 9), random([channels], 10)])
+            .map((tensor) => tensor.dataSync()),
+        ),
+      ) as [Float32Array[], Float32Array[]];
+      expectClose(plain, fused);
+    }
+    await tf.setBackend('wasm');
+  });
+
   it("checks that a model's kernels exist on the active backend", () => {
     expect(() => assertKernelsRegistered(['Conv2D', 'Conv2DBackpropFilter', 'MatMul'.replace('MatMul', 'BatchMatMul')])).not.toThrow();
     expect(() => assertKernelsRegistered(['Conv2D', 'NotAKernel'])).toThrow(/The wasm backend has no kernel for NotAKernel/);

@@ -7,8 +7,11 @@
  * - transposed `BatchMatMul` / `_FusedMatMul` (every Dense backward pass) run in slow scalar
  *   code: replaced by an explicit Transpose plus the fast untransposed product;
  * - `Conv2DBackpropInput` with stride 1 runs in slow scalar code: replaced by a convolution of
- *   the padded output gradient with the flipped filter.
- * Each is checked against the cpu backend in tests.
+ *   the padded output gradient with the flipped filter;
+ * - the `FusedBatchNorm` gradient tiles the inverse standard deviation to the input's shape
+ *   (slow `Tile` on wasm): replaced by the same formula with broadcasting (a gradient is global,
+ *   so this one serves every backend; tested against batch norm written with plain ops).
+ * Each kernel is checked against the cpu backend in tests.
  */
 import { BackendUnavailableError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -234,7 +237,38 @@ export function registerWasmTrainingKernels(): void {
     release();
     return result;
   });
+  registerBroadcastBatchNormGradient();
   for (const name of wasmTrainingKernelNames) patched.add(name);
+}
+
+/**
+ * The gradient of `FusedBatchNorm` with broadcasting where tfjs-core 4.22 tiles the inverse
+ * standard deviation to the input's shape; the same formula otherwise.
+ */
+function registerBroadcastBatchNormGradient(): void {
+  tf.registerGradient({
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dy, saved, attrs) => {
+      const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+      const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+      const gradient = dy as tf.Tensor;
+      const scaleValue = scale ?? tf.scalar(1);
+      const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
+      const reduce = (value: tf.Tensor) => tf.reshape(mean.rank === 1 ? tf.sum(value, axes) : value, mean.shape);
+      const inverseDeviation = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+      const centred = tf.sub(x, mean);
+      const gradientTimesScale = tf.mul(gradient, scaleValue);
+      return {
+        x: () => tf.reshape(tf.mul(tf.mul(gradient, inverseDeviation), scaleValue), x.shape),
+        mean: () => reduce(tf.mul(tf.neg(inverseDeviation), gradientTimesScale)),
+        variance: () =>
+          reduce(tf.mul(tf.mul(tf.mul(tf.pow(inverseDeviation, tf.scalar(3)), tf.scalar(-0.5)), centred), gradientTimesScale)),
+        scale: () => reduce(tf.mul(gradient, tf.mul(centred, inverseDeviation))),
+        offset: () => reduce(gradient),
+      };
+    },
+  });
 }
 
 /**
