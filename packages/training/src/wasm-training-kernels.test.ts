@@ -84,7 +84,7 @@ describe('wasm training kernels against the cpu backend', () => {
   it.each([
     [[4, 3, 5, 6], 'rank-4 input, per-channel statistics'],
     [[8, 6], 'rank-2 input'],
-  ] as const)('batch-norm gradients (%j, %s) equal those of batch norm written with plain ops', async (shape) => {
+  ] as const)('batch-norm gradients (%j, %s) equal those of batch norm written with plain ops', async (shape, _description) => {
     const channels = shape.at(-1) as number;
     const axes = shape.map((_, axis) => axis).slice(0, -1);
     const lossOf = (fused: boolean) => (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
