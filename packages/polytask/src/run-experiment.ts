@@ -121,14 +121,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   const backend = await selectBackend({ preference: config.backend, log });
   await import('@tensorflow/tfjs-layers');
   const datasets = await readExperimentDatasets(config, options);
-  const sets = createTrainingSets({
-    datasets,
-    split: config.split as NonNullable<Parameters<typeof createTrainingSets>[0]['split']>,
-    preparation: { ...config.preparation, scaling: config.preparation.scaling ?? null } as Parameters<
-      typeof createTrainingSets
-    >[0]['preparation'] &
-      object,
-  });
+  const sets = createExperimentSets(config, datasets);
   const store = options.runDirectory
     ? createRunStore({ root: path.dirname(options.runDirectory), name: path.basename(options.runDirectory) })
     : createRunStore({ root: config.runsDirectory, name: `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}` });
@@ -177,11 +170,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
           }
         }
         const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
-        const { kind, ...modelOptions } = config.model;
-        const build = () =>
-          kind === 'cnn'
-            ? createMultiTaskCnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never)
-            : createMultiTaskDnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never);
+        const build = () => buildModel(config, train, fold);
         const settings = {
           epochs: config.training.epochs,
           batchSize: config.training.batchSize,
@@ -275,6 +264,18 @@ function writeFileAtomically(file: string, contents: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/** The config's split and preparation applied to the datasets: the experiment's folds. */
+function createExperimentSets(config: ExperimentConfig, datasets: readonly TaskDataset[]) {
+  return createTrainingSets({
+    datasets,
+    split: config.split as NonNullable<Parameters<typeof createTrainingSets>[0]['split']>,
+    preparation: { ...config.preparation, scaling: config.preparation.scaling ?? null } as Parameters<
+      typeof createTrainingSets
+    >[0]['preparation'] &
+      object,
+  });
+}
+
 /** Builds the config's model for a fold's combined training set. */
 function buildModel(
   config: ExperimentConfig,
@@ -304,14 +305,7 @@ export async function evaluateRunCheckpoints(
   await selectBackend({ preference: config.backend, log: () => {} });
   await import('@tensorflow/tfjs-layers');
   const datasets = await readExperimentDatasets(config, { log: () => {} });
-  const sets = createTrainingSets({
-    datasets,
-    split: config.split as NonNullable<Parameters<typeof createTrainingSets>[0]['split']>,
-    preparation: { ...config.preparation, scaling: config.preparation.scaling ?? null } as Parameters<
-      typeof createTrainingSets
-    >[0]['preparation'] &
-      object,
-  });
+  const sets = createExperimentSets(config, datasets);
   const records: EpochRecord[] = [];
   for (const { fold, train, test } of sets.folds()) {
     const epochs = run.checkpointEpochs(fold);
