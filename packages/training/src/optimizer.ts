@@ -1,9 +1,11 @@
 /**
  * Optimizers by name (Adam default, SGD with momentum, RMSProp, AdamW with decoupled weight
  * decay) or as a tfjs instance, and learning-rate schedules (step, cosine, reduce-on-plateau).
+ * Adam's per-variable update runs as one fused kernel on wasm.
  */
 import { InvalidArgumentError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { FusedAdamOptimizer } from './internal/fused-adam-optimizer';
 
 /** An optimizer by name. */
 export type OptimizerSpec =
@@ -50,10 +52,10 @@ export function createTrainingOptimizer(spec: OptimizerSpec | tf.Optimizer = { n
       });
     switch (spec.name) {
       case 'adam':
-        optimizer = tf.train.adam(learningRate, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999);
+        optimizer = new FusedAdamOptimizer(learningRate, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999);
         break;
       case 'adamw':
-        optimizer = tf.train.adam(learningRate);
+        optimizer = new FusedAdamOptimizer(learningRate, 0.9, 0.999);
         weightDecay = spec.weightDecay ?? 0.01;
         break;
       case 'sgd':

@@ -108,6 +108,82 @@ describe('wasm training kernels against the cpu backend', () => {
     await tf.setBackend('wasm');
   });
 
+  it.each([
+    [[2, 8, 6, 4], 2, 2, 'valid'],
+    [[2, 9, 7, 6], 2, 2, 'same'],
+    [[1, 10, 9, 5], 3, 2, 'same'],
+    [[3, 7, 7, 8], 3, 1, 'valid'],
+  ] as const)('max-pool gradient for x %j, window %i, stride %i, %s padding (with ties)', async (shape, window, stride, padding) => {
+    const [reference, actual] = await onBoth(() => {
+      // values on a coarse grid so windows hold ties: the first maximum must receive the gradient
+      const x = tf.round(tf.mul(random([...shape], 12), 2));
+      return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, window, stride, padding), 3)))(x);
+    });
+    expectClose(reference, actual);
+  });
+
+  it.each([
+    [[6, 5, 4, 3], [0, 1, 2], false],
+    [[6, 5, 4, 3], [0, 1], true],
+    [[33, 7], [0], false],
+    [[4, 9, 2], [1], false],
+    [[4, 9, 2], [0, 2], true],
+    [[4, 9, 2], [0, 1, 2], false],
+  ] as const)('sum and mean of %j over axes %j (keepDims %s)', async (shape, axes, keepDims) => {
+    const [reference, actual] = await onBoth(() => {
+      const x = random([...shape], 13);
+      return [tf.sum(x, [...axes], keepDims), tf.mean(x, [...axes], keepDims)];
+    });
+    expectClose(reference, actual);
+  });
+
+  it.each([
+    [
+      [5, 7],
+      [1, 0],
+    ],
+    [
+      [3, 9, 6],
+      [0, 2, 1],
+    ],
+    [
+      [2, 3, 33, 17],
+      [0, 1, 3, 2],
+    ],
+    [
+      [2, 3, 4],
+      [2, 0, 1],
+    ],
+  ] as const)('transpose of %j by %j', async (shape, perm) => {
+    const [reference, actual] = await onBoth(() => tf.transpose(random([...shape], 14), [...perm]));
+    expectClose(reference, actual);
+  });
+
+  it('products with fresh and with repeated right-hand matrices agree with the cpu backend', async () => {
+    const [reference, actual] = await onBoth(() => {
+      const x = random([9, 33], 15);
+      const weights = random([33, 70], 16);
+      const bias = random([70], 17);
+      const results: tf.Tensor[] = [];
+      // the first product sees fresh weights; the repeats go through the cached XNNPACK operator
+      for (let repeat = 0; repeat < 3; repeat++) {
+        results.push(tf.matMul(x, weights), tf.fused.matMul({ a: x, b: weights, bias, activation: 'relu' }));
+        results.push(tf.matMul(random([9, 70], 18), weights, false, true));
+      }
+      return results;
+    });
+    expectClose(reference, actual);
+  });
+
+  it('filter gradients with channel counts off the 4- and 8-wide tiles', async () => {
+    const [reference, actual] = await onBoth(() =>
+      tf.grad((filter: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(random([2, 7, 6, 5], 19) as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same'))),
+      )(random([3, 3, 5, 13], 20)),
+    );
+    expectClose(reference, actual);
+  });
+
   it("checks that a model's kernels exist on the active backend", () => {
     expect(() => assertKernelsRegistered(['Conv2D', 'Conv2DBackpropFilter', 'MatMul'.replace('MatMul', 'BatchMatMul')])).not.toThrow();
     expect(() => assertKernelsRegistered(['Conv2D', 'NotAKernel'])).toThrow(/The wasm backend has no kernel for NotAKernel/);

@@ -11,10 +11,18 @@
  * - the `FusedBatchNorm` gradient tiles the inverse standard deviation to the input's shape
  *   (slow `Tile` on wasm): replaced by the same formula with broadcasting (a gradient is global,
  *   so this one serves every backend; tested against batch norm written with plain ops).
+ * Where WebAssembly SIMD is available (Node 16.4+), the heaviest of these run as SIMD kernels of
+ * our own (native/training-kernels.c) that work in the backend's memory: the filter gradient as
+ * gathered patches times the output gradient in a register-tiled product, `MaxPoolGrad`, `Sum`
+ * and `Mean` over leading axes (bias gradients; stock tfjs transposes first), transposes of the
+ * last two axes, and the fused Adam step (`PolytaskAdamUpdate`). Products whose right-hand
+ * matrix is fresh (new weights every step) are computed transposed, so XNNPACK packs the small
+ * operand instead of the weights.
  * Each kernel is checked against the cpu backend in tests.
  */
 import { BackendUnavailableError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { type NativeKernels, nativeKernels, offsetOf, type WasmBackendInternals, withScratch } from './internal/native-kernels';
 
 type KernelFunction = (parameters: {
   inputs: tf.NamedTensorInfoMap;
@@ -22,6 +30,9 @@ type KernelFunction = (parameters: {
   attrs?: tf.NamedAttrMap;
 }) => tf.TensorInfo | tf.TensorInfo[];
 type DataBackend = { disposeData(dataId: object): void };
+
+/** Name of the fused Adam step kernel (registered on wasm when the SIMD kernels load). */
+export const adamUpdateKernelName = 'PolytaskAdamUpdate';
 
 const patched = new Set<string>();
 
@@ -45,6 +56,11 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'BatchMatMul',
   '_FusedMatMul',
   'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'Sum',
+  'Mean',
+  'Transpose',
+  adamUpdateKernelName,
 ]);
 
 function kernel(name: string): KernelFunction {
@@ -74,6 +90,11 @@ export function registerWasmTrainingKernels(): void {
   const reverse = kernel('Reverse');
   const conv2d = kernel('Conv2D');
   const conv2dBackpropInput = kernel('Conv2DBackpropInput');
+  const add = kernel('Add');
+  const relu = kernel('Relu');
+  const sum = kernel('Sum');
+  const mean = kernel('Mean');
+  const maxPoolGrad = kernel('MaxPoolGrad');
 
   replace('Conv2DBackpropFilter', ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
@@ -101,6 +122,8 @@ export function registerWasmTrainingKernels(): void {
       false,
       'channelsLast',
     );
+    const native = nativeKernels(backend);
+    if (native && x.dtype === 'float32') return nativeFilterGradient(native, backend, x, dy, info);
     const [batch, , , channels] = x.shape as [number, number, number, number];
     const [kernelHeight, kernelWidth, , outputChannels] = filterShape;
     const { top, bottom, left, right } = info.padInfo;
@@ -159,17 +182,40 @@ export function registerWasmTrainingKernels(): void {
   });
 
   const transposeLast = (tensor: tf.TensorInfo, backend: unknown, temporary: tf.TensorInfo[]) => {
-    const rank = tensor.shape.length;
-    const perm = Array.from({ length: rank }, (_, axis) => axis);
-    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1] as number, perm[rank - 2] as number];
-    const result = transpose({ inputs: { x: tensor }, backend, attrs: { perm } }) as tf.TensorInfo;
+    const result = swapLastAxes(tensor, backend, transpose);
     temporary.push(result);
     return result;
   };
+  const seenRightHandSides = new WeakSet<object>();
   const untransposed =
-    (original: KernelFunction): KernelFunction =>
+    (original: KernelFunction, fused: boolean): KernelFunction =>
     (parameters) => {
-      const attrs = (parameters.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+      const attrs = (parameters.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
+      const native = nativeKernels(parameters.backend);
+      const { a, b, bias, preluActivationWeights } = parameters.inputs as Record<string, tf.TensorInfo | undefined>;
+      const single = (tensor: tf.TensorInfo) => tensor.shape.slice(0, -2).every((size) => size === 1);
+      if (native && a && b && !attrs.transposeA && single(a) && single(b) && !preluActivationWeights) {
+        const rows = a.shape.at(-2) as number;
+        const columns = (attrs.transposeB ? b.shape.at(-2) : b.shape.at(-1)) as number;
+        const fresh = !seenRightHandSides.has(b.dataId);
+        seenRightHandSides.add(b.dataId);
+        const activation = attrs.activation ?? 'linear';
+        // pack the small left-hand operand instead of fresh or transposed weights
+        if (rows < columns && (attrs.transposeB || fresh) && (activation === 'linear' || activation === 'relu')) {
+          return transposedProduct({
+            a,
+            b,
+            bias: fused ? bias : undefined,
+            activation,
+            transposeB: !!attrs.transposeB,
+            backend: parameters.backend,
+            batchMatMul,
+            transpose,
+            add,
+            relu,
+          });
+        }
+      }
       if (!attrs.transposeA && !attrs.transposeB) return original(parameters);
       const temporary: tf.TensorInfo[] = [];
       const inputs = { ...parameters.inputs } as Record<string, tf.TensorInfo>;
@@ -183,8 +229,8 @@ export function registerWasmTrainingKernels(): void {
       for (const tensor of temporary) (parameters.backend as DataBackend).disposeData(tensor.dataId);
       return result;
     };
-  replace('BatchMatMul', untransposed(batchMatMul));
-  replace('_FusedMatMul', untransposed(fusedMatMul));
+  replace('BatchMatMul', untransposed(batchMatMul, false));
+  replace('_FusedMatMul', untransposed(fusedMatMul, true));
 
   replace('Conv2DBackpropInput', (parameters) => {
     const { dy, filter } = parameters.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -237,8 +283,222 @@ export function registerWasmTrainingKernels(): void {
     release();
     return result;
   });
+  replace('Transpose', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    const { perm } = parameters.attrs as unknown as { perm: number[] };
+    const rank = x.shape.length;
+    const swapsLastAxes =
+      rank >= 2 && perm[rank - 2] === rank - 1 && perm[rank - 1] === rank - 2 && perm.slice(0, -2).every((axis, index) => axis === index);
+    if (swapsLastAxes && x.dtype === 'float32' && nativeKernels(parameters.backend)) return swapLastAxes(x, parameters.backend, transpose);
+    return transpose(parameters);
+  });
+  replace('Sum', (parameters) => leadingReduction(parameters, sum, false));
+  replace('Mean', (parameters) => leadingReduction(parameters, mean, true));
+  replace('MaxPoolGrad', (parameters) => {
+    const native = nativeKernels(parameters.backend);
+    const { dy, input } = parameters.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    if (!native || input.dtype !== 'float32') return maxPoolGrad(parameters);
+    const {
+      filterSize,
+      strides,
+      pad: padding,
+      dimRoundingMode,
+    } = parameters.attrs as unknown as {
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      padding,
+      dimRoundingMode,
+    );
+    const backend = parameters.backend as WasmBackendInternals;
+    const output = backend.makeOutput([...input.shape], 'float32');
+    native.max_pool_grad(
+      offsetOf(backend, dy),
+      offsetOf(backend, input),
+      offsetOf(backend, output),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    return output;
+  });
+  tf.registerKernel({
+    kernelName: adamUpdateKernelName,
+    backendName: 'wasm',
+    kernelFunc: adamUpdate as unknown as tf.KernelFunc,
+  });
   registerBroadcastBatchNormGradient();
   for (const name of wasmTrainingKernelNames) patched.add(name);
+}
+
+/** `[..., rows, columns]` to `[..., columns, rows]`, natively where possible. */
+function swapLastAxes(tensor: tf.TensorInfo, backend: unknown, stockTranspose: KernelFunction): tf.TensorInfo {
+  const rank = tensor.shape.length;
+  const native = nativeKernels(backend);
+  if (!native || tensor.dtype !== 'float32') {
+    const perm = Array.from({ length: rank }, (_, axis) => axis);
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1] as number, perm[rank - 2] as number];
+    return stockTranspose({ inputs: { x: tensor }, backend, attrs: { perm } }) as tf.TensorInfo;
+  }
+  const shape = [...tensor.shape];
+  const rows = shape[rank - 2] as number;
+  const columns = shape[rank - 1] as number;
+  const batch = shape.slice(0, -2).reduce((product, size) => product * size, 1);
+  [shape[rank - 2], shape[rank - 1]] = [columns, rows];
+  const internals = backend as WasmBackendInternals;
+  const output = internals.makeOutput(shape, 'float32');
+  native.transpose_batched(offsetOf(backend, tensor), offsetOf(backend, output), batch, rows, columns);
+  return output;
+}
+
+/**
+ * `a · b` (or `a · bᵀ`) for rank-3 operands with a batch of one, computed as `(bᵀ · aᵀ)ᵀ`, so
+ * that XNNPACK packs `aᵀ` (the small operand) rather than the weights; bias and relu follow.
+ */
+function transposedProduct(options: {
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  bias: tf.TensorInfo | undefined;
+  activation: string;
+  transposeB: boolean;
+  backend: unknown;
+  batchMatMul: KernelFunction;
+  transpose: KernelFunction;
+  add: KernelFunction;
+  relu: KernelFunction;
+}): tf.TensorInfo {
+  const { a, b, bias, activation, transposeB, backend } = options;
+  const { keep, release } = intermediates(backend);
+  const left = transposeB ? b : keep(swapLastAxes(b, backend, options.transpose));
+  const right = keep(swapLastAxes(a, backend, options.transpose));
+  const productTransposed = keep(
+    options.batchMatMul({ inputs: { a: left, b: right }, backend, attrs: { transposeA: false, transposeB: false } }),
+  );
+  let result = swapLastAxes(productTransposed, backend, options.transpose);
+  if (bias) {
+    keep(result);
+    result = options.add({ inputs: { a: result, b: bias }, backend }) as tf.TensorInfo;
+  }
+  if (activation === 'relu') {
+    keep(result);
+    result = options.relu({ inputs: { x: result }, backend }) as tf.TensorInfo;
+  }
+  release();
+  return result;
+}
+
+/** `Sum` or `Mean` over leading axes as one pass of the native kernel; tfjs's own otherwise. */
+function leadingReduction(
+  parameters: Parameters<KernelFunction>[0],
+  stock: KernelFunction,
+  average: boolean,
+): tf.TensorInfo | tf.TensorInfo[] {
+  const { x } = parameters.inputs as { x: tf.TensorInfo };
+  const { axis, keepDims } = parameters.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+  const native = nativeKernels(parameters.backend);
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((first, second) => first - second);
+  const leading = axes.length > 0 && axes.length < rank && axes.every((value, index) => value === index);
+  if (!native || !leading || x.dtype !== 'float32') return stock(parameters);
+  const rows = x.shape.slice(0, axes.length).reduce((product, size) => product * size, 1);
+  const kept = x.shape.slice(axes.length);
+  const columns = kept.reduce((product, size) => product * size, 1);
+  const backend = parameters.backend as WasmBackendInternals;
+  const output = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : [...kept], 'float32');
+  native.sum_leading(offsetOf(backend, x), offsetOf(backend, output), rows, columns, average && rows > 0 ? 1 / rows : 1);
+  return output;
+}
+
+/** The filter gradient of a 2-D NHWC convolution with the native kernel. */
+function nativeFilterGradient(
+  native: NativeKernels,
+  backend: unknown,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const internals = backend as WasmBackendInternals;
+  const output = internals.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], 'float32');
+  const patchStride = (info.filterHeight * info.filterWidth * info.inChannels + 3) & ~3;
+  // about 128 KiB of gathered patches per chunk, so they stay in cache while multiplied
+  const chunk = Math.max(16, Math.floor(32768 / patchStride));
+  withScratch(backend, chunk * patchStride * 4, (scratch) =>
+    native.conv2d_filter_grad(
+      offsetOf(backend, x),
+      offsetOf(backend, dy),
+      offsetOf(backend, output),
+      scratch,
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      chunk,
+    ),
+  );
+  return output;
+}
+
+/** Attributes of the fused Adam step; see `createTrainingOptimizer`. */
+interface AdamUpdateAttributes {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  oneMinusAccumulatedBeta1: number;
+  oneMinusAccumulatedBeta2: number;
+  epsilon: number;
+}
+
+/** The fused Adam step: new value, first moment and second moment in one pass. */
+function adamUpdate(parameters: Parameters<KernelFunction>[0]): tf.TensorInfo[] {
+  const { value, gradient, firstMoment, secondMoment } = parameters.inputs as Record<string, tf.TensorInfo>;
+  const attrs = parameters.attrs as unknown as AdamUpdateAttributes;
+  const native = nativeKernels(parameters.backend);
+  if (!native) throw new BackendUnavailableError({ backend: 'wasm', message: 'The fused Adam kernel needs WebAssembly SIMD.' });
+  const backend = parameters.backend as WasmBackendInternals;
+  const inputs = [value, gradient, firstMoment, secondMoment] as tf.TensorInfo[];
+  const outputs = [0, 1, 2].map(() => backend.makeOutput([...(value as tf.TensorInfo).shape], 'float32'));
+  const size = (value as tf.TensorInfo).shape.reduce((product, length) => product * length, 1);
+  native.adam_update(
+    ...inputs.map((tensor) => offsetOf(backend, tensor)),
+    ...outputs.map((tensor) => offsetOf(backend, tensor)),
+    size,
+    attrs.learningRate,
+    attrs.beta1,
+    attrs.beta2,
+    1 - attrs.beta1,
+    1 - attrs.beta2,
+    attrs.oneMinusAccumulatedBeta1,
+    attrs.oneMinusAccumulatedBeta2,
+    attrs.epsilon,
+  );
+  return outputs;
 }
 
 /**

@@ -1,0 +1,267 @@
+/*
+ * SIMD kernels for training on @tensorflow/tfjs-backend-wasm, compiled to a small WebAssembly
+ * module that imports the backend's own memory, so every pointer below is a tensor's offset in
+ * that memory and nothing is copied. The module has no data, no stack use and no allocation:
+ * scratch space is allocated by the caller through the backend's malloc.
+ * Build: node scripts/build-native-kernels.mjs (needs clang and wasm-ld 14 or later).
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* out[b][c][r] = in[b][r][c] for each of `batch` row-major [rows, cols] matrices. */
+EXPORT(transpose_batched)
+void transpose_batched(const float *in, float *out, int batch, int rows, int cols) {
+  const int rows4 = rows & ~3, cols4 = cols & ~3;
+  for (int b = 0; b < batch; b++) {
+    const float *source = in + (long)b * rows * cols;
+    float *target = out + (long)b * rows * cols;
+    for (int r0 = 0; r0 < rows4; r0 += 32) {
+      const int r1 = r0 + 32 < rows4 ? r0 + 32 : rows4;
+      for (int c0 = 0; c0 < cols4; c0 += 32) {
+        const int c1 = c0 + 32 < cols4 ? c0 + 32 : cols4;
+        for (int r = r0; r < r1; r += 4) {
+          for (int c = c0; c < c1; c += 4) {
+            v128_t a = wasm_v128_load(source + (long)r * cols + c);
+            v128_t b1 = wasm_v128_load(source + (long)(r + 1) * cols + c);
+            v128_t c2 = wasm_v128_load(source + (long)(r + 2) * cols + c);
+            v128_t d = wasm_v128_load(source + (long)(r + 3) * cols + c);
+            v128_t ab_lo = wasm_i32x4_shuffle(a, b1, 0, 4, 1, 5);
+            v128_t ab_hi = wasm_i32x4_shuffle(a, b1, 2, 6, 3, 7);
+            v128_t cd_lo = wasm_i32x4_shuffle(c2, d, 0, 4, 1, 5);
+            v128_t cd_hi = wasm_i32x4_shuffle(c2, d, 2, 6, 3, 7);
+            wasm_v128_store(target + (long)c * rows + r, wasm_i64x2_shuffle(ab_lo, cd_lo, 0, 2));
+            wasm_v128_store(target + (long)(c + 1) * rows + r, wasm_i64x2_shuffle(ab_lo, cd_lo, 1, 3));
+            wasm_v128_store(target + (long)(c + 2) * rows + r, wasm_i64x2_shuffle(ab_hi, cd_hi, 0, 2));
+            wasm_v128_store(target + (long)(c + 3) * rows + r, wasm_i64x2_shuffle(ab_hi, cd_hi, 1, 3));
+          }
+        }
+      }
+    }
+    for (int r = 0; r < rows; r++) {
+      const int start = r < rows4 ? cols4 : 0;
+      for (int c = start; c < cols; c++) target[(long)c * rows + r] = source[(long)r * cols + c];
+    }
+  }
+}
+
+/* out[c] = scale * sum over r of in[r][c]: a reduction over the leading axes. */
+EXPORT(sum_leading)
+void sum_leading(const float *in, float *out, int rows, int cols, float scale) {
+  const int cols4 = cols & ~3;
+  for (int c = 0; c < cols; c++) out[c] = 0.0f;
+  /* blocks of rows keep the partial sums short for accuracy */
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    const int r1 = r0 + 256 < rows ? r0 + 256 : rows;
+    for (int c = 0; c < cols4; c += 4) {
+      v128_t total = wasm_f32x4_splat(0.0f);
+      for (int r = r0; r < r1; r++) total = wasm_f32x4_add(total, wasm_v128_load(in + (long)r * cols + c));
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), total));
+    }
+    for (int c = cols4; c < cols; c++) {
+      float total = 0.0f;
+      for (int r = r0; r < r1; r++) total += in[(long)r * cols + c];
+      out[c] += total;
+    }
+  }
+  if (scale != 1.0f)
+    for (int c = 0; c < cols; c++) out[c] *= scale;
+}
+
+/*
+ * Gradient of a 2-D max pool in NHWC: each output gradient goes to the first position that holds
+ * its window's maximum (windows scanned row by row, as tfjs does); padded positions never win.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *dy, const float *x, float *dx, int batch, int height, int width, int channels,
+                   int out_height, int out_width, int filter_height, int filter_width, int stride_height,
+                   int stride_width, int pad_top, int pad_left) {
+  const long size = (long)batch * height * width * channels;
+  for (long i = 0; i < size; i++) dx[i] = 0.0f;
+  for (int n = 0; n < batch; n++) {
+    const float *image = x + (long)n * height * width * channels;
+    float *gradient = dx + (long)n * height * width * channels;
+    for (int oy = 0; oy < out_height; oy++) {
+      const int y0 = oy * stride_height - pad_top;
+      const int y_start = y0 < 0 ? 0 : y0;
+      const int y_end = y0 + filter_height < height ? y0 + filter_height : height;
+      for (int ox = 0; ox < out_width; ox++) {
+        const int x0 = ox * stride_width - pad_left;
+        const int x_start = x0 < 0 ? 0 : x0;
+        const int x_end = x0 + filter_width < width ? x0 + filter_width : width;
+        const float *incoming = dy + (((long)n * out_height + oy) * out_width + ox) * channels;
+        const int channels4 = channels & ~3;
+        for (int c = 0; c < channels4; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t where = wasm_i32x4_splat(-1);
+          for (int y = y_start; y < y_end; y++)
+            for (int xx = x_start; xx < x_end; xx++) {
+              const int at = (y * width + xx) * channels + c;
+              const v128_t value = wasm_v128_load(image + at);
+              const v128_t greater = wasm_f32x4_gt(value, best);
+              best = wasm_v128_bitselect(value, best, greater);
+              where = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(at), wasm_i32x4_make(0, 1, 2, 3)), where, greater);
+            }
+          const int w0 = wasm_i32x4_extract_lane(where, 0), w1 = wasm_i32x4_extract_lane(where, 1);
+          const int w2 = wasm_i32x4_extract_lane(where, 2), w3 = wasm_i32x4_extract_lane(where, 3);
+          if (w0 >= 0) gradient[w0] += incoming[c];
+          if (w1 >= 0) gradient[w1] += incoming[c + 1];
+          if (w2 >= 0) gradient[w2] += incoming[c + 2];
+          if (w3 >= 0) gradient[w3] += incoming[c + 3];
+        }
+        for (int c = channels4; c < channels; c++) {
+          float best = -__builtin_inff();
+          long where = -1;
+          for (int y = y_start; y < y_end; y++)
+            for (int xx = x_start; xx < x_end; xx++) {
+              const long at = ((long)y * width + xx) * channels + c;
+              if (image[at] > best) {
+                best = image[at];
+                where = at;
+              }
+            }
+          if (where >= 0) gradient[where] += incoming[c];
+        }
+      }
+    }
+  }
+}
+
+/* One Adam step with the same float32 arithmetic as tfjs's AdamOptimizer. */
+EXPORT(adam_update)
+void adam_update(const float *value, const float *gradient, const float *first, const float *second, float *value_out,
+                 float *first_out, float *second_out, int size, float learning_rate, float beta1, float beta2,
+                 float one_minus_beta1, float one_minus_beta2, float one_minus_acc_beta1, float one_minus_acc_beta2,
+                 float epsilon) {
+  const v128_t b1 = wasm_f32x4_splat(beta1), b2 = wasm_f32x4_splat(beta2);
+  const v128_t c1 = wasm_f32x4_splat(one_minus_beta1), c2 = wasm_f32x4_splat(one_minus_beta2);
+  const v128_t a1 = wasm_f32x4_splat(one_minus_acc_beta1), a2 = wasm_f32x4_splat(one_minus_acc_beta2);
+  const v128_t e = wasm_f32x4_splat(epsilon), rate = wasm_f32x4_splat(-learning_rate);
+  const int size4 = size & ~3;
+  for (int i = 0; i < size4; i += 4) {
+    const v128_t g = wasm_v128_load(gradient + i);
+    const v128_t m = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(first + i), b1), wasm_f32x4_mul(g, c1));
+    const v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(second + i), b2), wasm_f32x4_mul(wasm_f32x4_mul(g, g), c2));
+    wasm_v128_store(first_out + i, m);
+    wasm_v128_store(second_out + i, v);
+    const v128_t step = wasm_f32x4_div(wasm_f32x4_div(m, a1), wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(v, a2)), e));
+    wasm_v128_store(value_out + i, wasm_f32x4_add(wasm_f32x4_mul(step, rate), wasm_v128_load(value + i)));
+  }
+  for (int i = size4; i < size; i++) {
+    const float g = gradient[i];
+    const float m = first[i] * beta1 + g * one_minus_beta1;
+    const float v = second[i] * beta2 + (g * g) * one_minus_beta2;
+    first_out[i] = m;
+    second_out[i] = v;
+    value_out[i] = ((m / one_minus_acc_beta1) / (__builtin_sqrtf(v / one_minus_acc_beta2) + epsilon)) * -learning_rate + value[i];
+  }
+}
+
+static inline void accumulate4(float *target, v128_t sum) {
+  wasm_v128_store(target, wasm_f32x4_add(wasm_v128_load(target), sum));
+}
+
+static inline void accumulate8(float *target, v128_t low, v128_t high) {
+  accumulate4(target, low);
+  accumulate4(target + 4, high);
+}
+
+/*
+ * Filter gradient of a 2-D convolution in NHWC:
+ *   dw[ky][kx][ci][co] = sum over n, oy, ox of x[n][oy*sh + ky*dh - pt][ox*sw + kx*dw - pl][ci] * dy[n][oy][ox][co].
+ * Pixels are taken `chunk` at a time: their patches are gathered into `scratch`
+ * ([chunk][patch_stride], zero-padded) and multiplied with the matching rows of dy by a
+ * 4 x 8 register-tiled product. `patch_stride` is the patch size rounded up to 4.
+ */
+EXPORT(conv2d_filter_grad)
+void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scratch, int batch, int height, int width,
+                        int in_channels, int out_height, int out_width, int out_channels, int filter_height,
+                        int filter_width, int stride_height, int stride_width, int dilation_height,
+                        int dilation_width, int pad_top, int pad_left, int chunk) {
+  const int patch = filter_height * filter_width * in_channels;
+  const int patch_stride = (patch + 3) & ~3;
+  const long pixels = (long)batch * out_height * out_width;
+  const int co8 = out_channels & ~7, co4 = out_channels & ~3;
+  for (long i = 0; i < (long)patch * out_channels; i++) dw[i] = 0.0f;
+  for (long p0 = 0; p0 < pixels; p0 += chunk) {
+    const int count = (int)(pixels - p0 < chunk ? pixels - p0 : chunk);
+    /* gather the patches */
+    for (int q = 0; q < count; q++) {
+      const long pixel = p0 + q;
+      const int ox = (int)(pixel % out_width);
+      const int oy = (int)((pixel / out_width) % out_height);
+      const int n = (int)(pixel / ((long)out_width * out_height));
+      float *row = scratch + (long)q * patch_stride;
+      int k = 0;
+      for (int ky = 0; ky < filter_height; ky++) {
+        const int y = oy * stride_height + ky * dilation_height - pad_top;
+        for (int kx = 0; kx < filter_width; kx++) {
+          const int xx = ox * stride_width + kx * dilation_width - pad_left;
+          if (y < 0 || y >= height || xx < 0 || xx >= width) {
+            for (int c = 0; c < in_channels; c++) row[k++] = 0.0f;
+          } else {
+            const float *source = x + (((long)n * height + y) * width + xx) * in_channels;
+            for (int c = 0; c < in_channels; c++) row[k++] = source[c];
+          }
+        }
+      }
+      for (; k < patch_stride; k++) row[k] = 0.0f;
+    }
+    const float *gradient = dy + p0 * out_channels;
+    for (int p = 0; p < patch_stride; p += 4) {
+      const int rows = patch - p < 4 ? patch - p : 4;
+      for (int co = 0; co < co8; co += 8) {
+        v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        const float *a = scratch + p;
+        const float *b = gradient + co;
+        for (int q = 0; q < count; q++) {
+          const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+          const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
+          const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
+          s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(a0, b0));
+          s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(a0, b1));
+          s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(a1, b0));
+          s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(a1, b1));
+          s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a2, b0));
+          s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a2, b1));
+          s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(a3, b0));
+          s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(a3, b1));
+          a += patch_stride;
+          b += out_channels;
+        }
+        float *target = dw + (long)p * out_channels + co;
+        accumulate8(target, s00, s01);
+        if (rows > 1) accumulate8(target + out_channels, s10, s11);
+        if (rows > 2) accumulate8(target + 2 * out_channels, s20, s21);
+        if (rows > 3) accumulate8(target + 3 * out_channels, s30, s31);
+      }
+      for (int co = co8; co < co4; co += 4) {
+        v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+        const float *a = scratch + p;
+        const float *b = gradient + co;
+        for (int q = 0; q < count; q++) {
+          const v128_t b0 = wasm_v128_load(b);
+          s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a), b0));
+          s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load32_splat(a + 1), b0));
+          s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load32_splat(a + 2), b0));
+          s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load32_splat(a + 3), b0));
+          a += patch_stride;
+          b += out_channels;
+        }
+        float *target = dw + (long)p * out_channels + co;
+        accumulate4(target, s0);
+        if (rows > 1) accumulate4(target + out_channels, s1);
+        if (rows > 2) accumulate4(target + 2 * out_channels, s2);
+        if (rows > 3) accumulate4(target + 3 * out_channels, s3);
+      }
+      for (int co = co4; co < out_channels; co++) {
+        for (int r = 0; r < rows; r++) {
+          float total = 0.0f;
+          for (int q = 0; q < count; q++) total += scratch[(long)q * patch_stride + p + r] * gradient[(long)q * out_channels + co];
+          dw[(long)(p + r) * out_channels + co] += total;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { type NativeKernels, nativeKernels } from './native-kernels';
+
+/** A stand-in for the wasm backend: a fresh memory and nothing else. */
+function standIn(pages: number) {
+  const { Memory } = (
+    globalThis as unknown as { WebAssembly: { Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer } } }
+  ).WebAssembly;
+  const memory = new Memory({ initial: pages });
+  const backend = { wasm: { asm: { memory }, _malloc: () => 0, _free: () => {} } };
+  const kernels = nativeKernels(backend) as NativeKernels;
+  return { memory, kernels, floats: new Float32Array(memory.buffer) };
+}
+
+describe('native training kernels', () => {
+  it('write only their outputs: no stack, no data segment, nothing below the arguments', () => {
+    const { kernels, floats } = standIn(64);
+    floats.fill(7.5);
+    const base = 1 << 16; // float index 65536 = byte offset 262144
+    const input = base * 4;
+    for (let index = 0; index < 4096; index++) floats[base + index] = Math.sin(index);
+    const output = (base + 8192) * 4;
+    const scratch = (base + 16384) * 4;
+    kernels.transpose_batched(input, output, 2, 13, 11);
+    kernels.sum_leading(input, output, 17, 9, 1);
+    kernels.max_pool_grad(input, input, output, 1, 6, 5, 3, 3, 3, 2, 2, 2, 2, 0, 0);
+    kernels.adam_update(input, input, input, input, output, output + 400, output + 800, 100, 0.1, 0.9, 0.999, 0.1, 0.001, 0.1, 0.001, 1e-7);
+    kernels.conv2d_filter_grad(input, input + 1024, output, scratch, 1, 5, 4, 3, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 16);
+    // everything before the input and between the input and the output is untouched
+    for (let index = 0; index < base; index++) if (floats[index] !== 7.5) throw new Error(`float ${index} was written`);
+    for (let index = base + 4096; index < base + 8192; index++) if (floats[index] !== 7.5) throw new Error(`float ${index} was written`);
+    expect(floats[base + 40000]).toBe(7.5);
+  });
+
+  it('transpose and sum what they should', () => {
+    const { kernels, floats } = standIn(2);
+    const values = Array.from({ length: 15 }, (_, index) => index + 1);
+    floats.set(values, 16);
+    kernels.transpose_batched(64, 256, 1, 3, 5);
+    expect(Array.from(floats.subarray(64, 79))).toEqual([1, 6, 11, 2, 7, 12, 3, 8, 13, 4, 9, 14, 5, 10, 15]);
+    kernels.sum_leading(64, 512, 3, 5, 0.5);
+    expect(Array.from(floats.subarray(128, 133))).toEqual([9, 10.5, 12, 13.5, 15]);
+  });
+
+  it('is undefined for a backend whose memory cannot be reached', () => {
+    expect(nativeKernels({ wasm: {} })).toBeUndefined();
+  });
+});

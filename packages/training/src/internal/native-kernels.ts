@@ -1,0 +1,90 @@
+/**
+ * Loads the SIMD training kernels (native/training-kernels.c, compiled to WebAssembly) into the
+ * memory of a `@tensorflow/tfjs-backend-wasm` instance, so they read and write tensors in place.
+ * Returns undefined where that is impossible (no WebAssembly SIMD, or a backend whose memory is
+ * not reachable); callers then keep tfjs's own kernels.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { plainKernelsBase64, sharedKernelsBase64 } from './native-kernels-binary';
+
+/** A WebAssembly memory (typed here because the project's `lib` has no DOM types). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+
+/** The WebAssembly API used here. */
+const WebAssemblyApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: new (descriptor: { initial: number }) => WasmMemory;
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: object) => { exports: object };
+    };
+  }
+).WebAssembly;
+
+/** The parts of the wasm backend the kernels use. */
+export interface WasmBackendInternals {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+    wasmMemory?: WasmMemory;
+    asm?: { memory?: WasmMemory };
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): void;
+}
+
+/** The exported functions of the kernels module; pointers are byte offsets in the backend's memory. */
+export interface NativeKernels {
+  transpose_batched(input: number, output: number, batch: number, rows: number, columns: number): void;
+  sum_leading(input: number, output: number, rows: number, columns: number, scale: number): void;
+  max_pool_grad(...parameters: number[]): void;
+  adam_update(...parameters: number[]): void;
+  conv2d_filter_grad(...parameters: number[]): void;
+}
+
+const loaded = new WeakMap<object, NativeKernels | null>();
+
+function decode(base64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(base64, 'base64'));
+}
+
+/** The backend's kernels module, instantiated once per backend; undefined where it cannot load. */
+export function nativeKernels(backend: unknown): NativeKernels | undefined {
+  const internals = backend as WasmBackendInternals;
+  const cached = loaded.get(internals);
+  if (cached !== undefined) return cached ?? undefined;
+  let kernels: NativeKernels | null = null;
+  const memory = internals.wasm?.wasmMemory ?? internals.wasm?.asm?.memory;
+  if (memory instanceof WebAssemblyApi.Memory) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    try {
+      const module = new WebAssemblyApi.Module(decode(shared ? sharedKernelsBase64 : plainKernelsBase64));
+      kernels = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as NativeKernels;
+    } catch {
+      kernels = null;
+    }
+  }
+  loaded.set(internals, kernels);
+  return kernels ?? undefined;
+}
+
+/** The byte offset of a tensor's data in the backend's memory. */
+export function offsetOf(backend: unknown, tensor: tf.TensorInfo): number {
+  const entry = (backend as WasmBackendInternals).dataIdMap.get(tensor.dataId);
+  if (!entry) throw new Error('tensor is not on the wasm backend');
+  return entry.memoryOffset;
+}
+
+/** Allocates scratch memory on the backend's heap for the duration of `use`. */
+export function withScratch<T>(backend: unknown, bytes: number, use: (pointer: number) => T): T {
+  const { wasm } = backend as WasmBackendInternals;
+  const pointer = wasm._malloc(bytes) >>> 0;
+  try {
+    return use(pointer);
+  } finally {
+    wasm._free(pointer);
+  }
+}
