@@ -265,3 +265,198 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
     }
   }
 }
+
+/*
+ * out[m][n] = sum over k of left[m * left_row_stride + k * left_column_stride] * right[k][n], plus
+ * bias[n] when bias is not null, then max(0, .) when relu is set. right is row-major [depth][columns];
+ * the left operand's strides allow it to be read transposed. 4 x 8 register tiles, column
+ * panels outermost so a panel of `right` stays in cache across all rows.
+ */
+static inline v128_t finish(v128_t value, const float *bias, int relu) {
+  if (bias) value = wasm_f32x4_add(value, wasm_v128_load(bias));
+  if (relu) value = wasm_f32x4_max(value, wasm_f32x4_splat(0.0f));
+  return value;
+}
+
+EXPORT(matmul)
+void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
+            const float *bias, int rows, int columns, int depth, int relu) {
+  const int columns8 = columns & ~7, columns4 = columns & ~3;
+  for (int n = 0; n < columns8; n += 8) {
+    for (int m = 0; m < rows; m += 4) {
+      const int last = rows - 1;
+      const float *l0 = left + (long)m * left_row_stride;
+      const float *l1 = left + (long)(m + 1 < last ? m + 1 : last) * left_row_stride;
+      const float *l2 = left + (long)(m + 2 < last ? m + 2 : last) * left_row_stride;
+      const float *l3 = left + (long)(m + 3 < last ? m + 3 : last) * left_row_stride;
+      v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+      const float *b = right + n;
+      long at = 0;
+      for (int k = 0; k < depth; k++) {
+        const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+        const v128_t a0 = wasm_v128_load32_splat(l0 + at), a1 = wasm_v128_load32_splat(l1 + at);
+        const v128_t a2 = wasm_v128_load32_splat(l2 + at), a3 = wasm_v128_load32_splat(l3 + at);
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(a0, b0));
+        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(a0, b1));
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(a1, b0));
+        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(a1, b1));
+        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a2, b0));
+        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a2, b1));
+        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(a3, b0));
+        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(a3, b1));
+        b += columns;
+        at += left_column_stride;
+      }
+      const float *bias0 = bias ? bias + n : 0, *bias1 = bias ? bias + n + 4 : 0;
+      float *target = out + (long)m * columns + n;
+      wasm_v128_store(target, finish(s00, bias0, relu));
+      wasm_v128_store(target + 4, finish(s01, bias1, relu));
+      if (m + 1 < rows) {
+        wasm_v128_store(target + columns, finish(s10, bias0, relu));
+        wasm_v128_store(target + columns + 4, finish(s11, bias1, relu));
+      }
+      if (m + 2 < rows) {
+        wasm_v128_store(target + 2 * columns, finish(s20, bias0, relu));
+        wasm_v128_store(target + 2 * columns + 4, finish(s21, bias1, relu));
+      }
+      if (m + 3 < rows) {
+        wasm_v128_store(target + 3 * columns, finish(s30, bias0, relu));
+        wasm_v128_store(target + 3 * columns + 4, finish(s31, bias1, relu));
+      }
+    }
+  }
+  for (int n = columns8; n < columns4; n += 4) {
+    for (int m = 0; m < rows; m++) {
+      const float *l0 = left + (long)m * left_row_stride;
+      v128_t s = wasm_f32x4_splat(0.0f);
+      const float *b = right + n;
+      long at = 0;
+      for (int k = 0; k < depth; k++) {
+        s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load32_splat(l0 + at), wasm_v128_load(b)));
+        b += columns;
+        at += left_column_stride;
+      }
+      wasm_v128_store(out + (long)m * columns + n, finish(s, bias ? bias + n : 0, relu));
+    }
+  }
+  for (int n = columns4; n < columns; n++) {
+    for (int m = 0; m < rows; m++) {
+      float total = 0.0f;
+      for (int k = 0; k < depth; k++) total += left[(long)m * left_row_stride + (long)k * left_column_stride] * right[(long)k * columns + n];
+      if (bias) total += bias[n];
+      if (relu && total < 0.0f) total = 0.0f;
+      out[(long)m * columns + n] = total;
+    }
+  }
+}
+
+/* Element-wise operations: 0 add, 1 subtract, 2 multiply, 3 divide. */
+static inline v128_t apply4(int operation, v128_t a, v128_t b) {
+  switch (operation) {
+    case 0: return wasm_f32x4_add(a, b);
+    case 1: return wasm_f32x4_sub(a, b);
+    case 2: return wasm_f32x4_mul(a, b);
+    default: return wasm_f32x4_div(a, b);
+  }
+}
+
+static inline float apply1(int operation, float a, float b) {
+  switch (operation) {
+    case 0: return a + b;
+    case 1: return a - b;
+    case 2: return a * b;
+    default: return a / b;
+  }
+}
+
+/*
+ * out[i] = a[i] (op) b[i mod b_size], or b[i mod b_size] (op) a[i] when `swap` is set: the same
+ * shapes, a scalar, or a trailing block repeated (row broadcasting), in one pass.
+ */
+EXPORT(binary)
+void binary(int operation, const float *a, const float *b, float *out, int size, int b_size, int swap) {
+  if (b_size == 1) {
+    const v128_t scalar = wasm_v128_load32_splat(b);
+    const int size4 = size & ~3;
+    for (int i = 0; i < size4; i += 4) {
+      const v128_t value = wasm_v128_load(a + i);
+      wasm_v128_store(out + i, swap ? apply4(operation, scalar, value) : apply4(operation, value, scalar));
+    }
+    for (int i = size4; i < size; i++) out[i] = swap ? apply1(operation, b[0], a[i]) : apply1(operation, a[i], b[0]);
+    return;
+  }
+  const int inner4 = b_size & ~3;
+  for (int start = 0; start < size; start += b_size) {
+    const float *row = a + start;
+    float *target = out + start;
+    for (int i = 0; i < inner4; i += 4) {
+      const v128_t value = wasm_v128_load(row + i), other = wasm_v128_load(b + i);
+      wasm_v128_store(target + i, swap ? apply4(operation, other, value) : apply4(operation, value, other));
+    }
+    for (int i = inner4; i < b_size; i++) target[i] = swap ? apply1(operation, b[i], row[i]) : apply1(operation, row[i], b[i]);
+  }
+}
+
+/* out[i] = max(0, in[i]) (NaN stays NaN). */
+EXPORT(relu)
+void relu(const float *in, float *out, int size) {
+  const int size4 = size & ~3;
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < size4; i += 4) wasm_v128_store(out + i, wasm_f32x4_max(wasm_v128_load(in + i), zero));
+  for (int i = size4; i < size; i++) out[i] = in[i] != in[i] ? in[i] : (in[i] > 0.0f ? in[i] : 0.0f);
+}
+
+/* out[r][c] = a[r][c] (op) b[r], or b[r] (op) a[r][c] when `swap` is set (column broadcasting). */
+EXPORT(binary_column)
+void binary_column(int operation, const float *a, const float *b, float *out, int rows, int columns, int swap) {
+  const int columns4 = columns & ~3;
+  for (int r = 0; r < rows; r++) {
+    const float *row = a + (long)r * columns;
+    float *target = out + (long)r * columns;
+    const v128_t other = wasm_v128_load32_splat(b + r);
+    for (int c = 0; c < columns4; c += 4) {
+      const v128_t value = wasm_v128_load(row + c);
+      wasm_v128_store(target + c, swap ? apply4(operation, other, value) : apply4(operation, value, other));
+    }
+    for (int c = columns4; c < columns; c++) target[c] = swap ? apply1(operation, b[r], row[c]) : apply1(operation, row[c], b[r]);
+  }
+}
+
+/* e^x for float32 (Cody-Waite reduction and a degree-6 polynomial; within 2 ulp), 0 below -104, inf above 88.8. */
+static inline float exp_f32(float x) {
+  if (x != x) return x;
+  if (x > 88.72284f) return __builtin_inff();
+  if (x < -103.97208f) return 0.0f;
+  const float n = __builtin_rintf(x * 1.44269504088896341f);
+  const float r = (x - n * 0.693145751953125f) - n * 1.428606765330187045e-06f;
+  float p = 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int exponent = (int)n;
+  /* scale by 2^exponent in two steps so subnormal results stay accurate */
+  const int half = exponent / 2;
+  union { unsigned int bits; float value; } first = {(unsigned int)(half + 127) << 23}, second = {(unsigned int)(exponent - half + 127) << 23};
+  return p * first.value * second.value;
+}
+
+/* Softmax over the last axis of a row-major [rows, columns] matrix. */
+EXPORT(softmax)
+void softmax(const float *logits, float *out, int rows, int columns) {
+  for (int r = 0; r < rows; r++) {
+    const float *row = logits + (long)r * columns;
+    float *target = out + (long)r * columns;
+    float largest = -__builtin_inff();
+    for (int c = 0; c < columns; c++) largest = row[c] > largest ? row[c] : largest;
+    float total = 0.0f;
+    for (int c = 0; c < columns; c++) {
+      target[c] = exp_f32(row[c] - largest);
+      total += target[c];
+    }
+    const float inverse = 1.0f / total;
+    for (int c = 0; c < columns; c++) target[c] *= inverse;
+  }
+}

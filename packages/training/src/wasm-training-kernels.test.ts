@@ -184,6 +184,33 @@ describe('wasm training kernels against the cpu backend', () => {
     expectClose(reference, actual);
   });
 
+  it.each([
+    [[6, 7], [6, 7]],
+    [[6, 7], [7]],
+    [[7], [3, 6, 7]],
+    [[6, 1], [6, 7]],
+    [[2, 6, 7], [2, 6, 1]],
+    [[], [5, 3]],
+    [[5, 3], [1, 1]],
+    [[4, 1, 3], [1, 5, 1]],
+  ] as const)('add, subtract, multiply and divide %j by %j', async (aShape, bShape) => {
+    const [reference, actual] = await onBoth(() => {
+      const a = random([...aShape], 21);
+      // divisors kept away from zero
+      const b = tf.add(tf.abs(random([...bShape], 22)), 0.5);
+      return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a), tf.div(b, a)];
+    });
+    expectClose(reference, actual);
+  });
+
+  it('softmax over the last axis, with large and tied logits, and relu', async () => {
+    const [reference, actual] = await onBoth(() => {
+      const logits = tf.concat([tf.mul(random([5, 9], 23), 40), tf.zeros([1, 9]), tf.fill([1, 9], -80)]);
+      return [tf.softmax(logits), tf.relu(random([3, 5, 7], 24)), tf.softmax(random([2, 3, 4], 25))];
+    });
+    expectClose(reference, actual);
+  });
+
   it("checks that a model's kernels exist on the active backend", () => {
     expect(() => assertKernelsRegistered(['Conv2D', 'Conv2DBackpropFilter', 'MatMul'.replace('MatMul', 'BatchMatMul')])).not.toThrow();
     expect(() => assertKernelsRegistered(['Conv2D', 'NotAKernel'])).toThrow(/The wasm backend has no kernel for NotAKernel/);

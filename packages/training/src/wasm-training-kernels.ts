@@ -35,6 +35,8 @@ type DataBackend = { disposeData(dataId: object): void };
 export const adamUpdateKernelName = 'PolytaskAdamUpdate';
 
 const patched = new Set<string>();
+/** tfjs's own Transpose on wasm, kept when ours replaces it. */
+let stockTranspose: KernelFunction | undefined;
 
 /** Collects a kernel's intermediate tensors so they can be freed once its result exists. */
 function intermediates(backend: unknown) {
@@ -60,6 +62,12 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'Sum',
   'Mean',
   'Transpose',
+  'Add',
+  'Sub',
+  'Multiply',
+  'RealDiv',
+  'Relu',
+  'Softmax',
   adamUpdateKernelName,
 ]);
 
@@ -82,6 +90,7 @@ export function registerWasmTrainingKernels(): void {
   if (patched.size > 0 || !tf.findBackendFactory('wasm')) return;
   const pad = kernel('PadV2');
   const transpose = kernel('Transpose');
+  stockTranspose = transpose;
   const stridedSlice = kernel('StridedSlice');
   const reshape = kernel('Reshape');
   const batchMatMul = kernel('BatchMatMul');
@@ -90,8 +99,6 @@ export function registerWasmTrainingKernels(): void {
   const reverse = kernel('Reverse');
   const conv2d = kernel('Conv2D');
   const conv2dBackpropInput = kernel('Conv2DBackpropInput');
-  const add = kernel('Add');
-  const relu = kernel('Relu');
   const sum = kernel('Sum');
   const mean = kernel('Mean');
   const maxPoolGrad = kernel('MaxPoolGrad');
@@ -182,7 +189,7 @@ export function registerWasmTrainingKernels(): void {
   });
 
   const transposeLast = (tensor: tf.TensorInfo, backend: unknown, temporary: tf.TensorInfo[]) => {
-    const result = swapLastAxes(tensor, backend, transpose);
+    const result = swapLastAxes(tensor, backend);
     temporary.push(result);
     return result;
   };
@@ -193,28 +200,25 @@ export function registerWasmTrainingKernels(): void {
       const attrs = (parameters.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
       const native = nativeKernels(parameters.backend);
       const { a, b, bias, preluActivationWeights } = parameters.inputs as Record<string, tf.TensorInfo | undefined>;
-      const single = (tensor: tf.TensorInfo) => tensor.shape.slice(0, -2).every((size) => size === 1);
-      if (native && a && b && !attrs.transposeA && single(a) && single(b) && !preluActivationWeights) {
-        const rows = a.shape.at(-2) as number;
-        const columns = (attrs.transposeB ? b.shape.at(-2) : b.shape.at(-1)) as number;
+      const activation = attrs.activation ?? 'linear';
+      if (
+        native &&
+        a &&
+        b &&
+        a.dtype === 'float32' &&
+        b.dtype === 'float32' &&
+        !(attrs.transposeA && attrs.transposeB) &&
+        !preluActivationWeights &&
+        (activation === 'linear' || activation === 'relu') &&
+        [a, b].every((tensor) => tensor.shape.slice(0, -2).every((size) => size === 1))
+      ) {
         const fresh = !seenRightHandSides.has(b.dataId);
         seenRightHandSides.add(b.dataId);
-        const activation = attrs.activation ?? 'linear';
-        // pack the small left-hand operand instead of fresh or transposed weights
-        if (rows < columns && (attrs.transposeB || fresh) && (activation === 'linear' || activation === 'relu')) {
-          return transposedProduct({
-            a,
-            b,
-            bias: fused ? bias : undefined,
-            activation,
-            transposeB: !!attrs.transposeB,
-            backend: parameters.backend,
-            batchMatMul,
-            transpose,
-            add,
-            relu,
-          });
-        }
+        const product = { native, backend: parameters.backend, a, b, bias: fused ? bias : undefined, relu: activation === 'relu' };
+        // repeated weights (inference) keep XNNPACK's cached, packed operator
+        if (attrs.transposeB) {
+          if (!product.bias) return nativeProductTransposedRight(product);
+        } else if (attrs.transposeA || fresh) return nativeProduct({ ...product, transposeA: !!attrs.transposeA });
       }
       if (!attrs.transposeA && !attrs.transposeB) return original(parameters);
       const temporary: tf.TensorInfo[] = [];
@@ -289,7 +293,7 @@ export function registerWasmTrainingKernels(): void {
     const rank = x.shape.length;
     const swapsLastAxes =
       rank >= 2 && perm[rank - 2] === rank - 1 && perm[rank - 1] === rank - 2 && perm.slice(0, -2).every((axis, index) => axis === index);
-    if (swapsLastAxes && x.dtype === 'float32' && nativeKernels(parameters.backend)) return swapLastAxes(x, parameters.backend, transpose);
+    if (swapsLastAxes && x.dtype === 'float32' && nativeKernels(parameters.backend)) return swapLastAxes(x, parameters.backend);
     return transpose(parameters);
   });
   replace('Sum', (parameters) => leadingReduction(parameters, sum, false));
@@ -338,6 +342,39 @@ export function registerWasmTrainingKernels(): void {
     );
     return output;
   });
+  for (const [name, operation] of [
+    ['Add', 0],
+    ['Sub', 1],
+    ['Multiply', 2],
+    ['RealDiv', 3],
+  ] as const) {
+    const stock = kernel(name);
+    replace(name, (parameters) => elementWise(parameters, stock, operation));
+  }
+  const stockRelu = kernel('Relu');
+  replace('Relu', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    const native = nativeKernels(parameters.backend);
+    const size = tf.util.sizeFromShape(x.shape);
+    if (!native || x.dtype !== 'float32' || size > elementWiseLimit) return stockRelu(parameters);
+    const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
+    native.relu(offsetOf(parameters.backend, x), offsetOf(parameters.backend, output), size);
+    return output;
+  });
+  const stockSoftmax = kernel('Softmax');
+  replace('Softmax', (parameters) => {
+    const { logits } = parameters.inputs as { logits: tf.TensorInfo };
+    const { dim } = parameters.attrs as unknown as { dim: number };
+    const native = nativeKernels(parameters.backend);
+    const rank = logits.shape.length;
+    const size = tf.util.sizeFromShape(logits.shape);
+    if (!native || logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1) || size > elementWiseLimit || size === 0)
+      return stockSoftmax(parameters);
+    const columns = logits.shape.at(-1) as number;
+    const output = (parameters.backend as WasmBackendInternals).makeOutput([...logits.shape], 'float32');
+    native.softmax(offsetOf(parameters.backend, logits), offsetOf(parameters.backend, output), size / columns, columns);
+    return output;
+  });
   tf.registerKernel({
     kernelName: adamUpdateKernelName,
     backendName: 'wasm',
@@ -348,13 +385,13 @@ export function registerWasmTrainingKernels(): void {
 }
 
 /** `[..., rows, columns]` to `[..., columns, rows]`, natively where possible. */
-function swapLastAxes(tensor: tf.TensorInfo, backend: unknown, stockTranspose: KernelFunction): tf.TensorInfo {
+function swapLastAxes(tensor: tf.TensorInfo, backend: unknown): tf.TensorInfo {
   const rank = tensor.shape.length;
   const native = nativeKernels(backend);
   if (!native || tensor.dtype !== 'float32') {
     const perm = Array.from({ length: rank }, (_, axis) => axis);
     [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1] as number, perm[rank - 2] as number];
-    return stockTranspose({ inputs: { x: tensor }, backend, attrs: { perm } }) as tf.TensorInfo;
+    return (stockTranspose as KernelFunction)({ inputs: { x: tensor }, backend, attrs: { perm } }) as tf.TensorInfo;
   }
   const shape = [...tensor.shape];
   const rows = shape[rank - 2] as number;
@@ -367,40 +404,95 @@ function swapLastAxes(tensor: tf.TensorInfo, backend: unknown, stockTranspose: K
   return output;
 }
 
-/**
- * `a · b` (or `a · bᵀ`) for rank-3 operands with a batch of one, computed as `(bᵀ · aᵀ)ᵀ`, so
- * that XNNPACK packs `aᵀ` (the small operand) rather than the weights; bias and relu follow.
- */
-function transposedProduct(options: {
+/** Operands of a product with a batch of one. */
+interface ProductOperands {
+  native: NativeKernels;
+  backend: unknown;
   a: tf.TensorInfo;
   b: tf.TensorInfo;
   bias: tf.TensorInfo | undefined;
-  activation: string;
-  transposeB: boolean;
-  backend: unknown;
-  batchMatMul: KernelFunction;
-  transpose: KernelFunction;
-  add: KernelFunction;
-  relu: KernelFunction;
-}): tf.TensorInfo {
-  const { a, b, bias, activation, transposeB, backend } = options;
-  const { keep, release } = intermediates(backend);
-  const left = transposeB ? b : keep(swapLastAxes(b, backend, options.transpose));
-  const right = keep(swapLastAxes(a, backend, options.transpose));
-  const productTransposed = keep(
-    options.batchMatMul({ inputs: { a: left, b: right }, backend, attrs: { transposeA: false, transposeB: false } }),
+  relu: boolean;
+}
+
+/** The batch dimensions (all ones) of a product's output. */
+function outerShape(a: tf.TensorInfo, b: tf.TensorInfo): number[] {
+  return (a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2);
+}
+
+/** `a · b` or `aᵀ · b` (then bias and relu) with the native kernel: no packing, no transpose. */
+function nativeProduct(options: ProductOperands & { transposeA: boolean }): tf.TensorInfo {
+  const { native, backend, a, b, bias, relu, transposeA } = options;
+  const [rows, depth] = transposeA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)];
+  const columns = b.shape.at(-1) as number;
+  const internals = backend as WasmBackendInternals;
+  const output = internals.makeOutput([...outerShape(a, b), rows as number, columns], 'float32');
+  native.matmul(
+    offsetOf(backend, output),
+    offsetOf(backend, a),
+    transposeA ? 1 : (depth as number),
+    transposeA ? (rows as number) : 1,
+    offsetOf(backend, b),
+    bias ? offsetOf(backend, bias) : 0,
+    rows as number,
+    columns,
+    depth as number,
+    relu ? 1 : 0,
   );
-  let result = swapLastAxes(productTransposed, backend, options.transpose);
-  if (bias) {
-    keep(result);
-    result = options.add({ inputs: { a: result, b: bias }, backend }) as tf.TensorInfo;
-  }
-  if (activation === 'relu') {
-    keep(result);
-    result = options.relu({ inputs: { x: result }, backend }) as tf.TensorInfo;
-  }
+  return output;
+}
+
+/** `a · bᵀ` as `(b · aᵀ)ᵀ` with the native kernel: only the small operands are transposed. */
+function nativeProductTransposedRight(options: ProductOperands): tf.TensorInfo {
+  const { native, backend, a, b, relu } = options;
+  const rows = a.shape.at(-2) as number;
+  const [columns, depth] = [b.shape.at(-2) as number, b.shape.at(-1) as number];
+  const internals = backend as WasmBackendInternals;
+  const { keep, release } = intermediates(backend);
+  const aTransposed = keep(swapLastAxes(a, backend));
+  const transposedOutput = keep(internals.makeOutput([...outerShape(a, b), columns, rows], 'float32'));
+  native.matmul(offsetOf(backend, transposedOutput), offsetOf(backend, b), depth, 1, offsetOf(backend, aTransposed), 0, columns, rows, depth, relu ? 1 : 0);
+  const output = swapLastAxes(transposedOutput, backend);
   release();
-  return result;
+  return output;
+}
+
+/**
+ * Element-wise work up to this many elements runs natively: below it XNNPACK's per-call cost
+ * (and, in the threaded build, waking its thread pool) outweighs the arithmetic.
+ */
+const elementWiseLimit = 1 << 18;
+
+/** Whether `shape`, without leading ones, is a suffix of `of` (row broadcasting). */
+function trailingBlockOf(shape: readonly number[], of: readonly number[]): boolean {
+  const stripped = shape.slice(shape.findIndex((size) => size !== 1) === -1 ? shape.length : shape.findIndex((size) => size !== 1));
+  return stripped.length <= of.length && stripped.every((size, index) => size === of[of.length - stripped.length + index]);
+}
+
+/** Add, Sub, Multiply or RealDiv natively for equal shapes, scalars and row broadcasting. */
+function elementWise(parameters: Parameters<KernelFunction>[0], stock: KernelFunction, operation: number): tf.TensorInfo | tf.TensorInfo[] {
+  const { a, b } = parameters.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const native = nativeKernels(parameters.backend);
+  if (!native || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(parameters);
+  const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const size = tf.util.sizeFromShape(shape);
+  if (size > elementWiseLimit || size === 0) return stock(parameters);
+  const [aSize, bSize] = [tf.util.sizeFromShape(a.shape), tf.util.sizeFromShape(b.shape)];
+  const column = (of: tf.TensorInfo, other: tf.TensorInfo) =>
+    other.shape.length === of.shape.length && other.shape.at(-1) === 1 && other.shape.slice(0, -1).every((length, axis) => length === of.shape[axis]);
+  let order: [tf.TensorInfo, tf.TensorInfo, number, boolean] | undefined;
+  if (aSize === size && (bSize === 1 || trailingBlockOf(b.shape, a.shape))) order = [a, b, 0, false];
+  else if (bSize === size && (aSize === 1 || trailingBlockOf(a.shape, b.shape))) order = [b, a, 1, false];
+  else if (aSize === size && column(a, b)) order = [a, b, 0, true];
+  else if (bSize === size && column(b, a)) order = [b, a, 1, true];
+  if (!order) return stock(parameters);
+  const [full, other, swap, byColumn] = order;
+  const backend = parameters.backend as WasmBackendInternals;
+  const output = backend.makeOutput(shape, 'float32');
+  const [fullOffset, otherOffset, outputOffset] = [full, other, output].map((tensor) => offsetOf(backend, tensor)) as [number, number, number];
+  const otherSize = tf.util.sizeFromShape(other.shape);
+  if (byColumn) native.binary_column(operation, fullOffset, otherOffset, outputOffset, otherSize, size / otherSize, swap);
+  else native.binary(operation, fullOffset, otherOffset, outputOffset, size, otherSize, swap);
+  return output;
 }
 
 /** `Sum` or `Mean` over leading axes as one pass of the native kernel; tfjs's own otherwise. */

@@ -43,6 +43,11 @@ export interface NativeKernels {
   max_pool_grad(...parameters: number[]): void;
   adam_update(...parameters: number[]): void;
   conv2d_filter_grad(...parameters: number[]): void;
+  matmul(...parameters: number[]): void;
+  binary(operation: number, a: number, b: number, output: number, size: number, bSize: number, swap: number): void;
+  relu(input: number, output: number, size: number): void;
+  binary_column(operation: number, a: number, b: number, output: number, rows: number, columns: number, swap: number): void;
+  softmax(logits: number, output: number, rows: number, columns: number): void;
 }
 
 const loaded = new WeakMap<object, NativeKernels | null>();
