@@ -370,30 +370,36 @@ static inline float apply1(int operation, float a, float b) {
 }
 
 /*
- * out[i] = a[i] (op) b[i mod b_size], or b[i mod b_size] (op) a[i] when `swap` is set: the same
- * shapes, a scalar, or a trailing block repeated (row broadcasting), in one pass.
+ * Broadcasting in one pass: with `full` as [outer][middle][inner] and `small` as [outer][inner],
+ * out[o][m][i] = full[o][m][i] (op) small[o][i], or small (op) full when `swap` is set. Equal shapes,
+ * scalars, rows, columns and middle axes of ones are all this form.
  */
-EXPORT(binary)
-void binary(int operation, const float *a, const float *b, float *out, int size, int b_size, int swap) {
-  if (b_size == 1) {
-    const v128_t scalar = wasm_v128_load32_splat(b);
-    const int size4 = size & ~3;
-    for (int i = 0; i < size4; i += 4) {
-      const v128_t value = wasm_v128_load(a + i);
-      wasm_v128_store(out + i, swap ? apply4(operation, scalar, value) : apply4(operation, value, scalar));
+EXPORT(binary_blocks)
+void binary_blocks(int operation, const float *full, const float *small, float *out, int outer, int middle, int inner,
+                   int swap) {
+  const int inner4 = inner & ~3, middle4 = middle & ~3;
+  for (int o = 0; o < outer; o++) {
+    const float *block = small + (long)o * inner;
+    if (inner == 1) {
+      const float *source = full + (long)o * middle;
+      float *target = out + (long)o * middle;
+      const v128_t other = wasm_v128_load32_splat(block);
+      for (int m = 0; m < middle4; m += 4) {
+        const v128_t value = wasm_v128_load(source + m);
+        wasm_v128_store(target + m, swap ? apply4(operation, other, value) : apply4(operation, value, other));
+      }
+      for (int m = middle4; m < middle; m++) target[m] = swap ? apply1(operation, block[0], source[m]) : apply1(operation, source[m], block[0]);
+      continue;
     }
-    for (int i = size4; i < size; i++) out[i] = swap ? apply1(operation, b[0], a[i]) : apply1(operation, a[i], b[0]);
-    return;
-  }
-  const int inner4 = b_size & ~3;
-  for (int start = 0; start < size; start += b_size) {
-    const float *row = a + start;
-    float *target = out + start;
-    for (int i = 0; i < inner4; i += 4) {
-      const v128_t value = wasm_v128_load(row + i), other = wasm_v128_load(b + i);
-      wasm_v128_store(target + i, swap ? apply4(operation, other, value) : apply4(operation, value, other));
+    for (int m = 0; m < middle; m++) {
+      const float *source = full + ((long)o * middle + m) * inner;
+      float *target = out + ((long)o * middle + m) * inner;
+      for (int i = 0; i < inner4; i += 4) {
+        const v128_t value = wasm_v128_load(source + i), other = wasm_v128_load(block + i);
+        wasm_v128_store(target + i, swap ? apply4(operation, other, value) : apply4(operation, value, other));
+      }
+      for (int i = inner4; i < inner; i++) target[i] = swap ? apply1(operation, block[i], source[i]) : apply1(operation, source[i], block[i]);
     }
-    for (int i = inner4; i < b_size; i++) target[i] = swap ? apply1(operation, b[i], row[i]) : apply1(operation, row[i], b[i]);
   }
 }
 
@@ -404,22 +410,6 @@ void relu(const float *in, float *out, int size) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   for (int i = 0; i < size4; i += 4) wasm_v128_store(out + i, wasm_f32x4_max(wasm_v128_load(in + i), zero));
   for (int i = size4; i < size; i++) out[i] = in[i] != in[i] ? in[i] : (in[i] > 0.0f ? in[i] : 0.0f);
-}
-
-/* out[r][c] = a[r][c] (op) b[r], or b[r] (op) a[r][c] when `swap` is set (column broadcasting). */
-EXPORT(binary_column)
-void binary_column(int operation, const float *a, const float *b, float *out, int rows, int columns, int swap) {
-  const int columns4 = columns & ~3;
-  for (int r = 0; r < rows; r++) {
-    const float *row = a + (long)r * columns;
-    float *target = out + (long)r * columns;
-    const v128_t other = wasm_v128_load32_splat(b + r);
-    for (int c = 0; c < columns4; c += 4) {
-      const v128_t value = wasm_v128_load(row + c);
-      wasm_v128_store(target + c, swap ? apply4(operation, other, value) : apply4(operation, value, other));
-    }
-    for (int c = columns4; c < columns; c++) target[c] = swap ? apply1(operation, b[r], row[c]) : apply1(operation, row[c], b[r]);
-  }
 }
 
 /* e^x for float32 (Cody-Waite reduction and a degree-6 polynomial; within 2 ulp), 0 below -104, inf above 88.8. */
@@ -459,4 +449,17 @@ void softmax(const float *logits, float *out, int rows, int columns) {
     const float inverse = 1.0f / total;
     for (int c = 0; c < columns; c++) target[c] *= inverse;
   }
+}
+
+/* Gradient of relu: dx = dy where x > 0, else 0 (NaN where x is NaN, as tfjs's step gives). */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *dx, int size) {
+  const int size4 = size & ~3;
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < size4; i += 4) {
+    const v128_t value = wasm_v128_load(x + i);
+    const v128_t passed = wasm_v128_bitselect(wasm_v128_load(dy + i), zero, wasm_f32x4_gt(value, zero));
+    wasm_v128_store(dx + i, wasm_v128_bitselect(value, passed, wasm_f32x4_ne(value, value)));
+  }
+  for (int i = size4; i < size; i++) dx[i] = x[i] != x[i] ? x[i] : (x[i] > 0.0f ? dy[i] : 0.0f);
 }

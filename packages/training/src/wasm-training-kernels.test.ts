@@ -193,6 +193,9 @@ describe('wasm training kernels against the cpu backend', () => {
     [[], [5, 3]],
     [[5, 3], [1, 1]],
     [[4, 1, 3], [1, 5, 1]],
+    [[3, 1, 1, 4], [3, 2, 5, 4]],
+    [[2, 6, 7], [1, 6, 1]],
+    [[1, 6, 1], [2, 6, 3]],
   ] as const)('add, subtract, multiply and divide %j by %j', async (aShape, bShape) => {
     const [reference, actual] = await onBoth(() => {
       const a = random([...aShape], 21);

@@ -31,6 +31,9 @@ type KernelFunction = (parameters: {
 }) => tf.TensorInfo | tf.TensorInfo[];
 type DataBackend = { disposeData(dataId: object): void };
 
+/** Name of the relu gradient kernel (registered on wasm when the SIMD kernels load). */
+export const reluGradientKernelName = 'PolytaskReluGrad';
+
 /** Name of the fused Adam step kernel (registered on wasm when the SIMD kernels load). */
 export const adamUpdateKernelName = 'PolytaskAdamUpdate';
 
@@ -68,7 +71,9 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'RealDiv',
   'Relu',
   'Softmax',
+  'Identity',
   adamUpdateKernelName,
+  reluGradientKernelName,
 ]);
 
 function kernel(name: string): KernelFunction {
@@ -356,7 +361,8 @@ export function registerWasmTrainingKernels(): void {
     const { x } = parameters.inputs as { x: tf.TensorInfo };
     const native = nativeKernels(parameters.backend);
     const size = tf.util.sizeFromShape(x.shape);
-    if (!native || x.dtype !== 'float32' || size > elementWiseLimit) return stockRelu(parameters);
+    // large inputs: XNNPACK's relu spreads over the thread pool
+    if (!native || x.dtype !== 'float32' || size > 1 << 18) return stockRelu(parameters);
     const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
     native.relu(offsetOf(parameters.backend, x), offsetOf(parameters.backend, output), size);
     return output;
@@ -368,12 +374,32 @@ export function registerWasmTrainingKernels(): void {
     const native = nativeKernels(parameters.backend);
     const rank = logits.shape.length;
     const size = tf.util.sizeFromShape(logits.shape);
-    if (!native || logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1) || size > elementWiseLimit || size === 0)
+    if (!native || logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1) || size === 0)
       return stockSoftmax(parameters);
     const columns = logits.shape.at(-1) as number;
     const output = (parameters.backend as WasmBackendInternals).makeOutput([...logits.shape], 'float32');
     native.softmax(offsetOf(parameters.backend, logits), offsetOf(parameters.backend, output), size / columns, columns);
     return output;
+  });
+  // tensors are immutable, so a copy shares its data (as on the cpu and webgl backends); tfjs
+  // clones every tensor it saves for the backward pass, which on wasm copied whole activations
+  const identity = kernel('Identity');
+  replace('Identity', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    if (x.dtype === 'string') return identity(parameters);
+    (parameters.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
+  tf.registerKernel({
+    kernelName: reluGradientKernelName,
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend }: Parameters<KernelFunction>[0]) => {
+      const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+      const native = nativeKernels(backend) as NativeKernels;
+      const output = (backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
+      native.relu_grad(offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, output), tf.util.sizeFromShape(x.shape));
+      return output;
+    }) as unknown as tf.KernelFunc,
   });
   tf.registerKernel({
     kernelName: adamUpdateKernelName,
@@ -381,6 +407,7 @@ export function registerWasmTrainingKernels(): void {
     kernelFunc: adamUpdate as unknown as tf.KernelFunc,
   });
   registerBroadcastBatchNormGradient();
+  registerReluGradient();
   for (const name of wasmTrainingKernelNames) patched.add(name);
 }
 
@@ -457,41 +484,46 @@ function nativeProductTransposedRight(options: ProductOperands): tf.TensorInfo {
 }
 
 /**
- * Element-wise work up to this many elements runs natively: below it XNNPACK's per-call cost
- * (and, in the threaded build, waking its thread pool) outweighs the arithmetic.
+ * Splits `full` into [outer, middle, inner] so that `small` (left-padded with ones) is
+ * [outer, 1, inner]: equal to `full` on a prefix and a suffix of axes, ones in between.
+ * Undefined when `small` broadcasts any other way.
  */
-const elementWiseLimit = 1 << 18;
-
-/** Whether `shape`, without leading ones, is a suffix of `of` (row broadcasting). */
-function trailingBlockOf(shape: readonly number[], of: readonly number[]): boolean {
-  const stripped = shape.slice(shape.findIndex((size) => size !== 1) === -1 ? shape.length : shape.findIndex((size) => size !== 1));
-  return stripped.length <= of.length && stripped.every((size, index) => size === of[of.length - stripped.length + index]);
+function broadcastBlocks(full: readonly number[], small: readonly number[]): [number, number, number] | undefined {
+  const padded = [...Array.from({ length: full.length - small.length }, () => 1), ...small];
+  if (padded.length !== full.length) return undefined;
+  let stage = 0; // 0: prefix (equal), 1: middle (ones), 2: suffix (equal)
+  const sizes = [1, 1, 1];
+  for (let axis = 0; axis < full.length; axis++) {
+    const [length, other] = [full[axis] as number, padded[axis] as number];
+    if (length === 1) continue;
+    if (other === length) stage = stage === 1 ? 2 : stage;
+    else if (other === 1 && stage < 2) stage = 1;
+    else return undefined;
+    sizes[stage] = (sizes[stage] as number) * length;
+  }
+  // nothing broadcast: one contiguous block
+  if (sizes[1] === 1) return [1, 1, (sizes[0] as number) * (sizes[2] as number)];
+  return sizes as [number, number, number];
 }
 
-/** Add, Sub, Multiply or RealDiv natively for equal shapes, scalars and row broadcasting. */
+/** Add, Sub, Multiply or RealDiv natively where one operand is the other broadcast over one run of axes. */
 function elementWise(parameters: Parameters<KernelFunction>[0], stock: KernelFunction, operation: number): tf.TensorInfo | tf.TensorInfo[] {
   const { a, b } = parameters.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const native = nativeKernels(parameters.backend);
   if (!native || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(parameters);
   const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const size = tf.util.sizeFromShape(shape);
-  if (size > elementWiseLimit || size === 0) return stock(parameters);
-  const [aSize, bSize] = [tf.util.sizeFromShape(a.shape), tf.util.sizeFromShape(b.shape)];
-  const column = (of: tf.TensorInfo, other: tf.TensorInfo) =>
-    other.shape.length === of.shape.length && other.shape.at(-1) === 1 && other.shape.slice(0, -1).every((length, axis) => length === of.shape[axis]);
-  let order: [tf.TensorInfo, tf.TensorInfo, number, boolean] | undefined;
-  if (aSize === size && (bSize === 1 || trailingBlockOf(b.shape, a.shape))) order = [a, b, 0, false];
-  else if (bSize === size && (aSize === 1 || trailingBlockOf(a.shape, b.shape))) order = [b, a, 1, false];
-  else if (aSize === size && column(a, b)) order = [a, b, 0, true];
-  else if (bSize === size && column(b, a)) order = [b, a, 1, true];
-  if (!order) return stock(parameters);
-  const [full, other, swap, byColumn] = order;
+  if (size === 0) return stock(parameters);
+  let plan: [tf.TensorInfo, tf.TensorInfo, number, [number, number, number]] | undefined;
+  const aBlocks = tf.util.sizeFromShape(a.shape) === size ? broadcastBlocks(shape, b.shape) : undefined;
+  const bBlocks = aBlocks ? undefined : tf.util.sizeFromShape(b.shape) === size ? broadcastBlocks(shape, a.shape) : undefined;
+  if (aBlocks) plan = [a, b, 0, aBlocks];
+  else if (bBlocks) plan = [b, a, 1, bBlocks];
+  if (!plan) return stock(parameters);
+  const [full, small, swap, [outer, middle, inner]] = plan;
   const backend = parameters.backend as WasmBackendInternals;
   const output = backend.makeOutput(shape, 'float32');
-  const [fullOffset, otherOffset, outputOffset] = [full, other, output].map((tensor) => offsetOf(backend, tensor)) as [number, number, number];
-  const otherSize = tf.util.sizeFromShape(other.shape);
-  if (byColumn) native.binary_column(operation, fullOffset, otherOffset, outputOffset, otherSize, size / otherSize, swap);
-  else native.binary(operation, fullOffset, otherOffset, outputOffset, size, otherSize, swap);
+  native.binary_blocks(operation, offsetOf(backend, full), offsetOf(backend, small), offsetOf(backend, output), outer, middle, inner, swap);
   return output;
 }
 
@@ -591,6 +623,27 @@ function adamUpdate(parameters: Parameters<KernelFunction>[0]): tf.TensorInfo[] 
     attrs.epsilon,
   );
   return outputs;
+}
+
+/**
+ * The gradient of `Relu` as one pass on wasm (tfjs computes `dy · cast(step(x))`: three
+ * passes and two temporaries); the same formula elsewhere.
+ */
+function registerReluGradient(): void {
+  tf.registerGradient({
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      const gradient = dy as tf.Tensor;
+      return {
+        x: () =>
+          tf.getBackend() === 'wasm' && x.dtype === 'float32' && gradient.dtype === 'float32' && nativeKernels(tf.backend())
+            ? (tf.engine().runKernel(reluGradientKernelName, { dy: gradient, x }) as tf.Tensor)
+            : tf.mul(gradient, tf.cast(tf.step(x), 'float32')),
+      };
+    },
+  });
 }
 
 /**

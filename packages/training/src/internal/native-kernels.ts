@@ -44,10 +44,10 @@ export interface NativeKernels {
   adam_update(...parameters: number[]): void;
   conv2d_filter_grad(...parameters: number[]): void;
   matmul(...parameters: number[]): void;
-  binary(operation: number, a: number, b: number, output: number, size: number, bSize: number, swap: number): void;
   relu(input: number, output: number, size: number): void;
-  binary_column(operation: number, a: number, b: number, output: number, rows: number, columns: number, swap: number): void;
+  binary_blocks(operation: number, full: number, small: number, output: number, outer: number, middle: number, inner: number, swap: number): void;
   softmax(logits: number, output: number, rows: number, columns: number): void;
+  relu_grad(dy: number, x: number, dx: number, size: number): void;
 }
 
 const loaded = new WeakMap<object, NativeKernels | null>();
