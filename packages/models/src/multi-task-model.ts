@@ -146,10 +146,14 @@ export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
         padding: 'same',
         name: `shared_conv_${index}`,
         kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
+        // without batch norm the relu is fused into the convolution (one kernel, one pass fewer)
+        ...(options.batchNorm ? {} : { activation: 'relu' as const }),
       })
       .apply(trunk) as tfl.SymbolicTensor;
-    if (options.batchNorm) trunk = tfl.layers.batchNormalization({ name: `shared_conv_norm_${index}` }).apply(trunk) as tfl.SymbolicTensor;
-    trunk = tfl.layers.activation({ activation: 'relu' }).apply(trunk) as tfl.SymbolicTensor;
+    if (options.batchNorm) {
+      trunk = tfl.layers.batchNormalization({ name: `shared_conv_norm_${index}` }).apply(trunk) as tfl.SymbolicTensor;
+      trunk = tfl.layers.activation({ activation: 'relu' }).apply(trunk) as tfl.SymbolicTensor;
+    }
     if (poolSize) trunk = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(trunk) as tfl.SymbolicTensor;
     const dropout = options.dropout ?? 0;
     if (dropout > 0) trunk = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(trunk) as tfl.SymbolicTensor;

@@ -463,3 +463,16 @@ void relu_grad(const float *dy, const float *x, float *dx, int size) {
   }
   for (int i = size4; i < size; i++) dx[i] = x[i] != x[i] ? x[i] : (x[i] > 0.0f ? dy[i] : 0.0f);
 }
+
+/* step: 1 where x > 0, `alpha` elsewhere, NaN where x is NaN (tfjs's Step). */
+EXPORT(step)
+void step(const float *in, float *out, int size, float alpha) {
+  const int size4 = size & ~3;
+  const v128_t one = wasm_f32x4_splat(1.0f), other = wasm_f32x4_splat(alpha), zero = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < size4; i += 4) {
+    const v128_t value = wasm_v128_load(in + i);
+    const v128_t result = wasm_v128_bitselect(one, other, wasm_f32x4_gt(value, zero));
+    wasm_v128_store(out + i, wasm_v128_bitselect(value, result, wasm_f32x4_ne(value, value)));
+  }
+  for (int i = size4; i < size; i++) out[i] = in[i] != in[i] ? in[i] : (in[i] > 0.0f ? 1.0f : alpha);
+}

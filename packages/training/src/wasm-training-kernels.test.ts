@@ -30,9 +30,12 @@ function expectClose(reference: Float32Array[], actual: Float32Array[]): void {
     const other = actual[index] as Float32Array;
     expect(other.length).toBe(values.length);
     let scale = 1e-6;
-    for (const value of values) scale = Math.max(scale, Math.abs(value));
-    for (let position = 0; position < values.length; position++)
-      expect(Math.abs((other[position] as number) - (values[position] as number)) / scale).toBeLessThan(1e-4);
+    for (const value of values) if (!Number.isNaN(value)) scale = Math.max(scale, Math.abs(value));
+    for (let position = 0; position < values.length; position++) {
+      const [expected, got] = [values[position] as number, other[position] as number];
+      if (Number.isNaN(expected)) expect(got).toBeNaN();
+      else expect(Math.abs(got - expected) / scale).toBeLessThan(1e-4);
+    }
   });
 }
 
@@ -206,10 +209,11 @@ describe('wasm training kernels against the cpu backend', () => {
     expectClose(reference, actual);
   });
 
-  it('softmax over the last axis, with large and tied logits, and relu', async () => {
+  it('softmax over the last axis (large and tied logits), relu and step (zeros and NaN)', async () => {
     const [reference, actual] = await onBoth(() => {
       const logits = tf.concat([tf.mul(random([5, 9], 23), 40), tf.zeros([1, 9]), tf.fill([1, 9], -80)]);
-      return [tf.softmax(logits), tf.relu(random([3, 5, 7], 24)), tf.softmax(random([2, 3, 4], 25))];
+      const mixed = tf.concat([random([3, 7], 24), tf.zeros([1, 7]), tf.fill([1, 7], Number.NaN)]);
+      return [tf.softmax(logits), tf.relu(mixed), tf.step(mixed), tf.step(mixed, 0.25), tf.softmax(random([2, 3, 4], 25))];
     });
     expectClose(reference, actual);
   });

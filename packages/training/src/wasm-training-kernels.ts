@@ -71,6 +71,7 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'RealDiv',
   'Relu',
   'Softmax',
+  'Step',
   'Identity',
   adamUpdateKernelName,
   reluGradientKernelName,
@@ -365,6 +366,16 @@ export function registerWasmTrainingKernels(): void {
     if (!native || x.dtype !== 'float32' || size > 1 << 18) return stockRelu(parameters);
     const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
     native.relu(offsetOf(parameters.backend, x), offsetOf(parameters.backend, output), size);
+    return output;
+  });
+  const stockStep = kernel('Step');
+  replace('Step', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    const { alpha } = parameters.attrs as unknown as { alpha: number };
+    const native = nativeKernels(parameters.backend);
+    if (!native || x.dtype !== 'float32') return stockStep(parameters);
+    const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
+    native.step(offsetOf(parameters.backend, x), offsetOf(parameters.backend, output), tf.util.sizeFromShape(x.shape), alpha ?? 0);
     return output;
   });
   const stockSoftmax = kernel('Softmax');

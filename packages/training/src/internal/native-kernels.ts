@@ -48,6 +48,7 @@ export interface NativeKernels {
   binary_blocks(operation: number, full: number, small: number, output: number, outer: number, middle: number, inner: number, swap: number): void;
   softmax(logits: number, output: number, rows: number, columns: number): void;
   relu_grad(dy: number, x: number, dx: number, size: number): void;
+  step(input: number, output: number, size: number, alpha: number): void;
 }
 
 const loaded = new WeakMap<object, NativeKernels | null>();
