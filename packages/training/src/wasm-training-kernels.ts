@@ -488,7 +488,18 @@ function nativeProductTransposedRight(options: ProductOperands): tf.TensorInfo {
   const { keep, release } = intermediates(backend);
   const aTransposed = keep(swapLastAxes(a, backend));
   const transposedOutput = keep(internals.makeOutput([...outerShape(a, b), columns, rows], 'float32'));
-  native.matmul(offsetOf(backend, transposedOutput), offsetOf(backend, b), depth, 1, offsetOf(backend, aTransposed), 0, columns, rows, depth, relu ? 1 : 0);
+  native.matmul(
+    offsetOf(backend, transposedOutput),
+    offsetOf(backend, b),
+    depth,
+    1,
+    offsetOf(backend, aTransposed),
+    0,
+    columns,
+    rows,
+    depth,
+    relu ? 1 : 0,
+  );
   const output = swapLastAxes(transposedOutput, backend);
   release();
   return output;

@@ -45,7 +45,16 @@ export interface NativeKernels {
   conv2d_filter_grad(...parameters: number[]): void;
   matmul(...parameters: number[]): void;
   relu(input: number, output: number, size: number): void;
-  binary_blocks(operation: number, full: number, small: number, output: number, outer: number, middle: number, inner: number, swap: number): void;
+  binary_blocks(
+    operation: number,
+    full: number,
+    small: number,
+    output: number,
+    outer: number,
+    middle: number,
+    inner: number,
+    swap: number,
+  ): void;
   softmax(logits: number, output: number, rows: number, columns: number): void;
   relu_grad(dy: number, x: number, dx: number, size: number): void;
   step(input: number, output: number, size: number, alpha: number): void;
