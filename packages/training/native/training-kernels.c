@@ -278,8 +278,7 @@ static inline v128_t finish(v128_t value, const float *bias, int relu) {
   return value;
 }
 
-EXPORT(matmul)
-void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
+static void matmul_tiles(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
             const float *bias, int rows, int columns, int depth, int relu) {
   const int columns8 = columns & ~7, columns4 = columns & ~3;
   for (int n = 0; n < columns8; n += 8) {
@@ -348,6 +347,12 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
       out[(long)m * columns + n] = total;
     }
   }
+}
+
+EXPORT(matmul)
+void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
+            const float *bias, int rows, int columns, int depth, int relu) {
+  matmul_tiles(out, left, left_row_stride, left_column_stride, right, bias, rows, columns, depth, relu);
 }
 
 /* Element-wise operations: 0 add, 1 subtract, 2 multiply, 3 divide. */
@@ -475,4 +480,114 @@ void step(const float *in, float *out, int size, float alpha) {
     wasm_v128_store(out + i, wasm_v128_bitselect(value, result, wasm_f32x4_ne(value, value)));
   }
   for (int i = size4; i < size; i++) out[i] = in[i] != in[i] ? in[i] : (in[i] > 0.0f ? 1.0f : alpha);
+}
+
+/*
+ * 3 x 3 convolution with stride 1 in NHWC by Winograd's F(2 x 2, 3 x 3): each 2 x 2 block of
+ * outputs takes 16 products per input and output channel instead of 36. Tiles of 4 x 4 inputs
+ * are transformed (B^T d B), multiplied per transform position with the transformed filter
+ * (G g G^T) by the register-tiled product, and transformed back (A^T m A), plus bias and relu.
+ * Channel counts must be multiples of 4. `scratch` holds 16 * (in_channels * out_channels +
+ * chunk * (in_channels + out_channels)) floats; `chunk` tiles are done at a time.
+ * out[n][oy][ox][o] = sum of x[n][oy + ky - pad_top][ox + kx - pad_left][c] * filter[ky][kx][c][o].
+ */
+EXPORT(conv2d_winograd)
+void conv2d_winograd(const float *x, const float *filter, const float *bias, float *out, float *scratch, int batch,
+                     int height, int width, int in_channels, int out_height, int out_width, int out_channels, int pad_top,
+                     int pad_left, int relu, int chunk) {
+  const int ci = in_channels, co = out_channels;
+  float *u = scratch;                                  /* [16][ci][co] */
+  float *v = u + 16L * ci * co;                        /* [16][chunk][ci] */
+  float *m = v + 16L * chunk * ci;                     /* [16][chunk][co] */
+  /* filter transform: u = G g G^T with G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]] */
+  for (int c = 0; c < ci; c++) {
+    for (int o = 0; o < co; o++) {
+      float g[3][3], t[4][3];
+      for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++) g[ky][kx] = filter[((long)(ky * 3 + kx) * ci + c) * co + o];
+      for (int k = 0; k < 3; k++) {
+        t[0][k] = g[0][k];
+        t[1][k] = 0.5f * (g[0][k] + g[1][k] + g[2][k]);
+        t[2][k] = 0.5f * (g[0][k] - g[1][k] + g[2][k]);
+        t[3][k] = g[2][k];
+      }
+      for (int r = 0; r < 4; r++) {
+        const float a = t[r][0], b = t[r][1], d = t[r][2];
+        u[((long)(r * 4 + 0) * ci + c) * co + o] = a;
+        u[((long)(r * 4 + 1) * ci + c) * co + o] = 0.5f * (a + b + d);
+        u[((long)(r * 4 + 2) * ci + c) * co + o] = 0.5f * (a - b + d);
+        u[((long)(r * 4 + 3) * ci + c) * co + o] = d;
+      }
+    }
+  }
+  const int tiles_y = (out_height + 1) / 2, tiles_x = (out_width + 1) / 2;
+  const long tiles = (long)batch * tiles_y * tiles_x;
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (long t0 = 0; t0 < tiles; t0 += chunk) {
+    const int count = (int)(tiles - t0 < chunk ? tiles - t0 : chunk);
+    /* input transform: v = B^T d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] */
+    for (int q = 0; q < count; q++) {
+      const long tile = t0 + q;
+      const int tx = (int)(tile % tiles_x), ty = (int)((tile / tiles_x) % tiles_y), n = (int)(tile / ((long)tiles_x * tiles_y));
+      const int y0 = ty * 2 - pad_top, x0 = tx * 2 - pad_left;
+      const float *image = x + (long)n * height * width * ci;
+      for (int c = 0; c < ci; c += 4) {
+        v128_t d[4][4];
+        for (int r = 0; r < 4; r++)
+          for (int k = 0; k < 4; k++) {
+            const int y = y0 + r, xx = x0 + k;
+            d[r][k] = (y >= 0 && y < height && xx >= 0 && xx < width) ? wasm_v128_load(image + ((long)y * width + xx) * ci + c) : zero;
+          }
+        v128_t e[4][4];
+        for (int k = 0; k < 4; k++) {
+          e[0][k] = wasm_f32x4_sub(d[0][k], d[2][k]);
+          e[1][k] = wasm_f32x4_add(d[1][k], d[2][k]);
+          e[2][k] = wasm_f32x4_sub(d[2][k], d[1][k]);
+          e[3][k] = wasm_f32x4_sub(d[1][k], d[3][k]);
+        }
+        for (int r = 0; r < 4; r++) {
+          float *base = v + (long)q * ci + c;
+          const long plane = (long)chunk * ci;
+          wasm_v128_store(base + (r * 4 + 0) * plane, wasm_f32x4_sub(e[r][0], e[r][2]));
+          wasm_v128_store(base + (r * 4 + 1) * plane, wasm_f32x4_add(e[r][1], e[r][2]));
+          wasm_v128_store(base + (r * 4 + 2) * plane, wasm_f32x4_sub(e[r][2], e[r][1]));
+          wasm_v128_store(base + (r * 4 + 3) * plane, wasm_f32x4_sub(e[r][1], e[r][3]));
+        }
+      }
+    }
+    /* one product per transform position */
+    for (int p = 0; p < 16; p++)
+      matmul_tiles(m + (long)p * chunk * co, v + (long)p * chunk * ci, ci, 1, u + (long)p * ci * co, 0, count, co, ci, 0);
+    /* output transform: y = A^T m A with A^T = [[1,1,1,0],[0,1,-1,-1]] */
+    for (int q = 0; q < count; q++) {
+      const long tile = t0 + q;
+      const int tx = (int)(tile % tiles_x), ty = (int)((tile / tiles_x) % tiles_y), n = (int)(tile / ((long)tiles_x * tiles_y));
+      const int oy = ty * 2, ox = tx * 2;
+      float *target = out + (long)n * out_height * out_width * co;
+      for (int o = 0; o < co; o += 4) {
+        v128_t s[2][4];
+        for (int k = 0; k < 4; k++) {
+          const long plane = (long)chunk * co;
+          const float *base = m + (long)q * co + o;
+          const v128_t m0 = wasm_v128_load(base + (0 * 4 + k) * plane), m1 = wasm_v128_load(base + (1 * 4 + k) * plane);
+          const v128_t m2 = wasm_v128_load(base + (2 * 4 + k) * plane), m3 = wasm_v128_load(base + (3 * 4 + k) * plane);
+          s[0][k] = wasm_f32x4_add(wasm_f32x4_add(m0, m1), m2);
+          s[1][k] = wasm_f32x4_sub(wasm_f32x4_sub(m1, m2), m3);
+        }
+        const v128_t offset = bias ? wasm_v128_load(bias + o) : zero;
+        for (int r = 0; r < 2; r++) {
+          if (oy + r >= out_height) break;
+          v128_t y0v = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(s[r][0], s[r][1]), s[r][2]), offset);
+          v128_t y1v = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_sub(s[r][1], s[r][2]), s[r][3]), offset);
+          if (relu) {
+            y0v = wasm_f32x4_max(y0v, zero);
+            y1v = wasm_f32x4_max(y1v, zero);
+          }
+          float *row = target + ((long)(oy + r) * out_width + ox) * co + o;
+          wasm_v128_store(row, y0v);
+          if (ox + 1 < out_width) wasm_v128_store(row + co, y1v);
+        }
+      }
+    }
+  }
 }

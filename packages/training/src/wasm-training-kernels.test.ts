@@ -178,6 +178,31 @@ describe('wasm training kernels against the cpu backend', () => {
     expectClose(reference, actual);
   });
 
+  it.each([
+    [[2, 9, 7, 4], 8, 'same'],
+    [[3, 6, 5, 8], 4, 'valid'],
+    [[1, 4, 4, 4], 12, 'same'],
+  ] as const)(
+    '3 × 3 convolutions by Winograd for x %j into %i channels, %s padding, with their gradients',
+    async (shape, outputChannels, padding) => {
+      const [reference, actual] = await onBoth(() => {
+        const x = random([...shape], 26);
+        const filter = random([3, 3, shape[3], outputChannels], 27);
+        const bias = random([outputChannels], 28);
+        const fused = (input: tf.Tensor, weights: tf.Tensor) =>
+          tf.fused.conv2d({ x: input as tf.Tensor4D, filter: weights as tf.Tensor4D, bias, strides: 1, pad: padding, activation: 'relu' });
+        return [
+          tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, padding),
+          fused(x, filter),
+          ...tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
+            tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, 1, padding))),
+          )([x, filter]),
+        ];
+      });
+      expectClose(reference, actual);
+    },
+  );
+
   it('filter gradients with channel counts off the 4- and 8-wide tiles', async () => {
     const [reference, actual] = await onBoth(() =>
       tf.grad((filter: tf.Tensor) =>

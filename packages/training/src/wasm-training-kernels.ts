@@ -73,6 +73,8 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'Softmax',
   'Step',
   'Identity',
+  'Conv2D',
+  'FusedConv2D',
   adamUpdateKernelName,
   reluGradientKernelName,
 ]);
@@ -267,6 +269,24 @@ export function registerWasmTrainingKernels(): void {
     );
     const { top, bottom, left, right } = info.padInfo;
     const { keep, release } = intermediates(backend);
+    const native = nativeKernels(backend);
+    if (native && winogradApplies({ backend, x: dy, filter, outputChannels: info.inChannels, outputSize: info.inHeight * info.inWidth })) {
+      // dx = the 'full' correlation of dy with flip(W), input and output channels swapped
+      const flipped = keep(reverse({ inputs: { x: filter }, backend, attrs: { dims: [0, 1] } }));
+      const swapped = keep(transpose({ inputs: { x: flipped }, backend, attrs: { perm: [0, 1, 3, 2] } }));
+      const result = winogradConvolution({
+        native,
+        backend,
+        x: dy,
+        filter: swapped,
+        outputShape: [...attrs.inputShape],
+        padTop: kernelHeight - 1 - top,
+        padLeft: kernelWidth - 1 - left,
+        relu: false,
+      });
+      release();
+      return result;
+    }
     // dx = conv(pad(dy, K-1-pad), flip(W) with input and output channels swapped)
     const padded = keep(
       pad({
@@ -293,6 +313,60 @@ export function registerWasmTrainingKernels(): void {
     release();
     return result;
   });
+  for (const name of ['Conv2D', 'FusedConv2D'] as const) {
+    const stock = name === 'Conv2D' ? conv2d : kernel('FusedConv2D');
+    replace(name, (parameters) => {
+      const { x, filter, bias, preluActivationWeights } = parameters.inputs as Record<string, tf.TensorInfo | undefined>;
+      const attrs = parameters.attrs as unknown as {
+        strides: [number, number] | number;
+        pad: 'valid' | 'same' | number;
+        dataFormat?: string;
+        dilations?: [number, number] | number;
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+        activation?: string;
+      };
+      const native = nativeKernels(parameters.backend);
+      const activation = attrs.activation ?? 'linear';
+      const ones = (value: [number, number] | number | undefined) =>
+        value === undefined || (typeof value === 'number' ? value === 1 : value[0] === 1 && value[1] === 1);
+      if (
+        !native ||
+        !x ||
+        !filter ||
+        preluActivationWeights ||
+        (bias && bias.shape.length !== 1) ||
+        (activation !== 'linear' && activation !== 'relu') ||
+        attrs.dataFormat === 'NCHW' ||
+        !ones(attrs.strides) ||
+        !ones(attrs.dilations)
+      )
+        return stock(parameters);
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        filter.shape as [number, number, number, number],
+        1,
+        1,
+        attrs.pad,
+        attrs.dimRoundingMode,
+        false,
+        'channelsLast',
+      );
+      const { backend } = parameters;
+      if (!winogradApplies({ backend, x, filter, outputChannels: info.outChannels, outputSize: info.outHeight * info.outWidth }))
+        return stock(parameters);
+      return winogradConvolution({
+        native,
+        backend,
+        x,
+        filter,
+        bias,
+        outputShape: [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+        padTop: info.padInfo.top,
+        padLeft: info.padInfo.left,
+        relu: activation === 'relu',
+      });
+    });
+  }
   replace('Transpose', (parameters) => {
     const { x } = parameters.inputs as { x: tf.TensorInfo };
     const { perm } = parameters.attrs as unknown as { perm: number[] };
@@ -439,6 +513,69 @@ function swapLastAxes(tensor: tf.TensorInfo, backend: unknown): tf.TensorInfo {
   const internals = backend as WasmBackendInternals;
   const output = internals.makeOutput(shape, 'float32');
   native.transpose_batched(offsetOf(backend, tensor), offsetOf(backend, output), batch, rows, columns);
+  return output;
+}
+
+/**
+ * Whether a convolution goes to the native Winograd kernel: 3 × 3 float32 filters with channel
+ * counts in multiples of 4; in the threaded build only small ones (XNNPACK's convolution uses
+ * every thread, ours one).
+ */
+function winogradApplies(options: {
+  backend: unknown;
+  x: tf.TensorInfo;
+  filter: tf.TensorInfo;
+  outputChannels: number;
+  outputSize: number;
+}): boolean {
+  const { backend, x, filter, outputChannels, outputSize } = options;
+  const [height, width, inputChannels] = filter.shape as [number, number, number, number];
+  if (height !== 3 || width !== 3 || x.dtype !== 'float32' || filter.dtype !== 'float32') return false;
+  if (inputChannels % 4 !== 0 || outputChannels % 4 !== 0) return false;
+  const threads = (backend as { wasm: { _get_threads_count?: () => number } }).wasm._get_threads_count?.() ?? 1;
+  const work = (x.shape[0] as number) * outputSize * inputChannels * outputChannels;
+  return threads === 1 || work < 1 << 20;
+}
+
+/** A 3 × 3, stride-1 NHWC convolution (plus bias and relu) with the native Winograd kernel. */
+function winogradConvolution(options: {
+  native: NativeKernels;
+  backend: unknown;
+  x: tf.TensorInfo;
+  filter: tf.TensorInfo;
+  bias?: tf.TensorInfo | undefined;
+  outputShape: number[];
+  padTop: number;
+  padLeft: number;
+  relu: boolean;
+}): tf.TensorInfo {
+  const { native, backend, x, filter, bias, outputShape, padTop, padLeft, relu } = options;
+  const [batch, height, width, inputChannels] = x.shape as [number, number, number, number];
+  const [, outputHeight, outputWidth, outputChannels] = outputShape as [number, number, number, number];
+  const output = (backend as WasmBackendInternals).makeOutput(outputShape, 'float32');
+  // tiles per chunk: their transforms (16 × (in + out) floats each) fill about 256 KiB
+  const chunk = Math.max(4, Math.floor(4096 / (inputChannels + outputChannels)) & ~3);
+  const scratchFloats = 16 * (inputChannels * outputChannels + chunk * (inputChannels + outputChannels));
+  withScratch(backend, scratchFloats * 4, (scratch) =>
+    native.conv2d_winograd(
+      offsetOf(backend, x),
+      offsetOf(backend, filter),
+      bias ? offsetOf(backend, bias) : 0,
+      offsetOf(backend, output),
+      scratch,
+      batch,
+      height,
+      width,
+      inputChannels,
+      outputHeight,
+      outputWidth,
+      outputChannels,
+      padTop,
+      padLeft,
+      relu ? 1 : 0,
+      chunk,
+    ),
+  );
   return output;
 }
 

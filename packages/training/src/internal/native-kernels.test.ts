@@ -26,6 +26,13 @@ describe('native training kernels', () => {
     kernels.max_pool_grad(input, input, output, 1, 6, 5, 3, 3, 3, 2, 2, 2, 2, 0, 0);
     kernels.adam_update(input, input, input, input, output, output + 400, output + 800, 100, 0.1, 0.9, 0.999, 0.1, 0.001, 0.1, 0.001, 1e-7);
     kernels.conv2d_filter_grad(input, input + 1024, output, scratch, 1, 5, 4, 3, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 16);
+    kernels.matmul(output, input, 7, 1, input + 400, input + 800, 5, 13, 7, 1);
+    kernels.binary_blocks(3, input, input + 400, output, 2, 3, 5, 1);
+    kernels.relu(input, output, 37);
+    kernels.relu_grad(input, input + 400, output, 37);
+    kernels.step(input, output, 37, 0.5);
+    kernels.softmax(input, output, 3, 11);
+    kernels.conv2d_winograd(input, input + 1024, input + 2048, output, scratch, 2, 5, 6, 4, 5, 6, 8, 1, 1, 1, 8);
     // everything before the input and between the input and the output is untouched
     for (let index = 0; index < base; index++) if (floats[index] !== 7.5) throw new Error(`float ${index} was written`);
     for (let index = base + 4096; index < base + 8192; index++) if (floats[index] !== 7.5) throw new Error(`float ${index} was written`);

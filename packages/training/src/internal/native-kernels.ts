@@ -58,6 +58,7 @@ export interface NativeKernels {
   softmax(logits: number, output: number, rows: number, columns: number): void;
   relu_grad(dy: number, x: number, dx: number, size: number): void;
   step(input: number, output: number, size: number, alpha: number): void;
+  conv2d_winograd(...parameters: number[]): void;
 }
 
 const loaded = new WeakMap<object, NativeKernels | null>();
