@@ -172,19 +172,21 @@ static inline void accumulate8(float *target, v128_t low, v128_t high) {
  *   dw[ky][kx][ci][co] = sum over n, oy, ox of x[n][oy*sh + ky*dh - pt][ox*sw + kx*dw - pl][ci] * dy[n][oy][ox][co].
  * Pixels are taken `chunk` at a time: their patches are gathered into `scratch`
  * ([chunk][patch_stride], zero-padded) and multiplied with the matching rows of dy by a
- * 4 x 8 register-tiled product. `patch_stride` is the patch size rounded up to 4.
+ * 4 x 8 register-tiled product. `patch_stride` is the patch size rounded up to 4. Only output
+ * pixels [pixel_begin, pixel_end) contribute, so threads can each sum a share into their own dw.
  */
 EXPORT(conv2d_filter_grad)
 void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scratch, int batch, int height, int width,
                         int in_channels, int out_height, int out_width, int out_channels, int filter_height,
                         int filter_width, int stride_height, int stride_width, int dilation_height,
-                        int dilation_width, int pad_top, int pad_left, int chunk) {
+                        int dilation_width, int pad_top, int pad_left, int chunk, int pixel_begin, int pixel_end) {
   const int patch = filter_height * filter_width * in_channels;
   const int patch_stride = (patch + 3) & ~3;
-  const long pixels = (long)batch * out_height * out_width;
+  const long all_pixels = (long)batch * out_height * out_width;
+  const long pixels = all_pixels < pixel_end ? all_pixels : pixel_end;
   const int co8 = out_channels & ~7, co4 = out_channels & ~3;
   for (long i = 0; i < (long)patch * out_channels; i++) dw[i] = 0.0f;
-  for (long p0 = 0; p0 < pixels; p0 += chunk) {
+  for (long p0 = pixel_begin; p0 < pixels; p0 += chunk) {
     const int count = (int)(pixels - p0 < chunk ? pixels - p0 : chunk);
     /* gather the patches */
     for (int q = 0; q < count; q++) {
@@ -488,13 +490,15 @@ void step(const float *in, float *out, int size, float alpha) {
  * are transformed (B^T d B), multiplied per transform position with the transformed filter
  * (G g G^T) by the register-tiled product, and transformed back (A^T m A), plus bias and relu.
  * Channel counts must be multiples of 4. `scratch` holds 16 * (in_channels * out_channels +
- * chunk * (in_channels + out_channels)) floats; `chunk` tiles are done at a time.
+ * chunk * (in_channels + out_channels)) floats; `chunk` tiles are done at a time. Only tiles
+ * [tile_begin, tile_end) are computed (tiles are numbered by image, row, column; each covers
+ * 2 x 2 outputs), so threads can share one convolution.
  * out[n][oy][ox][o] = sum of x[n][oy + ky - pad_top][ox + kx - pad_left][c] * filter[ky][kx][c][o].
  */
 EXPORT(conv2d_winograd)
 void conv2d_winograd(const float *x, const float *filter, const float *bias, float *out, float *scratch, int batch,
                      int height, int width, int in_channels, int out_height, int out_width, int out_channels, int pad_top,
-                     int pad_left, int relu, int chunk) {
+                     int pad_left, int relu, int chunk, int tile_begin, int tile_end) {
   const int ci = in_channels, co = out_channels;
   float *u = scratch;                                  /* [16][ci][co] */
   float *v = u + 16L * ci * co;                        /* [16][chunk][ci] */
@@ -521,9 +525,9 @@ void conv2d_winograd(const float *x, const float *filter, const float *bias, flo
     }
   }
   const int tiles_y = (out_height + 1) / 2, tiles_x = (out_width + 1) / 2;
-  const long tiles = (long)batch * tiles_y * tiles_x;
+  const long tiles = (long)batch * tiles_y * tiles_x < tile_end ? (long)batch * tiles_y * tiles_x : tile_end;
   const v128_t zero = wasm_f32x4_splat(0.0f);
-  for (long t0 = 0; t0 < tiles; t0 += chunk) {
+  for (long t0 = tile_begin; t0 < tiles; t0 += chunk) {
     const int count = (int)(tiles - t0 < chunk ? tiles - t0 : chunk);
     /* input transform: v = B^T d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] */
     for (int q = 0; q < count; q++) {

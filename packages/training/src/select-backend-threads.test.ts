@@ -1,5 +1,8 @@
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { nativeThreadPool } from './internal/native-thread-pool';
 import { selectBackend } from './select-backend';
 
 describe('selectBackend with wasm threads', () => {
@@ -22,5 +25,29 @@ describe('selectBackend with wasm threads', () => {
       for (let k = 0; k < 48; k++) expected += (left[row * 48 + k] as number) * (right[k * 32 + column] as number);
       expect(product[row * 32 + column]).toBeCloseTo(expected, 4);
     }
+  });
+
+  it('splits native convolutions and filter gradients over the threads, with the same results as the cpu backend', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
+    const compute = () =>
+      tf.tidy(() => {
+        const x = tf.randomUniform([3, 9, 7, 8], -1, 1, 'float32', 3) as tf.Tensor4D;
+        const filter = tf.randomUniform([3, 3, 8, 12], -1, 1, 'float32', 4) as tf.Tensor4D;
+        const loss = (input: tf.Tensor, weights: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, 1, 'same')));
+        return [tf.conv2d(x, filter, 1, 'same'), ...tf.grads(loss)([x, filter])].map((tensor) => tensor.dataSync());
+      });
+    const threaded = compute();
+    await tf.setBackend('cpu');
+    const reference = compute();
+    await tf.setBackend('wasm');
+    reference.forEach((values, index) => {
+      const other = threaded[index] as Float32Array | Int32Array | Uint8Array;
+      let scale = 1e-6;
+      for (const value of values) scale = Math.max(scale, Math.abs(value));
+      for (let position = 0; position < values.length; position++)
+        expect(Math.abs((other[position] as number) - (values[position] as number)) / scale).toBeLessThan(1e-4);
+    });
   });
 });

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import { BackendUnavailableError, InvalidArgumentError, importOptional, MissingDependencyError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { startNativeThreadPool } from './internal/native-thread-pool';
 import { enableWasmThreads } from './internal/wasm-threads';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -136,6 +137,7 @@ async function tryCandidate(
       }
       registerWasmTrainingKernels();
       const actualThreads = wasm.getThreadsCount();
+      if (actualThreads > 1) await startNativeThreadPool(tf.backend(), actualThreads);
       return { ok: true, reason: actualThreads > 1 ? 'SIMD, threaded' : 'SIMD', threads: actualThreads };
     }
     await importModule(candidate.packageName);

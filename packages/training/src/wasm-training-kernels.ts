@@ -23,6 +23,7 @@
 import { BackendUnavailableError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type NativeKernels, nativeKernels, offsetOf, type WasmBackendInternals, withScratch } from './internal/native-kernels';
+import { nativeThreadPool } from './internal/native-thread-pool';
 
 type KernelFunction = (parameters: {
   inputs: tf.NamedTensorInfoMap;
@@ -532,6 +533,7 @@ function winogradApplies(options: {
   const [height, width, inputChannels] = filter.shape as [number, number, number, number];
   if (height !== 3 || width !== 3 || x.dtype !== 'float32' || filter.dtype !== 'float32') return false;
   if (inputChannels % 4 !== 0 || outputChannels % 4 !== 0) return false;
+  if (nativeThreadPool(backend)) return true;
   const threads = (backend as { wasm: { _get_threads_count?: () => number } }).wasm._get_threads_count?.() ?? 1;
   const work = (x.shape[0] as number) * outputSize * inputChannels * outputChannels;
   return threads === 1 || work < 1 << 20;
@@ -555,9 +557,15 @@ function winogradConvolution(options: {
   const output = (backend as WasmBackendInternals).makeOutput(outputShape, 'float32');
   // tiles per chunk: their transforms (16 × (in + out) floats each) fill about 256 KiB
   const chunk = Math.max(4, Math.floor(4096 / (inputChannels + outputChannels)) & ~3);
-  const scratchFloats = 16 * (inputChannels * outputChannels + chunk * (inputChannels + outputChannels));
-  withScratch(backend, scratchFloats * 4, (scratch) =>
-    native.conv2d_winograd(
+  const scratchBytes = 4 * 16 * (inputChannels * outputChannels + chunk * (inputChannels + outputChannels));
+  const tiles = batch * Math.ceil(outputHeight / 2) * Math.ceil(outputWidth / 2);
+  runInShares({
+    native,
+    backend,
+    name: 'conv2d_winograd',
+    total: tiles,
+    scratchBytes,
+    share: ({ begin, end, scratch }) => [
       offsetOf(backend, x),
       offsetOf(backend, filter),
       bias ? offsetOf(backend, bias) : 0,
@@ -574,9 +582,43 @@ function winogradConvolution(options: {
       padLeft,
       relu ? 1 : 0,
       chunk,
-    ),
-  );
+      begin,
+      end,
+    ],
+  });
   return output;
+}
+
+/**
+ * Runs a native kernel over [0, total) in one share per thread of the backend's native pool
+ * (one share without a pool), each share with `scratchBytes` of its own scratch memory.
+ */
+function runInShares(options: {
+  native: NativeKernels;
+  backend: unknown;
+  name: keyof NativeKernels;
+  total: number;
+  scratchBytes: number;
+  share: (range: { begin: number; end: number; scratch: number; index: number }) => number[];
+  /** Runs after every share, while the scratch memory is still allocated. */
+  after?: () => void;
+}): void {
+  const { native, backend, name, total, scratchBytes, share, after } = options;
+  const pool = nativeThreadPool(backend);
+  const count = pool ? Math.max(1, Math.min(pool.threads, total)) : 1;
+  withScratch(backend, Math.max(scratchBytes, 4) * count, (scratch) => {
+    const shares = Array.from({ length: count }, (_, index) =>
+      share({
+        begin: Math.floor((total * index) / count),
+        end: Math.floor((total * (index + 1)) / count),
+        scratch: scratch + index * Math.max(scratchBytes, 4),
+        index,
+      }),
+    );
+    if (pool && count > 1) pool.run(name, shares);
+    else (native[name] as (...values: number[]) => void)(...(shares[0] as number[]));
+    after?.();
+  });
 }
 
 /** Operands of a product with a batch of one. */
@@ -721,30 +763,49 @@ function nativeFilterGradient(
   const patchStride = (info.filterHeight * info.filterWidth * info.inChannels + 3) & ~3;
   // about 128 KiB of gathered patches per chunk, so they stay in cache while multiplied
   const chunk = Math.max(16, Math.floor(32768 / patchStride));
-  withScratch(backend, chunk * patchStride * 4, (scratch) =>
-    native.conv2d_filter_grad(
-      offsetOf(backend, x),
-      offsetOf(backend, dy),
-      offsetOf(backend, output),
-      scratch,
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.outChannels,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.dilationHeight,
-      info.dilationWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-      chunk,
-    ),
-  );
+  const filterSize = patchStride * info.outChannels;
+  const gatherBytes = chunk * patchStride * 4;
+  // shares after the first sum into their own part of the scratch, added to the output after
+  const partials: number[] = [];
+  runInShares({
+    native,
+    backend,
+    name: 'conv2d_filter_grad',
+    total: info.batchSize * info.outHeight * info.outWidth,
+    scratchBytes: gatherBytes + filterSize * 4,
+    share: ({ begin, end, scratch, index }) => {
+      if (index > 0) partials.push(scratch + gatherBytes);
+      return [
+        offsetOf(backend, x),
+        offsetOf(backend, dy),
+        index === 0 ? offsetOf(backend, output) : scratch + gatherBytes,
+        scratch,
+        info.batchSize,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.outChannels,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.dilationHeight,
+        info.dilationWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+        chunk,
+        begin,
+        end,
+      ];
+    },
+    after: () => {
+      const size = info.filterHeight * info.filterWidth * info.inChannels * info.outChannels;
+      const target = offsetOf(backend, output);
+      for (const partial of partials) native.binary_blocks(0, target, partial, target, 1, 1, size, 0);
+    },
+  });
   return output;
 }
 

@@ -61,7 +61,7 @@ export interface NativeKernels {
   conv2d_winograd(...parameters: number[]): void;
 }
 
-const loaded = new WeakMap<object, NativeKernels | null>();
+const loaded = new WeakMap<object, { module: object; kernels: NativeKernels } | null>();
 
 function decode(base64: string): Uint8Array {
   return new Uint8Array(Buffer.from(base64, 'base64'));
@@ -69,22 +69,28 @@ function decode(base64: string): Uint8Array {
 
 /** The backend's kernels module, instantiated once per backend; undefined where it cannot load. */
 export function nativeKernels(backend: unknown): NativeKernels | undefined {
+  return nativeKernelsModule(backend)?.kernels;
+}
+
+/** The compiled kernels module and its instance on the backend's memory (for worker threads). */
+export function nativeKernelsModule(backend: unknown): { module: object; kernels: NativeKernels } | undefined {
   const internals = backend as WasmBackendInternals;
   const cached = loaded.get(internals);
   if (cached !== undefined) return cached ?? undefined;
-  let kernels: NativeKernels | null = null;
+  let result: { module: object; kernels: NativeKernels } | null = null;
   const memory = internals.wasm?.wasmMemory ?? internals.wasm?.asm?.memory;
   if (memory instanceof WebAssemblyApi.Memory) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     try {
       const module = new WebAssemblyApi.Module(decode(shared ? sharedKernelsBase64 : plainKernelsBase64));
-      kernels = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as NativeKernels;
+      const kernels = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as NativeKernels;
+      result = { module, kernels };
     } catch {
-      kernels = null;
+      result = null;
     }
   }
-  loaded.set(internals, kernels);
-  return kernels ?? undefined;
+  loaded.set(internals, result);
+  return result ?? undefined;
 }
 
 /** The byte offset of a tensor's data in the backend's memory. */
