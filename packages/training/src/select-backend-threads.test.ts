@@ -50,4 +50,21 @@ describe('selectBackend with wasm threads', () => {
         expect(Math.abs((other[position] as number) - (values[position] as number)) / scale).toBeLessThan(1e-4);
     });
   });
+
+  it('reports a share that fails on a worker and stays usable', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    const pool = nativeThreadPool(tf.backend());
+    if (!pool) throw new Error('no native thread pool');
+    const beyondMemory = 2 ** 32 - 64;
+    // the worker's share transposes from outside the memory: a trap, reported here
+    expect(() =>
+      pool.run('transpose_batched', [
+        [0, 0, 0, 0, 0],
+        [beyondMemory, beyondMemory, 1, 64, 64],
+      ]),
+    ).toThrow(/failed on a worker thread/);
+    const x = tf.randomUniform([2, 6, 5, 4], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const filter = tf.randomUniform([3, 3, 4, 8], -1, 1, 'float32', 6) as tf.Tensor4D;
+    expect(Number.isFinite(tf.sum(tf.conv2d(x, filter, 1, 'same')).dataSync()[0])).toBe(true);
+  });
 });
