@@ -25,4 +25,5 @@ export {
   selectBackend,
 } from './select-backend';
 export { evaluateModel, maskedTaskLosses, type TrainFoldOptions, type TrainFoldResult, trainFold } from './train-fold';
+export { explainMissingKernel, trainingKernelsFor } from './training-kernels';
 export { assertKernelsRegistered, registerWasmTrainingKernels, wasmTrainingKernelNames } from './wasm-training-kernels';

@@ -24,6 +24,8 @@ import { createCheckpoint, restoreCheckpoint } from './checkpoint';
 import { createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
 import { createLossCombiner, type LossCombinerSpec } from './loss-combiners';
 import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
+import { explainMissingKernel, trainingKernelsFor } from './training-kernels';
+import { assertKernelsRegistered, registerWasmTrainingKernels } from './wasm-training-kernels';
 
 const epsilon = 1e-7;
 
@@ -257,6 +259,14 @@ async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, 
  * @example await trainFold({ model, train, test, epochs: 30, earlyStopping: { metric: 'macro.f1', patience: 5 }, store, observers })
  */
 export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldResult> {
+  try {
+    return await trainFoldChecked(options);
+  } catch (error) {
+    throw explainMissingKernel(error);
+  }
+}
+
+async function trainFoldChecked(options: TrainFoldOptions): Promise<TrainFoldResult> {
   const { model, train, test, epochs } = options;
   const fold = options.fold ?? 0;
   const batchSize = options.batchSize ?? 32;
@@ -267,6 +277,8 @@ export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldRes
     inputShape,
     tasks: train.tasks.map((entry) => ({ name: entry.task.name, kind: entry.task.kind, outputSize: entry.task.outputSize })),
   });
+  if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
+  assertKernelsRegistered(trainingKernelsFor(model));
   const trainer = createTrainingOptimizer(options.optimizer ?? { name: 'adam' });
   const combiner = createLossCombiner(
     options.lossCombiner ?? { kind: 'sum' },
