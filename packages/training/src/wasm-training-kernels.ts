@@ -382,7 +382,7 @@ export function registerWasmTrainingKernels(): void {
   replace('MaxPoolGrad', (parameters) => {
     const native = nativeKernels(parameters.backend);
     const { dy, input } = parameters.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-    if (!native || input.dtype !== 'float32') return maxPoolGrad(parameters);
+    if (input.dtype !== 'float32') return maxPoolGrad(parameters);
     const {
       filterSize,
       strides,
@@ -403,6 +403,10 @@ export function registerWasmTrainingKernels(): void {
       dimRoundingMode,
     );
     const backend = parameters.backend as WasmBackendInternals;
+    // tfjs-backend-wasm 4.22 starts each window's maximum at the smallest positive float
+    // (numeric_limits<float>::min()), so windows of values <= 0 send their gradient to the
+    // wrong place; without the native module this plain loop stands in for it
+    if (!native) return maxPoolGradientInJavaScript(backend, dy, input, info);
     const output = backend.makeOutput([...input.shape], 'float32');
     native.max_pool_grad(
       offsetOf(backend, dy),
@@ -806,6 +810,41 @@ function nativeFilterGradient(
       for (const partial of partials) native.binary_blocks(0, target, partial, target, 1, 1, size, 0);
     },
   });
+  return output;
+}
+
+/** MaxPoolGrad as a plain loop over the backend's memory (first maximum of each window wins). */
+function maxPoolGradientInJavaScript(
+  backend: WasmBackendInternals,
+  dy: tf.TensorInfo,
+  input: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const output = backend.makeOutput([...input.shape], 'float32');
+  const heap = backend as unknown as { typedArrayFromHeap(tensor: tf.TensorInfo): Float32Array };
+  const [gradient, image, target] = [heap.typedArrayFromHeap(dy), heap.typedArrayFromHeap(input), heap.typedArrayFromHeap(output)];
+  target.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth } = info;
+  for (let n = 0; n < batchSize; n++)
+    for (let outY = 0; outY < outHeight; outY++)
+      for (let outX = 0; outX < outWidth; outX++)
+        for (let channel = 0; channel < channels; channel++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let where = -1;
+          const top = outY * info.strideHeight - info.padInfo.top;
+          const left = outX * info.strideWidth - info.padInfo.left;
+          for (let y = Math.max(0, top); y < Math.min(inHeight, top + info.filterHeight); y++)
+            for (let x = Math.max(0, left); x < Math.min(inWidth, left + info.filterWidth); x++) {
+              const at = ((n * inHeight + y) * inWidth + x) * channels + channel;
+              if ((image[at] as number) > best) {
+                best = image[at] as number;
+                where = at;
+              }
+            }
+          if (where >= 0)
+            target[where] =
+              (target[where] as number) + (gradient[((n * outHeight + outY) * outWidth + outX) * channels + channel] as number);
+        }
   return output;
 }
 

@@ -67,8 +67,12 @@ function decode(base64: string): Uint8Array {
   return new Uint8Array(Buffer.from(base64, 'base64'));
 }
 
-/** The backend's kernels module, instantiated once per backend; undefined where it cannot load. */
+/**
+ * The backend's kernels module, instantiated once per backend; undefined where it cannot load
+ * or when `POLYTASK_NATIVE_KERNELS=0` asks for tfjs's own kernels (and XNNPACK compositions).
+ */
 export function nativeKernels(backend: unknown): NativeKernels | undefined {
+  if (process.env.POLYTASK_NATIVE_KERNELS === '0') return undefined;
   return nativeKernelsModule(backend)?.kernels;
 }
 
