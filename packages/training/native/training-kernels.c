@@ -340,6 +340,28 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
       wasm_v128_store(out + (long)m * columns + n, finish(s, bias ? bias + n : 0, relu));
     }
   }
+  if (left_column_stride == 1 && columns4 < columns) {
+    /* the last columns as dot products along contiguous rows of `left` */
+    const int depth4 = depth & ~3;
+    for (int m = 0; m < rows; m++) {
+      const float *row = left + (long)m * left_row_stride;
+      for (int n = columns4; n < columns; n++) {
+        v128_t partial = wasm_f32x4_splat(0.0f);
+        for (int k = 0; k < depth4; k += 4) {
+          const float *b = right + (long)k * columns + n;
+          const v128_t other = columns == 1 ? wasm_v128_load(b) : wasm_f32x4_make(b[0], b[columns], b[2 * columns], b[3 * columns]);
+          partial = wasm_f32x4_add(partial, wasm_f32x4_mul(wasm_v128_load(row + k), other));
+        }
+        float total = (wasm_f32x4_extract_lane(partial, 0) + wasm_f32x4_extract_lane(partial, 1)) +
+                      (wasm_f32x4_extract_lane(partial, 2) + wasm_f32x4_extract_lane(partial, 3));
+        for (int k = depth4; k < depth; k++) total += row[k] * right[(long)k * columns + n];
+        if (bias) total += bias[n];
+        if (relu && !(total != total) && total < 0.0f) total = 0.0f;
+        out[(long)m * columns + n] = total;
+      }
+    }
+    return;
+  }
   for (int n = columns4; n < columns; n++) {
     for (int m = 0; m < rows; m++) {
       float total = 0.0f;
@@ -489,7 +511,7 @@ void step(const float *in, float *out, int size, float alpha) {
  * outputs takes 16 products per input and output channel instead of 36. Tiles of 4 x 4 inputs
  * are transformed (B^T d B), multiplied per transform position with the transformed filter
  * (G g G^T) by the register-tiled product, and transformed back (A^T m A), plus bias and relu.
- * Channel counts must be multiples of 4. `scratch` holds 16 * (in_channels * out_channels +
+ * The input channel count must be a multiple of 4. `scratch` holds 16 * (in_channels * out_channels +
  * chunk * (in_channels + out_channels)) floats; `chunk` tiles are done at a time. Only tiles
  * [tile_begin, tile_end) are computed (tiles are numbered by image, row, column; each covers
  * 2 x 2 outputs), so threads can share one convolution.
@@ -568,7 +590,30 @@ void conv2d_winograd(const float *x, const float *filter, const float *bias, flo
       const int tx = (int)(tile % tiles_x), ty = (int)((tile / tiles_x) % tiles_y), n = (int)(tile / ((long)tiles_x * tiles_y));
       const int oy = ty * 2, ox = tx * 2;
       float *target = out + (long)n * out_height * out_width * co;
-      for (int o = 0; o < co; o += 4) {
+      const int co4 = co & ~3;
+      for (int o = co4; o < co; o++) {
+        float t[2][4];
+        const long plane = (long)chunk * co;
+        const float *base = m + (long)q * co + o;
+        for (int k = 0; k < 4; k++) {
+          const float m0 = base[(0 * 4 + k) * plane], m1 = base[(1 * 4 + k) * plane];
+          const float m2 = base[(2 * 4 + k) * plane], m3 = base[(3 * 4 + k) * plane];
+          t[0][k] = m0 + m1 + m2;
+          t[1][k] = m1 - m2 - m3;
+        }
+        const float offset = bias ? bias[o] : 0.0f;
+        for (int r = 0; r < 2 && oy + r < out_height; r++) {
+          float y0 = t[r][0] + t[r][1] + t[r][2] + offset, y1 = t[r][1] - t[r][2] - t[r][3] + offset;
+          if (relu) {
+            y0 = y0 != y0 || y0 > 0.0f ? y0 : 0.0f;
+            y1 = y1 != y1 || y1 > 0.0f ? y1 : 0.0f;
+          }
+          float *row = target + ((long)(oy + r) * out_width + ox) * co + o;
+          row[0] = y0;
+          if (ox + 1 < out_width) row[co] = y1;
+        }
+      }
+      for (int o = 0; o < co4; o += 4) {
         v128_t s[2][4];
         for (int k = 0; k < 4; k++) {
           const long plane = (long)chunk * co;
@@ -592,6 +637,54 @@ void conv2d_winograd(const float *x, const float *filter, const float *bias, flo
           if (ox + 1 < out_width) wasm_v128_store(row + co, y1v);
         }
       }
+    }
+  }
+}
+
+/*
+ * Batch normalisation over the last axis: out = (x - mean[c]) * scale[c] / sqrt(variance[c] + epsilon)
+ * + offset[c], for x as [rows][channels]; scale and offset may be null (1 and 0).
+ */
+EXPORT(batch_norm)
+void batch_norm(const float *x, const float *mean, const float *variance, const float *offset, const float *scale,
+                float *out, float *factors, int rows, int channels, float epsilon) {
+  /* factors: [channels] multipliers then [channels] shifts, so the pass is x * a + b */
+  float *multiplier = factors, *shift = factors + channels;
+  for (int c = 0; c < channels; c++) {
+    multiplier[c] = (scale ? scale[c] : 1.0f) / __builtin_sqrtf(variance[c] + epsilon);
+    shift[c] = (offset ? offset[c] : 0.0f) - mean[c] * multiplier[c];
+  }
+  const int channels4 = channels & ~3;
+  for (int r = 0; r < rows; r++) {
+    const float *source = x + (long)r * channels;
+    float *target = out + (long)r * channels;
+    for (int c = 0; c < channels4; c += 4)
+      wasm_v128_store(target + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(source + c), wasm_v128_load(multiplier + c)),
+                                                 wasm_v128_load(shift + c)));
+    for (int c = channels4; c < channels; c++) target[c] = source[c] * multiplier[c] + shift[c];
+  }
+}
+
+/* out[c] = sum over rows r of dy[r][c] * (x[r][c] - mean[c]): the batch-norm gradient's one reduction. */
+EXPORT(centred_product_sum)
+void centred_product_sum(const float *dy, const float *x, const float *mean, float *out, int rows, int channels) {
+  const int channels4 = channels & ~3;
+  for (int c = 0; c < channels; c++) out[c] = 0.0f;
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    const int r1 = r0 + 256 < rows ? r0 + 256 : rows;
+    for (int c = 0; c < channels4; c += 4) {
+      const v128_t centre = wasm_v128_load(mean + c);
+      v128_t total = wasm_f32x4_splat(0.0f);
+      for (int r = r0; r < r1; r++) {
+        const long at = (long)r * channels + c;
+        total = wasm_f32x4_add(total, wasm_f32x4_mul(wasm_v128_load(dy + at), wasm_f32x4_sub(wasm_v128_load(x + at), centre)));
+      }
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_v128_load(out + c), total));
+    }
+    for (int c = channels4; c < channels; c++) {
+      float total = 0.0f;
+      for (int r = r0; r < r1; r++) total += dy[(long)r * channels + c] * (x[(long)r * channels + c] - mean[c]);
+      out[c] += total;
     }
   }
 }

@@ -173,6 +173,8 @@ describe('wasm training kernels against the cpu backend', () => {
         results.push(tf.matMul(x, weights), tf.fused.matMul({ a: x, b: weights, bias, activation: 'relu' }));
         results.push(tf.matMul(random([9, 70], 18), weights, false, true));
       }
+      // one to three columns: dot products
+      for (const columns of [1, 2, 3]) results.push(tf.matMul(x, random([33, columns], 19 + columns)));
       return results;
     });
     expectClose(reference, actual);
@@ -182,6 +184,10 @@ describe('wasm training kernels against the cpu backend', () => {
     [[2, 9, 7, 4], 8, 'same'],
     [[3, 6, 5, 8], 4, 'valid'],
     [[1, 4, 4, 4], 12, 'same'],
+    [[2, 5, 6, 8], 3, 'same'],
+    [[2, 7, 5, 4], 5, 'valid'],
+    [[2, 7, 5, 4], 1, 'valid'],
+    [[2, 6, 5, 1], 4, 'same'],
   ] as const)(
     '3 × 3 convolutions by Winograd for x %j into %i channels, %s padding, with their gradients',
     async (shape, outputChannels, padding) => {
@@ -263,6 +269,23 @@ describe('wasm training kernels against the cpu backend', () => {
       const logits = tf.concat([tf.mul(random([5, 9], 23), 40), tf.zeros([1, 9]), tf.fill([1, 9], -80)]);
       const mixed = tf.concat([random([3, 7], 24), tf.zeros([1, 7]), tf.fill([1, 7], Number.NaN)]);
       return [tf.softmax(logits), tf.relu(mixed), tf.step(mixed), tf.step(mixed, 0.25), tf.softmax(random([2, 3, 4], 25))];
+    });
+    expectClose(reference, actual);
+  });
+
+  it('batch norm forward with and without scale and offset, per-channel statistics of either shape, and casts', async () => {
+    const [reference, actual] = await onBoth(() => {
+      const x = random([3, 4, 5, 6], 29);
+      const mean = random([6], 30);
+      const variance = tf.abs(random([6], 31));
+      return [
+        tf.batchNorm(x, mean, variance, random([6], 32), random([6], 33), 1e-3),
+        tf.batchNorm(x, tf.reshape(mean, [1, 1, 1, 6]), tf.reshape(variance, [1, 1, 1, 6]), undefined, undefined, 1e-3),
+        tf.batchNorm(random([5, 7], 34), random([7], 35), tf.abs(random([7], 36)), undefined, random([7], 37)),
+        tf.square(x),
+        tf.cast(x, 'float32'),
+        tf.cast(tf.mul(x, 10), 'int32'),
+      ];
     });
     expectClose(reference, actual);
   });

@@ -35,6 +35,9 @@ type DataBackend = { disposeData(dataId: object): void };
 /** Name of the relu gradient kernel (registered on wasm when the SIMD kernels load). */
 export const reluGradientKernelName = 'PolytaskReluGrad';
 
+/** Name of the batch-norm gradient's reduction kernel: per channel, the sum of dy · (x − mean). */
+export const centredProductSumKernelName = 'PolytaskCentredProductSum';
+
 /** Name of the fused Adam step kernel (registered on wasm when the SIMD kernels load). */
 export const adamUpdateKernelName = 'PolytaskAdamUpdate';
 
@@ -76,8 +79,12 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'Identity',
   'Conv2D',
   'FusedConv2D',
+  'FusedBatchNorm',
+  'Square',
+  'Cast',
   adamUpdateKernelName,
   reluGradientKernelName,
+  centredProductSumKernelName,
 ]);
 
 function kernel(name: string): KernelFunction {
@@ -471,6 +478,78 @@ export function registerWasmTrainingKernels(): void {
     native.softmax(offsetOf(parameters.backend, logits), offsetOf(parameters.backend, output), size / columns, columns);
     return output;
   });
+  const stockBatchNorm = kernel('FusedBatchNorm');
+  replace('FusedBatchNorm', (parameters) => {
+    const { x, mean, variance, offset, scale } = parameters.inputs as Record<string, tf.TensorInfo | undefined>;
+    const { varianceEpsilon } = parameters.attrs as unknown as { varianceEpsilon: number };
+    const native = nativeKernels(parameters.backend);
+    const channels = x?.shape.at(-1) ?? 0;
+    if (
+      !native ||
+      !x ||
+      !mean ||
+      !variance ||
+      x.dtype !== 'float32' ||
+      ![mean, variance, offset, scale].every((tensor) => !tensor || perChannel(tensor, channels))
+    )
+      return stockBatchNorm(parameters);
+    const backend = parameters.backend as WasmBackendInternals;
+    const output = backend.makeOutput([...x.shape], 'float32');
+    const at = (tensor: tf.TensorInfo | undefined) => (tensor ? offsetOf(backend, tensor) : 0);
+    withScratch(backend, 8 * channels, (factors) =>
+      native.batch_norm(
+        at(x),
+        at(mean),
+        at(variance),
+        at(offset),
+        at(scale),
+        at(output),
+        factors,
+        tf.util.sizeFromShape(x.shape) / channels,
+        channels,
+        varianceEpsilon,
+      ),
+    );
+    return output;
+  });
+  const stockSquare = kernel('Square');
+  replace('Square', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    const native = nativeKernels(parameters.backend);
+    if (!native || x.dtype !== 'float32') return stockSquare(parameters);
+    const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
+    const at = offsetOf(parameters.backend, x);
+    native.binary_blocks(2, at, at, offsetOf(parameters.backend, output), 1, 1, tf.util.sizeFromShape(x.shape), 0);
+    return output;
+  });
+  const stockCast = kernel('Cast');
+  replace('Cast', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    const { dtype } = parameters.attrs as unknown as { dtype: tf.DataType };
+    // a cast to the same type is a copy; tensors are immutable, so it shares the data
+    if (dtype !== x.dtype || x.dtype === 'string') return stockCast(parameters);
+    (parameters.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  });
+  tf.registerKernel({
+    kernelName: centredProductSumKernelName,
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend }: Parameters<KernelFunction>[0]) => {
+      const { dy, x, mean } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo; mean: tf.TensorInfo };
+      const native = nativeKernels(backend) as NativeKernels;
+      const channels = x.shape.at(-1) as number;
+      const output = (backend as WasmBackendInternals).makeOutput([channels], 'float32');
+      native.centred_product_sum(
+        offsetOf(backend, dy),
+        offsetOf(backend, x),
+        offsetOf(backend, mean),
+        offsetOf(backend, output),
+        tf.util.sizeFromShape(x.shape) / channels,
+        channels,
+      );
+      return output;
+    }) as unknown as tf.KernelFunc,
+  });
   // tensors are immutable, so a copy shares its data (as on the cpu and webgl backends); tfjs
   // clones every tensor it saves for the backward pass, which on wasm copied whole activations
   const identity = kernel('Identity');
@@ -522,8 +601,8 @@ function swapLastAxes(tensor: tf.TensorInfo, backend: unknown): tf.TensorInfo {
 }
 
 /**
- * Whether a convolution goes to the native Winograd kernel: 3 × 3 float32 filters with channel
- * counts in multiples of 4; in the threaded build only small ones (XNNPACK's convolution uses
+ * Whether a convolution goes to the native Winograd kernel: 3 × 3 float32 filters with input
+ * channels in multiples of 4; in the threaded build without a native thread pool only small ones (XNNPACK's convolution uses
  * every thread, ours one).
  */
 function winogradApplies(options: {
@@ -536,7 +615,8 @@ function winogradApplies(options: {
   const { backend, x, filter, outputChannels, outputSize } = options;
   const [height, width, inputChannels] = filter.shape as [number, number, number, number];
   if (height !== 3 || width !== 3 || x.dtype !== 'float32' || filter.dtype !== 'float32') return false;
-  if (inputChannels % 4 !== 0 || outputChannels % 4 !== 0) return false;
+  // the transforms run 4 input channels at a time
+  if (inputChannels % 4 !== 0) return false;
   if (nativeThreadPool(backend)) return true;
   const threads = (backend as { wasm: { _get_threads_count?: () => number } }).wasm._get_threads_count?.() ?? 1;
   const work = (x.shape[0] as number) * outputSize * inputChannels * outputChannels;
@@ -813,6 +893,11 @@ function nativeFilterGradient(
   return output;
 }
 
+/** Whether `tensor` holds one value per channel of the last axis ([C], or [1, …, 1, C]). */
+function perChannel(tensor: tf.TensorInfo, channels: number): boolean {
+  return tensor.dtype === 'float32' && tensor.shape.at(-1) === channels && tensor.shape.slice(0, -1).every((length) => length === 1);
+}
+
 /** MaxPoolGrad as a plain loop over the backend's memory (first maximum of each window wins). */
 function maxPoolGradientInJavaScript(
   backend: WasmBackendInternals,
@@ -921,6 +1006,28 @@ function registerBroadcastBatchNormGradient(): void {
       const axes = tf.backend_util.getReductionAxes(mean.shape, x.shape);
       const reduce = (value: tf.Tensor) => tf.reshape(mean.rank === 1 ? tf.sum(value, axes) : value, mean.shape);
       const inverseDeviation = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+      const channels = x.shape.at(-1) as number;
+      if (
+        tf.getBackend() === 'wasm' &&
+        tf.getKernel(centredProductSumKernelName, 'wasm') &&
+        nativeKernels(tf.backend()) &&
+        gradient.dtype === 'float32' &&
+        mean.rank === 1 &&
+        [x, mean, variance, ...(scale ? [scale] : [])].every((tensor) => tensor.dtype === 'float32') &&
+        mean.size === channels &&
+        (!scale || scale.size === channels)
+      ) {
+        // per channel: Σ dy and Σ dy · (x − mean), each one pass, no full-size temporaries
+        const factor = tf.mul(inverseDeviation, scaleValue);
+        const centredSum = () => tf.engine().runKernel(centredProductSumKernelName, { dy: gradient, x, mean }) as tf.Tensor;
+        return {
+          x: () => tf.mul(gradient, factor),
+          mean: () => tf.reshape(tf.neg(tf.mul(factor, tf.sum(gradient, axes))), mean.shape),
+          variance: () => tf.reshape(tf.mul(tf.mul(tf.mul(tf.square(inverseDeviation), factor), -0.5), centredSum()), mean.shape),
+          scale: () => tf.reshape(tf.mul(inverseDeviation, centredSum()), mean.shape),
+          offset: () => tf.reshape(tf.sum(gradient, axes), mean.shape),
+        };
+      }
       const centred = tf.sub(x, mean);
       const gradientTimesScale = tf.mul(gradient, scaleValue);
       return {
