@@ -70,7 +70,10 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
     }
     case 'uncertainty': {
       const logVariances = new Map(
-        tasks.map((task) => [task, tf.variable(tf.scalar(0), true, `uncertainty_log_variance_${task.replace(/[^A-Za-z0-9_]/g, '_')}`)]),
+        tasks.map((task) => [
+          task,
+          tf.tidy(() => tf.variable(tf.scalar(0), true, `uncertainty_log_variance_${task.replace(/[^A-Za-z0-9_]/g, '_')}`)),
+        ]),
       );
       return {
         kind: 'uncertainty',

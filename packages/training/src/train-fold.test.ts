@@ -195,6 +195,38 @@ describe('trainFold', () => {
     expect(result.history.at(-1)?.train.tasks[0]?.examples).toBe(30 * 3);
   });
 
+  it('frees what a fold creates: optimizer state, combiner variables, best weights', async () => {
+    const images = learnableDataset({ name: 'images', tasks, count: 24, frames: 8, bins: 8, seed: 10 });
+    const { train, test } = createTrainingSets({ datasets: [images], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    const cnn = createMultiTaskCnn({
+      inputShape: [8, 8],
+      tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+      filters: [4],
+      denseUnits: 4,
+      batchNorm: true,
+    });
+    const options = {
+      model: cnn,
+      train,
+      test,
+      epochs: 2,
+      batchSize: 6,
+      lossCombiner: { kind: 'uncertainty' as const },
+      earlyStopping: { metric: 'loss', patience: 3, restoreBestWeights: true },
+    };
+    await trainFold(options);
+    const before = tf.memory().numTensors;
+    await trainFold(options);
+    await trainFold({ ...options, epochs: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+    // an optimizer instance passed in stays usable
+    const optimizer = tf.train.adam(0.01);
+    await trainFold({ ...options, optimizer });
+    expect(optimizer.getConfig()).toMatchObject({ learningRate: 0.01 });
+    expect((await optimizer.getWeights()).length).toBeGreaterThan(0);
+    optimizer.dispose();
+  });
+
   it('refuses a model that does not fit the tasks', async () => {
     const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
     const wrong = createMultiTaskDnn({

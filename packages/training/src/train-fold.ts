@@ -259,14 +259,18 @@ async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, 
  * @example await trainFold({ model, train, test, epochs: 30, earlyStopping: { metric: 'macro.f1', patience: 5 }, store, observers })
  */
 export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldResult> {
+  // what the fold creates (optimizer state, combiner variables, best weights) is freed however it ends
+  const owned: { dispose(): void }[] = [];
   try {
-    return await trainFoldChecked(options);
+    return await trainFoldChecked(options, owned);
   } catch (error) {
     throw explainMissingKernel(error);
+  } finally {
+    for (const resource of owned) resource.dispose();
   }
 }
 
-async function trainFoldChecked(options: TrainFoldOptions): Promise<TrainFoldResult> {
+async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): void }[]): Promise<TrainFoldResult> {
   const { model, train, test, epochs } = options;
   const fold = options.fold ?? 0;
   const batchSize = options.batchSize ?? 32;
@@ -280,10 +284,13 @@ async function trainFoldChecked(options: TrainFoldOptions): Promise<TrainFoldRes
   if (tf.getBackend() === 'wasm') registerWasmTrainingKernels();
   assertKernelsRegistered(trainingKernelsFor(model));
   const trainer = createTrainingOptimizer(options.optimizer ?? { name: 'adam' });
+  // an optimizer passed in as an instance stays the caller's
+  if (!(options.optimizer && options.optimizer instanceof tf.Optimizer)) owned.push(trainer.optimizer);
   const combiner = createLossCombiner(
     options.lossCombiner ?? { kind: 'sum' },
     train.tasks.map((entry) => entry.task.name),
   );
+  owned.push({ dispose: () => tf.dispose([...combiner.variables]) });
   const sampler = createBatchSampler({ set: train, batchSize, strategy: options.sampling ?? 'per-dataset', seed: options.seed ?? 0 });
   const resumeState = options.resume?.state as
     | {
@@ -311,6 +318,7 @@ async function trainFoldChecked(options: TrainFoldOptions): Promise<TrainFoldRes
   }
   let bestEpoch = resumeState?.bestEpoch;
   let bestWeights: tf.Tensor[] | undefined;
+  owned.push({ dispose: () => tf.dispose(bestWeights ?? []) });
   const history: { train: EpochRecord; test?: EpochRecord }[] = [];
   let interrupted = false;
   let stoppedEarly = false;
