@@ -11,13 +11,22 @@
  * - the `FusedBatchNorm` gradient tiles the inverse standard deviation to the input's shape
  *   (slow `Tile` on wasm): replaced by the same formula with broadcasting (a gradient is global,
  *   so this one serves every backend; tested against batch norm written with plain ops).
- * Where WebAssembly SIMD is available (Node 16.4+), the heaviest of these run as SIMD kernels of
- * our own (native/training-kernels.c) that work in the backend's memory: the filter gradient as
- * gathered patches times the output gradient in a register-tiled product, `MaxPoolGrad`, `Sum`
- * and `Mean` over leading axes (bias gradients; stock tfjs transposes first), transposes of the
- * last two axes, and the fused Adam step (`PolytaskAdamUpdate`). Products whose right-hand
- * matrix is fresh (new weights every step) are computed transposed, so XNNPACK packs the small
- * operand instead of the weights.
+ * Where WebAssembly SIMD is available (Node 16.4+) and `POLYTASK_NATIVE_KERNELS` is not `0`, the
+ * work runs in SIMD kernels of our own (native/training-kernels.c, see internal/native-kernels)
+ * that read and write tensors in the backend's memory:
+ * - 3 × 3 stride-1 convolutions (`Conv2D`, `FusedConv2D` with linear or relu, and the input
+ *   gradient) by Winograd F(2 × 2, 3 × 3);
+ * - the filter gradient as gathered patches times the output gradient (register-tiled);
+ * - batch-1 products (`BatchMatMul`, `_FusedMatMul`) without XNNPACK's per-call packing of fresh
+ *   weights; repeated weights (inference) keep XNNPACK's cached operator;
+ * - `MaxPoolGrad` (stock starts each window's maximum at the smallest positive float, so windows
+ *   of values <= 0 misroute their gradient), `Sum`/`Mean` over leading axes, transposes of the
+ *   last two axes, broadcasting `Add`/`Sub`/`Multiply`/`RealDiv`, `Relu` and its gradient,
+ *   `Step`, `Softmax`, `Square`, `FusedBatchNorm` and its gradient's reduction, and the fused
+ *   Adam step (`PolytaskAdamUpdate`);
+ * - `Identity` and same-type `Cast` share data instead of copying.
+ * With the threaded build, convolutions and filter gradients are split over worker threads
+ * (internal/native-thread-pool).
  * Each kernel is checked against the cpu backend in tests.
  */
 import { BackendUnavailableError } from '@polytask/core';
