@@ -68,16 +68,29 @@ export async function startNativeThreadPool(backend: unknown, threads: number): 
   if (!loaded) return;
   const names = Object.keys(loaded.kernels).sort();
   const slots: WorkerSlot[] = [];
-  for (let index = 1; index < threads; index++) {
-    const control = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
-    const values = new SharedArrayBuffer(maximumArguments * Float64Array.BYTES_PER_ELEMENT);
-    const worker = new Worker(workerSource, { eval: true, workerData: { memory, module: loaded.module, names, control, values } });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('online', resolve);
-      worker.once('error', reject);
-    });
-    worker.unref();
-    slots.push({ worker, state: new Int32Array(control), values: new Float64Array(values) });
+  try {
+    for (let index = 1; index < threads; index++) {
+      const control = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+      const values = new SharedArrayBuffer(maximumArguments * Float64Array.BYTES_PER_ELEMENT);
+      const worker = new Worker(workerSource, { eval: true, workerData: { memory, module: loaded.module, names, control, values } });
+      slots.push({ worker, state: new Int32Array(control), values: new Float64Array(values) });
+      await new Promise<void>((resolve, reject) => {
+        worker.once('online', resolve);
+        worker.once('error', reject);
+      });
+      worker.unref();
+      // a worker that dies later leaves the pool: its shares then run here
+      const leave = () => {
+        const position = slots.findIndex((slot) => slot.worker === worker);
+        if (position >= 0) slots.splice(position, 1);
+      };
+      worker.on('error', leave);
+      worker.on('exit', leave);
+    }
+  } catch {
+    // no pool: the kernels run on the calling thread (XNNPACK's threads still serve convolutions)
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    return;
   }
   const kernels = loaded.kernels as unknown as Record<string, (...values: number[]) => void>;
   pools.set(backend as object, {
@@ -85,6 +98,8 @@ export async function startNativeThreadPool(backend: unknown, threads: number): 
     run(name, shares) {
       const index = names.indexOf(name);
       const used = slots.slice(0, shares.length - 1);
+      // shares beyond the live workers run here, after share 0
+      const local = [shares[0] ?? [], ...shares.slice(used.length + 1)];
       used.forEach((slot, position) => {
         const share = shares[position + 1] as readonly number[];
         slot.values.set(share);
@@ -95,7 +110,7 @@ export async function startNativeThreadPool(backend: unknown, threads: number): 
       });
       let failure: unknown;
       try {
-        (kernels[name] as (...values: number[]) => void)(...(shares[0] ?? []));
+        for (const share of local) (kernels[name] as (...values: number[]) => void)(...share);
       } catch (error) {
         failure = error;
       }
