@@ -158,21 +158,15 @@ void adam_update(const float *value, const float *gradient, const float *first, 
   }
 }
 
-static inline void accumulate4(float *target, v128_t sum) {
-  wasm_v128_store(target, wasm_f32x4_add(wasm_v128_load(target), sum));
-}
-
-static inline void accumulate8(float *target, v128_t low, v128_t high) {
-  accumulate4(target, low);
-  accumulate4(target + 4, high);
-}
+static void matmul_tiles(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
+                         const float *bias, int rows, int columns, int depth, int relu, int accumulate);
 
 /*
  * Filter gradient of a 2-D convolution in NHWC:
  *   dw[ky][kx][ci][co] = sum over n, oy, ox of x[n][oy*sh + ky*dh - pt][ox*sw + kx*dw - pl][ci] * dy[n][oy][ox][co].
  * Pixels are taken `chunk` at a time: their patches are gathered into `scratch`
- * ([chunk][patch_stride], zero-padded) and multiplied with the matching rows of dy by a
- * 4 x 8 register-tiled product. `patch_stride` is the patch size rounded up to 4. Only output
+ * ([chunk][patch_stride], zero-padded) and multiplied with the matching rows of dy by the
+ * register-tiled product (matmul_tiles), which adds into dw. `patch_stride` is the patch size rounded up to 4. Only output
  * pixels [pixel_begin, pixel_end) contribute, so threads can each sum a share into their own dw.
  */
 EXPORT(conv2d_filter_grad)
@@ -184,7 +178,6 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
   const int patch_stride = (patch + 3) & ~3;
   const long all_pixels = (long)batch * out_height * out_width;
   const long pixels = all_pixels < pixel_end ? all_pixels : pixel_end;
-  const int co8 = out_channels & ~7, co4 = out_channels & ~3;
   for (long i = 0; i < (long)patch * out_channels; i++) dw[i] = 0.0f;
   for (long p0 = pixel_begin; p0 < pixels; p0 += chunk) {
     const int count = (int)(pixels - p0 < chunk ? pixels - p0 : chunk);
@@ -210,78 +203,34 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
       }
       for (; k < patch_stride; k++) row[k] = 0.0f;
     }
-    const float *gradient = dy + p0 * out_channels;
-    for (int p = 0; p < patch_stride; p += 4) {
-      const int rows = patch - p < 4 ? patch - p : 4;
-      for (int co = 0; co < co8; co += 8) {
-        v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-        const float *a = scratch + p;
-        const float *b = gradient + co;
-        for (int q = 0; q < count; q++) {
-          const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-          const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
-          const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
-          s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(a0, b0));
-          s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(a0, b1));
-          s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(a1, b0));
-          s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(a1, b1));
-          s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a2, b0));
-          s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a2, b1));
-          s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(a3, b0));
-          s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(a3, b1));
-          a += patch_stride;
-          b += out_channels;
-        }
-        float *target = dw + (long)p * out_channels + co;
-        accumulate8(target, s00, s01);
-        if (rows > 1) accumulate8(target + out_channels, s10, s11);
-        if (rows > 2) accumulate8(target + 2 * out_channels, s20, s21);
-        if (rows > 3) accumulate8(target + 3 * out_channels, s30, s31);
-      }
-      for (int co = co8; co < co4; co += 4) {
-        v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
-        const float *a = scratch + p;
-        const float *b = gradient + co;
-        for (int q = 0; q < count; q++) {
-          const v128_t b0 = wasm_v128_load(b);
-          s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a), b0));
-          s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load32_splat(a + 1), b0));
-          s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(wasm_v128_load32_splat(a + 2), b0));
-          s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(wasm_v128_load32_splat(a + 3), b0));
-          a += patch_stride;
-          b += out_channels;
-        }
-        float *target = dw + (long)p * out_channels + co;
-        accumulate4(target, s0);
-        if (rows > 1) accumulate4(target + out_channels, s1);
-        if (rows > 2) accumulate4(target + 2 * out_channels, s2);
-        if (rows > 3) accumulate4(target + 3 * out_channels, s3);
-      }
-      for (int co = co4; co < out_channels; co++) {
-        for (int r = 0; r < rows; r++) {
-          float total = 0.0f;
-          for (int q = 0; q < count; q++) total += scratch[(long)q * patch_stride + p + r] * gradient[(long)q * out_channels + co];
-          dw[(long)(p + r) * out_channels + co] += total;
-        }
-      }
-    }
+    /* dw[p][co] += sum over the chunk's pixels q of patches[q][p] * dy[q][co] */
+    matmul_tiles(dw, scratch, 1, patch_stride, dy + p0 * out_channels, 0, patch, out_channels, count, 0, 1);
   }
 }
 
 /*
  * out[m][n] = sum over k of left[m * left_row_stride + k * left_column_stride] * right[k][n], plus
- * bias[n] when bias is not null, then max(0, .) when relu is set. right is row-major [depth][columns];
+ * out[m][n] itself when `accumulate` is set, plus bias[n] when bias is not null, then max(0, .)
+ * when relu is set. right is row-major [depth][columns];
  * the left operand's strides allow it to be read transposed. 4 x 8 register tiles, column
  * panels outermost so a panel of `right` stays in cache across all rows.
  */
-static inline v128_t finish(v128_t value, const float *bias, int relu) {
+static inline void finish(float *target, v128_t value, const float *bias, int relu, int accumulate) {
+  if (accumulate) value = wasm_f32x4_add(value, wasm_v128_load(target));
   if (bias) value = wasm_f32x4_add(value, wasm_v128_load(bias));
   if (relu) value = wasm_f32x4_max(value, wasm_f32x4_splat(0.0f));
-  return value;
+  wasm_v128_store(target, value);
+}
+
+static inline void finish1(float *target, float total, const float *bias, int n, int relu, int accumulate) {
+  if (accumulate) total += *target;
+  if (bias) total += bias[n];
+  if (relu && !(total != total) && total < 0.0f) total = 0.0f;
+  *target = total;
 }
 
 static void matmul_tiles(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
-            const float *bias, int rows, int columns, int depth, int relu) {
+                         const float *bias, int rows, int columns, int depth, int relu, int accumulate) {
   const int columns8 = columns & ~7, columns4 = columns & ~3;
   for (int n = 0; n < columns8; n += 8) {
     for (int m = 0; m < rows; m += 4) {
@@ -310,19 +259,19 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
       }
       const float *bias0 = bias ? bias + n : 0, *bias1 = bias ? bias + n + 4 : 0;
       float *target = out + (long)m * columns + n;
-      wasm_v128_store(target, finish(s00, bias0, relu));
-      wasm_v128_store(target + 4, finish(s01, bias1, relu));
+      finish(target, s00, bias0, relu, accumulate);
+      finish(target + 4, s01, bias1, relu, accumulate);
       if (m + 1 < rows) {
-        wasm_v128_store(target + columns, finish(s10, bias0, relu));
-        wasm_v128_store(target + columns + 4, finish(s11, bias1, relu));
+        finish(target + columns, s10, bias0, relu, accumulate);
+        finish(target + columns + 4, s11, bias1, relu, accumulate);
       }
       if (m + 2 < rows) {
-        wasm_v128_store(target + 2 * columns, finish(s20, bias0, relu));
-        wasm_v128_store(target + 2 * columns + 4, finish(s21, bias1, relu));
+        finish(target + 2 * columns, s20, bias0, relu, accumulate);
+        finish(target + 2 * columns + 4, s21, bias1, relu, accumulate);
       }
       if (m + 3 < rows) {
-        wasm_v128_store(target + 3 * columns, finish(s30, bias0, relu));
-        wasm_v128_store(target + 3 * columns + 4, finish(s31, bias1, relu));
+        finish(target + 3 * columns, s30, bias0, relu, accumulate);
+        finish(target + 3 * columns + 4, s31, bias1, relu, accumulate);
       }
     }
   }
@@ -337,7 +286,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
         b += columns;
         at += left_column_stride;
       }
-      wasm_v128_store(out + (long)m * columns + n, finish(s, bias ? bias + n : 0, relu));
+      finish(out + (long)m * columns + n, s, bias ? bias + n : 0, relu, accumulate);
     }
   }
   if (left_column_stride == 1 && columns4 < columns) {
@@ -355,9 +304,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
         float total = (wasm_f32x4_extract_lane(partial, 0) + wasm_f32x4_extract_lane(partial, 1)) +
                       (wasm_f32x4_extract_lane(partial, 2) + wasm_f32x4_extract_lane(partial, 3));
         for (int k = depth4; k < depth; k++) total += row[k] * right[(long)k * columns + n];
-        if (bias) total += bias[n];
-        if (relu && !(total != total) && total < 0.0f) total = 0.0f;
-        out[(long)m * columns + n] = total;
+        finish1(out + (long)m * columns + n, total, bias, n, relu, accumulate);
       }
     }
     return;
@@ -366,9 +313,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
     for (int m = 0; m < rows; m++) {
       float total = 0.0f;
       for (int k = 0; k < depth; k++) total += left[(long)m * left_row_stride + (long)k * left_column_stride] * right[(long)k * columns + n];
-      if (bias) total += bias[n];
-      if (relu && total < 0.0f) total = 0.0f;
-      out[(long)m * columns + n] = total;
+      finish1(out + (long)m * columns + n, total, bias, n, relu, accumulate);
     }
   }
 }
@@ -376,7 +321,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
 EXPORT(matmul)
 void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
             const float *bias, int rows, int columns, int depth, int relu) {
-  matmul_tiles(out, left, left_row_stride, left_column_stride, right, bias, rows, columns, depth, relu);
+  matmul_tiles(out, left, left_row_stride, left_column_stride, right, bias, rows, columns, depth, relu, 0);
 }
 
 /* Element-wise operations: 0 add, 1 subtract, 2 multiply, 3 divide. */
@@ -583,7 +528,7 @@ void conv2d_winograd(const float *x, const float *filter, const float *bias, flo
     }
     /* one product per transform position */
     for (int p = 0; p < 16; p++)
-      matmul_tiles(m + (long)p * chunk * co, v + (long)p * chunk * ci, ci, 1, u + (long)p * ci * co, 0, count, co, ci, 0);
+      matmul_tiles(m + (long)p * chunk * co, v + (long)p * chunk * ci, ci, 1, u + (long)p * ci * co, 0, count, co, ci, 0, 0);
     /* output transform: y = A^T m A with A^T = [[1,1,1,0],[0,1,-1,-1]] */
     for (int q = 0; q < count; q++) {
       const long tile = t0 + q;
