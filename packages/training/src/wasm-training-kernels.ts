@@ -68,6 +68,46 @@ function intermediates(backend: unknown) {
   };
 }
 
+/**
+ * Whether the active backend is wasm with the native module loaded and `kernelName` (one of the
+ * kernels this module adds) registered: the test for gradients and optimizers that call them.
+ */
+export function nativeKernelActive(kernelName: string): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel(kernelName, 'wasm') !== undefined && nativeKernels(tf.backend()) !== undefined;
+}
+
+/** Attributes the convolution kernels share. */
+interface ConvolutionAttributes {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dataFormat?: string;
+  dilations?: [number, number] | number;
+}
+
+/** Whether a stride or dilation attribute is 1 in both directions (absent counts as 1). */
+function isOne(value: [number, number] | number | undefined): boolean {
+  return value === undefined || (typeof value === 'number' ? value === 1 : value[0] === 1 && value[1] === 1);
+}
+
+/** tfjs's convolution geometry for NHWC input `[batch, height, width, channels]` without dilation. */
+function convolutionInfo(
+  inputShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Pick<ConvolutionAttributes, 'strides' | 'pad' | 'dimRoundingMode'>,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+}
+
 /** Kernel names this module registers or replaces on the wasm backend. */
 export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'Conv2DBackpropFilter',
@@ -130,30 +170,10 @@ export function registerWasmTrainingKernels(): void {
 
   replace('Conv2DBackpropFilter', ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const {
-      strides,
-      pad: padding,
-      dimRoundingMode,
-      filterShape,
-      dataFormat,
-    } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      filterShape: [number, number, number, number];
-      dataFormat?: 'NHWC' | 'NCHW';
-    };
-    if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      strides,
-      1,
-      padding,
-      dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const convolution = attrs as unknown as ConvolutionAttributes & { filterShape: [number, number, number, number] };
+    const { filterShape } = convolution;
+    if (convolution.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+    const info = convolutionInfo(x.shape, filterShape, convolution);
     const native = nativeKernels(backend);
     if (native && x.dtype === 'float32') return nativeFilterGradient(native, backend, x, dy, info);
     const [batch, , , channels] = x.shape as [number, number, number, number];
@@ -263,27 +283,11 @@ export function registerWasmTrainingKernels(): void {
 
   replace('Conv2DBackpropInput', (parameters) => {
     const { dy, filter } = parameters.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const attrs = parameters.attrs as unknown as {
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-      inputShape: [number, number, number, number];
-      dataFormat?: string;
-    };
-    const strides = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
-    if (strides[0] !== 1 || strides[1] !== 1 || attrs.dataFormat === 'NCHW') return conv2dBackpropInput(parameters);
+    const attrs = parameters.attrs as unknown as ConvolutionAttributes & { inputShape: [number, number, number, number] };
+    if (!isOne(attrs.strides) || attrs.dataFormat === 'NCHW') return conv2dBackpropInput(parameters);
     const { backend } = parameters;
     const [kernelHeight, kernelWidth] = filter.shape as [number, number, number, number];
-    const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      1,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
+    const info = convolutionInfo(attrs.inputShape, filter.shape, attrs);
     const { top, bottom, left, right } = info.padInfo;
     const { keep, release } = intermediates(backend);
     const native = nativeKernels(backend);
@@ -334,18 +338,9 @@ export function registerWasmTrainingKernels(): void {
     const stock = name === 'Conv2D' ? conv2d : kernel('FusedConv2D');
     replace(name, (parameters) => {
       const { x, filter, bias, preluActivationWeights } = parameters.inputs as Record<string, tf.TensorInfo | undefined>;
-      const attrs = parameters.attrs as unknown as {
-        strides: [number, number] | number;
-        pad: 'valid' | 'same' | number;
-        dataFormat?: string;
-        dilations?: [number, number] | number;
-        dimRoundingMode?: 'floor' | 'round' | 'ceil';
-        activation?: string;
-      };
+      const attrs = parameters.attrs as unknown as ConvolutionAttributes & { activation?: string };
       const native = nativeKernels(parameters.backend);
       const activation = attrs.activation ?? 'linear';
-      const ones = (value: [number, number] | number | undefined) =>
-        value === undefined || (typeof value === 'number' ? value === 1 : value[0] === 1 && value[1] === 1);
       if (
         !native ||
         !x ||
@@ -354,20 +349,11 @@ export function registerWasmTrainingKernels(): void {
         (bias && bias.shape.length !== 1) ||
         (activation !== 'linear' && activation !== 'relu') ||
         attrs.dataFormat === 'NCHW' ||
-        !ones(attrs.strides) ||
-        !ones(attrs.dilations)
+        !isOne(attrs.strides) ||
+        !isOne(attrs.dilations)
       )
         return stock(parameters);
-      const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        filter.shape as [number, number, number, number],
-        1,
-        1,
-        attrs.pad,
-        attrs.dimRoundingMode,
-        false,
-        'channelsLast',
-      );
+      const info = convolutionInfo(x.shape, filter.shape, attrs);
       const { backend } = parameters;
       if (!winogradApplies({ backend, x, filter, outputChannels: info.outChannels, outputSize: info.outHeight * info.outWidth }))
         return stock(parameters);
@@ -991,7 +977,7 @@ function registerReluGradient(): void {
       const gradient = dy as tf.Tensor;
       return {
         x: () =>
-          tf.getBackend() === 'wasm' && x.dtype === 'float32' && gradient.dtype === 'float32' && nativeKernels(tf.backend())
+          nativeKernelActive(reluGradientKernelName) && x.dtype === 'float32' && gradient.dtype === 'float32'
             ? (tf.engine().runKernel(reluGradientKernelName, { dy: gradient, x }) as tf.Tensor)
             : tf.mul(gradient, tf.cast(tf.step(x), 'float32')),
       };
@@ -1017,9 +1003,7 @@ function registerBroadcastBatchNormGradient(): void {
       const inverseDeviation = tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
       const channels = x.shape.at(-1) as number;
       if (
-        tf.getBackend() === 'wasm' &&
-        tf.getKernel(centredProductSumKernelName, 'wasm') &&
-        nativeKernels(tf.backend()) &&
+        nativeKernelActive(centredProductSumKernelName) &&
         gradient.dtype === 'float32' &&
         mean.rank === 1 &&
         [x, mean, variance, ...(scale ? [scale] : [])].every((tensor) => tensor.dtype === 'float32') &&

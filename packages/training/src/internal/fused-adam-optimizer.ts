@@ -6,8 +6,7 @@
  * unchanged; any other backend runs tfjs's own update.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { adamUpdateKernelName } from '../wasm-training-kernels';
-import { nativeKernels } from './native-kernels';
+import { adamUpdateKernelName, nativeKernelActive } from '../wasm-training-kernels';
 
 interface OptimizerVariable {
   originalName: string;
@@ -32,7 +31,7 @@ type VariableGradients = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 /** Adam whose update runs as one fused kernel per variable on wasm. */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: VariableGradients): void {
-    if (tf.getBackend() !== 'wasm' || !tf.getKernel(adamUpdateKernelName, 'wasm') || !nativeKernels(tf.backend())) {
+    if (!nativeKernelActive(adamUpdateKernelName)) {
       super.applyGradients(variableGradients);
       return;
     }
