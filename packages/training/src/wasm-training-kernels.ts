@@ -385,24 +385,14 @@ export function registerWasmTrainingKernels(): void {
     const native = nativeKernels(parameters.backend);
     const { dy, input } = parameters.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     if (input.dtype !== 'float32') return maxPoolGrad(parameters);
-    const {
-      filterSize,
-      strides,
-      pad: padding,
-      dimRoundingMode,
-    } = parameters.attrs as unknown as {
-      filterSize: [number, number] | number;
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    };
+    const attrs = parameters.attrs as unknown as ConvolutionAttributes & { filterSize: [number, number] | number };
     const info = tf.backend_util.computePool2DInfo(
       input.shape as [number, number, number, number],
-      filterSize,
-      strides,
+      attrs.filterSize,
+      attrs.strides,
       1,
-      padding,
-      dimRoundingMode,
+      attrs.pad,
+      attrs.dimRoundingMode,
     );
     const backend = parameters.backend as WasmBackendInternals;
     // tfjs-backend-wasm 4.22 starts each window's maximum at the smallest positive float
@@ -439,39 +429,31 @@ export function registerWasmTrainingKernels(): void {
     replace(name, (parameters) => elementWise(parameters, stock, operation));
   }
   const stockRelu = kernel('Relu');
-  replace('Relu', (parameters) => {
-    const { x } = parameters.inputs as { x: tf.TensorInfo };
-    const native = nativeKernels(parameters.backend);
-    const size = tf.util.sizeFromShape(x.shape);
+  replace('Relu', (parameters) =>
     // large inputs: XNNPACK's relu spreads over the thread pool
-    if (!native || x.dtype !== 'float32' || size > 1 << 18) return stockRelu(parameters);
-    const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
-    native.relu(offsetOf(parameters.backend, x), offsetOf(parameters.backend, output), size);
-    return output;
-  });
+    sameShapeNatively(parameters, stockRelu, {
+      applies: (x) => tf.util.sizeFromShape(x.shape) <= 1 << 18,
+      run: (native, input, output, size) => native.relu(input, output, size),
+    }),
+  );
   const stockStep = kernel('Step');
-  replace('Step', (parameters) => {
-    const { x } = parameters.inputs as { x: tf.TensorInfo };
-    const { alpha } = parameters.attrs as unknown as { alpha: number };
-    const native = nativeKernels(parameters.backend);
-    if (!native || x.dtype !== 'float32') return stockStep(parameters);
-    const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
-    native.step(offsetOf(parameters.backend, x), offsetOf(parameters.backend, output), tf.util.sizeFromShape(x.shape), alpha ?? 0);
-    return output;
-  });
+  replace('Step', (parameters) =>
+    sameShapeNatively(parameters, stockStep, {
+      run: (native, input, output, size) =>
+        native.step(input, output, size, (parameters.attrs as unknown as { alpha?: number }).alpha ?? 0),
+    }),
+  );
   const stockSoftmax = kernel('Softmax');
   replace('Softmax', (parameters) => {
-    const { logits } = parameters.inputs as { logits: tf.TensorInfo };
     const { dim } = parameters.attrs as unknown as { dim: number };
-    const native = nativeKernels(parameters.backend);
-    const rank = logits.shape.length;
-    const size = tf.util.sizeFromShape(logits.shape);
-    if (!native || logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1) || size === 0)
-      return stockSoftmax(parameters);
-    const columns = logits.shape.at(-1) as number;
-    const output = (parameters.backend as WasmBackendInternals).makeOutput([...logits.shape], 'float32');
-    native.softmax(offsetOf(parameters.backend, logits), offsetOf(parameters.backend, output), size / columns, columns);
-    return output;
+    return sameShapeNatively(parameters, stockSoftmax, {
+      input: 'logits',
+      applies: (logits) => logits.shape.length > 0 && (dim === -1 || dim === logits.shape.length - 1),
+      run: (native, input, output, size, logits) => {
+        const columns = logits.shape.at(-1) as number;
+        native.softmax(input, output, size / columns, columns);
+      },
+    });
   });
   const stockBatchNorm = kernel('FusedBatchNorm');
   replace('FusedBatchNorm', (parameters) => {
@@ -508,23 +490,17 @@ export function registerWasmTrainingKernels(): void {
     return output;
   });
   const stockSquare = kernel('Square');
-  replace('Square', (parameters) => {
-    const { x } = parameters.inputs as { x: tf.TensorInfo };
-    const native = nativeKernels(parameters.backend);
-    if (!native || x.dtype !== 'float32') return stockSquare(parameters);
-    const output = (parameters.backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
-    const at = offsetOf(parameters.backend, x);
-    native.binary_blocks(2, at, at, offsetOf(parameters.backend, output), 1, 1, tf.util.sizeFromShape(x.shape), 0);
-    return output;
-  });
+  replace('Square', (parameters) =>
+    sameShapeNatively(parameters, stockSquare, {
+      run: (native, input, output, size) => native.binary_blocks(2, input, input, output, 1, 1, size, 0),
+    }),
+  );
   const stockCast = kernel('Cast');
   replace('Cast', (parameters) => {
     const { x } = parameters.inputs as { x: tf.TensorInfo };
     const { dtype } = parameters.attrs as unknown as { dtype: tf.DataType };
-    // a cast to the same type is a copy; tensors are immutable, so it shares the data
-    if (dtype !== x.dtype || x.dtype === 'string') return stockCast(parameters);
-    (parameters.backend as { incRef(dataId: object): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    // a cast to the same type is a copy
+    return dtype === x.dtype && x.dtype !== 'string' ? shareData(parameters.backend, x) : stockCast(parameters);
   });
   tf.registerKernel({
     kernelName: centredProductSumKernelName,
@@ -550,9 +526,7 @@ export function registerWasmTrainingKernels(): void {
   const identity = kernel('Identity');
   replace('Identity', (parameters) => {
     const { x } = parameters.inputs as { x: tf.TensorInfo };
-    if (x.dtype === 'string') return identity(parameters);
-    (parameters.backend as { incRef(dataId: object): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return x.dtype === 'string' ? identity(parameters) : shareData(parameters.backend, x);
   });
   tf.registerKernel({
     kernelName: reluGradientKernelName,
@@ -885,6 +859,35 @@ function nativeFilterGradient(
       for (const partial of partials) native.binary_blocks(0, target, partial, target, 1, 1, size, 0);
     },
   });
+  return output;
+}
+
+/** A tensor with `tensor`'s data (tensors are immutable, so a copy can share it). */
+function shareData(backend: unknown, tensor: tf.TensorInfo): tf.TensorInfo {
+  (backend as { incRef(dataId: object): void }).incRef(tensor.dataId);
+  return { dataId: tensor.dataId, shape: [...tensor.shape], dtype: tensor.dtype };
+}
+
+/**
+ * Runs a kernel whose float32 output has its input's shape natively (`run` gets the offsets and
+ * the element count); tfjs's own kernel without the native module, for other types, empty
+ * tensors, or where `applies` says no.
+ */
+function sameShapeNatively(
+  parameters: Parameters<KernelFunction>[0],
+  stock: KernelFunction,
+  options: {
+    input?: string;
+    applies?: (input: tf.TensorInfo) => boolean;
+    run: (native: NativeKernels, input: number, output: number, size: number, tensor: tf.TensorInfo) => void;
+  },
+): tf.TensorInfo | tf.TensorInfo[] {
+  const tensor = (parameters.inputs as Record<string, tf.TensorInfo>)[options.input ?? 'x'] as tf.TensorInfo;
+  const native = nativeKernels(parameters.backend);
+  const size = tf.util.sizeFromShape(tensor.shape);
+  if (!native || tensor.dtype !== 'float32' || size === 0 || (options.applies && !options.applies(tensor))) return stock(parameters);
+  const output = (parameters.backend as WasmBackendInternals).makeOutput([...tensor.shape], 'float32');
+  options.run(native, offsetOf(parameters.backend, tensor), offsetOf(parameters.backend, output), size, tensor);
   return output;
 }
 
