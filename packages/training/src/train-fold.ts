@@ -473,7 +473,6 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   }
   if (bestWeights && earlyStopping?.spec.restoreBestWeights) {
     for (const [index, weight] of model.weights.entries()) weight.write(bestWeights?.[index] as tf.Tensor);
-    tf.dispose(bestWeights);
   }
   return { epochsCompleted, stoppedEarly, interrupted, bestEpoch, lossWeights: combiner.weights(), history };
 }

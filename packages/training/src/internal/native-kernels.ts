@@ -71,10 +71,9 @@ function decode(base64: string): Uint8Array {
 
 /**
  * The backend's kernels module, instantiated once per backend; undefined where it cannot load
- * or when `POLYTASK_NATIVE_KERNELS=0` asks for tfjs's own kernels (and XNNPACK compositions).
+ * or when `POLYTASK_NATIVE_KERNELS=0` (read at that first use) asks for tfjs's own kernels.
  */
 export function nativeKernels(backend: unknown): NativeKernels | undefined {
-  if (process.env.POLYTASK_NATIVE_KERNELS === '0') return undefined;
   return nativeKernelsModule(backend)?.kernels;
 }
 
@@ -85,7 +84,7 @@ export function nativeKernelsModule(backend: unknown): { module: object; kernels
   if (cached !== undefined) return cached ?? undefined;
   let result: { module: object; kernels: NativeKernels } | null = null;
   const memory = internals.wasm?.wasmMemory ?? internals.wasm?.asm?.memory;
-  if (memory instanceof WebAssemblyApi.Memory) {
+  if (memory instanceof WebAssemblyApi.Memory && process.env.POLYTASK_NATIVE_KERNELS !== '0') {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     try {
       const module = new WebAssemblyApi.Module(decode(shared ? sharedKernelsBase64 : plainKernelsBase64));
