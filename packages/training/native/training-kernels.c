@@ -633,3 +633,47 @@ void centred_product_sum(const float *dy, const float *x, const float *mean, flo
     }
   }
 }
+
+/*
+ * 2-D max pool in NHWC over images [image_begin, image_end): each output is the largest in-bounds
+ * value of its window (padding never wins; NaN never replaces a value, as on tfjs's cpu backend).
+ */
+EXPORT(max_pool)
+void max_pool(const float *x, float *out, int height, int width, int channels, int out_height, int out_width,
+              int filter_height, int filter_width, int stride_height, int stride_width, int pad_top, int pad_left,
+              int image_begin, int image_end) {
+  const int channels4 = channels & ~3;
+  for (int n = image_begin; n < image_end; n++) {
+    const float *image = x + (long)n * height * width * channels;
+    float *target = out + (long)n * out_height * out_width * channels;
+    for (int oy = 0; oy < out_height; oy++) {
+      const int y0 = oy * stride_height - pad_top;
+      const int y_start = y0 < 0 ? 0 : y0;
+      const int y_end = y0 + filter_height < height ? y0 + filter_height : height;
+      for (int ox = 0; ox < out_width; ox++) {
+        const int x0 = ox * stride_width - pad_left;
+        const int x_start = x0 < 0 ? 0 : x0;
+        const int x_end = x0 + filter_width < width ? x0 + filter_width : width;
+        float *cell = target + ((long)oy * out_width + ox) * channels;
+        for (int c = 0; c < channels4; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          for (int y = y_start; y < y_end; y++)
+            for (int xx = x_start; xx < x_end; xx++) {
+              const v128_t value = wasm_v128_load(image + ((long)y * width + xx) * channels + c);
+              best = wasm_v128_bitselect(value, best, wasm_f32x4_gt(value, best));
+            }
+          wasm_v128_store(cell + c, best);
+        }
+        for (int c = channels4; c < channels; c++) {
+          float best = -__builtin_inff();
+          for (int y = y_start; y < y_end; y++)
+            for (int xx = x_start; xx < x_end; xx++) {
+              const float value = image[((long)y * width + xx) * channels + c];
+              if (value > best) best = value;
+            }
+          cell[c] = best;
+        }
+      }
+    }
+  }
+}

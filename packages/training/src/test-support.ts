@@ -1,6 +1,44 @@
-/** Generated datasets for this package's tests (not exported). */
+/** Generated datasets and backend comparisons for this package's tests (not exported, not published). */
 import { createRandom, encodeTarget } from '@polytask/core';
 import { createTask, createTaskDataset, type Task, type TaskDataset } from '@polytask/task-dataset';
+import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
+
+/**
+ * Expects equal values: NaN where the reference has NaN, infinities exactly, the rest within 1e-4
+ * of the reference's largest finite magnitude.
+ */
+export function expectClose(reference: ArrayLike<number>[], actual: ArrayLike<number>[]): void {
+  expect(actual.length).toBe(reference.length);
+  reference.forEach((values, index) => {
+    const other = actual[index] as ArrayLike<number>;
+    expect(other.length).toBe(values.length);
+    let scale = 1e-6;
+    for (let position = 0; position < values.length; position++)
+      if (Number.isFinite(values[position])) scale = Math.max(scale, Math.abs(values[position] as number));
+    for (let position = 0; position < values.length; position++) {
+      const [expected, got] = [values[position] as number, other[position] as number];
+      if (Number.isNaN(expected)) expect(got).toBeNaN();
+      // infinities (a window of NaN pools to -Infinity) must match exactly
+      else if (!Number.isFinite(expected)) expect(got).toBe(expected);
+      else expect(Math.abs(got - expected) / scale).toBeLessThan(1e-4);
+    }
+  });
+}
+
+/** Runs `compute` on the cpu backend, then on wasm (left active), and expects the same values (`expectClose`). */
+export async function expectSameAsCpu(compute: () => tf.Tensor | tf.Tensor[]): Promise<void> {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const outputs = tf.tidy(compute);
+    const list = Array.isArray(outputs) ? outputs : [outputs];
+    const values = await Promise.all(list.map(async (tensor) => Float32Array.from(await tensor.data())));
+    tf.dispose(list);
+    return values;
+  };
+  const reference = await run('cpu');
+  expectClose(reference, await run('wasm'));
+}
 
 /**
  * "Audio-like" features `[frames, bins]` whose band energies depend on each task's label, with noise.

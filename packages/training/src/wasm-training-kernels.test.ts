@@ -3,41 +3,12 @@ import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './select-backend';
+import { expectClose, expectSameAsCpu } from './test-support';
 import { assertKernelsRegistered } from './wasm-training-kernels';
 
 beforeAll(async () => {
   await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
 });
-
-/** Runs `compute` on the cpu backend and on wasm; returns both results' values. */
-async function onBoth(compute: () => tf.Tensor | tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
-  const run = async (backend: string) => {
-    await tf.setBackend(backend);
-    const outputs = tf.tidy(compute);
-    const list = Array.isArray(outputs) ? outputs : [outputs];
-    const values = await Promise.all(list.map(async (tensor) => Float32Array.from(await tensor.data())));
-    tf.dispose(list);
-    return values;
-  };
-  const reference = await run('cpu');
-  const actual = await run('wasm');
-  return [reference, actual];
-}
-
-function expectClose(reference: Float32Array[], actual: Float32Array[]): void {
-  expect(actual.length).toBe(reference.length);
-  reference.forEach((values, index) => {
-    const other = actual[index] as Float32Array;
-    expect(other.length).toBe(values.length);
-    let scale = 1e-6;
-    for (const value of values) if (!Number.isNaN(value)) scale = Math.max(scale, Math.abs(value));
-    for (let position = 0; position < values.length; position++) {
-      const [expected, got] = [values[position] as number, other[position] as number];
-      if (Number.isNaN(expected)) expect(got).toBeNaN();
-      else expect(Math.abs(got - expected) / scale).toBeLessThan(1e-4);
-    }
-  });
-}
 
 const random = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 
@@ -48,7 +19,7 @@ describe('wasm training kernels against the cpu backend', () => {
     [[1, 10, 8, 2], [5, 3, 2, 3], 2, 'same'],
     [[3, 11, 9, 4], [2, 2, 4, 5], 2, 'valid'],
   ] as const)('conv2d gradients for x %j, filter %j, stride %i, %s padding', async (xShape, filterShape, stride, padding) => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const x = random([...xShape], 1);
       const filter = random([...filterShape], 2);
       const gradients = tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
@@ -56,7 +27,6 @@ describe('wasm training kernels against the cpu backend', () => {
       )([x, filter]);
       return gradients;
     });
-    expectClose(reference, actual);
   });
 
   it.each([
@@ -65,7 +35,7 @@ describe('wasm training kernels against the cpu backend', () => {
     [false, true],
     [true, true],
   ])('matMul with transposeA %s and transposeB %s, plain and fused with bias and relu', async (transposeA, transposeB) => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const a = random(transposeA ? [7, 5] : [5, 7], 3);
       const b = random(transposeB ? [6, 7] : [7, 6], 4);
       const bias = random([6], 5);
@@ -81,7 +51,6 @@ describe('wasm training kernels against the cpu backend', () => {
         batched,
       ];
     });
-    expectClose(reference, actual);
   });
 
   it.each([
@@ -117,12 +86,23 @@ describe('wasm training kernels against the cpu backend', () => {
     [[1, 10, 9, 5], 3, 2, 'same'],
     [[3, 7, 7, 8], 3, 1, 'valid'],
   ] as const)('max-pool gradient for x %j, window %i, stride %i, %s padding (with ties)', async (shape, window, stride, padding) => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       // values on a coarse grid so windows hold ties: the first maximum must receive the gradient
       const x = tf.round(tf.mul(random([...shape], 12), 2));
       return tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(input as tf.Tensor4D, window, stride, padding), 3)))(x);
     });
-    expectClose(reference, actual);
+  });
+
+  it('max pooling forward with padding, strides, odd channel counts and NaN', async () => {
+    await expectSameAsCpu(() => {
+      const x = tf.concat([random([2, 7, 6, 6], 38), tf.fill([1, 7, 6, 6], Number.NaN), tf.fill([1, 7, 6, 6], -5)]) as tf.Tensor4D;
+      return [
+        tf.maxPool(x, 2, 2, 'same'),
+        tf.maxPool(x, 3, 2, 'valid'),
+        tf.maxPool(x, [3, 2], 1, 'same'),
+        tf.maxPool(random([2, 5, 5, 4], 39) as tf.Tensor4D, 2, 2, 'valid'),
+      ];
+    });
   });
 
   it.each([
@@ -133,11 +113,10 @@ describe('wasm training kernels against the cpu backend', () => {
     [[4, 9, 2], [0, 2], true],
     [[4, 9, 2], [0, 1, 2], false],
   ] as const)('sum and mean of %j over axes %j (keepDims %s)', async (shape, axes, keepDims) => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const x = random([...shape], 13);
       return [tf.sum(x, [...axes], keepDims), tf.mean(x, [...axes], keepDims)];
     });
-    expectClose(reference, actual);
   });
 
   it.each([
@@ -158,12 +137,11 @@ describe('wasm training kernels against the cpu backend', () => {
       [2, 0, 1],
     ],
   ] as const)('transpose of %j by %j', async (shape, perm) => {
-    const [reference, actual] = await onBoth(() => tf.transpose(random([...shape], 14), [...perm]));
-    expectClose(reference, actual);
+    await expectSameAsCpu(() => tf.transpose(random([...shape], 14), [...perm]));
   });
 
   it('products with fresh and with repeated right-hand matrices agree with the cpu backend', async () => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const x = random([9, 33], 15);
       const weights = random([33, 70], 16);
       const bias = random([70], 17);
@@ -177,7 +155,6 @@ describe('wasm training kernels against the cpu backend', () => {
       for (const columns of [1, 2, 3]) results.push(tf.matMul(x, random([33, columns], 19 + columns)));
       return results;
     });
-    expectClose(reference, actual);
   });
 
   it.each([
@@ -191,7 +168,7 @@ describe('wasm training kernels against the cpu backend', () => {
   ] as const)(
     '3 × 3 convolutions by Winograd for x %j into %i channels, %s padding, with their gradients',
     async (shape, outputChannels, padding) => {
-      const [reference, actual] = await onBoth(() => {
+      await expectSameAsCpu(() => {
         const x = random([...shape], 26);
         const filter = random([3, 3, shape[3], outputChannels], 27);
         const bias = random([outputChannels], 28);
@@ -205,17 +182,15 @@ describe('wasm training kernels against the cpu backend', () => {
           )([x, filter]),
         ];
       });
-      expectClose(reference, actual);
     },
   );
 
   it('filter gradients with channel counts off the 4- and 8-wide tiles', async () => {
-    const [reference, actual] = await onBoth(() =>
+    await expectSameAsCpu(() =>
       tf.grad((filter: tf.Tensor) =>
         tf.sum(tf.square(tf.conv2d(random([2, 7, 6, 5], 19) as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same'))),
       )(random([3, 3, 5, 13], 20)),
     );
-    expectClose(reference, actual);
   });
 
   it.each([
@@ -255,26 +230,24 @@ describe('wasm training kernels against the cpu backend', () => {
       [2, 6, 3],
     ],
   ] as const)('add, subtract, multiply and divide %j by %j', async (aShape, bShape) => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const a = random([...aShape], 21);
       // divisors kept away from zero
       const b = tf.add(tf.abs(random([...bShape], 22)), 0.5);
       return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.sub(b, a), tf.div(b, a)];
     });
-    expectClose(reference, actual);
   });
 
   it('softmax over the last axis (large and tied logits), relu and step (zeros and NaN)', async () => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const logits = tf.concat([tf.mul(random([5, 9], 23), 40), tf.zeros([1, 9]), tf.fill([1, 9], -80)]);
       const mixed = tf.concat([random([3, 7], 24), tf.zeros([1, 7]), tf.fill([1, 7], Number.NaN)]);
       return [tf.softmax(logits), tf.relu(mixed), tf.step(mixed), tf.step(mixed, 0.25), tf.softmax(random([2, 3, 4], 25))];
     });
-    expectClose(reference, actual);
   });
 
   it('batch norm forward with and without scale and offset, per-channel statistics of either shape, and casts', async () => {
-    const [reference, actual] = await onBoth(() => {
+    await expectSameAsCpu(() => {
       const x = random([3, 4, 5, 6], 29);
       const mean = random([6], 30);
       const variance = tf.abs(random([6], 31));
@@ -287,7 +260,6 @@ describe('wasm training kernels against the cpu backend', () => {
         tf.cast(tf.mul(x, 10), 'int32'),
       ];
     });
-    expectClose(reference, actual);
   });
 
   it("checks that a model's kernels exist on the active backend", () => {

@@ -114,6 +114,7 @@ export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'BatchMatMul',
   '_FusedMatMul',
   'Conv2DBackpropInput',
+  'MaxPool',
   'MaxPoolGrad',
   'Sum',
   'Mean',
@@ -381,6 +382,55 @@ export function registerWasmTrainingKernels(): void {
   });
   replace('Sum', (parameters) => leadingReduction(parameters, sum, false));
   replace('Mean', (parameters) => leadingReduction(parameters, mean, true));
+  const stockMaxPool = kernel('MaxPool');
+  replace('MaxPool', (parameters) => {
+    const { x } = parameters.inputs as { x: tf.TensorInfo };
+    const native = nativeKernels(parameters.backend);
+    const attrs = parameters.attrs as unknown as ConvolutionAttributes & { filterSize: [number, number] | number };
+    if (!native || !nativeThreadPool(parameters.backend) || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0)
+      return stockMaxPool(parameters);
+    const info = tf.backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number],
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const { backend } = parameters;
+    const output = (backend as WasmBackendInternals).makeOutput(
+      [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+      'float32',
+    );
+    // only with native threads (above, single-threaded, XNNPACK's pooling is faster): split by
+    // images over them, since XNNPACK's pooling would wake its own pool, whose threads then spin
+    // against the next native kernel
+    runInShares({
+      native,
+      backend,
+      name: 'max_pool',
+      total: info.batchSize,
+      scratchBytes: 0,
+      share: ({ begin, end }) => [
+        offsetOf(backend, x),
+        offsetOf(backend, output),
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+        begin,
+        end,
+      ],
+    });
+    return output;
+  });
   replace('MaxPoolGrad', (parameters) => {
     const native = nativeKernels(parameters.backend);
     const { dy, input } = parameters.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };

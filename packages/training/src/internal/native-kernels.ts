@@ -40,6 +40,7 @@ export interface WasmBackendInternals {
 export interface NativeKernels {
   transpose_batched(input: number, output: number, batch: number, rows: number, columns: number): void;
   sum_leading(input: number, output: number, rows: number, columns: number, scale: number): void;
+  max_pool(...parameters: number[]): void;
   max_pool_grad(...parameters: number[]): void;
   adam_update(...parameters: number[]): void;
   conv2d_filter_grad(...parameters: number[]): void;
