@@ -69,6 +69,13 @@ void sum_leading(const float *in, float *out, int rows, int cols, float scale) {
     for (int c = 0; c < cols; c++) out[c] *= scale;
 }
 
+/* The in-bounds rows (or columns) [start, end) of the pooling window at output index `o`. */
+static inline void window_bounds(int o, int stride, int pad, int filter, int size, int *start, int *end) {
+  const int first = o * stride - pad;
+  *start = first < 0 ? 0 : first;
+  *end = first + filter < size ? first + filter : size;
+}
+
 /*
  * Gradient of a 2-D max pool in NHWC: each output gradient goes to the first position that holds
  * its window's maximum (windows scanned row by row, as tfjs does); padded positions never win.
@@ -83,13 +90,11 @@ void max_pool_grad(const float *dy, const float *x, float *dx, int batch, int he
     const float *image = x + (long)n * height * width * channels;
     float *gradient = dx + (long)n * height * width * channels;
     for (int oy = 0; oy < out_height; oy++) {
-      const int y0 = oy * stride_height - pad_top;
-      const int y_start = y0 < 0 ? 0 : y0;
-      const int y_end = y0 + filter_height < height ? y0 + filter_height : height;
+      int y_start, y_end;
+      window_bounds(oy, stride_height, pad_top, filter_height, height, &y_start, &y_end);
       for (int ox = 0; ox < out_width; ox++) {
-        const int x0 = ox * stride_width - pad_left;
-        const int x_start = x0 < 0 ? 0 : x0;
-        const int x_end = x0 + filter_width < width ? x0 + filter_width : width;
+        int x_start, x_end;
+        window_bounds(ox, stride_width, pad_left, filter_width, width, &x_start, &x_end);
         const float *incoming = dy + (((long)n * out_height + oy) * out_width + ox) * channels;
         const int channels4 = channels & ~3;
         for (int c = 0; c < channels4; c += 4) {
@@ -647,13 +652,11 @@ void max_pool(const float *x, float *out, int height, int width, int channels, i
     const float *image = x + (long)n * height * width * channels;
     float *target = out + (long)n * out_height * out_width * channels;
     for (int oy = 0; oy < out_height; oy++) {
-      const int y0 = oy * stride_height - pad_top;
-      const int y_start = y0 < 0 ? 0 : y0;
-      const int y_end = y0 + filter_height < height ? y0 + filter_height : height;
+      int y_start, y_end;
+      window_bounds(oy, stride_height, pad_top, filter_height, height, &y_start, &y_end);
       for (int ox = 0; ox < out_width; ox++) {
-        const int x0 = ox * stride_width - pad_left;
-        const int x_start = x0 < 0 ? 0 : x0;
-        const int x_end = x0 + filter_width < width ? x0 + filter_width : width;
+        int x_start, x_end;
+        window_bounds(ox, stride_width, pad_left, filter_width, width, &x_start, &x_end);
         float *cell = target + ((long)oy * out_width + ox) * channels;
         for (int c = 0; c < channels4; c += 4) {
           v128_t best = wasm_f32x4_splat(-__builtin_inff());

@@ -108,6 +108,29 @@ function convolutionInfo(
   );
 }
 
+/** tfjs's pooling geometry for NHWC input from a pooling kernel's attributes. */
+function poolInfo(shape: readonly number[], attrs: unknown): tf.backend_util.Conv2DInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as ConvolutionAttributes & { filterSize: [number, number] | number };
+  return tf.backend_util.computePool2DInfo(shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+}
+
+/** The window geometry the native pooling kernels take after their tensor arguments. */
+function poolGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
 /** Kernel names this module registers or replaces on the wasm backend. */
 export const wasmTrainingKernelNames: readonly string[] = Object.freeze([
   'Conv2DBackpropFilter',
@@ -386,17 +409,9 @@ export function registerWasmTrainingKernels(): void {
   replace('MaxPool', (parameters) => {
     const { x } = parameters.inputs as { x: tf.TensorInfo };
     const native = nativeKernels(parameters.backend);
-    const attrs = parameters.attrs as unknown as ConvolutionAttributes & { filterSize: [number, number] | number };
     if (!native || !nativeThreadPool(parameters.backend) || x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0)
       return stockMaxPool(parameters);
-    const info = tf.backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterSize,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
+    const info = poolInfo(x.shape, parameters.attrs);
     const { backend } = parameters;
     const output = (backend as WasmBackendInternals).makeOutput(
       [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
@@ -411,23 +426,7 @@ export function registerWasmTrainingKernels(): void {
       name: 'max_pool',
       total: info.batchSize,
       scratchBytes: 0,
-      share: ({ begin, end }) => [
-        offsetOf(backend, x),
-        offsetOf(backend, output),
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-        begin,
-        end,
-      ],
+      share: ({ begin, end }) => [offsetOf(backend, x), offsetOf(backend, output), ...poolGeometry(info), begin, end],
     });
     return output;
   });
@@ -435,38 +434,14 @@ export function registerWasmTrainingKernels(): void {
     const native = nativeKernels(parameters.backend);
     const { dy, input } = parameters.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     if (input.dtype !== 'float32') return maxPoolGrad(parameters);
-    const attrs = parameters.attrs as unknown as ConvolutionAttributes & { filterSize: [number, number] | number };
-    const info = tf.backend_util.computePool2DInfo(
-      input.shape as [number, number, number, number],
-      attrs.filterSize,
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
+    const info = poolInfo(input.shape, parameters.attrs);
     const backend = parameters.backend as WasmBackendInternals;
     // tfjs-backend-wasm 4.22 starts each window's maximum at the smallest positive float
     // (numeric_limits<float>::min()), so windows of values <= 0 send their gradient to the
     // wrong place; without the native module this plain loop stands in for it
     if (!native) return maxPoolGradientInJavaScript(backend, dy, input, info);
     const output = backend.makeOutput([...input.shape], 'float32');
-    native.max_pool_grad(
-      offsetOf(backend, dy),
-      offsetOf(backend, input),
-      offsetOf(backend, output),
-      info.batchSize,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    );
+    native.max_pool_grad(offsetOf(backend, dy), offsetOf(backend, input), offsetOf(backend, output), info.batchSize, ...poolGeometry(info));
     return output;
   });
   for (const [name, operation] of [
