@@ -2,7 +2,8 @@
 /**
  * `pnpm new:dataset <name>`: creates packages/datasets/<name> as the package
  * @polytask/dataset-<name>, with the shared build and test configuration, a README to
- * fill in (source, licence, layout, tasks, split), a source file and a first test.
+ * fill in (source, licence, layout, tasks, split), a reader with its options schema
+ * (`readerOptionsSchema`, checked by the polytask CLI) and first tests.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,10 @@ if (existsSync(directory)) {
 }
 const packageName = `@polytask/dataset-${name}`;
 const camel = name.replace(/-([a-z0-9])/g, (_, letter) => letter.toUpperCase());
+const pascal = camel[0].toUpperCase() + camel.slice(1);
+// the task name as an object key, quoted only when it must be (as the formatter wants)
+const taskKey = /^[A-Za-z_$][\w$]*$/.test(name) ? name : `'${name}'`;
+const testImports = [`${camel}Tasks`, 'readerOptionsSchema'].sort((first, second) => first.localeCompare(second)).join(', ');
 mkdirSync(path.join(directory, 'src'), { recursive: true });
 
 const packageJson = {
@@ -53,22 +58,68 @@ writeFileSync(
   `/**
  * ${packageName}: reads the ${name} corpus in its published layout.
  */
+import path from 'node:path';
 import { defineTask, type TaskDefinition } from '@polytask/core';
+import { type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
 
 /** The tasks this corpus provides. Replace the labels with the corpus's label set. */
 export const ${camel}Tasks: readonly TaskDefinition[] = [defineTask({ name: '${name}', kind: 'multi-class', labels: ['first', 'second'] })];
+
+/** Options of {@link create${pascal}Reader}. */
+export interface ${pascal}ReaderOptions {
+  /** Corpus root, in its published layout. */
+  readonly directory: string;
+}
+
+/**
+ * The options of \`createReader\`, checked by the polytask CLI before it creates the reader: one field
+ * per option of {@link ${pascal}ReaderOptions} (the compiler checks that they match).
+ */
+export const readerOptionsSchema = defineReaderOptions<${pascal}ReaderOptions>({
+  directory: { type: 'string', required: true, description: 'Corpus root, in its published layout' },
+});
+
+/** Reads ${name}: say here which tasks, which split or folds, and what the groups are. */
+export function create${pascal}Reader(options: ${pascal}ReaderOptions): DataReader {
+  return {
+    specificationVersion: 'v1',
+    name: '${name}',
+    tasks: ${camel}Tasks,
+    async listItems() {
+      // Replace with the corpus's own metadata; readCsv names a missing file or column.
+      const rows = readCsv(path.join(options.directory, 'metadata.csv'), { requiredColumns: ['file', 'label'] });
+      return rows.map(
+        (row): DatasetItem => ({
+          id: row.file as string,
+          path: path.join(options.directory, row.file as string),
+          labels: { ${taskKey}: row.label as string },
+        }),
+      );
+    },
+  };
+}
+
+/** The package's reader factory under the name every reader package exports (used by the polytask CLI). */
+export { create${pascal}Reader as createReader };
 `,
 );
 writeFileSync(
   path.join(directory, 'src', 'index.test.ts'),
-  `import { describe, expect, it } from 'vitest';
-import { ${camel}Tasks } from './index';
+  `import { validateReaderOptions } from '@polytask/data-reading';
+import { describe, expect, it } from 'vitest';
+import { ${testImports} } from './index';
 
 // Build a fixture tree that reproduces the corpus layout exactly (file names, nesting,
 // metadata headers) from short synthetic WAVs, and read it back.
 describe('${packageName}', () => {
   it('declares its tasks', () => {
     expect(${camel}Tasks.length).toBeGreaterThan(0);
+  });
+
+  it('rejects a misspelled option, naming the known options', () => {
+    expect(() => validateReaderOptions({ directry: '/corpus' }, { schema: readerOptionsSchema, reader: '${name}' })).toThrow(
+      /did you mean "directory"\\? Known options: directory \\(string, required\\)/,
+    );
   });
 });
 `,
@@ -84,6 +135,8 @@ Reads the **${name}** corpus into Polytask task datasets.
 - **Layout expected:** the folder tree and metadata files, exactly as published.
 - **Tasks and labels:** each task, its kind and its label set.
 - **Split:** the predefined train/test split or folds, and how they are used.
+- **Options:** each option of \`createReader\` (as in \`readerOptionsSchema\`), e.g.
+  \`{ "reader": "${name}", "options": { "directory": "data/${name}" } }\`.
 
 Allowed dependencies: \`@polytask/core\`, \`@polytask/data-reading\`.
 `,

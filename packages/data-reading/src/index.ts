@@ -1,9 +1,22 @@
 /**
  * @polytask/data-reading: the base of every dataset reader. A reader lists a corpus's
  * items and labels (`DataReader`); `readDataset` does the rest: feature cache, parallel
- * extraction on worker threads, progress, failure handling, index mode.
+ * extraction on worker threads, progress, failure handling, index mode. `defineReaderOptions`
+ * declares the options schema every reader package exports, which hosts check configs against.
  */
 export type { DataReader, DatasetItem } from './data-reader';
 export type { ProgressEvent, ProgressOption } from './internal/progress';
 export { assertFilesExist, type ReadCsvOptions, readCsv } from './read-csv';
 export { ExtractionFailedError, type ReadDatasetOptions, type ReadDatasetResult, readDataset, type SkippedItem } from './read-dataset';
+export {
+  defineReaderOptions,
+  findReaderOptionIssues,
+  isReaderOptionsSchema,
+  type ReaderOptionField,
+  type ReaderOptionFields,
+  type ReaderOptionIssue,
+  type ReaderOptionsSchema,
+  type ReaderOptionType,
+  type ValidateReaderOptionsOptions,
+  validateReaderOptions,
+} from './reader-options';

@@ -109,6 +109,27 @@ describe('polytask CLI and experiments', () => {
     }
   });
 
+  it('rejects a misspelled reader option, naming the known options, with exit code 1', async () => {
+    const file = path.join(root, 'misspelled.json');
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      writeFileSync(file, JSON.stringify({ ...config, datasets: [{ reader: 'esc50', options: { directry: path.join(root, 'esc50') } }] }));
+      expect(await main(['extract', file])).toBe(1);
+      expect(String(error.mock.calls[0]?.[0])).toBe(
+        'polytask: datasets.0.options.directry (reader "esc50"): unknown option; did you mean "directory"? ' +
+          'Known options: directory (string, required), esc10 (boolean, default false).',
+      );
+      const options = { directory: path.join(root, 'corpus'), clipsPerSpeakerAndKeyword: 2, corpus: 'voice' };
+      writeFileSync(file, JSON.stringify({ ...config, datasets: [config.datasets[0], { reader: 'synthetic', options }] }));
+      expect(await main(['run', file])).toBe(1);
+      expect(String(error.mock.calls[1]?.[0])).toMatch(
+        /^polytask: datasets\.1\.options\.corpus \(reader "synthetic"\): expected one of "voices", "scenes", got "voice"; did you mean "voices"\?$/,
+      );
+    } finally {
+      error.mockRestore();
+    }
+  });
+
   it('resumes an interrupted run and finishes it', async () => {
     const controller = new AbortController();
     const lines: string[] = [];

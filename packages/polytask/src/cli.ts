@@ -23,7 +23,7 @@ const usage = `usage: polytask <command> [arguments] [--set path=value ...]
   extract <config.json>    read and extract every dataset into the feature cache
   resume <run-folder>      continue an interrupted run from its last complete epoch
   compare <run-folder...>  side-by-side summary of runs (multi-task and single-task)
-  evaluate <run-folder>    per fold: the last and the best test epoch's stored metrics
+  evaluate <run-folder>    per fold: the stored test metrics of the last epoch and of the best validation epoch
   evaluate <run-folder> --checkpoints  reload every stored checkpoint and evaluate it on its fold's test part
   datasets                 list the dataset reader packages installed here
 
@@ -79,14 +79,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'compare': {
         if (positional.length === 0) throw new PolytaskError({ message: 'compare needs run folders: polytask compare <run-folder...>' });
-        console.log('| run | task | metric | multi-task | single-task |\n|---|---|---|---|---|');
+        console.log(
+          '| run | task | metric | multi-task | single-task | multi-task macro F1 | single-task macro F1 |\n|---|---|---|---|---|---|---|',
+        );
         for (const folder of positional) {
           const file = path.join(folder, 'summary.json');
           if (!existsSync(file)) throw new PolytaskError({ message: `${folder} has no summary.json; is it a finished run folder?` });
           const { summary } = JSON.parse(readFileSync(file, 'utf8')) as { summary: TaskSummary[] };
           for (const row of summary)
             console.log(
-              `| ${path.basename(folder)} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} |`,
+              `| ${path.basename(folder)} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
             );
         }
         return 0;
@@ -100,11 +102,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         const run = openRun(positional[0]);
         const folds = [...new Set(run.records.map((record) => record.fold))].sort((a, b) => a - b);
         for (const fold of folds) {
-          const tests = run.records.filter((record) => record.fold === fold && record.split === 'test');
-          const best = tests.reduce((chosen, record) => (record.loss < chosen.loss ? record : chosen), tests[0] as (typeof tests)[number]);
+          // the multi-task model's records; the best epoch is chosen on validation, never on test
+          const ofFold = (split: string) =>
+            run.records.filter((record) => record.fold === fold && record.split === split && record.model === undefined);
+          const tests = ofFold('test');
+          const validations = ofFold('validation');
+          const bestValidation = validations.reduce(
+            (chosen, record) => (record.loss < chosen.loss ? record : chosen),
+            validations[0] as (typeof validations)[number],
+          );
+          const best = bestValidation && tests.findLast((record) => record.epoch === bestValidation.epoch);
           for (const [label, record] of [
             ['last', tests.at(-1)],
-            ['best (lowest test loss)', best],
+            ['best (lowest validation loss)', best],
           ] as const) {
             if (!record) continue;
             console.log(

@@ -9,6 +9,13 @@ import { ConfigError, MissingFileError } from '@polytask/core';
 import { z } from 'zod';
 
 const positiveInteger = z.number().int().positive();
+const unitInterval = z.number().min(0).lt(1);
+/** An extension package of your own (see `loadExtensions`): its npm name and its options. */
+const extension = {
+  package: z.string().regex(/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/),
+  options: z.record(z.string(), z.unknown()).default({}),
+};
+const classWeights = z.union([z.literal('balanced'), z.array(z.number().nonnegative()).min(2)]);
 
 const datasetSchema = z.strictObject({
   /** Reader package suffix: `esc50` loads `@polytask/dataset-esc50`. */
@@ -17,6 +24,12 @@ const datasetSchema = z.strictObject({
   options: z.record(z.string(), z.unknown()).default({}),
   /** Limit examples per label of the main task. */
   sampleLabels: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /**
+   * Renames this dataset's tasks (reader's name → experiment's name). Tasks are keyed by name: give
+   * two datasets' tasks of one label space one name to share a head, or different names to keep
+   * same-named tasks apart, e.g. { "sound": "esc50_sound" }.
+   */
+  tasks: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_.-]+$/)).optional(),
 });
 
 /** The experiment file's schema. */
@@ -81,6 +94,8 @@ export const experimentConfigSchema = z.strictObject({
         dropout: z.number().min(0).lt(1).optional(),
         batchNorm: z.boolean().optional(),
       }),
+      /** A model builder from an installed package: its `createModel({ inputShape, tasks, seed, options })`. */
+      z.strictObject({ kind: z.literal('package'), ...extension }),
     ])
     .default({ kind: 'dnn' }),
   training: z
@@ -88,10 +103,90 @@ export const experimentConfigSchema = z.strictObject({
       epochs: positiveInteger.default(20),
       batchSize: positiveInteger.default(32),
       lr: z.number().positive().default(0.001),
-      optimizer: z.enum(['adam', 'adamw', 'sgd', 'rmsprop']).default('adam'),
-      lossCombiner: z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad']).default('sum'),
-      sampling: z.enum(['random', 'per-dataset', 'balanced', 'label-balanced']).default('per-dataset'),
+      /** A name, or an object with the optimizer's options, e.g. { "name": "adamw", "weightDecay": 0.01 }. */
+      optimizer: z
+        .union([
+          z.enum(['adam', 'adamw', 'sgd', 'rmsprop']),
+          z.discriminatedUnion('name', [
+            z.strictObject({
+              name: z.literal('adam'),
+              beta1: unitInterval.optional(),
+              beta2: unitInterval.optional(),
+              epsilon: z.number().positive().optional(),
+            }),
+            z.strictObject({
+              name: z.literal('adamw'),
+              beta1: unitInterval.optional(),
+              beta2: unitInterval.optional(),
+              epsilon: z.number().positive().optional(),
+              weightDecay: z.number().nonnegative().optional(),
+            }),
+            z.strictObject({ name: z.literal('sgd'), momentum: unitInterval.optional(), nesterov: z.boolean().optional() }),
+            z.strictObject({
+              name: z.literal('rmsprop'),
+              decay: unitInterval.optional(),
+              momentum: unitInterval.optional(),
+              epsilon: z.number().positive().optional(),
+            }),
+          ]),
+        ])
+        .default('adam'),
+      /** A name, or an object with the combiner's options, e.g. { "kind": "weighted", "weights": { "keyword": 2 } }. */
+      lossCombiner: z
+        .union([
+          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad']),
+          z.discriminatedUnion('kind', [
+            z.strictObject({ kind: z.literal('sum') }),
+            z.strictObject({ kind: z.literal('weighted'), weights: z.record(z.string(), z.number().nonnegative()) }),
+            z.strictObject({ kind: z.literal('uncertainty') }),
+            z.strictObject({ kind: z.literal('dynamic-weight-average'), temperature: z.number().positive().optional() }),
+            z.strictObject({
+              kind: z.literal('gradnorm'),
+              alpha: z.number().nonnegative().optional(),
+              learningRate: z.number().positive().optional(),
+            }),
+            z.strictObject({ kind: z.literal('pcgrad'), seed: z.number().int().optional() }),
+            /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
+            z.strictObject({ kind: z.literal('package'), ...extension }),
+          ]),
+        ])
+        .default('sum'),
+      /** Unset: every-dataset for PCGrad and GradNorm when the datasets carry different tasks, else per-dataset. */
+      sampling: z
+        .union([
+          z.enum(['per-dataset', 'random', 'balanced', 'label-balanced', 'every-dataset']),
+          /** A sampler from an installed package: its `createBatchSampler({ set, batchSize, seed, options })`. */
+          z.strictObject(extension),
+        ])
+        .optional(),
+      /** Dataset weights of the balanced and every-dataset samplers, in `datasets` order. */
+      samplingWeights: z.array(z.number().nonnegative()).optional(),
+      /** Learning-rate schedule over epochs; reduce-on-plateau watches the validation loss. */
+      schedule: z
+        .discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('constant') }),
+          z.strictObject({ kind: z.literal('step'), everyEpochs: positiveInteger, factor: z.number().positive().optional() }),
+          z.strictObject({ kind: z.literal('cosine'), epochs: positiveInteger, minimum: z.number().nonnegative().optional() }),
+          z.strictObject({
+            kind: z.literal('reduce-on-plateau'),
+            patience: z.number().int().nonnegative().optional(),
+            factor: z.number().positive().lt(1).optional(),
+            minimum: z.number().nonnegative().optional(),
+            minDelta: z.number().nonnegative().optional(),
+          }),
+        ])
+        .optional(),
       gradientClipNorm: z.number().positive().optional(),
+      /** Per task: cross-entropy with class weights (a list or "balanced") or focal loss, e.g. { "spoof": { "kind": "focal" } }. */
+      losses: z
+        .record(
+          z.string(),
+          z.discriminatedUnion('kind', [
+            z.strictObject({ kind: z.literal('cross-entropy'), classWeights: classWeights.optional() }),
+            z.strictObject({ kind: z.literal('focal'), gamma: z.number().nonnegative().optional(), classWeights: classWeights.optional() }),
+          ]),
+        )
+        .optional(),
       earlyStopping: z
         .strictObject({
           metric: z.string().optional(),
@@ -99,14 +194,31 @@ export const experimentConfigSchema = z.strictObject({
           mode: z.enum(['global', 'per-task']).optional(),
           patience: positiveInteger.optional(),
           minDelta: z.number().nonnegative().optional(),
+          restoreBestWeights: z.boolean().optional(),
         })
         .optional(),
       seed: z.number().int().default(0),
     })
-    .default({ epochs: 20, batchSize: 32, lr: 0.001, optimizer: 'adam', lossCombiner: 'sum', sampling: 'per-dataset', seed: 0 }),
+    .default({ epochs: 20, batchSize: 32, lr: 0.001, optimizer: 'adam', lossCombiner: 'sum', seed: 0 }),
+  /**
+   * The validation part carved from each fold's training part (grouped and stratified like the
+   * split), which early stopping, schedules and the best epoch watch; the test part is only
+   * reported. Default: 15% when early stopping or a reduce-on-plateau schedule is set, else none.
+   */
+  validation: z
+    .union([
+      z.strictObject({ fraction: z.number().gt(0).lt(1), seed: z.number().int().optional() }),
+      z.strictObject({ folds: positiveInteger.min(2), seed: z.number().int().optional() }),
+      z.literal(false),
+    ])
+    .optional(),
   /** Also train every task alone with the same model and budget, and compare. */
   baselines: z.boolean().default(false),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  /** A backend the run must use; unset or 'auto' leaves the choice to POLYTASK_BACKEND, else the automatic order. */
+  backend: z
+    .enum(['auto', 'tensorflow', 'wasm', 'cpu'])
+    .optional()
+    .transform((backend) => (backend === 'auto' ? undefined : backend)),
   runsDirectory: z.string().default('.polytask/runs'),
 });
 

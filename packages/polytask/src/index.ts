@@ -47,7 +47,7 @@ export {
   spectrogram,
   windowExamples,
 } from '@polytask/extraction';
-export { checkModelForTasks, createMultiTaskCnn, createMultiTaskDnn } from '@polytask/models';
+export { checkModelForTasks, createMultiTaskCnn, createMultiTaskDnn, type HeadSpec } from '@polytask/models';
 export {
   type CheckpointContents,
   computeTaskMetrics,
@@ -68,6 +68,7 @@ export {
   InvalidCacheError,
   loadTaskDataset,
   predefinedTrainTest,
+  renameTasks,
   saveTaskDataset,
   type Task,
   type TaskDataset,
@@ -77,16 +78,24 @@ export {
   type BackendSelection,
   type EarlyStoppingSpec,
   type LearningRateSchedule,
+  type LossCombiner,
+  type LossCombinerFactory,
   type LossCombinerSpec,
   type OptimizerSpec,
+  registerTensorLoss,
   type SelectBackendOptions,
   selectBackend,
+  type TaskLossSpec,
+  type TensorLoss,
   type TrainFoldOptions,
   type TrainFoldResult,
   trainFold,
+  VariableKeyedOptimizer,
 } from '@polytask/training';
 export {
   type Batch,
+  type BatchSampler,
+  type BatchSamplerFactory,
   type CombinedSet,
   combineDatasets,
   createBatchSampler,
@@ -97,6 +106,7 @@ export {
   type SamplingStrategy,
   type SplitPolicy,
   type TrainingSetsOptions,
+  type ValidationPolicy,
 } from '@polytask/training-sets';
 export {
   applyOverride,
@@ -105,6 +115,7 @@ export {
   loadExperimentConfig,
   parseExperimentConfig,
 } from './experiment-config';
+export { type ExtensionImporter, type ExtensionPackage, type LoadedExtensions, loadExtensions } from './load-extensions';
 export {
   type ExperimentResult,
   evaluateRunCheckpoints,

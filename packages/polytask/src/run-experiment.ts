@@ -21,18 +21,34 @@ import {
   type TaskMetrics,
   type TrainingObserver,
 } from '@polytask/results';
-import type { TaskDataset } from '@polytask/task-dataset';
-import { type EarlyStoppingSpec, evaluateModel, restoreCheckpoint, selectBackend, trainFold } from '@polytask/training';
-import { createTrainingSets } from '@polytask/training-sets';
+import { renameTasks, type TaskDataset } from '@polytask/task-dataset';
+import {
+  type EarlyStoppingSpec,
+  evaluateModel,
+  type LearningRateSchedule,
+  type LossCombinerSpec,
+  type OptimizerSpec,
+  restoreCheckpoint,
+  selectBackend,
+  type TaskLossSpec,
+  type TrainFoldOptions,
+  trainFold,
+} from '@polytask/training';
+import { createTrainingSets, type ValidationPolicy } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExperimentConfig, parseExperimentConfig } from './experiment-config';
+import { checkReaderOptions } from './internal/check-reader-options';
+import { type ExtensionImporter, type LoadedExtensions, loadExtensions } from './load-extensions';
 
-/** One task's headline test metric per fold, multi-task and (with baselines) alone. */
+/** One task's headline test metric (and macro F1) per fold, multi-task and (with baselines) alone. */
 export interface TaskSummary {
   readonly task: string;
   readonly metric: string;
   readonly multiTask: readonly number[];
   readonly singleTask: readonly number[];
+  /** Macro F1 per fold of the multi-task model (the headline hides a majority-class model on imbalanced tasks). */
+  readonly multiTaskMacroF1: readonly number[];
+  readonly singleTaskMacroF1: readonly number[];
 }
 
 /** What an experiment produced. */
@@ -50,6 +66,8 @@ export interface RunExperimentOptions {
   readonly signal?: AbortSignal;
   /** Loads a reader package (tests). @default import from the application folder */
   readonly importReader?: (packageName: string) => Promise<unknown>;
+  /** Loads the extension packages the config names (tests). @default import from the application folder */
+  readonly importExtension?: ExtensionImporter;
   /** Continue this run folder instead of creating one. */
   readonly runDirectory?: string;
   /** Extra observers (progress displays, streamers) next to the run store and TensorBoard. */
@@ -66,24 +84,34 @@ export function formatMeanAndDeviation(values: readonly number[]): string {
   return values.length ? `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}` : '-';
 }
 
-/** Loads the reader of a config entry from `@polytask/dataset-<reader>`. */
-export async function loadReader(
-  entry: ExperimentConfig['datasets'][number],
-  importReader?: (name: string) => Promise<unknown>,
-): Promise<DataReader> {
+/** Options of {@link loadReader}. */
+export interface LoadReaderOptions extends Pick<RunExperimentOptions, 'log' | 'importReader'> {
+  /** The entry's position in the config's `datasets`, for error paths. */
+  readonly index: number;
+}
+
+/**
+ * Loads the reader of a config entry from `@polytask/dataset-<reader>`, after checking the entry's
+ * options against the package's `readerOptionsSchema` (a package without one loads with a warning).
+ * @throws ConfigError at `datasets.<index>.options.<option>` for an unknown, missing or mistyped option.
+ */
+export async function loadReader(entry: ExperimentConfig['datasets'][number], options: LoadReaderOptions): Promise<DataReader> {
   const packageName = `@polytask/dataset-${entry.reader}`;
-  const module = (await (importReader
-    ? importReader(packageName)
+  const module = (await (options.importReader
+    ? options.importReader(packageName)
     : importOptional(packageName, (name) => import(name), `reading the "${entry.reader}" dataset`))) as {
     createReader?: (options: Record<string, unknown>) => DataReader;
+    readerOptionsSchema?: unknown;
   };
   if (typeof module.createReader !== 'function') {
     throw new InvalidArgumentError({
-      argument: 'datasets.reader',
+      argument: `datasets.${options.index}.reader`,
       value: entry.reader,
       message: `${packageName} exports no createReader(options); is it a Polytask dataset reader package?`,
     });
   }
+  const log = options.log ?? console.log;
+  checkReaderOptions({ reader: entry.reader, options: entry.options, index: options.index, readerPackage: module, log });
   return module.createReader(entry.options);
 }
 
@@ -95,7 +123,7 @@ export async function readExperimentDatasets(
   const log = options.log ?? console.log;
   const datasets: TaskDataset[] = [];
   for (const entry of config.datasets) {
-    const reader = await loadReader(entry, options.importReader);
+    const reader = await loadReader(entry, { ...options, index: config.datasets.indexOf(entry) });
     const result = await readDataset(reader, {
       extraction: config.extraction,
       cacheDirectory: config.cacheDirectory,
@@ -105,9 +133,10 @@ export async function readExperimentDatasets(
     log(
       `${reader.name}: ${result.dataset.size} examples, features ${result.fromCache ? 'from the cache' : `extracted (${result.extractedCount})`} in ${result.cacheDirectory}${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}`,
     );
-    datasets.push(
-      entry.sampleLabels ? result.dataset.sampleLabels({ limits: entry.sampleLabels, seed: config.training.seed }) : result.dataset,
-    );
+    const sampled = entry.sampleLabels
+      ? result.dataset.sampleLabels({ limits: entry.sampleLabels, seed: config.training.seed })
+      : result.dataset;
+    datasets.push(entry.tasks ? renameTasks(sampled, entry.tasks) : sampled);
   }
   return datasets;
 }
@@ -120,6 +149,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   const log = options.log ?? console.log;
   const backend = await selectBackend({ preference: config.backend, log });
   await import('@tensorflow/tfjs-layers');
+  const extensions = await loadExtensions(config, options.importExtension);
   const datasets = await readExperimentDatasets(config, options);
   const sets = createExperimentSets(config, datasets);
   const store = options.runDirectory
@@ -132,10 +162,10 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     ...(options.observers ?? []),
   ];
   const hparams = {
-    model: config.model.kind,
+    model: config.model.kind === 'package' ? config.model.package : config.model.kind,
     lr: config.training.lr,
-    optimizer: config.training.optimizer,
-    lossCombiner: config.training.lossCombiner,
+    optimizer: typeof config.training.optimizer === 'string' ? config.training.optimizer : config.training.optimizer.name,
+    lossCombiner: combinerName(config),
     extraction: config.extraction.name,
     batchSize: config.training.batchSize,
     // 'all' for the multi-task sessions, a task's name for its single-task baseline sessions
@@ -144,17 +174,20 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   const taskNames = [...new Set(datasets.flatMap((dataset) => dataset.tasks.map((task) => task.name)))];
   for (const observer of observers) await observer.onRunStart?.({ foldCount: sets.foldCount, tasks: taskNames, hparams, config });
   const previous = options.runDirectory ? openRun(store.directory) : undefined;
-  const summary = new Map<string, { metric: string; multiTask: number[]; singleTask: number[] }>();
+  const summary = new Map<
+    string,
+    { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
+  >();
   let status: 'success' | 'stopped' = 'success';
   try {
-    for (const { fold, train, test, preparations } of sets.folds()) {
+    for (const { fold, train, validation, test, preparations } of sets.folds()) {
       const doneFile = path.join(store.directory, `fold-${fold}.result.json`);
       let finalTasks: TaskMetrics[];
-      let singleTasks: Record<string, number> = {};
+      let singleTasks: Record<string, TaskMetrics> = {};
       if (existsSync(doneFile)) {
         ({ finalTasks, singleTasks } = JSON.parse(readFileSync(doneFile, 'utf8')) as {
           finalTasks: TaskMetrics[];
-          singleTasks: Record<string, number>;
+          singleTasks: Record<string, TaskMetrics>;
         });
         log(`fold ${fold + 1}/${sets.foldCount}: already complete`);
       } else {
@@ -170,18 +203,13 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
           }
         }
         const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
-        const build = () => buildModel(config, train, fold);
+        const build = () => buildModel(config, train, fold, extensions);
         const settings = {
-          epochs: config.training.epochs,
-          batchSize: config.training.batchSize,
-          sampling: config.training.sampling,
+          ...trainingSettings(config, extensions),
           seed: config.training.seed + fold,
-          optimizer: { name: config.training.optimizer, learningRate: config.training.lr },
-          lossCombiner: { kind: config.training.lossCombiner },
-          ...(config.training.gradientClipNorm ? { gradientClipNorm: config.training.gradientClipNorm } : {}),
-          ...(config.training.earlyStopping ? { earlyStopping: config.training.earlyStopping as EarlyStoppingSpec } : {}),
+          ...(validation ? { validation } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
-        } as const;
+        };
         const resume = previous && previous.checkpointEpochs(fold).length > 0 ? previous.loadCheckpoint(fold) : undefined;
         const multi = await trainFold({ ...settings, model: build(), train, test, fold, store, observers, ...(resume ? { resume } : {}) });
         if (multi.interrupted) {
@@ -189,23 +217,51 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
           log(`interrupted in fold ${fold + 1}; resume with: polytask resume ${store.directory}`);
           break;
         }
-        finalTasks = [
-          ...(multi.history.at(-1)?.test?.tasks ?? openRun(store.directory).metricsOf(fold, multi.epochsCompleted, 'test')?.tasks ?? []),
-        ];
+        finalTasks = [...(reportedTest(config, multi, store.directory, fold)?.tasks ?? [])];
         if (config.baselines && heads.length > 1) {
           for (const head of heads) {
+            const safeName = head.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+            // each baseline has its own checkpoints (and confusion matrices) and resumes like a fold
+            const baselineStore = createRunStore({ root: path.join(store.directory, 'baselines'), name: safeName });
+            const model = `single:${head.name}`;
             // baseline sessions join the HParams experiment with `tasks` set to the task's name
             const baselineLog = createTensorBoardObserver({
-              directory: path.join(tensorboard, `single-${head.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`),
+              directory: path.join(tensorboard, `single-${safeName}`),
               writeExperiment: false,
               sessionGroupPrefix: `single-${head.name}/`,
             });
+            const recordInRun: TrainingObserver = {
+              onEpochEnd(info) {
+                for (const record of [info.train, info.validation, info.test]) if (record) store.recordEpoch({ ...record, model });
+              },
+            };
+            const baselineObservers = [baselineLog, createRunStoreObserver(baselineStore), recordInRun];
             await baselineLog.onRunStart?.({ foldCount: sets.foldCount, tasks: [head.name], hparams: { ...hparams, tasks: head.name } });
             await baselineLog.onFoldStart?.({ fold, preparations });
-            const alone = await trainFold({ ...settings, model: build(), train, test, fold, tasks: [head.name], observers: [baselineLog] });
+            const baselineRun = openRun(baselineStore.directory);
+            const baselineResume = baselineRun.checkpointEpochs(fold).length > 0 ? baselineRun.loadCheckpoint(fold) : undefined;
+            const alone = await trainFold({
+              ...settings,
+              model: build(),
+              train,
+              test,
+              fold,
+              tasks: [head.name],
+              store: baselineStore,
+              observers: baselineObservers,
+              ...(baselineResume ? { resume: baselineResume } : {}),
+            });
             await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
-            const metrics = alone.history.at(-1)?.test?.tasks[0];
-            if (metrics) singleTasks[head.name] = headline(metrics)[1];
+            if (alone.interrupted) {
+              status = 'stopped';
+              break;
+            }
+            const metrics = reportedTest(config, alone, store.directory, fold, model)?.tasks[0];
+            if (metrics) singleTasks[head.name] = metrics;
+          }
+          if (status === 'stopped') {
+            log(`interrupted in fold ${fold + 1}'s baselines; resume with: polytask resume ${store.directory}`);
+            break;
           }
         }
         writeFileAtomically(doneFile, JSON.stringify({ finalTasks, singleTasks }));
@@ -215,9 +271,14 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
       }
       for (const task of finalTasks) {
         const [metric, value] = headline(task);
-        const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [] };
+        const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
         entry.multiTask.push(value);
-        if (singleTasks[task.task] !== undefined) entry.singleTask.push(singleTasks[task.task] as number);
+        entry.multiTaskMacroF1.push(task.macro.f1);
+        const alone = singleTasks[task.task];
+        if (alone !== undefined) {
+          entry.singleTask.push(headline(alone)[1]);
+          entry.singleTaskMacroF1.push(alone.macro.f1);
+        }
         summary.set(task.task, entry);
       }
     }
@@ -228,10 +289,11 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   for (const observer of observers) await observer.onRunEnd?.({ status });
   const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
   const table = [
-    `| task | metric | multi-task (mean ± std over ${sets.foldCount} folds) | single-task |`,
-    '|---|---|---|---|',
+    `| task | metric | multi-task (mean ± std over ${sets.foldCount} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
+    '|---|---|---|---|---|---|',
     ...rows.map(
-      (row) => `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} |`,
+      (row) =>
+        `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
     ),
   ].join('\n');
   writeFileAtomically(
@@ -264,10 +326,69 @@ function writeFileAtomically(file: string, contents: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
+/**
+ * The test record a fold reports: of the best epoch (chosen on validation) when early stopping
+ * restores the best weights, else of the last epoch; from the run's records after a resume.
+ */
+function reportedTest(
+  config: ExperimentConfig,
+  result: { bestEpoch: number | undefined; epochsCompleted: number; history: readonly { train: EpochRecord; test?: EpochRecord }[] },
+  runDirectory: string,
+  fold: number,
+  model?: string,
+): EpochRecord | undefined {
+  const stopping = config.training.earlyStopping;
+  const epoch =
+    stopping && (stopping.restoreBestWeights ?? true) && result.bestEpoch !== undefined ? result.bestEpoch : result.epochsCompleted;
+  return result.history.find((entry) => entry.train.epoch === epoch)?.test ?? openRun(runDirectory).metricsOf(fold, epoch, 'test', model);
+}
+
+/** The combiner's name for HParams: its kind, or its package. */
+function combinerName(config: ExperimentConfig): string {
+  const combiner = config.training.lossCombiner;
+  if (typeof combiner === 'string') return combiner;
+  return combiner.kind === 'package' ? combiner.package : combiner.kind;
+}
+
+/** The config's training settings as trainFold options (everything but the data, model and run). */
+function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions) {
+  const { training } = config;
+  const optimizer = (typeof training.optimizer === 'string' ? { name: training.optimizer } : training.optimizer) as OptimizerSpec;
+  const lossCombiner =
+    extensions.lossCombiner ??
+    ((typeof training.lossCombiner === 'string' ? { kind: training.lossCombiner } : training.lossCombiner) as LossCombinerSpec);
+  const sampling = extensions.sampling ?? (typeof training.sampling === 'string' ? training.sampling : undefined);
+  return {
+    epochs: training.epochs,
+    batchSize: training.batchSize,
+    optimizer: { ...optimizer, learningRate: training.lr },
+    lossCombiner,
+    ...(sampling ? { sampling } : {}),
+    ...(training.samplingWeights ? { samplingWeights: training.samplingWeights } : {}),
+    ...(training.schedule ? { schedule: training.schedule as LearningRateSchedule } : {}),
+    ...(training.losses ? { losses: training.losses as Record<string, TaskLossSpec> } : {}),
+    ...(training.gradientClipNorm ? { gradientClipNorm: training.gradientClipNorm } : {}),
+    ...(training.earlyStopping ? { earlyStopping: training.earlyStopping as EarlyStoppingSpec } : {}),
+  } satisfies Partial<TrainFoldOptions>;
+}
+
+/**
+ * The validation policy: the config's, or 15% of each training part when early stopping or a
+ * reduce-on-plateau schedule watches it; `false` turns it off (they then watch the training metrics).
+ */
+function validationPolicy(config: ExperimentConfig): ValidationPolicy | undefined {
+  if (config.validation === false) return undefined;
+  if (config.validation) return config.validation as ValidationPolicy;
+  const watched = config.training.earlyStopping !== undefined || config.training.schedule?.kind === 'reduce-on-plateau';
+  return watched ? { fraction: 0.15 } : undefined;
+}
+
 /** The config's split and preparation applied to the datasets: the experiment's folds. */
 function createExperimentSets(config: ExperimentConfig, datasets: readonly TaskDataset[]) {
+  const validation = validationPolicy(config);
   return createTrainingSets({
     datasets,
+    ...(validation ? { validation: { ...validation, seed: validation.seed ?? config.training.seed } } : {}),
     split: config.split as NonNullable<Parameters<typeof createTrainingSets>[0]['split']>,
     preparation: { ...config.preparation, scaling: config.preparation.scaling ?? null } as Parameters<
       typeof createTrainingSets
@@ -281,9 +402,11 @@ function buildModel(
   config: ExperimentConfig,
   train: { tasks: readonly { task: HeadSpec }[]; shapeOf(index: number): readonly number[] },
   fold: number,
+  extensions: LoadedExtensions,
 ) {
   const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
   const inputShape = train.shapeOf(0);
+  if (extensions.createModel) return extensions.createModel({ inputShape, tasks: heads, seed: fold });
   const { kind, ...modelOptions } = config.model;
   return kind === 'cnn'
     ? createMultiTaskCnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never)
@@ -304,13 +427,14 @@ export async function evaluateRunCheckpoints(
   const config = parseExperimentConfig(run.config, path.join(runDirectory, 'config.json'));
   await selectBackend({ preference: config.backend, log: () => {} });
   await import('@tensorflow/tfjs-layers');
+  const extensions = await loadExtensions(config);
   const datasets = await readExperimentDatasets(config, { log: () => {} });
   const sets = createExperimentSets(config, datasets);
   const records: EpochRecord[] = [];
   for (const { fold, train, test } of sets.folds()) {
     const epochs = run.checkpointEpochs(fold);
     for (const epoch of options.which === 'last' ? epochs.slice(-1) : epochs) {
-      const model = buildModel(config, train, fold);
+      const model = buildModel(config, train, fold, extensions);
       await restoreCheckpoint(model, tf.train.adam(), run.loadCheckpoint(fold, epoch));
       const record = await evaluateModel({ model, set: test, fold, epoch, batchSize: config.training.batchSize });
       model.dispose();

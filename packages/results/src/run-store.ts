@@ -48,12 +48,15 @@ export interface CheckpointContents {
 export interface EpochRecord {
   readonly fold: number;
   readonly epoch: number;
-  readonly split: 'train' | 'test';
+  /** `validation` is carved from the fold's training part (model selection); `test` is only reported. */
+  readonly split: 'train' | 'validation' | 'test';
   /** Combined loss. */
   readonly loss: number;
   readonly tasks: readonly TaskMetrics[];
   readonly seconds?: number;
   readonly learningRate?: number;
+  /** The model the record is of: absent for the multi-task model, `single:<task>` for a task's single-task baseline. */
+  readonly model?: string;
 }
 
 function writeAtomically(file: string, data: string | Uint8Array): void {
@@ -64,7 +67,7 @@ function writeAtomically(file: string, data: string | Uint8Array): void {
 }
 
 const csvHeader =
-  'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples\n';
+  'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples,model\n';
 const csvNumber = (value: number | null | undefined) => (value === undefined || value === null ? '' : String(value));
 
 /** Writes one run directory. */
@@ -77,7 +80,7 @@ export interface RunStore {
   /** Stores a task's confusion matrix as JSON and PNG; returns the PNG for other observers. */
   writeConfusion(options: {
     fold: number;
-    split: 'train' | 'test';
+    split: EpochRecord['split'];
     epoch: number;
     metrics: TaskMetrics;
   }): { png: Uint8Array; width: number; height: number } | undefined;
@@ -127,6 +130,7 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
           csvNumber(task.hammingLoss),
           csvNumber(task.meanAveragePrecision),
           task.examples,
+          record.model ?? 'multi-task',
         ].join(','),
       );
       appendFileSync(metricsCsv, `${rows.join('\n')}\n`);
@@ -176,7 +180,8 @@ export interface LoadedRun {
   readonly config: unknown;
   /** Every complete metrics line, in order. */
   readonly records: readonly EpochRecord[];
-  metricsOf(fold: number, epoch: number, split: 'train' | 'test'): EpochRecord | undefined;
+  /** The last record of a fold, epoch and split, of the multi-task model or (`model`) of a baseline. */
+  metricsOf(fold: number, epoch: number, split: EpochRecord['split'], model?: string): EpochRecord | undefined;
   preparations(fold: number): unknown;
   /** Epochs with a complete checkpoint, ascending. */
   checkpointEpochs(fold: number): number[];
@@ -216,8 +221,8 @@ export function openRun(directory: string): LoadedRun {
     directory,
     config,
     records,
-    metricsOf: (fold, epoch, split) =>
-      records.findLast((record) => record.fold === fold && record.epoch === epoch && record.split === split),
+    metricsOf: (fold, epoch, split, model) =>
+      records.findLast((record) => record.fold === fold && record.epoch === epoch && record.split === split && record.model === model),
     preparations: (fold) => read(path.join('preparations', `fold-${fold}.json`)),
     checkpointEpochs,
     loadCheckpoint(fold, epoch) {

@@ -28,11 +28,13 @@ export interface BatchEndInfo {
   readonly taskLosses: Readonly<Record<string, number>>;
 }
 
-/** Sent after every epoch, with train metrics and (when evaluated) test metrics. */
+/** Sent after every epoch, with train metrics and (when evaluated) validation and test metrics. */
 export interface EpochEndInfo {
   readonly fold: number;
   readonly epoch: number;
   readonly train: EpochRecord;
+  /** Metrics on the validation part, which early stopping and schedules watch. */
+  readonly validation?: EpochRecord;
   readonly test?: EpochRecord;
 }
 
@@ -69,7 +71,7 @@ export function createRunStoreObserver(store: RunStore): TrainingObserver {
     onRunStart: (info) => store.writeConfig(info.config ?? { foldCount: info.foldCount, tasks: info.tasks, hparams: info.hparams }),
     onFoldStart: (info) => store.writePreparations(info.fold, info.preparations),
     onEpochEnd(info) {
-      for (const record of [info.train, info.test]) {
+      for (const record of [info.train, info.validation, info.test]) {
         if (!record) continue;
         store.recordEpoch(record);
         for (const metrics of record.tasks) store.writeConfusion({ fold: record.fold, split: record.split, epoch: record.epoch, metrics });
@@ -136,7 +138,7 @@ export function createTensorBoardObserver(options: {
       writerFor(`fold-${info.fold}/train`).scalar('batch/loss', info.loss, step);
     },
     onEpochEnd(info) {
-      for (const record of [info.train, info.test]) {
+      for (const record of [info.train, info.validation, info.test]) {
         if (!record) continue;
         const writer = writerFor(`fold-${record.fold}/${record.split}`);
         if (Number.isFinite(record.loss)) writer.scalar('loss', record.loss, record.epoch);

@@ -27,6 +27,7 @@ export {
   openIndexFeatureStore,
 } from './feature-store';
 export { decodeNpyHeader, encodeNpyHeader, type NpyDtype, type NpyHeader } from './npy';
+export { renameTasks } from './rename-tasks';
 export {
   argmaxDecision,
   type CreateTaskOptions,

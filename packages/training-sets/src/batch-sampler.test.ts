@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iterateBatches } from './batch-loader';
-import { createBatchSampler, type SamplingStrategy } from './batch-sampler';
+import { createBatchSampler, type SamplingStrategy, samplerFeedsEveryTask } from './batch-sampler';
 import { combineDatasets } from './combined-set';
 import { gender, generatedDataset, keyword } from './test-datasets';
 
@@ -31,6 +31,32 @@ describe('createBatchSampler', () => {
     expect(fromSmall / 400).toBeLessThan(0.32);
     for (const batch of batches) expect(new Set(Array.from(batch, (index) => set.datasetOf(index))).size).toBe(1);
     expect(createBatchSampler({ set, batchSize: 4, strategy: 'balanced' }).epochBatches(0)).toHaveLength(Math.ceil(37 / 4) * 2);
+  });
+
+  it('every-dataset: every batch holds every dataset (so every task), quotas by weight; the largest visited once per epoch', () => {
+    const third = combineDatasets([small, large, generatedDataset({ name: 'third', tasks: [gender], count: 5, base: 2000 })]);
+    const sampler = createBatchSampler({ set: third, batchSize: 8, strategy: 'every-dataset', seed: 2 });
+    const batches = sampler.epochBatches(0);
+    for (const batch of batches) {
+      expect(batch).toHaveLength(8);
+      const counts = [0, 0, 0];
+      for (const index of batch) counts[third.datasetOf(index)] = (counts[third.datasetOf(index)] as number) + 1;
+      expect(counts).toEqual([3, 3, 2]);
+    }
+    // the largest dataset (37 items, 3 a batch) is visited once: 13 batches
+    expect(batches).toHaveLength(13);
+    const fromLarge = batches.flatMap((batch) => Array.from(batch).filter((index) => third.datasetOf(index) === 1));
+    expect(new Set(fromLarge).size).toBe(37);
+    expect(createBatchSampler({ set: third, batchSize: 8, strategy: 'every-dataset', seed: 2 }).epochBatches(0)).toEqual(batches);
+    expect(sampler.epochBatches(1)).not.toEqual(batches);
+    const weighted = createBatchSampler({ set: third, batchSize: 10, strategy: 'every-dataset', weights: [1, 6, 1] }).epochBatches(0);
+    expect(Array.from(weighted[0] as Int32Array).filter((index) => third.datasetOf(index) === 1)).toHaveLength(6);
+    expect(() => createBatchSampler({ set: third, batchSize: 2, strategy: 'every-dataset' })).toThrow(/at least the dataset count \(3\)/);
+    expect(samplerFeedsEveryTask(third, 'every-dataset')).toBe(true);
+    expect(samplerFeedsEveryTask(third, 'per-dataset')).toBe(false);
+    expect(samplerFeedsEveryTask(set, 'random')).toBe(false);
+    // datasets that all carry every task feed every task whatever the sampler
+    expect(samplerFeedsEveryTask(combineDatasets([large]), 'per-dataset')).toBe(true);
   });
 
   it('label-balanced: rare labels drawn as often as common ones', () => {

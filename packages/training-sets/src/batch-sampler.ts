@@ -9,12 +9,41 @@
  *   largest dataset once in expectation. Each dataset's items cycle in reshuffled passes.
  * - `label-balanced`: items drawn with replacement, weighted by the inverse frequency of their
  *   label for `task` (rarest positive label for multi-label); an epoch is `ceil(size / batchSize)` batches.
+ * - `every-dataset`: every batch holds items of every dataset (a quota each, ∝ its weight, equal
+ *   by default, at least one), so every task is in every step, as gradient-based combiners
+ *   (PCGrad, GradNorm) need. An epoch visits the largest dataset once; smaller ones cycle in
+ *   reshuffled passes. Equal feature shapes needed.
  */
 import { createRandom, InvalidArgumentError, type RandomSource, shuffleInPlace } from '@polytask/core';
 import type { CombinedSet } from './combined-set';
 
 /** Sampling strategies. */
-export type SamplingStrategy = 'random' | 'per-dataset' | 'balanced' | 'label-balanced';
+export type SamplingStrategy = 'random' | 'per-dataset' | 'balanced' | 'label-balanced' | 'every-dataset';
+
+/** Every sampling strategy. */
+export const samplingStrategies: readonly SamplingStrategy[] = Object.freeze([
+  'per-dataset',
+  'random',
+  'balanced',
+  'label-balanced',
+  'every-dataset',
+]);
+
+/**
+ * Whether every batch of `strategy` holds every task of `set` (what PCGrad and GradNorm need):
+ * always with `every-dataset`; with the others only when every dataset carries every task.
+ */
+export function samplerFeedsEveryTask(set: CombinedSet, strategy: SamplingStrategy): boolean {
+  if (strategy === 'every-dataset') return true;
+  return set.datasets.every((_, datasetIndex) => set.taskMask(datasetIndex).every((carried) => carried === 1));
+}
+
+/** Makes a sampler over a set: how a sampler of your own is plugged into training. */
+export type BatchSamplerFactory = (options: {
+  readonly set: CombinedSet;
+  readonly batchSize: number;
+  readonly seed: number;
+}) => BatchSampler;
 
 /** Options of {@link createBatchSampler}. */
 export interface BatchSamplerOptions {
@@ -28,7 +57,7 @@ export interface BatchSamplerOptions {
   readonly dropLast?: boolean;
   /** Batches per epoch for `balanced` and `label-balanced`. */
   readonly batchesPerEpoch?: number;
-  /** Dataset weights for `balanced`. @default equal */
+  /** Dataset weights for `balanced` and `every-dataset`. @default equal */
   readonly weights?: readonly number[];
   /** Task whose labels `label-balanced` balances. @default the first task */
   readonly task?: string;
@@ -40,9 +69,13 @@ export interface SamplerState {
   readonly batch: number;
 }
 
-/** A resumable, seeded batch sampler. */
+/**
+ * A resumable, seeded batch sampler. Write your own by this contract (epochs as pure functions of
+ * the seed and the epoch number, so `restore` resumes exactly) and hand trainFold a factory.
+ */
 export interface BatchSampler {
-  readonly strategy: SamplingStrategy;
+  /** A built-in strategy, or the name of your own. */
+  readonly strategy: string;
   readonly batchSize: number;
   /** Every batch (combined-set indices) of an epoch. */
   epochBatches(epoch: number): readonly Int32Array[];
@@ -91,6 +124,33 @@ function checkEqualShapes(set: CombinedSet, strategy: SamplingStrategy): void {
   }
 }
 
+function checkDatasetWeights(given: readonly number[] | undefined, datasetCount: number): readonly number[] {
+  const weights = given ?? new Array<number>(datasetCount).fill(1);
+  if (weights.length !== datasetCount || weights.some((weight) => !(weight >= 0)) || !weights.some((weight) => weight > 0)) {
+    throw new InvalidArgumentError({
+      argument: 'weights',
+      value: weights,
+      message: `Give one non-negative weight per dataset (${datasetCount}), not all zero.`,
+    });
+  }
+  return weights;
+}
+
+/** Items per dataset in a batch: ∝ weight (largest remainders), at least one each. */
+function datasetQuotas(weights: readonly number[], batchSize: number): number[] {
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const spare = batchSize - weights.length;
+  const shares = weights.map((weight) => (spare * weight) / total);
+  const quotas = shares.map((share) => 1 + Math.floor(share));
+  let left = batchSize - quotas.reduce((sum, quota) => sum + quota, 0);
+  const order = shares.map((share, index) => [share - Math.floor(share), index] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, index] of order) {
+    if (left-- <= 0) break;
+    quotas[index] = (quotas[index] as number) + 1;
+  }
+  return quotas;
+}
+
 /**
  * Creates a sampler.
  * @example const sampler = createBatchSampler({ set: train, batchSize: 32, strategy: 'per-dataset', seed: 1 });
@@ -107,7 +167,7 @@ export function createBatchSampler(options: BatchSamplerOptions): BatchSampler {
       message: `batchSize must be a positive integer, got ${batchSize}.`,
     });
   if (set.size === 0) throw new InvalidArgumentError({ argument: 'set', value: 0, message: 'Cannot sample batches from an empty set.' });
-  if (strategy === 'random' || strategy === 'label-balanced') checkEqualShapes(set, strategy);
+  if (strategy === 'random' || strategy === 'label-balanced' || strategy === 'every-dataset') checkEqualShapes(set, strategy);
   const datasetCount = set.datasets.length;
   const sizes = set.datasets.map((dataset) => dataset.size);
   let epochBatches: (epoch: number) => Int32Array[];
@@ -137,15 +197,45 @@ export function createBatchSampler(options: BatchSamplerOptions): BatchSampler {
         return shuffleInPlace(batches, random) as Int32Array[];
       };
       break;
-    case 'balanced': {
-      const weights = options.weights ?? new Array(datasetCount).fill(1);
-      if (weights.length !== datasetCount || weights.some((weight) => !(weight >= 0)) || !weights.some((weight) => weight > 0)) {
+    case 'every-dataset': {
+      const weights = checkDatasetWeights(options.weights, datasetCount);
+      if (batchSize < datasetCount)
         throw new InvalidArgumentError({
-          argument: 'weights',
-          value: weights,
-          message: `Give one non-negative weight per dataset (${datasetCount}), not all zero.`,
+          argument: 'batchSize',
+          value: batchSize,
+          message: `The every-dataset sampler puts every dataset in each batch, so batchSize must be at least the dataset count (${datasetCount}), got ${batchSize}.`,
         });
-      }
+      const quotas = datasetQuotas(weights, batchSize);
+      const largest = Math.max(...sizes.map((size, index) => size / (quotas[index] as number)));
+      const perEpoch = options.batchesPerEpoch ?? Math.ceil(largest);
+      epochBatches = (epoch) => {
+        const random = createRandom(epochSeed(seed, epoch));
+        const streams = sizes.map(() => ({ order: new Int32Array(0), position: 0 }));
+        const take = (datasetIndex: number) => {
+          const stream = streams[datasetIndex] as { order: Int32Array; position: number };
+          if (stream.position >= stream.order.length) {
+            const start = set.offsets[datasetIndex] as number;
+            stream.order = shuffleInPlace(
+              Int32Array.from({ length: sizes[datasetIndex] as number }, (_, index) => start + index),
+              random,
+            ) as Int32Array;
+            stream.position = 0;
+          }
+          return stream.order[stream.position++] as number;
+        };
+        return Array.from({ length: perEpoch }, () => {
+          const batch = new Int32Array(batchSize);
+          let position = 0;
+          quotas.forEach((quota, datasetIndex) => {
+            for (let taken = 0; taken < quota; taken++) batch[position++] = take(datasetIndex);
+          });
+          return shuffleInPlace(batch, random) as Int32Array;
+        });
+      };
+      break;
+    }
+    case 'balanced': {
+      const weights = checkDatasetWeights(options.weights, datasetCount);
       const cumulative = new Float64Array(datasetCount);
       weights.reduce((sum, weight, index) => (cumulative[index] = sum + weight), 0);
       const largest = Math.max(...sizes);
@@ -234,7 +324,7 @@ export function createBatchSampler(options: BatchSamplerOptions): BatchSampler {
       throw new InvalidArgumentError({
         argument: 'strategy',
         value: strategy,
-        message: `Unknown sampling strategy "${String(strategy)}"; use random, per-dataset, balanced or label-balanced.`,
+        message: `Unknown sampling strategy "${String(strategy)}"; use ${samplingStrategies.join(', ')}.`,
       });
   }
   let position: SamplerState = { epoch: 0, batch: 0 };

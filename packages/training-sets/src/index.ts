@@ -5,7 +5,16 @@
  * samplers and batches as typed arrays with prefetch.
  */
 export { type Batch, buildBatch, type IterateBatchesOptions, iterateBatches } from './batch-loader';
-export { type BatchSampler, type BatchSamplerOptions, createBatchSampler, type SamplerState, type SamplingStrategy } from './batch-sampler';
+export {
+  type BatchSampler,
+  type BatchSamplerFactory,
+  type BatchSamplerOptions,
+  createBatchSampler,
+  type SamplerState,
+  type SamplingStrategy,
+  samplerFeedsEveryTask,
+  samplingStrategies,
+} from './batch-sampler';
 export { type CombinedSet, type CombinedTask, combineDatasets } from './combined-set';
 export { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
 export { type AuditOptions, auditSplit, LeakageError, type LeakageKind } from './leakage-audit';
@@ -20,5 +29,12 @@ export {
   stratifiedKFoldAssignment,
   trainTestSplitAssignment,
 } from './splitters';
-export { createTrainingSets, type FoldSets, type SplitPolicy, type TrainingSets, type TrainingSetsOptions } from './training-sets';
+export {
+  createTrainingSets,
+  type FoldSets,
+  type SplitPolicy,
+  type TrainingSets,
+  type TrainingSetsOptions,
+  type ValidationPolicy,
+} from './training-sets';
 export { type WindowSpec, windowedDataset } from './windowed-dataset';

@@ -6,6 +6,40 @@ import { events, gender, generatedDataset, keyword } from './test-datasets';
 import { createTrainingSets } from './training-sets';
 
 describe('createTrainingSets', () => {
+  it("carves a grouped validation part from each fold's training part; the scaler sees neither validation nor test", () => {
+    const dataset = generatedDataset({ name: 'speakers', tasks: [keyword], count: 60, groups: (index) => `speaker-${index % 12}` });
+    const plain = generatedDataset({ name: 'plain', tasks: [gender], count: 40, base: 500 });
+    const sets = createTrainingSets({
+      datasets: [dataset, plain],
+      split: { kind: 'k-fold', folds: 3, seed: 1 },
+      validation: { fraction: 0.25, seed: 2 },
+      preparation: { scaling: 'per-feature' },
+    });
+    for (const { train, validation, test, preparations } of sets.folds()) {
+      if (!validation) throw new Error('no validation part');
+      expect(train.size + validation.size + test.size).toBe(100);
+      const ids = (set: typeof train) =>
+        new Set(
+          Array.from({ length: set.size }, (_, index) => {
+            const place = set.locate(index);
+            return `${place.dataset}:${set.datasets[place.dataset]?.idOf(place.index)}`;
+          }),
+        );
+      const [trainIds, validationIds, testIds] = [ids(train), ids(validation), ids(test)];
+      for (const id of validationIds) expect(trainIds.has(id) || testIds.has(id)).toBe(false);
+      // speakers never straddle training and validation
+      const speakers = (set: typeof train) =>
+        new Set(Array.from({ length: set.datasets[0]?.size ?? 0 }, (_, index) => set.datasets[0]?.groupOf(index)));
+      for (const speaker of speakers(validation)) expect(speakers(train).has(speaker)).toBe(false);
+      // validation takes about a quarter of each dataset's training part
+      expect(validation.datasets[0]?.size).toBeGreaterThan(0);
+      expect(validation.datasets[1]?.size).toBe(Math.round(0.25 * ((train.datasets[1]?.size ?? 0) + (validation.datasets[1]?.size ?? 0))));
+      // the scaler is fitted on the remaining training part only
+      expect(preparations[0]?.scaler?.count).toBe(4 * (train.datasets[0]?.size ?? 0)); // 4 frames each
+    }
+    expect(() => createTrainingSets({ datasets: [plain], validation: { fraction: 1.5 } }).fold(0)).toThrow(/fraction between 0 and 1/);
+  });
+
   it('fits the scaler on the training part only: a test-only outlier does not move it', () => {
     const count = 20;
     const features = Array.from({ length: count }, (_, index) => ({
@@ -80,7 +114,40 @@ describe('createTrainingSets', () => {
       expect(test.datasets[1]?.idOf(0)).toBe(`folded-${fold}`);
     }
     expect(() => createTrainingSets({ datasets: [folded], split: { kind: 'k-fold', folds: 10 } })).toThrow(
-      /disagree on the fold count \(5 vs 10\)/,
+      /predefined folds \(5\) cannot be grouped into 10 folds/,
+    );
+  });
+
+  it('pairs predefined folds of different counts (ESC-50 5, UrbanSound8K 10): fold j of the larger is tested in fold j mod 5', () => {
+    const five = generatedDataset({
+      name: 'five',
+      tasks: [keyword],
+      count: 10,
+      split: { kind: 'folds', foldCount: 5, fold: Int32Array.from({ length: 10 }, (_, index) => index % 5) },
+    });
+    const ten = generatedDataset({
+      name: 'ten',
+      tasks: [gender],
+      count: 20,
+      base: 100,
+      split: { kind: 'folds', foldCount: 10, fold: Int32Array.from({ length: 20 }, (_, index) => index % 10) },
+    });
+    const sets = createTrainingSets({ datasets: [five, ten] });
+    expect(sets.foldCount).toBe(5);
+    const tested = new Set<string>();
+    for (const { fold, test } of sets.folds()) {
+      expect(test.datasets[0]?.size).toBe(2);
+      expect(test.datasets[1]?.size).toBe(4);
+      for (let index = 0; index < 4; index++) {
+        const id = test.datasets[1]?.idOf(index) as string;
+        expect(Number(id.split('-')[1]) % 5).toBe(fold);
+        tested.add(id);
+      }
+    }
+    // every example of the 10-fold dataset is tested exactly once
+    expect(tested.size).toBe(20);
+    expect(() => createTrainingSets({ datasets: [five, ten], split: { kind: 'k-fold', folds: 3 } })).toThrow(
+      /multiple of the experiment's/,
     );
   });
 

@@ -6,7 +6,9 @@
  *
  * Fold policy: a dataset with a predefined train/test split repeats it in every fold (the
  * thesis's behaviour). Datasets with predefined folds (ESC-50, UrbanSound8K) use them as the
- * folds: fold k tests on their fold k, so all such datasets and `split.folds` must agree.
+ * folds: the experiment has `split.folds` folds, by default the smallest predefined count, and
+ * experiment fold k tests on each such dataset's folds j with j mod foldCount = k (UrbanSound8K's
+ * 10 folds pair up next to ESC-50's 5), so every predefined count must be a multiple of it.
  */
 import { InvalidArgumentError } from '@polytask/core';
 import type { TaskDataset } from '@polytask/task-dataset';
@@ -47,12 +49,25 @@ export interface TrainingSetsOptions {
   readonly preparation?: PreparationSpec;
   /** Run the leakage audit on every split. @default true */
   readonly audit?: boolean | { readonly features?: boolean };
+  /**
+   * Carve a validation part from each fold's training part (grouped and stratified like the outer
+   * split), for early stopping, schedules and choosing the best epoch; the preparation is then fitted
+   * on the rest of the training part. `fraction` of the training part, or one of `folds` inner folds.
+   * @default none
+   */
+  readonly validation?: ValidationPolicy;
 }
+
+/** How the validation part is carved from a fold's training part. */
+export type ValidationPolicy = { readonly fraction: number; readonly seed?: number } | { readonly folds: number; readonly seed?: number };
 
 /** One fold, ready for training. */
 export interface FoldSets {
   readonly fold: number;
   readonly train: CombinedSet;
+  /** Held out from the training data of this fold (when a validation policy is given); model selection watches it. */
+  readonly validation?: CombinedSet;
+  /** Only evaluated and reported, never used to choose anything. */
   readonly test: CombinedSet;
   /** The preparation fitted on this fold's training part, per dataset (save it with the run). */
   readonly preparations: readonly FittedPreparation[];
@@ -85,6 +100,39 @@ function labelsOfFirstTask(
 }
 
 /**
+ * 1 for the examples of a (training) part that go to validation: one inner fold of a grouped,
+ * stratified k-fold (k = folds, or round(1 / fraction)) when the part has groups, else a
+ * stratified shuffle split of `fraction`.
+ */
+function validationAssignment(part: TaskDataset, policy: ValidationPolicy, grouped: boolean): Uint8Array {
+  const seed = policy.seed ?? 0;
+  const fraction = 'fraction' in policy ? policy.fraction : 1 / policy.folds;
+  if (!(fraction > 0 && fraction < 1) || ('folds' in policy && !(Number.isInteger(policy.folds) && policy.folds >= 2)))
+    throw new InvalidArgumentError({
+      argument: 'validation',
+      value: policy,
+      message: 'validation needs a fraction between 0 and 1 (e.g. { fraction: 0.2 }) or an integer folds of at least 2.',
+    });
+  if (part.size < 2) return new Uint8Array(part.size);
+  const groups = Array.from({ length: part.size }, (_, index) => part.groupOf(index));
+  const first = labelsOfFirstTask(part);
+  if (grouped && groups.some((group) => group !== undefined)) {
+    const folds = Math.max(2, Math.min(Math.round(1 / fraction), new Set(groups).size));
+    if (folds > new Set(groups).size) return new Uint8Array(part.size);
+    const assignment =
+      first.kind === 'classes'
+        ? stratifiedGroupKFoldAssignment(first.labels, groups, { folds, shuffle: true, seed })
+        : groupKFoldAssignment(groups, { folds });
+    return Uint8Array.from(assignment, (value) => (value === 0 ? 1 : 0));
+  }
+  return trainTestSplitAssignment(part.size, {
+    testFraction: fraction,
+    seed,
+    ...(first.kind === 'classes' ? { labels: first.labels } : {}),
+  });
+}
+
+/**
  * Prepares leakage-free train/test sets for every fold.
  * @example for (const { train, test } of createTrainingSets({ datasets, preparation: { frames: { fit: 'median' }, scaling: 'per-feature' } }).folds()) { ... }
  */
@@ -108,24 +156,24 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
     foldCount = 1;
   } else {
     const requested = split.folds;
-    const agreed = new Set([
-      ...predefinedFolds,
-      ...(requested !== undefined && (needsSplitting || predefinedFolds.length > 0) ? [requested] : []),
-    ]);
-    if (agreed.size > 1) {
+    // predefined folds of several counts (ESC-50's 5, UrbanSound8K's 10) meet at the smallest, or at
+    // split.folds: a dataset's fold j is tested in experiment fold j mod foldCount
+    foldCount = requested ?? (predefinedFolds.length > 0 ? Math.min(...predefinedFolds) : needsSplitting ? 5 : 1);
+    const misfits = predefinedFolds.filter((count) => count % foldCount !== 0);
+    if (misfits.length > 0) {
       throw new InvalidArgumentError({
         argument: 'split.folds',
-        value: [...agreed],
-        message: `Datasets with predefined folds and split.folds disagree on the fold count (${[...agreed].join(' vs ')}).`,
+        value: [...new Set([...predefinedFolds, foldCount])],
+        message: `Datasets with predefined folds (${[...new Set(predefinedFolds)].join(', ')}) cannot be grouped into ${foldCount} folds: each predefined fold count must be a multiple of the experiment's (set split.folds to a common divisor, e.g. ${Math.min(...predefinedFolds)}).`,
       });
     }
-    foldCount = predefinedFolds[0] ?? (needsSplitting ? (requested ?? 5) : (requested ?? 1));
   }
   // per dataset: the test-membership of each example in each fold
   const assignments = datasets.map((dataset) => {
     const predefined = dataset.predefinedSplit;
     if (predefined?.kind === 'train-test') return () => predefined.isTest;
-    if (predefined?.kind === 'folds') return (fold: number) => Uint8Array.from(predefined.fold, (value) => (value === fold ? 1 : 0));
+    if (predefined?.kind === 'folds')
+      return (fold: number) => Uint8Array.from(predefined.fold, (value) => (value % foldCount === fold ? 1 : 0));
     const groups = Array.from({ length: dataset.size }, (_, index) => dataset.groupOf(index));
     const hasGroups = groups.some((group) => group !== undefined);
     if (split.kind === 'ratio') {
@@ -161,6 +209,7 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
       throw new InvalidArgumentError({ argument: 'fold', value: foldIndex, message: `Fold ${foldIndex} is outside 0..${foldCount - 1}.` });
     }
     const trains: TaskDataset[] = [];
+    const validations: TaskDataset[] = [];
     const tests: TaskDataset[] = [];
     const preparations: FittedPreparation[] = [];
     datasets.forEach((dataset, datasetIndex) => {
@@ -171,20 +220,43 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
       let train = dataset.subset(trainIndices);
       let test = dataset.subset(testIndices);
       if (auditOptions) auditSplit(train, test, auditOptions);
+      let validation: TaskDataset | undefined;
+      if (options.validation) {
+        const grouped = split.kind === 'k-fold' ? (split.grouped ?? true) : true;
+        const isValidation = validationAssignment(
+          train,
+          { ...options.validation, seed: (options.validation.seed ?? 0) + foldIndex },
+          grouped,
+        );
+        const innerIndices: number[] = [];
+        const validationIndices: number[] = [];
+        for (const [index, flag] of isValidation.entries()) (flag ? validationIndices : innerIndices).push(index);
+        validation = train.subset(validationIndices);
+        train = train.subset(innerIndices);
+        if (auditOptions) auditSplit(train, validation, auditOptions);
+      }
       const windows = options.preparation?.windows;
       if (windows) {
         train = windowedDataset(train, windows);
         test = windowedDataset(test, windows);
+        if (validation) validation = windowedDataset(validation, windows);
       }
-      // a fresh fit for every fold and dataset, on the training part only
+      // a fresh fit for every fold and dataset, on the training part only (validation excluded)
       const fitted = options.preparation
         ? fitPreparation(train, options.preparation)
         : { frameCount: null, padMode: 'zeros' as const, scaler: null };
       preparations.push(fitted);
       trains.push(applyPreparation(train, fitted));
       tests.push(applyPreparation(test, fitted));
+      if (validation) validations.push(applyPreparation(validation, fitted));
     });
-    return { fold: foldIndex, train: combineDatasets(trains), test: combineDatasets(tests), preparations };
+    return {
+      fold: foldIndex,
+      train: combineDatasets(trains),
+      ...(options.validation ? { validation: combineDatasets(validations) } : {}),
+      test: combineDatasets(tests),
+      preparations,
+    };
   };
   return {
     foldCount,

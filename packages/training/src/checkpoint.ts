@@ -3,6 +3,7 @@ import { ShapeMismatchError } from '@polytask/core';
 import type { CheckpointContents, WeightSpec } from '@polytask/results';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { NamedTensor } from './variable-keyed-optimizer';
 
 function pack(named: { name: string; tensor: tf.Tensor }[]): { weightSpecs: WeightSpec[]; weightData: ArrayBuffer } {
   const weightSpecs = named.map(({ name, tensor }) => ({ name, shape: [...tensor.shape], dtype: tensor.dtype as WeightSpec['dtype'] }));
@@ -28,6 +29,24 @@ function unpack(weightSpecs: readonly WeightSpec[], weightData: ArrayBuffer): { 
   });
 }
 
+/**
+ * Renames optimizer state named `<variable>/<slot>` through `names` (variable → other name).
+ * tfjs gives a model's variables process-unique names (`dense/kernel_3` when other models were
+ * built before), so checkpoints file optimizer state under the weights' stable original names.
+ */
+function renameState(weights: readonly NamedTensor[], names: ReadonlyMap<string, string>): NamedTensor[] {
+  return weights.map(({ name, tensor }) => {
+    const slash = name.lastIndexOf('/');
+    const renamed = slash > 0 ? names.get(name.slice(0, slash)) : undefined;
+    return { name: renamed === undefined ? name : `${renamed}${name.slice(slash)}`, tensor };
+  });
+}
+
+/** Each model weight's variable name and its stable original name (`shared_0/kernel`). */
+function stableNames(model: tfl.LayersModel): Map<string, string> {
+  return new Map(model.weights.map((weight) => [(weight.read() as tf.Variable).name, weight.originalName]));
+}
+
 /** The model (topology and every weight, batch-norm statistics included) and the optimizer state. */
 export async function createCheckpoint(
   model: tfl.LayersModel,
@@ -37,7 +56,7 @@ export async function createCheckpoint(
   const weights = model.weights.map((weight) => ({ name: weight.originalName, tensor: weight.read() }));
   const optimizerWeights = await optimizer.getWeights();
   const config = (optimizer as unknown as { getConfig?: () => unknown }).getConfig?.();
-  return {
+  const contents: CheckpointContents = {
     model: {
       modelTopology: model.toJSON(null, false),
       format: 'layers-model',
@@ -45,9 +64,12 @@ export async function createCheckpoint(
       convertedBy: null,
       ...pack(weights),
     },
-    optimizer: { className: optimizer.getClassName(), config, ...pack(optimizerWeights) },
+    optimizer: { className: optimizer.getClassName(), config, ...pack(renameState(optimizerWeights, stableNames(model))) },
     state,
   };
+  // getWeights makes fresh tensors for counters (steps, iterations); the slots themselves are variables
+  tf.dispose(optimizerWeights.map((weight) => weight.tensor).filter((tensor) => !(tensor instanceof tf.Variable)));
+  return contents;
 }
 
 /**
@@ -75,5 +97,13 @@ export async function restoreCheckpoint(model: tfl.LayersModel, optimizer: tf.Op
     variable.write(stored.tensor);
   });
   tf.dispose(weights.map((weight) => weight.tensor));
-  if (contents.optimizer) await optimizer.setWeights(unpack(contents.optimizer.weightSpecs, contents.optimizer.weightData));
+  if (contents.optimizer) {
+    const stored = unpack(contents.optimizer.weightSpecs, contents.optimizer.weightData);
+    const current = new Map([...stableNames(model)].map(([variable, original]) => [original, variable]));
+    try {
+      await optimizer.setWeights(renameState(stored, current));
+    } finally {
+      tf.dispose(stored.map((weight) => weight.tensor));
+    }
+  }
 }

@@ -5,12 +5,13 @@
  */
 export { createCheckpoint, restoreCheckpoint } from './checkpoint';
 export { createEarlyStopping, type EarlyStoppingDecision, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
-export { createLossCombiner, type LossCombiner, type LossCombinerSpec } from './loss-combiners';
+export { createLossCombiner, type LossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 export {
   createSchedule,
   createTrainingOptimizer,
   type LearningRateSchedule,
   type OptimizerSpec,
+  optimizerNames,
   type ScheduleState,
   type TrainingOptimizer,
 } from './optimizer';
@@ -24,6 +25,17 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export {
+  balancedClassWeights,
+  type ClassWeights,
+  crossEntropyLoss,
+  registerTensorLoss,
+  resolveTaskLosses,
+  type TaskLossSpec,
+  type TensorLoss,
+  type TensorLossInput,
+} from './task-losses';
 export { evaluateModel, maskedTaskLosses, type TrainFoldOptions, type TrainFoldResult, trainFold } from './train-fold';
 export { explainMissingKernel, trainingKernelsFor } from './training-kernels';
+export { type NamedTensor, type UpdateRuleConfig, type UpdateRuleName, VariableKeyedOptimizer } from './variable-keyed-optimizer';
 export { assertKernelsRegistered, registerWasmTrainingKernels, wasmTrainingKernelNames } from './wasm-training-kernels';

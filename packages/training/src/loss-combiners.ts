@@ -21,9 +21,15 @@ export type LossCombinerSpec =
   | { readonly kind: 'gradnorm'; readonly alpha?: number; readonly learningRate?: number }
   | { readonly kind: 'pcgrad'; readonly seed?: number };
 
-/** A loss combiner at run time. */
+/**
+ * A loss combiner at run time. Write your own by this contract and hand trainFold a
+ * {@link LossCombinerFactory}: `combine` sees only the tasks present in the batch (absent ones
+ * must contribute nothing and keep their state); variables it creates are trained with the
+ * model and freed with the fold.
+ */
 export interface LossCombiner {
-  readonly kind: LossCombinerSpec['kind'];
+  /** A built-in kind, or the name of your own. */
+  readonly kind: string;
   /** Combines the present tasks' losses (a missing task contributes nothing). */
   combine(losses: ReadonlyMap<string, tf.Scalar>): tf.Scalar;
   /** Extra trainable variables (uncertainty log-variances). */
@@ -42,6 +48,9 @@ export interface LossCombiner {
     ): tf.NamedTensorMap;
   };
 }
+
+/** Makes a combiner for the fold's task names: how a combiner of your own is plugged into training. */
+export type LossCombinerFactory = (tasks: readonly string[]) => LossCombiner;
 
 /** Creates a combiner for `tasks` (task names) from its spec. */
 export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly string[]): LossCombiner {

@@ -1,18 +1,43 @@
 /**
  * Optimizers by name (Adam default, SGD with momentum, RMSProp, AdamW with decoupled weight
  * decay) or as a tfjs instance, and learning-rate schedules (step, cosine, reduce-on-plateau).
- * Adam's per-variable update runs as one fused kernel on wasm.
+ * Named optimizers keep their state per variable ({@link VariableKeyedOptimizer}), so heads
+ * missing from a batch neither crash nor share moments; Adam's update runs as one fused kernel
+ * on wasm.
  */
 import { InvalidArgumentError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { FusedAdamOptimizer } from './internal/fused-adam-optimizer';
+import { type NamedTensor, VariableKeyedOptimizer } from './variable-keyed-optimizer';
 
 /** An optimizer by name. */
 export type OptimizerSpec =
-  | { readonly name: 'adam'; readonly learningRate?: number; readonly beta1?: number; readonly beta2?: number }
-  | { readonly name: 'adamw'; readonly learningRate?: number; readonly weightDecay?: number }
+  | {
+      readonly name: 'adam';
+      readonly learningRate?: number;
+      readonly beta1?: number;
+      readonly beta2?: number;
+      readonly epsilon?: number;
+    }
+  | {
+      readonly name: 'adamw';
+      readonly learningRate?: number;
+      readonly beta1?: number;
+      readonly beta2?: number;
+      readonly epsilon?: number;
+      /** @default 0.01 */
+      readonly weightDecay?: number;
+    }
   | { readonly name: 'sgd'; readonly learningRate?: number; readonly momentum?: number; readonly nesterov?: boolean }
-  | { readonly name: 'rmsprop'; readonly learningRate?: number; readonly decay?: number; readonly momentum?: number };
+  | {
+      readonly name: 'rmsprop';
+      readonly learningRate?: number;
+      readonly decay?: number;
+      readonly momentum?: number;
+      readonly epsilon?: number;
+    };
+
+/** Every optimizer name. */
+export const optimizerNames = Object.freeze(['adam', 'adamw', 'sgd', 'rmsprop'] as const);
 
 /** A learning-rate schedule over epochs. */
 export type LearningRateSchedule =
@@ -31,16 +56,23 @@ export type LearningRateSchedule =
 export interface TrainingOptimizer {
   readonly optimizer: tf.Optimizer;
   readonly baseLearningRate: number;
-  /** Decoupled weight decay (AdamW), applied after each step. */
-  readonly weightDecay: number;
   learningRate(): number;
   setLearningRate(value: number): void;
+  /**
+   * One step with the gradients of this batch, keyed by variable name. Variables without a
+   * gradient (a head whose task the batch lacks) are left as they are. For a tfjs optimizer
+   * instance, whose state is filed by position, the gradients go in the fixed order of
+   * `variables` with the missing ones empty, so positions never shift.
+   */
+  applyGradients(gradients: tf.NamedTensorMap, variables: readonly tf.Variable[]): void;
 }
 
-/** Creates an optimizer from a spec, or wraps an instance (whose learning rate is read from it). */
+/**
+ * Creates an optimizer from a spec, or wraps an instance (whose learning rate is read from it).
+ * @example const trainer = createTrainingOptimizer({ name: 'adamw', learningRate: 3e-4, weightDecay: 0.01 });
+ */
 export function createTrainingOptimizer(spec: OptimizerSpec | tf.Optimizer = { name: 'adam' }): TrainingOptimizer {
   let optimizer: tf.Optimizer;
-  let weightDecay = 0;
   if (spec instanceof tf.Optimizer) optimizer = spec;
   else {
     const learningRate = spec.learningRate ?? 1e-3;
@@ -52,17 +84,32 @@ export function createTrainingOptimizer(spec: OptimizerSpec | tf.Optimizer = { n
       });
     switch (spec.name) {
       case 'adam':
-        optimizer = new FusedAdamOptimizer(learningRate, spec.beta1 ?? 0.9, spec.beta2 ?? 0.999);
-        break;
       case 'adamw':
-        optimizer = new FusedAdamOptimizer(learningRate, 0.9, 0.999);
-        weightDecay = spec.weightDecay ?? 0.01;
+        optimizer = new VariableKeyedOptimizer({
+          rule: 'adam',
+          learningRate,
+          ...(spec.beta1 === undefined ? {} : { beta1: spec.beta1 }),
+          ...(spec.beta2 === undefined ? {} : { beta2: spec.beta2 }),
+          ...(spec.epsilon === undefined ? {} : { epsilon: spec.epsilon }),
+          ...(spec.name === 'adamw' ? { weightDecay: spec.weightDecay ?? 0.01 } : {}),
+        });
         break;
       case 'sgd':
-        optimizer = spec.momentum ? tf.train.momentum(learningRate, spec.momentum, spec.nesterov ?? false) : tf.train.sgd(learningRate);
+        optimizer = new VariableKeyedOptimizer({
+          rule: 'sgd',
+          learningRate,
+          momentum: spec.momentum ?? 0,
+          nesterov: spec.nesterov ?? false,
+        });
         break;
       case 'rmsprop':
-        optimizer = tf.train.rmsprop(learningRate, spec.decay ?? 0.9, spec.momentum ?? 0);
+        optimizer = new VariableKeyedOptimizer({
+          rule: 'rmsprop',
+          learningRate,
+          decay: spec.decay ?? 0.9,
+          momentum: spec.momentum ?? 0,
+          ...(spec.epsilon === undefined ? {} : { epsilon: spec.epsilon }),
+        });
         break;
       default:
         throw new InvalidArgumentError({
@@ -74,10 +121,17 @@ export function createTrainingOptimizer(spec: OptimizerSpec | tf.Optimizer = { n
   }
   const holder = optimizer as unknown as { learningRate: number; setLearningRate?: (value: number) => void };
   const baseLearningRate = holder.learningRate;
+  const keyed = optimizer instanceof VariableKeyedOptimizer;
   return {
     optimizer,
     baseLearningRate,
-    weightDecay,
+    applyGradients(gradients, variables) {
+      if (keyed) optimizer.applyGradients(gradients);
+      else
+        optimizer.applyGradients(
+          variables.map((variable) => ({ name: variable.name, tensor: gradients[variable.name] ?? null })) as NamedTensor[],
+        );
+    },
     learningRate: () => holder.learningRate,
     setLearningRate(value) {
       if (typeof holder.setLearningRate === 'function') holder.setLearningRate(value);

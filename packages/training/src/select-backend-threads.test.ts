@@ -1,8 +1,11 @@
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { nativeThreadPool } from './internal/native-thread-pool';
+import { wasmThreadsDirectory } from './internal/wasm-threads';
 import { selectBackend } from './select-backend';
 import { expectSameAsCpu } from './test-support';
 
@@ -26,6 +29,20 @@ describe('selectBackend with wasm threads', () => {
       for (let k = 0; k < 48; k++) expected += (left[row * 48 + k] as number) * (right[k * 32 + column] as number);
       expect(product[row * 32 + column]).toBeCloseTo(expected, 4);
     }
+  });
+
+  it('loads its workers from complete files written once, named by their content', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    const directory = wasmThreadsDirectory();
+    const files = readdirSync(directory);
+    // no temporary file left behind; one main and one worker source per tfjs version, shared by every process
+    expect(files.filter((file) => file.endsWith('.tmp'))).toEqual([]);
+    const worker = files.find((file) => /^worker-[0-9a-f]{16}\.js$/.test(file));
+    const main = files.find((file) => /^main-[0-9a-f]{16}\.js$/.test(file));
+    expect(worker && main).toBeTruthy();
+    const workerSource = readFileSync(path.join(directory, worker as string), 'utf8');
+    expect(workerSource).toContain(JSON.stringify(path.join(directory, main as string)));
+    expect(workerSource).toContain('WasmBackendModuleThreadedSimd(Module)');
   });
 
   it('splits native convolutions, max pooling and filter gradients over the threads, with the same results as the cpu backend', async () => {

@@ -51,8 +51,8 @@ export interface BackendSelection {
 
 /** Options of {@link selectBackend}. */
 export interface SelectBackendOptions {
-  /** Backend to use. @default process.env.POLYTASK_BACKEND ?? 'auto' */
-  readonly preference?: string;
+  /** Backend to use; `undefined` falls back to the default. @default process.env.POLYTASK_BACKEND ?? 'auto' */
+  readonly preference?: string | undefined;
   /**
    * Threads for the wasm backend; 1 loads the single-threaded SIMD build.
    * @default process.env.POLYTASK_THREADS, else min(available cores, 4) when at least 2 cores
@@ -126,13 +126,15 @@ async function tryCandidate(
       const wasm = (await importModule(candidate.packageName)) as { setThreadsCount(count: number): void; getThreadsCount(): number };
       let finish = () => {};
       if (threads > 1) finish = enableWasmThreads({ tf, setThreadsCount: wasm.setThreadsCount, threads });
-      const started = await tf.setBackend('wasm');
+      const started = await withStartTimeout(tf.setBackend('wasm'), wasmStartTimeoutMs);
       finish();
-      if (!started) {
+      if (started !== true) {
         const reason =
-          threads > 1
-            ? `threaded build failed to initialise (set POLYTASK_THREADS=1 for the single-threaded build)`
-            : 'failed to initialise';
+          started === 'timeout'
+            ? `did not start within ${wasmStartTimeoutMs / 1000} s (set POLYTASK_THREADS=1 for the single-threaded build)`
+            : threads > 1
+              ? `threaded build failed to initialise (set POLYTASK_THREADS=1 for the single-threaded build)`
+              : 'failed to initialise';
         return { ok: false, reason, threads: 1 };
       }
       registerWasmTrainingKernels();
@@ -150,6 +152,25 @@ async function tryCandidate(
   } catch (error) {
     if (candidate.backend === 'tensorflow') forgetBackend('tensorflow');
     return { ok: false, reason: describe(error), threads: 1 };
+  }
+}
+
+const wasmStartTimeoutMs = 120_000;
+
+/**
+ * Waits for a backend start with a referenced timer, so a start that never settles (a worker
+ * that never reports loaded) ends in a reported failure instead of the process exiting with
+ * nothing pending.
+ */
+async function withStartTimeout(start: Promise<boolean>, milliseconds: number): Promise<boolean | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), milliseconds);
+  });
+  try {
+    return await Promise.race([start, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

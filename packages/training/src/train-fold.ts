@@ -2,11 +2,13 @@
  * The multi-task training loop for one fold. Per batch, each task's loss is computed only
  * over the items that carry it (the combined set's task mask) and only over its columns;
  * a loss combiner merges them; the optimizer steps (with optional gradient clipping and
- * AdamW decay). Every epoch: metrics on train and test, loss-combiner and learning-rate
- * updates, early stopping, a checkpoint, and observer reports. A run resumed from its last
- * checkpoint continues exactly (model, optimizer, sampler, early-stopping and schedule state).
+ * AdamW decay). Every epoch: metrics on train, validation and test, loss-combiner and
+ * learning-rate updates, early stopping, a checkpoint, and observer reports. Model selection
+ * (early stopping, schedules, the best epoch) watches the validation part, or the training
+ * metrics without one; the test part is only evaluated and reported. A run resumed from its
+ * last checkpoint continues exactly (model, optimizer, sampler, early-stopping and schedule state).
  */
-import { InvalidArgumentError } from '@polytask/core';
+import { ConfigError, InvalidArgumentError } from '@polytask/core';
 import { checkModelForTasks } from '@polytask/models';
 import {
   type CheckpointContents,
@@ -17,32 +19,42 @@ import {
   type TaskMetrics,
   type TrainingObserver,
 } from '@polytask/results';
-import { type Batch, type CombinedSet, createBatchSampler, iterateBatches, type SamplingStrategy } from '@polytask/training-sets';
+import {
+  type Batch,
+  type BatchSamplerFactory,
+  type CombinedSet,
+  createBatchSampler,
+  iterateBatches,
+  type SamplingStrategy,
+  samplerFeedsEveryTask,
+} from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
 import { createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
-import { createLossCombiner, type LossCombinerSpec } from './loss-combiners';
+import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
+import { resolveTaskLosses, type TaskLossSpec, type TensorLoss } from './task-losses';
 import { explainMissingKernel, trainingKernelsFor } from './training-kernels';
 import { assertKernelsRegistered, registerWasmTrainingKernels } from './wasm-training-kernels';
 
 const epsilon = 1e-7;
 
 /**
- * Each task's mean loss over the batch items that carry it, on the head's probabilities:
- * categorical cross-entropy (multi-class) or binary cross-entropy averaged over columns.
- * Tasks no item carries are absent from the map.
+ * Each task's mean loss over the batch items that carry it, on the head's probabilities: the
+ * task's tensor loss (`losses`; by default categorical cross-entropy for multi-class, binary
+ * cross-entropy averaged over columns otherwise). Tasks no item carries are absent from the map.
  */
 export function maskedTaskLosses(
   outputs: readonly tf.Tensor[],
   batch: Batch,
   set: CombinedSet,
   exclude: ReadonlySet<string> = new Set(),
+  losses: ReadonlyMap<string, TensorLoss> = resolveTaskLosses({ set }),
 ): Map<string, tf.Scalar> {
   const size = batch.indices.length;
   const taskCount = set.tasks.length;
-  const losses = new Map<string, tf.Scalar>();
+  const result = new Map<string, tf.Scalar>();
   set.tasks.forEach((entry, taskIndex) => {
     if (exclude.has(entry.task.name)) return;
     const mask = new Float32Array(size);
@@ -57,19 +69,43 @@ export function maskedTaskLosses(
     const targets = new Float32Array(size * width);
     for (let row = 0; row < size; row++)
       targets.set(batch.targets.subarray(row * set.columnCount + start, row * set.columnCount + end), row * width);
+    const taskLoss = losses.get(entry.task.name) as TensorLoss;
     // a mask, not a gather: gather's gradient (UnsortedSegmentSum) does not exist on wasm
     const loss = tf.tidy(() => {
-      const probabilities = tf.clipByValue(outputs[taskIndex] as tf.Tensor, epsilon, 1 - epsilon);
-      const truth = tf.tensor2d(targets, [size, width]);
-      const perRow =
-        entry.task.kind === 'multi-class'
-          ? tf.neg(tf.sum(tf.mul(truth, tf.log(probabilities)), 1))
-          : tf.mean(tf.neg(tf.add(tf.mul(truth, tf.log(probabilities)), tf.mul(tf.sub(1, truth), tf.log(tf.sub(1, probabilities))))), 1);
+      const perRow = taskLoss({
+        probabilities: outputs[taskIndex] as tf.Tensor2D,
+        targets: tf.tensor2d(targets, [size, width]),
+        kind: entry.task.kind,
+      });
       return tf.div(tf.sum(tf.mul(perRow, tf.tensor1d(mask))), carrying);
     });
-    losses.set(entry.task.name, loss as tf.Scalar);
+    result.set(entry.task.name, loss as tf.Scalar);
   });
-  return losses;
+  return result;
+}
+
+/** The error for a combiner that needs every task in each batch, paired with a sampler that cannot give it. */
+function starvedCombiner(combiner: string, sampler: string): ConfigError {
+  return new ConfigError({
+    configPath: 'training.sampling',
+    value: sampler,
+    message: `The ${combiner} loss combiner needs every task's gradient in each step, but the ${sampler} sampler gives batches that lack some tasks (the datasets carry different tasks). Use the every-dataset sampler (the default for ${combiner}) or another combiner.`,
+  });
+}
+
+/** Names of the tasks at least one item of the batch carries. */
+function carriedTasks(batch: Batch, set: CombinedSet): Set<string> {
+  const carried = new Set<string>();
+  const taskCount = set.tasks.length;
+  set.tasks.forEach((entry, taskIndex) => {
+    for (let row = 0; row < batch.indices.length; row++) {
+      if (batch.masks[row * taskCount + taskIndex]) {
+        carried.add(entry.task.name);
+        return;
+      }
+    }
+  });
+  return carried;
 }
 
 /** Collects, per task, the truth rows and probabilities of the items that carry it. */
@@ -176,22 +212,37 @@ class Collector {
 export interface TrainFoldOptions {
   readonly model: tfl.LayersModel;
   readonly train: CombinedSet;
-  /** Evaluated after every epoch; early stopping watches it. */
+  /**
+   * Evaluated after every epoch; early stopping, schedules, restore-best and the best epoch
+   * watch it (without it they watch the training metrics).
+   */
+  readonly validation?: CombinedSet;
+  /** Evaluated and reported after every epoch; never used to choose anything. */
   readonly test?: CombinedSet;
   readonly epochs: number;
   /** @default 0 */
   readonly fold?: number;
   /** @default 32 */
   readonly batchSize?: number;
-  /** @default 'per-dataset' */
-  readonly sampling?: SamplingStrategy;
+  /**
+   * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad,
+   * GradNorm) when the datasets carry different tasks, else 'per-dataset'
+   */
+  readonly sampling?: SamplingStrategy | BatchSamplerFactory;
+  /** Dataset weights of the `balanced` and `every-dataset` samplers. @default equal */
+  readonly samplingWeights?: readonly number[];
   /** Seed of the sampler. @default 0 */
   readonly seed?: number;
   /** @default { name: 'adam', learningRate: 0.001 } */
   readonly optimizer?: OptimizerSpec | tf.Optimizer;
   readonly schedule?: LearningRateSchedule;
   /** @default { kind: 'sum' } */
-  readonly lossCombiner?: LossCombinerSpec;
+  /** A built-in combiner's spec, or a factory of your own. */
+  readonly lossCombiner?: LossCombinerSpec | LossCombinerFactory;
+  /** Loss per task: cross-entropy with class weights (given or `balanced`) or focal loss. @default each task's own loss */
+  readonly losses?: Readonly<Record<string, TaskLossSpec>>;
+  /** Tensor losses per task, overriding `losses` and the tasks' own. */
+  readonly taskLosses?: Readonly<Record<string, TensorLoss>>;
   /** Clip the gradients' global norm to this value. */
   readonly gradientClipNorm?: number;
   readonly earlyStopping?: EarlyStoppingSpec;
@@ -217,7 +268,7 @@ export interface TrainFoldResult {
   readonly bestEpoch: number | undefined;
   /** The loss combiner's final weight per task. */
   readonly lossWeights: Readonly<Record<string, number>>;
-  readonly history: readonly { readonly train: EpochRecord; readonly test?: EpochRecord }[];
+  readonly history: readonly { readonly train: EpochRecord; readonly validation?: EpochRecord; readonly test?: EpochRecord }[];
 }
 
 /**
@@ -234,7 +285,14 @@ export function evaluateModel(options: {
   return evaluate(options.model, options.set, options.fold ?? 0, options.epoch ?? 0, options.batchSize ?? 32);
 }
 
-async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, epoch: number, batchSize: number): Promise<EpochRecord> {
+async function evaluate(
+  model: tfl.LayersModel,
+  set: CombinedSet,
+  fold: number,
+  epoch: number,
+  batchSize: number,
+  split: 'validation' | 'test' = 'test',
+): Promise<EpochRecord> {
   const collector = new Collector(set);
   const sampler = createBatchSampler({ set, batchSize, strategy: 'per-dataset', seed: 0 });
   for await (const batch of iterateBatches({ set, sampler })) {
@@ -251,7 +309,7 @@ async function evaluate(model: tfl.LayersModel, set: CombinedSet, fold: number, 
     collector.add(batch, probabilities as unknown as Float32Array[], keys);
   }
   const tasks = collector.metrics(true);
-  return { fold, epoch, split: 'test', loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0), tasks };
+  return { fold, epoch, split, loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0), tasks };
 }
 
 /**
@@ -286,12 +344,29 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   const trainer = createTrainingOptimizer(options.optimizer ?? { name: 'adam' });
   // an optimizer passed in as an instance stays the caller's
   if (!(options.optimizer && options.optimizer instanceof tf.Optimizer)) owned.push(trainer.optimizer);
-  const combiner = createLossCombiner(
-    options.lossCombiner ?? { kind: 'sum' },
-    train.tasks.map((entry) => entry.task.name),
-  );
+  const taskNames = train.tasks.map((entry) => entry.task.name);
+  const combinerSpec = options.lossCombiner ?? { kind: 'sum' };
+  const combiner = typeof combinerSpec === 'function' ? combinerSpec(taskNames) : createLossCombiner(combinerSpec, taskNames);
   owned.push({ dispose: () => tf.dispose([...combiner.variables]) });
-  const sampler = createBatchSampler({ set: train, batchSize, strategy: options.sampling ?? 'per-dataset', seed: options.seed ?? 0 });
+  const needsEveryTask = combiner.perTaskGradients !== undefined;
+  const chosen = options.sampling ?? (needsEveryTask && !samplerFeedsEveryTask(train, 'per-dataset') ? 'every-dataset' : 'per-dataset');
+  if (typeof chosen === 'string' && needsEveryTask && !samplerFeedsEveryTask(train, chosen)) throw starvedCombiner(combiner.kind, chosen);
+  const seed = options.seed ?? 0;
+  const sampler =
+    typeof chosen === 'function'
+      ? chosen({ set: train, batchSize, seed })
+      : createBatchSampler({
+          set: train,
+          batchSize,
+          strategy: chosen,
+          seed,
+          ...(options.samplingWeights ? { weights: options.samplingWeights } : {}),
+        });
+  const taskLosses = resolveTaskLosses({
+    set: train,
+    ...(options.taskLosses ? { taskLosses: options.taskLosses } : {}),
+    ...(options.losses ? { specs: options.losses } : {}),
+  });
   const resumeState = options.resume?.state as
     | {
         epoch?: number;
@@ -319,7 +394,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   let bestEpoch = resumeState?.bestEpoch;
   let bestWeights: tf.Tensor[] | undefined;
   owned.push({ dispose: () => tf.dispose(bestWeights ?? []) });
-  const history: { train: EpochRecord; test?: EpochRecord }[] = [];
+  const history: { train: EpochRecord; validation?: EpochRecord; test?: EpochRecord }[] = [];
   let interrupted = false;
   let stoppedEarly = false;
   let epochsCompleted = startEpoch;
@@ -337,7 +412,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   const keep = (record: EpochRecord): EpochRecord => {
     if (leftOut.size === 0) return record;
     const tasks = record.tasks.filter((task) => !leftOut.has(task.task));
-    return { ...record, tasks, ...(record.split === 'test' ? { loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0) } : {}) };
+    return { ...record, tasks, ...(record.split !== 'train' ? { loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0) } : {}) };
   };
 
   for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
@@ -346,8 +421,23 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
     const frozen = new Set([...(earlyStopping?.frozen() ?? []), ...leftOut]);
     const started = performance.now();
     let batchNumber = 0;
+    let steppedBatches = 0;
     let lossSum = 0;
     for await (const batch of iterateBatches({ set: train, sampler })) {
+      const carried = carriedTasks(batch, train);
+      // a batch with none of the trained tasks (a baseline's batch from another dataset) is skipped
+      if (leftOut.size > 0 && ![...carried].some((task) => !leftOut.has(task))) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        continue;
+      }
+      // tasks frozen by early stopping still get their train metrics, but no step trains them
+      const stepping = [...carried].some((task) => !frozen.has(task));
+      // a sampler of your own is checked batch by batch: a gradient combiner needs every trained task
+      if (needsEveryTask && taskNames.some((task) => !frozen.has(task) && !carried.has(task)))
+        throw starvedCombiner(combiner.kind, sampler.strategy);
       const x = tf.tensor(batch.features, [...batch.featureShape]);
       const probabilities: Float32Array[] = [];
       const taskLossValues = new Map<string, number>();
@@ -355,14 +445,17 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
         const list = Array.isArray(outputs) ? outputs : [outputs];
         if (probabilities.length === 0) for (const output of list) probabilities.push(output.dataSync() as Float32Array);
-        const losses = maskedTaskLosses(list, batch, train, frozen);
+        const losses = maskedTaskLosses(list, batch, train, frozen, taskLosses);
         for (const [task, loss] of losses) if (!taskLossValues.has(task)) taskLossValues.set(task, loss.dataSync()[0] as number);
         if (only !== undefined) return losses.get(only) ?? tf.scalar(0);
         return combiner.combine(losses);
       };
-      let gradients: tf.NamedTensorMap;
+      let gradients: tf.NamedTensorMap = {};
       let combinedLoss: number;
-      if (combiner.perTaskGradients) {
+      if (!stepping) {
+        tf.tidy(() => compute()); // records probabilities for the metrics; nothing to train
+        combinedLoss = 0;
+      } else if (combiner.perTaskGradients) {
         const present = new Map<string, tf.NamedTensorMap>();
         tf.tidy(() => compute()); // records probabilities and losses
         for (const task of taskLossValues.keys()) {
@@ -390,15 +483,8 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
           gradients = scaled;
         }
       }
-      trainer.optimizer.applyGradients(gradients);
+      if (stepping) trainer.applyGradients(gradients, trainable);
       tf.dispose(Object.values(gradients));
-      if (trainer.weightDecay > 0) {
-        const decay = 1 - trainer.learningRate() * trainer.weightDecay;
-        for (const weight of model.trainableWeights) {
-          const variable = weight.read() as tf.Variable;
-          tf.tidy(() => variable.assign(tf.mul(variable, decay)));
-        }
-      }
       x.dispose();
       collector.add(batch, probabilities);
       const rowsPerTask = train.tasks.map((_, taskIndex) => {
@@ -411,6 +497,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         if (value !== undefined) collector.addLoss(entry.task.name, value, rowsPerTask[taskIndex]);
       });
       lossSum += combinedLoss;
+      if (stepping) steppedBatches++;
       batchNumber++;
       await notifyObservers(observers, 'onBatchEnd', {
         fold,
@@ -430,14 +517,18 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
       fold,
       epoch,
       split: 'train',
-      loss: lossSum / Math.max(batchNumber, 1),
+      loss: lossSum / Math.max(steppedBatches, 1),
       tasks: trainTasks,
       seconds: (performance.now() - started) / 1000,
       learningRate: trainer.learningRate(),
     });
-    const testRecord = test ? keep(await evaluate(model, test, fold, epoch, batchSize)) : undefined;
+    const validationRecord = options.validation
+      ? keep(await evaluate(model, options.validation, fold, epoch, batchSize, 'validation'))
+      : undefined;
+    const testRecord = test ? keep(await evaluate(model, test, fold, epoch, batchSize, 'test')) : undefined;
     combiner.onEpochEnd?.(collector.meanLosses());
-    const monitored = testRecord ?? trainRecord;
+    // model selection never looks at the test part
+    const monitored = validationRecord ?? trainRecord;
     const decision = earlyStopping?.check(monitored);
     if (decision?.improved) {
       bestEpoch = epoch;
@@ -448,7 +539,12 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
     }
     schedule.update({ epoch, monitored: monitored.loss });
     epochsCompleted = epoch;
-    history.push(testRecord ? { train: trainRecord, test: testRecord } : { train: trainRecord });
+    const reports = {
+      train: trainRecord,
+      ...(validationRecord ? { validation: validationRecord } : {}),
+      ...(testRecord ? { test: testRecord } : {}),
+    };
+    history.push(reports);
     if (options.store) {
       const state = {
         epoch,
@@ -461,11 +557,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
       };
       options.store.saveCheckpoint(fold, epoch, await createCheckpoint(model, trainer.optimizer, state));
     }
-    await notifyObservers(
-      observers,
-      'onEpochEnd',
-      testRecord ? { fold, epoch, train: trainRecord, test: testRecord } : { fold, epoch, train: trainRecord },
-    );
+    await notifyObservers(observers, 'onEpochEnd', { fold, epoch, ...reports });
     if (decision?.stop) {
       stoppedEarly = true;
       break;

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, readCsv } from '@polytask/data-reading';
+import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
 
 /** Tasks: spoof (binary genuine/spoof, main), attack (multi-class human, S1-S10), gender (binary female/male). */
 export const asvspoofTasks: readonly TaskDefinition[] = Object.freeze([
@@ -14,6 +14,17 @@ export const asvspoofTasks: readonly TaskDefinition[] = Object.freeze([
   defineTask({ name: 'attack', kind: 'multi-class', labels: ['human', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7', 'S8', 'S9', 'S10'] }),
   defineTask({ name: 'gender', kind: 'binary', labels: ['female', 'male'] }),
 ]);
+
+/** Options of {@link createAsvspoof2015Reader}. */
+export interface Asvspoof2015ReaderOptions {
+  /** Corpus root holding `CM_protocol/`, `Joint_ASV_CM_protocol/` and `wav/`. */
+  readonly directory: string;
+}
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<Asvspoof2015ReaderOptions>({
+  directory: { type: 'string', required: true, description: 'Corpus root holding CM_protocol/, Joint_ASV_CM_protocol/ and wav/' },
+});
 
 const protocols = [
   ['cm_train.trn', 'train'],
@@ -27,7 +38,7 @@ const protocols = [
  * the speakers' gender. Training and development lists form the train part, evaluation the test
  * part; the speaker is the group.
  */
-export function createAsvspoof2015Reader(options: { directory: string }): DataReader {
+export function createAsvspoof2015Reader(options: Asvspoof2015ReaderOptions): DataReader {
   return {
     specificationVersion: 'v1',
     name: 'asvspoof2015',

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import type { DataReader, DatasetItem } from '@polytask/data-reading';
+import { type DataReader, type DatasetItem, defineReaderOptions } from '@polytask/data-reading';
 import { type DecodedAudio, readAudioFile, readWavFormat } from '@polytask/extraction';
 
 /** The six street events. */
@@ -26,6 +26,16 @@ export interface Dcase2017EventsReaderOptions {
   /** Segment length in seconds. @default 1 */
   readonly segmentSeconds?: number;
 }
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<Dcase2017EventsReaderOptions>({
+  directory: {
+    type: 'string',
+    required: true,
+    description: 'The development set folder (audio/street/, meta/street/*.ann, evaluation_setup/)',
+  },
+  segmentSeconds: { type: 'number', default: 1, description: 'Segment length in seconds' },
+});
 
 interface Event {
   readonly onset: number;

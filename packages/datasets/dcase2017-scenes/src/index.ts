@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { DataFormatError, defineTask } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, readCsv } from '@polytask/data-reading';
+import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
 
 /** The 15 scenes. */
 export const dcase2017Scenes: readonly string[] = Object.freeze([
@@ -26,12 +26,23 @@ export const dcase2017Scenes: readonly string[] = Object.freeze([
   'tram',
 ]);
 
+/** Options of {@link createDcase2017ScenesReader}. */
+export interface Dcase2017ScenesReaderOptions {
+  /** The development set folder holding `meta.txt`, `audio/` and `evaluation_setup/`. */
+  readonly directory: string;
+}
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<Dcase2017ScenesReaderOptions>({
+  directory: { type: 'string', required: true, description: 'The development set folder holding meta.txt, audio/ and evaluation_setup/' },
+});
+
 /**
  * Reads `<root>/meta.txt` (`file<TAB>scene<TAB>location`) and the evaluation setup
  * (`evaluation_setup/fold<k>_evaluate.txt`, k = 1-4): task `scene` (multi-class, 15), folds from the
  * evaluate lists (0-3), groups = recording location (segments of one recording stay together).
  */
-export function createDcase2017ScenesReader(options: { directory: string }): DataReader {
+export function createDcase2017ScenesReader(options: Dcase2017ScenesReaderOptions): DataReader {
   return {
     specificationVersion: 'v1',
     name: 'dcase2017-scenes',

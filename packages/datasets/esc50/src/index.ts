@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { defineTask, type TaskDefinition } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, readCsv } from '@polytask/data-reading';
+import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
 
 /** The 50 ESC-50 categories in target-number order (0-49). */
 export const esc50Categories: readonly string[] = Object.freeze([
@@ -67,6 +67,12 @@ export interface Esc50ReaderOptions {
   /** Only the ESC-10 subset (10 classes, `esc10` column True). @default false */
   readonly esc10?: boolean;
 }
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<Esc50ReaderOptions>({
+  directory: { type: 'string', required: true, description: 'Corpus root holding meta/esc50.csv and audio/' },
+  esc10: { type: 'boolean', default: false, description: 'Only the ESC-10 subset (10 classes, esc10 column True)' },
+});
 
 /**
  * Reads ESC-50: task `sound` (multi-class, 50 categories, or the 10 of ESC-10), predefined folds

@@ -1,51 +1,68 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WaveFile } from 'wavefile';
-import { createFsdKaggle2018Reader } from './index';
+import { createFsdKaggle2018Reader, readerOptionsSchema } from './index';
+import { writeFsdKaggle2018Fixture } from './testing';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-fsd-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const wav = () => {
-  const wave = new WaveFile();
-  wave.fromScratch(1, 44100, '16', new Int16Array(44));
-  return wave.toBuffer();
-};
 
 describe('@polytask/dataset-fsdkaggle2018', () => {
-  mkdirSync(path.join(root, 'FSDKaggle2018.meta'), { recursive: true });
-  mkdirSync(path.join(root, 'FSDKaggle2018.audio_train'), { recursive: true });
-  mkdirSync(path.join(root, 'FSDKaggle2018.audio_test'), { recursive: true });
-  writeFileSync(
-    path.join(root, 'FSDKaggle2018.meta', 'train_post_competition.csv'),
-    'fname,label,manually_verified,freesound_id,license\n00044347.wav,Hi-hat,0,28739,Attribution\n001ca53d.wav,Saxophone,1,358827,Attribution\n',
-  );
-  writeFileSync(
-    path.join(root, 'FSDKaggle2018.meta', 'test_post_competition_scoring_clips.csv'),
-    'fname,label,usage,freesound_id,license\n00326aa9.wav,Oboe,Private,355125,Attribution\n',
-  );
-  for (const file of ['00044347.wav', '001ca53d.wav']) writeFileSync(path.join(root, 'FSDKaggle2018.audio_train', file), wav());
-  writeFileSync(path.join(root, 'FSDKaggle2018.audio_test', '00326aa9.wav'), wav());
+  const fixture = { labels: ['Saxophone', 'Hi-hat'], trainClipsPerLabel: 2, seconds: 0.05 };
 
   it('reads the predefined split, labels sorted from the training CSV, and the verified flag', async () => {
-    const reader = createFsdKaggle2018Reader({ directory: root });
+    const directory = writeFsdKaggle2018Fixture({ directory: path.join(root, 'zenodo'), ...fixture });
+    const reader = createFsdKaggle2018Reader({ directory });
     expect(reader.tasks[0]?.labels).toEqual(['Hi-hat', 'Saxophone']);
     const items = await reader.listItems();
     expect(items.map((item) => [item.id, item.labels.sound, item.split, item.group, item.metadata])).toEqual([
-      ['train/00044347.wav', 'Hi-hat', 'train', '28739', { manuallyVerified: 0 }],
-      ['train/001ca53d.wav', 'Saxophone', 'train', '358827', { manuallyVerified: 1 }],
-      ['test/00326aa9.wav', 'Oboe', 'test', '355125', { usage: 'Private' }],
+      ['train/5f0bd1b3.wav', 'Saxophone', 'train', '21001', { manuallyVerified: 1 }],
+      ['train/68ef494e.wav', 'Saxophone', 'train', '21002', { manuallyVerified: 0 }],
+      ['train/7cb63884.wav', 'Hi-hat', 'train', '21004', { manuallyVerified: 1 }],
+      ['train/8699b01f.wav', 'Hi-hat', 'train', '21005', { manuallyVerified: 0 }],
+      ['test/72d2c0e9.wav', 'Saxophone', 'test', '21003', { usage: 'Public' }],
+      ['test/907d27ba.wav', 'Hi-hat', 'test', '21006', { usage: 'Public' }],
     ]);
-    expect((await createFsdKaggle2018Reader({ directory: root, verifiedOnly: true }).listItems()).map((item) => item.id)).toEqual([
-      'train/001ca53d.wav',
-      'test/00326aa9.wav',
+    expect((await createFsdKaggle2018Reader({ directory, verifiedOnly: true }).listItems()).map((item) => item.id)).toEqual([
+      'train/5f0bd1b3.wav',
+      'train/7cb63884.wav',
+      'test/72d2c0e9.wav',
+      'test/907d27ba.wav',
+    ]);
+  });
+
+  it('reads the Kaggle layout, leaving out the unscored (Ignored) test clips', async () => {
+    const directory = writeFsdKaggle2018Fixture({ directory: path.join(root, 'kaggle'), layout: 'kaggle', ...fixture });
+    const items = await createFsdKaggle2018Reader({ directory }).listItems();
+    expect(items.map((item) => [item.split, item.labels.sound, item.group])).toEqual([
+      ['train', 'Saxophone', undefined],
+      ['train', 'Saxophone', undefined],
+      ['train', 'Hi-hat', undefined],
+      ['train', 'Hi-hat', undefined],
+      ['test', 'Saxophone', '21003'],
+      ['test', 'Hi-hat', '21006'],
     ]);
   });
 
   it('names the missing metadata', async () => {
     expect(() => createFsdKaggle2018Reader({ directory: path.join(root, 'none') }).tasks).toThrow(
       /neither .*train_post_competition\.csv nor .*train\.csv exists/,
+    );
+  });
+});
+
+describe('@polytask/dataset-fsdkaggle2018 options schema', () => {
+  it('accepts the documented options', () => {
+    expect(() => validateReaderOptions({ directory: '/corpus' }, { schema: readerOptionsSchema, reader: 'fsdkaggle2018' })).not.toThrow();
+  });
+
+  it('rejects a misspelled option, naming the known options', () => {
+    expect(() =>
+      validateReaderOptions({ directory: '/corpus', verifiedOnyl: true }, { schema: readerOptionsSchema, reader: 'fsdkaggle2018' }),
+    ).toThrow(
+      /option "verifiedOnyl": unknown option; did you mean "verifiedOnly"\? Known options: directory \(string, required\), verifiedOnly \(boolean, default false\)\.$/,
     );
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defineTask, MissingFileError } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, readCsv } from '@polytask/data-reading';
+import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
 
 /** Options of {@link createFsdKaggle2018Reader}. */
 export interface FsdKaggle2018ReaderOptions {
@@ -15,6 +15,12 @@ export interface FsdKaggle2018ReaderOptions {
   /** Keep only manually verified training labels. @default false */
   readonly verifiedOnly?: boolean;
 }
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<FsdKaggle2018ReaderOptions>({
+  directory: { type: 'string', required: true, description: 'Corpus root, in the Zenodo or the Kaggle layout' },
+  verifiedOnly: { type: 'boolean', default: false, description: 'Keep only manually verified training labels' },
+});
 
 function layout(directory: string) {
   const zenodo = {

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import type { DataReader, DatasetItem } from '@polytask/data-reading';
+import { type DataReader, type DatasetItem, defineReaderOptions } from '@polytask/data-reading';
 
 /** Emotion codes 01-08. */
 export const ravdessEmotions: readonly string[] = Object.freeze([
@@ -34,6 +34,12 @@ export interface RavdessReaderOptions {
   /** @default ['speech', 'song'] */
   readonly channels?: readonly ('speech' | 'song')[];
 }
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<RavdessReaderOptions>({
+  directory: { type: 'string', required: true, description: 'Folder holding Audio_Speech_Actors_01-24/ and/or Audio_Song_Actors_01-24/' },
+  channels: { type: 'string-list', values: ['speech', 'song'], default: ['speech', 'song'], description: 'The vocal channels to read' },
+});
 
 /** Reads RAVDESS audio-only files of the chosen vocal channels. */
 export function createRavdessReader(options: RavdessReaderOptions): DataReader {

@@ -1,50 +1,33 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readDataset } from '@polytask/data-reading';
+import { readDataset, validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WaveFile } from 'wavefile';
-import { createSpeechCommandsReader } from './index';
+import { createSpeechCommandsReader, readerOptionsSchema } from './index';
+import { writeSpeechCommandsFixture } from './testing';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-sc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const wav = (seconds: number) => {
-  const wave = new WaveFile();
-  wave.fromScratch(
-    1,
-    16000,
-    '16',
-    Int16Array.from({ length: Math.round(16000 * seconds) }, (_, index) => Math.round(1000 * Math.sin(index / 7))),
-  );
-  return wave.toBuffer();
-};
-const put = (relative: string, seconds = 1) => {
-  mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });
-  writeFileSync(path.join(root, relative), wav(seconds));
-};
 
 describe('@polytask/dataset-speech-commands', () => {
-  put('yes/0a7c2a8d_nohash_0.wav');
-  put('yes/0a7c2a8d_nohash_1.wav');
-  put('marvin/1b4c9b89_nohash_0.wav');
-  put('go/c1d39ce8_nohash_2.wav');
-  put('_background_noise_/doing_the_dishes.wav', 2.5);
-  put('_background_noise_/white_noise.wav', 1.2);
-  writeFileSync(path.join(root, 'testing_list.txt'), 'go/c1d39ce8_nohash_2.wav\n');
-  writeFileSync(path.join(root, 'validation_list.txt'), 'marvin/1b4c9b89_nohash_0.wav\n');
-  writeFileSync(path.join(root, 'README.md'), 'not a word folder');
+  // 12 words said by 4 speakers (the first in testing_list.txt, the second in validation_list.txt),
+  // two 2-second background-noise recordings, and README.md and LICENSE beside the word folders
+  writeSpeechCommandsFixture({ directory: root, seconds: 0.1, backgroundNoiseSeconds: 2 });
 
   it('35 words: one folder per word, the official test list, speakers as groups, no background noise items', async () => {
     const items = await createSpeechCommandsReader({ directory: root }).listItems();
-    expect(items.map((item) => [item.id, item.labels.keyword, item.split, item.group])).toEqual([
-      ['go/c1d39ce8_nohash_2.wav', 'go', 'test', 'c1d39ce8'],
-      ['marvin/1b4c9b89_nohash_0.wav', 'marvin', 'train', '1b4c9b89'],
-      ['yes/0a7c2a8d_nohash_0.wav', 'yes', 'train', '0a7c2a8d'],
-      ['yes/0a7c2a8d_nohash_1.wav', 'yes', 'train', '0a7c2a8d'],
+    expect(items.slice(0, 5).map((item) => [item.id, item.labels.keyword, item.split, item.group])).toEqual([
+      ['bed/4704fbb6_nohash_0.wav', 'bed', 'test', '4704fbb6'],
+      ['bed/48f8e16d_nohash_0.wav', 'bed', 'train', '48f8e16d'],
+      ['bed/4aecc724_nohash_0.wav', 'bed', 'train', '4aecc724'],
+      ['bed/4ce0acdb_nohash_0.wav', 'bed', 'train', '4ce0acdb'],
+      ['down/4704fbb6_nohash_0.wav', 'down', 'test', '4704fbb6'],
     ]);
-    expect((await createSpeechCommandsReader({ directory: root, validation: 'exclude' }).listItems()).map((item) => item.id)).not.toContain(
-      'marvin/1b4c9b89_nohash_0.wav',
-    );
+    expect(items).toHaveLength(12 * 4);
+    expect(items.filter((item) => item.split === 'test').every((item) => item.group === '4704fbb6')).toBe(true);
+    const withoutValidation = await createSpeechCommandsReader({ directory: root, validation: 'exclude' }).listItems();
+    expect(withoutValidation).toHaveLength(12 * 3);
+    expect(withoutValidation.map((item) => item.group)).not.toContain('48f8e16d');
   });
 
   it('12 classes: other words become _unknown_, background noise becomes one-second _silence_ slices', async () => {
@@ -70,6 +53,7 @@ describe('@polytask/dataset-speech-commands', () => {
       ['_background_noise_/doing_the_dishes.wav#0', 'train'],
       ['_background_noise_/doing_the_dishes.wav#1', 'train'],
       ['_background_noise_/white_noise.wav#0', 'test'],
+      ['_background_noise_/white_noise.wav#1', 'test'],
     ]);
     const { dataset } = await readDataset(reader, {
       extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 512, hopLength: 512, melBandCount: 16 } },
@@ -77,7 +61,7 @@ describe('@polytask/dataset-speech-commands', () => {
       workers: 0,
       progress: 'none',
     });
-    expect(dataset.size).toBe(7);
+    expect(dataset.size).toBe(12 * 4 + 4);
     expect(dataset.featuresOf(dataset.size - 1).shape).toEqual([32, 16]);
   });
 
@@ -85,5 +69,25 @@ describe('@polytask/dataset-speech-commands', () => {
     await expect(createSpeechCommandsReader({ directory: path.join(root, 'yes') }).listItems()).rejects.toThrow(
       /testing_list\.txt is missing/,
     );
+  });
+});
+
+describe('@polytask/dataset-speech-commands options schema', () => {
+  it('accepts the documented options', () => {
+    expect(() => validateReaderOptions({ directory: '/corpus' }, { schema: readerOptionsSchema, reader: 'speech-commands' })).not.toThrow();
+  });
+
+  it('rejects a misspelled option, naming the known options', () => {
+    expect(() =>
+      validateReaderOptions({ directory: '/corpus', varient: true }, { schema: readerOptionsSchema, reader: 'speech-commands' }),
+    ).toThrow(
+      /option "varient": unknown option; did you mean "variant"\? Known options: directory \(string, required\), variant \(35 \| 12, default 35\), validation \("train" \| "exclude", default "train"\)\.$/,
+    );
+  });
+
+  it('rejects an option value of the wrong type or outside the accepted ones', () => {
+    expect(() =>
+      validateReaderOptions({ directory: 'a', variant: 30 }, { schema: readerOptionsSchema, reader: 'speech-commands' }),
+    ).toThrow(/variant.*expected one of 35, 12, got 30/);
   });
 });

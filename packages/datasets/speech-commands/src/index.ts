@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import type { DataReader, DatasetItem } from '@polytask/data-reading';
+import { type DataReader, type DatasetItem, defineReaderOptions } from '@polytask/data-reading';
 import { readAudioFile, readWavFormat } from '@polytask/extraction';
 
 /** The 35 words of v0.02. */
@@ -71,6 +71,23 @@ export interface SpeechCommandsReaderOptions {
   /** Where the official validation list goes: into training, or left out. @default 'train' */
   readonly validation?: 'train' | 'exclude';
 }
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<SpeechCommandsReaderOptions>({
+  directory: { type: 'string', required: true, description: 'The unpacked speech_commands_v0.02 folder' },
+  variant: {
+    type: 'integer',
+    values: [35, 12],
+    default: 35,
+    description: '35 words, or the 12-class task (10 keywords, _silence_, _unknown_)',
+  },
+  validation: {
+    type: 'string',
+    values: ['train', 'exclude'],
+    default: 'train',
+    description: 'Where the official validation list goes: into training, or left out',
+  },
+});
 
 const backgroundFolder = '_background_noise_';
 

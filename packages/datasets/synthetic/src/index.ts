@@ -1,16 +1,16 @@
 /**
- * @polytask/dataset-synthetic: a generated multi-task corpus (keyword, speaker pitch, noise
- * tags) and its reader; the quick start's default dataset, no download needed.
+ * @polytask/dataset-synthetic: two generated multi-task corpora and their readers, the quick
+ * start's default datasets (no download needed). `voices` (reader `synthetic`, 16 kHz):
+ * keyword, speaker pitch and noise tags, speakers as groups. `scenes` (reader
+ * `synthetic-scenes`, 22050 Hz): acoustic scene and sound events, recording sites as groups.
  */
-import { createSyntheticReader, generateSyntheticCorpus } from './synthetic-corpus';
 
+export { createReader, type SyntheticCorpusName, type SyntheticReaderOptions, syntheticCorpusNames } from './create-reader';
+export { readerOptionsSchema } from './reader-options-schema';
 export { createSyntheticReader, generateSyntheticCorpus, type SyntheticCorpusOptions, syntheticTasks } from './synthetic-corpus';
-
-/**
- * The reader factory every reader package exports (used by the polytask CLI); generates the
- * corpus first when the folder holds none.
- */
-export function createReader(options: { directory: string; clipsPerSpeakerAndKeyword?: number }) {
-  generateSyntheticCorpus(options);
-  return createSyntheticReader(options);
-}
+export {
+  createSyntheticScenesReader,
+  generateSyntheticScenes,
+  type SyntheticScenesOptions,
+  syntheticScenesTasks,
+} from './synthetic-scenes';

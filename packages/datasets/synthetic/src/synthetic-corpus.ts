@@ -5,11 +5,11 @@
  * Twelve synthetic speakers give groups for leakage-free splitting. Deterministic from a seed;
  * written as 16 kHz WAV (wavefile) with a `metadata.csv`, read back by {@link createSyntheticReader}.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createRandom, DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
+import { createRandom, defineTask, type TaskDefinition } from '@polytask/core';
 import type { DataReader, DatasetItem } from '@polytask/data-reading';
-import wavefile from 'wavefile';
+import { hasMetadata, readMetadata, toPcm16, writeMetadata, writeWav } from './internal/corpus-files';
 
 /** The corpus's tasks: keyword (multi-class, main), speaker pitch (binary), noise tags (multi-label). */
 export const syntheticTasks: readonly TaskDefinition[] = Object.freeze([
@@ -91,7 +91,7 @@ function synthesize(
     if (tags.includes('hiss')) samples[index] = (samples[index] as number) + 0.06 * (random() - 0.5);
     samples[index] = (samples[index] as number) + 0.002 * (random() - 0.5);
   }
-  return Int16Array.from(samples, (value) => Math.round(Math.max(-1, Math.min(1, value)) * 32767));
+  return toPcm16(samples);
 }
 
 /**
@@ -100,8 +100,7 @@ function synthesize(
  */
 export function generateSyntheticCorpus(options: SyntheticCorpusOptions): string {
   const { directory } = options;
-  const metadataFile = path.join(directory, 'metadata.csv');
-  if (existsSync(metadataFile)) return directory;
+  if (hasMetadata(directory)) return directory;
   const clips = options.clipsPerSpeakerAndKeyword ?? 4;
   const sampleRate = options.sampleRate ?? 16000;
   const seconds = options.seconds ?? 1;
@@ -114,16 +113,14 @@ export function generateSyntheticCorpus(options: SyntheticCorpusOptions): string
       for (let clip = 0; clip < clips; clip++) {
         const tags = [random() < 0.4 ? 'hum' : '', random() < 0.4 ? 'hiss' : ''].filter(Boolean);
         const file = path.join('clips', speaker.id, `${keyword}-${clip}.wav`);
-        const wave = new wavefile.WaveFile();
-        wave.fromScratch(1, sampleRate, '16', synthesize(keyword, speaker.f0, speaker.brightness, tags, sampleRate, seconds, random));
-        writeFileSync(path.join(directory, file), wave.toBuffer());
+        const samples = synthesize(keyword, speaker.f0, speaker.brightness, tags, sampleRate, seconds, random);
+        writeWav({ file: path.join(directory, file), sampleRate, samples });
         rows.push([file, keyword, speaker.pitch, tags.join(';'), speaker.id].join(','));
       }
     }
   }
   // metadata last, atomically: its presence marks a complete corpus
-  writeFileSync(`${metadataFile}.tmp`, `${rows.join('\n')}\n`);
-  renameSync(`${metadataFile}.tmp`, metadataFile);
+  writeMetadata(directory, rows);
   return directory;
 }
 
@@ -138,36 +135,19 @@ export function createSyntheticReader(options: { directory: string }): DataReade
     name: 'synthetic',
     tasks: syntheticTasks,
     async listItems(): Promise<DatasetItem[]> {
-      const metadataFile = path.join(directory, 'metadata.csv');
-      if (!existsSync(metadataFile)) {
-        throw new MissingFileError({
-          path: metadataFile,
-          message: `${metadataFile} is missing: generate the corpus first with generateSyntheticCorpus({ directory: '${directory}' }).`,
-        });
-      }
-      const [header, ...lines] = readFileSync(metadataFile, 'utf8').trim().split('\n');
-      if (header !== 'file,keyword,pitch,noise,speaker') {
-        throw new DataFormatError({
-          path: metadataFile,
-          message: `${metadataFile}: expected the header "file,keyword,pitch,noise,speaker", found "${header}".`,
-        });
-      }
-      return lines.map((line, index) => {
-        const [file, keyword, pitch, noise, speaker] = line.split(',');
-        if (!file || !keyword || !pitch || noise === undefined || !speaker) {
-          throw new DataFormatError({
-            path: metadataFile,
-            message: `${metadataFile}: line ${index + 2} needs 5 columns (file,keyword,pitch,noise,speaker): "${line}".`,
-          });
-        }
-        return {
-          id: file,
-          path: path.join(directory, file),
-          labels: { keyword, pitch, noise: noise ? noise.split(';') : [] },
-          group: speaker,
-          metadata: { speaker },
-        };
+      const rows = readMetadata({
+        directory,
+        columns: ['file', 'keyword', 'pitch', 'noise', 'speaker'],
+        emptyAllowed: ['noise'],
+        generateHint: `generateSyntheticCorpus({ directory: '${directory}' })`,
       });
+      return rows.map((row) => ({
+        id: row.file,
+        path: path.join(directory, row.file),
+        labels: { keyword: row.keyword, pitch: row.pitch, noise: row.noise ? row.noise.split(';') : [] },
+        group: row.speaker,
+        metadata: { speaker: row.speaker },
+      }));
     },
   };
 }

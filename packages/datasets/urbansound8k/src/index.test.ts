@@ -1,48 +1,46 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WaveFile } from 'wavefile';
-import { createUrbanSound8kReader } from './index';
+import { createUrbanSound8kReader, readerOptionsSchema } from './index';
+import { writeUrbanSound8kFixture } from './testing';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-us8k-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-urbansound8k', () => {
   it('uses the fold column as the folds and fsID as the group', async () => {
-    const rows = [
-      '100032-3-0-0.wav,100032,0.0,0.317551,1,5,3,dog_bark',
-      '100263-2-0-117.wav,100263,58.5,62.5,1,5,2,children_playing',
-      '102305-6-0-0.wav,102305,0.0,2.6,1,1,6,gun_shot',
-      '102305-6-0-1.wav,102305,2.6,5.2,2,1,6,gun_shot',
-    ];
-    for (const row of rows) {
-      const [file, , , , , fold] = row.split(',');
-      mkdirSync(path.join(root, 'audio', `fold${fold}`), { recursive: true });
-      const wave = new WaveFile();
-      wave.fromScratch(2, 48000, '24', [new Int32Array(48), new Int32Array(48)]);
-      writeFileSync(path.join(root, 'audio', `fold${fold}`, file as string), wave.toBuffer());
-    }
-    mkdirSync(path.join(root, 'metadata'), { recursive: true });
-    writeFileSync(
-      path.join(root, 'metadata', 'UrbanSound8K.csv'),
-      ['slice_file_name,fsID,start,end,salience,fold,classID,class', ...rows].join('\n'),
-    );
-    const reader = createUrbanSound8kReader({ directory: root });
+    const reader = createUrbanSound8kReader({ directory: writeUrbanSound8kFixture({ directory: root, seconds: 0.05 }) });
     expect(reader.foldCount).toBe(10);
     const items = await reader.listItems();
-    expect(items.map((item) => [item.id, item.labels.urban, item.fold, item.group])).toEqual([
-      ['fold5/100032-3-0-0.wav', 'dog_bark', 4, '100032'],
-      ['fold5/100263-2-0-117.wav', 'children_playing', 4, '100263'],
-      ['fold1/102305-6-0-0.wav', 'gun_shot', 0, '102305'],
-      ['fold1/102305-6-0-1.wav', 'gun_shot', 0, '102305'],
+    expect(items.slice(0, 3).map((item) => [item.id, item.labels.urban, item.fold, item.group])).toEqual([
+      ['fold1/101053-2-0-0.wav', 'children_playing', 0, '101053'],
+      ['fold1/101053-2-0-1.wav', 'children_playing', 0, '101053'],
+      ['fold1/101106-3-0-0.wav', 'dog_bark', 0, '101106'],
     ]);
-    expect(items[3]?.metadata).toEqual({ salience: 2, start: 2.6, end: 5.2 });
+    expect(items[1]?.metadata).toEqual({ salience: 2, start: 0.05, end: 0.1 });
+    // every class in every fold, each recording in one fold
+    expect(items).toHaveLength(10 * 4 * 2);
+    expect(new Set(items.map((item) => `${item.fold}/${item.labels.urban}`)).size).toBe(10 * 4);
+    expect(new Set(items.map((item) => `${item.group}@${item.fold}`)).size).toBe(new Set(items.map((item) => item.group)).size);
   });
 
   it('names the missing metadata', async () => {
     await expect(createUrbanSound8kReader({ directory: path.join(root, 'none') }).listItems()).rejects.toThrow(
       /UrbanSound8K\.csv is missing/,
     );
+  });
+});
+
+describe('@polytask/dataset-urbansound8k options schema', () => {
+  it('accepts the documented options', () => {
+    expect(() => validateReaderOptions({ directory: '/corpus' }, { schema: readerOptionsSchema, reader: 'urbansound8k' })).not.toThrow();
+  });
+
+  it('rejects a misspelled option, naming the known options', () => {
+    expect(() =>
+      validateReaderOptions({ directory: '/corpus', directry: true }, { schema: readerOptionsSchema, reader: 'urbansound8k' }),
+    ).toThrow(/option "directry": unknown option; did you mean "directory"\? Known options: directory \(string, required\)\.$/);
   });
 });

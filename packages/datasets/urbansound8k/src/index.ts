@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { defineTask, type TaskDefinition } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, readCsv } from '@polytask/data-reading';
+import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
 
 /** The 10 classes in classID order. */
 export const urbanSoundClasses: readonly string[] = Object.freeze([
@@ -20,11 +20,22 @@ export const urbanSoundClasses: readonly string[] = Object.freeze([
   'street_music',
 ]);
 
+/** Options of {@link createUrbanSound8kReader}. */
+export interface UrbanSound8kReaderOptions {
+  /** Corpus root holding `metadata/UrbanSound8K.csv` and `audio/fold1/` to `audio/fold10/`. */
+  readonly directory: string;
+}
+
+/** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
+export const readerOptionsSchema = defineReaderOptions<UrbanSound8kReaderOptions>({
+  directory: { type: 'string', required: true, description: 'Corpus root holding metadata/UrbanSound8K.csv and audio/fold<N>/' },
+});
+
 /**
  * Reads UrbanSound8K from `<directory>/metadata/UrbanSound8K.csv` and `audio/fold<N>/`: task `urban`
  * (multi-class, 10 classes), predefined folds 1-10 (as 0-9), groups = `fsID` (the Freesound recording).
  */
-export function createUrbanSound8kReader(options: { directory: string }): DataReader {
+export function createUrbanSound8kReader(options: UrbanSound8kReaderOptions): DataReader {
   const tasks: TaskDefinition[] = [defineTask({ name: 'urban', kind: 'multi-class', labels: urbanSoundClasses })];
   return {
     specificationVersion: 'v1',

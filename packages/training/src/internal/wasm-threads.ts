@@ -8,7 +8,8 @@
  */
 
 import type { Blob as NodeBlobClass } from 'node:buffer';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -27,6 +28,31 @@ interface PThreadPool {
 
 let installed: { directory: string } | undefined;
 
+/** The per-user folder the worker sources are written to (one for every process and start). */
+export function wasmThreadsDirectory(): string {
+  const user = typeof process.getuid === 'function' ? String(process.getuid()) : os.userInfo().username.replace(/[^A-Za-z0-9_-]/g, '_');
+  return path.join(os.tmpdir(), `polytask-wasm-${user}`);
+}
+
+/**
+ * Writes `source` once to a file named after its hash and returns the path. A file is never
+ * rewritten in place: the source goes to a unique temporary name and is renamed over, so a
+ * worker (of this process or another) starting at the same moment reads the whole file or
+ * none, never a truncated one (an empty worker script never reports loaded: the start hung).
+ */
+function writeOnce(directory: string, stem: string, source: string): string {
+  const file = path.join(directory, `${stem}-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.js`);
+  if (existsSync(file)) return file;
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(temporary, source, { mode: 0o600 });
+    renameSync(temporary, file);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+  return file;
+}
+
 /**
  * Patches Blob and URL.createObjectURL so the threaded module and its worker load from
  * files, sets the thread count, and temporarily widens `os.cpus()`. Call before
@@ -35,8 +61,9 @@ let installed: { directory: string } | undefined;
 export function enableWasmThreads(options: { tf: TfEnvironment; setThreadsCount: (count: number) => void; threads: number }): () => void {
   const { tf, setThreadsCount, threads } = options;
   if (!installed) {
-    const directory = mkdtempSync(path.join(os.tmpdir(), 'polytask-wasm-'));
-    const mainFile = path.join(directory, 'main.js');
+    const directory = wasmThreadsDirectory();
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    let mainFile = path.join(directory, 'main.js');
     const NodeBlob = globalThis.Blob as unknown as typeof NodeBlobClass;
     const originalCreateObjectUrl = URL.createObjectURL.bind(URL);
     class SourceBlob extends NodeBlob {
@@ -45,8 +72,9 @@ export function enableWasmThreads(options: { tf: TfEnvironment; setThreadsCount:
         super(parts ?? [], blobOptions);
         const source = parts?.every((part) => typeof part === 'string') ? (parts as string[]).join('') : undefined;
         if (source?.startsWith('var WasmBackendModuleThreadedSimd')) {
-          writeFileSync(
-            mainFile,
+          mainFile = writeOnce(
+            directory,
+            'main',
             "var require$$0=require('fs'),require$$1=require('path'),require$$3=require('perf_hooks')," +
               "require$$4=require('os'),commonjsGlobal=globalThis;\n" +
               source,
@@ -60,9 +88,11 @@ export function enableWasmThreads(options: { tf: TfEnvironment; setThreadsCount:
     URL.createObjectURL = (blob: NodeBlobClass) => {
       const workerSource = (blob as SourceBlob | undefined)?.workerSource;
       if (workerSource === undefined) return originalCreateObjectUrl(blob);
-      const workerFile = path.join(directory, 'worker.js');
-      writeFileSync(workerFile, `URL.createObjectURL=()=>${JSON.stringify(mainFile)};URL.revokeObjectURL=()=>{};\n${workerSource}`);
-      return workerFile;
+      return writeOnce(
+        directory,
+        'worker',
+        `URL.createObjectURL=()=>${JSON.stringify(mainFile)};URL.revokeObjectURL=()=>{};\n${workerSource}`,
+      );
     };
     installed = { directory };
   }

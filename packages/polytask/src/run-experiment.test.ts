@@ -1,0 +1,108 @@
+/**
+ * The core case end to end: two generated corpora with different tasks, task kinds, label counts
+ * and sample rates in one experiment, with a validation part, early stopping and single-task
+ * baselines; interrupted at random moments and resumed, it ends where the uninterrupted run ends.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from './cli';
+import { parseExperimentConfig } from './experiment-config';
+import { resumeExperiment, runExperiment } from './run-experiment';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-multi-experiment-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const config = (name: string) =>
+  parseExperimentConfig({
+    name,
+    datasets: [
+      { reader: 'synthetic', options: { directory: path.join(root, 'voices'), clipsPerSpeakerAndKeyword: 1 } },
+      { reader: 'synthetic', options: { corpus: 'scenes', directory: path.join(root, 'scenes'), clipsPerSiteAndScene: 2 } },
+    ],
+    extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 512, hopLength: 512, melBandCount: 16 } },
+    cacheDirectory: path.join(root, 'cache'),
+    runsDirectory: path.join(root, 'runs'),
+    split: { kind: 'k-fold', folds: 2, seed: 1 },
+    preparation: { frames: { fit: 'minimum' }, scaling: 'per-feature' },
+    model: { kind: 'dnn', hiddenUnits: [16] },
+    training: {
+      epochs: 3,
+      batchSize: 16,
+      lr: 0.01,
+      optimizer: { name: 'adamw', weightDecay: 0.01 },
+      lossCombiner: 'uncertainty',
+      earlyStopping: { patience: 2 },
+      losses: { keyword: { kind: 'focal', classWeights: 'balanced' } },
+      seed: 3,
+    },
+    baselines: true,
+    backend: 'cpu',
+  });
+
+const csvRows = (run: string) => readFileSync(path.join(run, 'metrics.csv'), 'utf8').trim().split('\n').slice(1);
+
+describe('a multi-dataset experiment', () => {
+  let straight: Awaited<ReturnType<typeof runExperiment>>;
+
+  it('trains both corpora into one model with baselines, validation and early stopping, and records everything', async () => {
+    straight = await runExperiment(config('straight'), { log: () => {} });
+    const tasks = straight.summary.map((row) => row.task);
+    expect(tasks).toEqual(expect.arrayContaining(['keyword', 'pitch', 'noise']));
+    expect(tasks.length).toBeGreaterThan(4);
+    for (const row of straight.summary) {
+      expect(row.multiTask).toHaveLength(2);
+      expect(row.singleTask).toHaveLength(2);
+      expect(row.multiTaskMacroF1).toHaveLength(2);
+      for (const value of [...row.multiTask, ...row.singleTask]) expect(Number.isFinite(value)).toBe(true);
+    }
+    const rows = csvRows(straight.runDirectory);
+    // validation records of the multi-task model and of every baseline, in the run's own metrics files
+    expect(rows.some((row) => row.split(',')[2] === 'validation' && row.endsWith(',multi-task'))).toBe(true);
+    for (const task of tasks) expect(rows.some((row) => row.endsWith(`,single:${task}`))).toBe(true);
+    // baselines keep checkpoints like folds
+    for (const task of tasks)
+      expect(readdirSync(path.join(straight.runDirectory, 'baselines', task, 'checkpoints', 'fold-1')).length).toBeGreaterThan(0);
+    const summary = readFileSync(path.join(straight.runDirectory, 'summary.md'), 'utf8');
+    expect(summary).toContain('multi-task macro F1');
+    // `polytask evaluate` picks the best epoch on validation, never on test
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await main(['evaluate', straight.runDirectory])).toBe(0);
+      expect(log.mock.calls.map((call) => String(call[0])).join('\n')).toMatch(/fold 0 best \(lowest validation loss\), epoch \d/);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it.each([
+    // (the signal reaches the baselines too: aborted after the multi-task model's last epoch, the first baseline stops)
+    [
+      'in the first fold',
+      { onBatchEnd: (info: { fold: number; epoch: number; batch: number }) => info.fold === 0 && info.epoch === 2 && info.batch === 2 },
+    ],
+    ['in a baseline', { onEpochEnd: (info: { fold: number; epoch: number }) => info.fold === 0 && info.epoch === 3 }],
+    [
+      'in the second fold',
+      { onBatchEnd: (info: { fold: number; epoch: number; batch: number }) => info.fold === 1 && info.epoch === 1 && info.batch === 3 },
+    ],
+  ])('interrupted %s and resumed, it ends where the uninterrupted run ends', async (where, when) => {
+    const controller = new AbortController();
+    const stopper = Object.fromEntries(
+      Object.entries(when).map(([hook, test]) => [
+        hook,
+        (info: never) => void ((test as (value: never) => boolean)(info) && controller.abort()),
+      ]),
+    );
+    const first = await runExperiment(config(`interrupted-${where.replace(/ /g, '-')}`), {
+      log: () => {},
+      signal: controller.signal,
+      observers: [stopper],
+    });
+    expect(controller.signal.aborted, where).toBe(true);
+    expect(readdirSync(first.runDirectory).filter((name) => name.endsWith('.result.json')).length).toBeLessThan(2);
+    const resumed = await resumeExperiment(first.runDirectory, { log: () => {} });
+    expect(resumed.summary).toEqual(straight.summary);
+  });
+});
