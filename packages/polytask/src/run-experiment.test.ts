@@ -105,4 +105,57 @@ describe('a multi-dataset experiment', () => {
     const resumed = await resumeExperiment(first.runDirectory, { log: () => {} });
     expect(resumed.summary).toEqual(straight.summary);
   });
+
+  it('reaches every training option from the config: renamed tasks, weights, sampler and its weights, schedule, validation folds', async () => {
+    const base = config('options') as unknown as Record<string, unknown> & { datasets: Record<string, unknown>[] };
+    const options = parseExperimentConfig({
+      ...base,
+      datasets: [{ ...base.datasets[0], tasks: { pitch: 'speaker_pitch' } }, base.datasets[1]],
+      baselines: false,
+      validation: { folds: 4 },
+      training: {
+        epochs: 3,
+        batchSize: 12,
+        lr: 0.02,
+        optimizer: { name: 'sgd', momentum: 0.9, nesterov: true },
+        lossCombiner: { kind: 'weighted', weights: { scene: 2, speaker_pitch: 0.5 } },
+        sampling: 'every-dataset',
+        samplingWeights: [1, 2],
+        schedule: { kind: 'step', everyEpochs: 1, factor: 0.5 },
+        gradientClipNorm: 1,
+        earlyStopping: { mode: 'per-task', metric: 'loss', patience: 5, restoreBestWeights: false },
+        seed: 1,
+      },
+    });
+    const result = await runExperiment(options, { log: () => {} });
+    const tasks = result.summary.map((row) => row.task);
+    expect(tasks).toContain('speaker_pitch');
+    expect(tasks).not.toContain('pitch');
+    const records = readFileSync(path.join(result.runDirectory, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { fold: number; epoch: number; split: string; learningRate?: number });
+    // the step schedule halves the rate every epoch
+    expect(records.filter((record) => record.fold === 0 && record.split === 'train').map((record) => record.learningRate)).toEqual([
+      0.02, 0.01, 0.005,
+    ]);
+    expect(records.some((record) => record.split === 'validation')).toBe(true);
+    // a weight or a rename naming no task is an error naming the tasks
+    const wrongWeight = parseExperimentConfig({
+      ...options,
+      training: { ...options.training, lossCombiner: { kind: 'weighted', weights: { pitch: 2 } } },
+    });
+    await expect(runExperiment(wrongWeight, { log: () => {} })).rejects.toThrow(/Loss weight given for "pitch", which is not a task/);
+    const wrongRename = parseExperimentConfig({
+      ...options,
+      datasets: [{ ...base.datasets[0], tasks: { speaker: 'x' } }, base.datasets[1]],
+    });
+    await expect(runExperiment(wrongRename, { log: () => {} })).rejects.toThrow(/has no task "speaker" to rename/);
+    // PCGrad with a sampler that cannot feed it
+    const starved = parseExperimentConfig({
+      ...options,
+      training: { ...options.training, lossCombiner: 'pcgrad', sampling: 'per-dataset' },
+    });
+    await expect(runExperiment(starved, { log: () => {} })).rejects.toThrow(/pcgrad loss combiner .* per-dataset sampler/);
+  });
 });

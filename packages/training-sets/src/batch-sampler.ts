@@ -136,6 +136,26 @@ function checkDatasetWeights(given: readonly number[] | undefined, datasetCount:
   return weights;
 }
 
+/**
+ * Draws items of each dataset in reshuffled passes: `take(d)` is the next item of dataset `d`,
+ * a fresh shuffle (from `random`) starting whenever a pass ends.
+ */
+function datasetStreams(set: CombinedSet, random: RandomSource): (datasetIndex: number) => number {
+  const streams = set.datasets.map(() => ({ order: new Int32Array(0), position: 0 }));
+  return (datasetIndex) => {
+    const stream = streams[datasetIndex] as { order: Int32Array; position: number };
+    if (stream.position >= stream.order.length) {
+      const start = set.offsets[datasetIndex] as number;
+      stream.order = shuffleInPlace(
+        Int32Array.from({ length: (set.datasets[datasetIndex] as { size: number }).size }, (_, index) => start + index),
+        random,
+      ) as Int32Array;
+      stream.position = 0;
+    }
+    return stream.order[stream.position++] as number;
+  };
+}
+
 /** Items per dataset in a batch: ∝ weight (largest remainders), at least one each. */
 function datasetQuotas(weights: readonly number[], batchSize: number): number[] {
   const total = weights.reduce((sum, weight) => sum + weight, 0);
@@ -210,19 +230,7 @@ export function createBatchSampler(options: BatchSamplerOptions): BatchSampler {
       const perEpoch = options.batchesPerEpoch ?? Math.ceil(largest);
       epochBatches = (epoch) => {
         const random = createRandom(epochSeed(seed, epoch));
-        const streams = sizes.map(() => ({ order: new Int32Array(0), position: 0 }));
-        const take = (datasetIndex: number) => {
-          const stream = streams[datasetIndex] as { order: Int32Array; position: number };
-          if (stream.position >= stream.order.length) {
-            const start = set.offsets[datasetIndex] as number;
-            stream.order = shuffleInPlace(
-              Int32Array.from({ length: sizes[datasetIndex] as number }, (_, index) => start + index),
-              random,
-            ) as Int32Array;
-            stream.position = 0;
-          }
-          return stream.order[stream.position++] as number;
-        };
+        const take = datasetStreams(set, random);
         return Array.from({ length: perEpoch }, () => {
           const batch = new Int32Array(batchSize);
           let position = 0;
@@ -243,19 +251,7 @@ export function createBatchSampler(options: BatchSamplerOptions): BatchSampler {
       epochBatches = (epoch) => {
         // Streams continue across epochs: replay from epoch 0 so each epoch is deterministic and distinct.
         const random = createRandom(epochSeed(seed, 0));
-        const streams = sizes.map(() => ({ order: new Int32Array(0), position: 0 }));
-        const take = (datasetIndex: number) => {
-          const stream = streams[datasetIndex] as { order: Int32Array; position: number };
-          if (stream.position >= stream.order.length) {
-            const start = set.offsets[datasetIndex] as number;
-            stream.order = shuffleInPlace(
-              Int32Array.from({ length: sizes[datasetIndex] as number }, (_, index) => start + index),
-              random,
-            ) as Int32Array;
-            stream.position = 0;
-          }
-          return stream.order[stream.position++] as number;
-        };
+        const take = datasetStreams(set, random);
         let result: Int32Array[] = [];
         for (let current = 0; current <= epoch; current++) {
           result = [];

@@ -41,10 +41,11 @@ describe('task losses', () => {
     ]);
     const counts = [0, 0, 0];
     const males = [0, 0];
+    const first = set.datasets[0] as (typeof set.datasets)[number];
     for (let index = 0; index < 30; index++) {
-      const row = set.datasets[0]?.targetsOf('keyword', index) as Uint8Array;
+      const row = first.targetsOf('keyword', index);
       counts[row.indexOf(1)] = (counts[row.indexOf(1)] as number) + 1;
-      const male = (set.datasets[0]?.targetsOf('speaker', index) as Uint8Array)[0] as number;
+      const male = first.targetsOf('speaker', index)[0] as number;
       males[male] = (males[male] as number) + 1;
     }
     expect(balancedClassWeights(set, 'keyword')).toEqual(counts.map((count) => 30 / (3 * count)));
