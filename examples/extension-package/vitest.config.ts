@@ -1,3 +1,3 @@
 import { definePolytaskProject } from '../../vitest.shared.ts';
 
-export default definePolytaskProject('@example/extension-package', { testTimeout: 180_000 });
+export default definePolytaskProject('@example/extension-package', { testTimeout: 600_000 });

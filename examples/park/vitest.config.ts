@@ -1,3 +1,3 @@
 import { definePolytaskProject } from '../../vitest.shared.ts';
 
-export default definePolytaskProject('@example/park', { testTimeout: 120_000 });
+export default definePolytaskProject('@example/park', { testTimeout: 600_000 });

@@ -1,3 +1,3 @@
 import { definePolytaskProject } from '../../vitest.shared.ts';
 
-export default definePolytaskProject('@example/quickstart', { testTimeout: 120_000 });
+export default definePolytaskProject('@example/quickstart', { testTimeout: 600_000 });

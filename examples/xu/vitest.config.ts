@@ -1,3 +1,3 @@
 import { definePolytaskProject } from '../../vitest.shared.ts';
 
-export default definePolytaskProject('@example/xu', { testTimeout: 120_000 });
+export default definePolytaskProject('@example/xu', { testTimeout: 600_000 });

@@ -1,3 +1,3 @@
 import { definePolytaskProject } from '../../vitest.shared.ts';
 
-export default definePolytaskProject('@polytask/training');
+export default definePolytaskProject('@polytask/training', { testTimeout: 180_000 });

@@ -3,18 +3,25 @@
 // It restarts itself once with --single-threaded-gc: V8's parallel GC helper threads otherwise
 // compete with the extraction workers for the cores (1.66x vs 1.75x with 2 workers on 2 cores).
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 if (!process.execArgv.includes('--single-threaded-gc') && !process.env.POLYTASK_NO_RESPAWN) {
+  // The trainer runs in a process group of its own, so each signal reaches it exactly once:
+  // forwarded from here (Ctrl-C, kill -INT/-TERM/-HUP of this process). If this process dies,
+  // the trainer sees its IPC channel close and stops after the batch as on Ctrl-C.
   const child = spawn(
     process.execPath,
     ['--single-threaded-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
+    {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      env: { ...process.env, POLYTASK_LAUNCHER_PID: String(process.pid) },
+    },
   );
-  // Ctrl-C reaches the child too (same process group); it finishes its batch and exits
-  process.on('SIGINT', () => {});
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => {
-    process.exitCode = code ?? (signal ? 130 : 1);
+    process.exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 2) : 1);
   });
 } else {
   const { main } = await import('../dist/cli.js');

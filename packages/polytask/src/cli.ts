@@ -54,12 +54,24 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { positional, overrides } = splitArguments(rest);
   const controller = new AbortController();
-  const onInterrupt = () => {
-    console.error('polytask: interrupted; finishing the current batch (press Ctrl-C again to abort)');
+  // SIGINT, SIGTERM, SIGHUP (forwarded by the launcher) and the launcher's death finish the batch,
+  // leaving the run resumable; a second signal exits at once
+  const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const abortNow = () => process.exit(130);
+  const onInterrupt = (reason: string) => {
+    if (controller.signal.aborted) return abortNow();
+    console.error(`polytask: ${reason}; finishing the current batch (press Ctrl-C again to abort)`);
     controller.abort();
-    process.once('SIGINT', () => process.exit(130));
   };
-  process.once('SIGINT', onInterrupt);
+  const onSignal = (signal: NodeJS.Signals) => onInterrupt(`interrupted (${signal})`);
+  const onLauncherGone = () => onInterrupt('the launching process is gone');
+  for (const signal of stopSignals) process.on(signal, onSignal);
+  const launched = process.env.POLYTASK_LAUNCHER_PID !== undefined && process.channel !== undefined;
+  if (launched) {
+    process.once('disconnect', onLauncherGone);
+    // the channel only tells that the launcher is gone; it must not keep this process alive
+    process.channel?.unref();
+  }
   try {
     switch (command) {
       case 'run': {
@@ -145,6 +157,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.error(`polytask: ${PolytaskError.isInstance(error) ? error.message : ((error as Error)?.stack ?? String(error))}`);
     return 1;
   } finally {
-    process.removeListener('SIGINT', onInterrupt);
+    for (const signal of stopSignals) process.removeListener(signal, onSignal);
+    process.removeListener('disconnect', onLauncherGone);
   }
 }
