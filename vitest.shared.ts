@@ -18,6 +18,8 @@ export function definePolytaskProject(name: string, options: { testTimeout?: num
       environment: 'node',
       pool: 'forks',
       testTimeout: options.testTimeout ?? 30_000,
+      // set-up and clean-up (removing run folders full of checkpoints) get the tests' time on a loaded machine
+      hookTimeout: Math.max(options.testTimeout ?? 30_000, 60_000),
     },
   });
 }

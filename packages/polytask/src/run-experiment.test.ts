@@ -106,6 +106,32 @@ describe('a multi-dataset experiment', () => {
     expect(resumed.summary).toEqual(straight.summary);
   });
 
+  it("dies between an epoch's records and its checkpoint; resumed, the records are written once and the result is the same", async () => {
+    const crash = new Error('simulated kill');
+    const first = runExperiment(config('torn'), {
+      log: () => {},
+      // runs after the run store recorded epoch 2 of fold 1, before its checkpoint commits it
+      observers: [
+        {
+          onEpochEnd: (info) => {
+            if (info.fold === 1 && info.epoch === 2) throw crash;
+          },
+        },
+      ],
+    });
+    await expect(first).rejects.toBe(crash);
+    const run = readdirSync(path.join(root, 'runs')).find((name) => name.startsWith('torn-')) as string;
+    const directory = path.join(root, 'runs', run);
+    const resumed = await resumeExperiment(directory, { log: () => {} });
+    expect(resumed.summary).toEqual(straight.summary);
+    const keys = csvRows(directory).map((row) => {
+      const [fold, epoch, split, task, ...rest] = row.split(',');
+      return [fold, epoch, split, task, rest.at(-1)].join(',');
+    });
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(csvRows(directory).length).toBe(csvRows(straight.runDirectory).length);
+  });
+
   it('reaches every training option from the config: renamed tasks, weights, sampler and its weights, schedule, validation folds', async () => {
     const base = config('options') as unknown as Record<string, unknown> & { datasets: Record<string, unknown>[] };
     const options = parseExperimentConfig({

@@ -5,7 +5,7 @@
  * folder, optionally train single-task baselines, and summarise mean ± std over folds.
  * `resumeExperiment` continues an interrupted run from its last complete epoch.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
 import type { DataReader } from '@polytask/data-reading';
@@ -174,11 +174,13 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   const taskNames = [...new Set(datasets.flatMap((dataset) => dataset.tasks.map((task) => task.name)))];
   for (const observer of observers) await observer.onRunStart?.({ foldCount: sets.foldCount, tasks: taskNames, hparams, config });
   const previous = options.runDirectory ? openRun(store.directory) : undefined;
+  if (previous) discardUncommittedRecords(store);
   const summary = new Map<
     string,
     { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
   >();
   let status: 'success' | 'stopped' = 'success';
+  let completedFolds = 0;
   try {
     for (const { fold, train, validation, test, preparations } of sets.folds()) {
       const doneFile = path.join(store.directory, `fold-${fold}.result.json`);
@@ -269,6 +271,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
           `fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
         );
       }
+      if (finalTasks.length > 0) completedFolds++;
       for (const task of finalTasks) {
         const [metric, value] = headline(task);
         const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
@@ -288,8 +291,10 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   }
   for (const observer of observers) await observer.onRunEnd?.({ status });
   const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
+  // only complete folds are summarised; the header says how many
+  const summarisedFolds = completedFolds;
   const table = [
-    `| task | metric | multi-task (mean ± std over ${sets.foldCount} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
+    `| task | metric | multi-task (mean ± std over ${summarisedFolds}${summarisedFolds === sets.foldCount ? '' : ` of ${sets.foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
     '|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
@@ -298,7 +303,11 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   ].join('\n');
   writeFileAtomically(
     path.join(store.directory, 'summary.json'),
-    JSON.stringify({ name: config.name, status, backend: backend.backend, summary: rows }, null, 1),
+    JSON.stringify(
+      { name: config.name, status, backend: backend.backend, folds: summarisedFolds, foldCount: sets.foldCount, summary: rows },
+      null,
+      1,
+    ),
   );
   writeFileAtomically(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
   // the comparison in TensorBoard too: a text table and one scalar per task and setting (step = fold count)
@@ -318,6 +327,26 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   log(`run folder: ${path.resolve(store.directory)}`);
   log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}`);
   return { runDirectory: store.directory, backend: backend.backend, summary: rows };
+}
+
+/**
+ * Before a resume: drops the metrics records (of the multi-task model and of each baseline) that
+ * no checkpoint committed, from the run's and each baseline's own metrics files.
+ */
+function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): void {
+  const lastCommitted = (directory: string, fold: number) => {
+    if (!existsSync(directory)) return 0;
+    return openRun(directory).checkpointEpochs(fold).at(-1) ?? 0;
+  };
+  const baselineDirectory = (model: string) =>
+    path.join(store.directory, 'baselines', model.slice('single:'.length).replace(/[^A-Za-z0-9_.-]/g, '_'));
+  store.discardUncommitted((fold, model) => lastCommitted(model === undefined ? store.directory : baselineDirectory(model), fold));
+  const baselines = path.join(store.directory, 'baselines');
+  if (!existsSync(baselines)) return;
+  for (const name of readdirSync(baselines)) {
+    const baselineStore = createRunStore({ root: baselines, name });
+    baselineStore.discardUncommitted((fold) => lastCommitted(baselineStore.directory, fold));
+  }
 }
 
 /** Writes a file through a temporary name, so a crash never leaves it half-written. */

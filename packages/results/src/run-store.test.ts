@@ -126,4 +126,26 @@ describe('run store', () => {
     expect(() => openRun(path.join(root, 'missing'))).toThrow(/no such run directory/);
     expect(() => createRunStore({ root, name: 'bad/name' })).toThrow(/may use letters/);
   });
+
+  it('drops the records no checkpoint committed, per fold and model, from both metrics files', () => {
+    const store = createRunStore({ root, name: 'uncommitted' });
+    for (const epoch of [1, 2, 3]) {
+      store.recordEpoch(record(0, epoch, 'test'));
+      store.recordEpoch({ ...record(0, epoch, 'test'), model: 'single:keyword' });
+      store.recordEpoch(record(1, epoch, 'test'));
+    }
+    appendFileSync(path.join(store.directory, 'metrics.jsonl'), '{"fold":1,"epoch":4,"spl');
+    store.discardUncommitted((fold, model) => (fold === 1 ? 0 : model === undefined ? 2 : 1));
+    const kept = openRun(store.directory).records.map((entry) => `${entry.fold}:${entry.epoch}:${entry.model ?? 'multi'}`);
+    expect(kept).toEqual(['0:1:multi', '0:1:single:keyword', '0:2:multi']);
+    const csv = readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').trim().split('\n');
+    expect(csv.slice(1).map((row) => row.split(',').slice(0, 2).join(':') + row.slice(row.lastIndexOf(',')))).toEqual([
+      '0:1,multi-task',
+      '0:1,multi-task',
+      '0:1,single:keyword',
+      '0:1,single:keyword',
+      '0:2,multi-task',
+      '0:2,multi-task',
+    ]);
+  });
 });

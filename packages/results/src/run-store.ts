@@ -70,6 +70,46 @@ const csvHeader =
   'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples,model\n';
 const csvNumber = (value: number | null | undefined) => (value === undefined || value === null ? '' : String(value));
 
+/** The CSV rows of a record, one per task. */
+function csvRows(record: EpochRecord): string[] {
+  return record.tasks.map((task) =>
+    [
+      record.fold,
+      record.epoch,
+      record.split,
+      task.task,
+      csvNumber(task.loss),
+      csvNumber(task.accuracy),
+      task.macro.precision,
+      task.macro.recall,
+      task.macro.f1,
+      task.weighted.f1,
+      task.micro.f1,
+      csvNumber(task.subsetAccuracy),
+      csvNumber(task.hammingLoss),
+      csvNumber(task.meanAveragePrecision),
+      task.examples,
+      record.model ?? 'multi-task',
+    ].join(','),
+  );
+}
+
+/** Every complete record of a run's `metrics.jsonl` (a torn last line is skipped). */
+function readRecords(directory: string): EpochRecord[] {
+  const file = path.join(directory, 'metrics.jsonl');
+  const records: EpochRecord[] = [];
+  if (!existsSync(file)) return records;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      records.push(JSON.parse(line) as EpochRecord);
+    } catch {
+      // a torn last line from an interrupted run
+    }
+  }
+  return records;
+}
+
 /** Writes one run directory. */
 export interface RunStore {
   readonly directory: string;
@@ -85,6 +125,13 @@ export interface RunStore {
     metrics: TaskMetrics;
   }): { png: Uint8Array; width: number; height: number } | undefined;
   saveCheckpoint(fold: number, epoch: number, contents: CheckpointContents): string;
+  /**
+   * Before a resume: drops the metrics records of epochs after the last committed one (an epoch is
+   * committed when its checkpoint is written, after its records), so the resumed run writes them
+   * once. `committed(fold, model)` gives the last committed epoch (0 for none). Both metrics files
+   * are rewritten atomically.
+   */
+  discardUncommitted(committed: (fold: number, model: string | undefined) => number): void;
 }
 
 const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -113,27 +160,14 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       // one write per line: a crash leaves at most a torn last line, which readers skip
       appendFileSync(path.join(directory, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
       if (!existsSync(metricsCsv)) writeAtomically(metricsCsv, csvHeader);
-      const rows = record.tasks.map((task) =>
-        [
-          record.fold,
-          record.epoch,
-          record.split,
-          task.task,
-          csvNumber(task.loss),
-          csvNumber(task.accuracy),
-          task.macro.precision,
-          task.macro.recall,
-          task.macro.f1,
-          task.weighted.f1,
-          task.micro.f1,
-          csvNumber(task.subsetAccuracy),
-          csvNumber(task.hammingLoss),
-          csvNumber(task.meanAveragePrecision),
-          task.examples,
-          record.model ?? 'multi-task',
-        ].join(','),
-      );
+      const rows = csvRows(record);
       appendFileSync(metricsCsv, `${rows.join('\n')}\n`);
+    },
+    discardUncommitted(committed) {
+      if (!existsSync(path.join(directory, 'metrics.jsonl'))) return;
+      const kept = readRecords(directory).filter((record) => record.epoch <= committed(record.fold, record.model));
+      writeAtomically(path.join(directory, 'metrics.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
+      writeAtomically(metricsCsv, csvHeader + kept.flatMap((record) => csvRows(record).map((row) => `${row}\n`)).join(''));
     },
     writeConfusion({ fold, split, epoch, metrics }) {
       const base = path.join(directory, 'confusion', `fold-${fold}`, split, safeName(metrics.task), `epoch-${epoch}`);
@@ -197,17 +231,7 @@ export function openRun(directory: string): LoadedRun {
   if (!existsSync(directory)) throw new MissingFileError({ path: directory, message: `${directory}: no such run directory.` });
   const read = (file: string) => JSON.parse(readFileSync(path.join(directory, file), 'utf8'));
   const config = existsSync(path.join(directory, 'config.json')) ? read('config.json') : undefined;
-  const records: EpochRecord[] = [];
-  if (existsSync(path.join(directory, 'metrics.jsonl'))) {
-    for (const line of readFileSync(path.join(directory, 'metrics.jsonl'), 'utf8').split('\n')) {
-      if (!line) continue;
-      try {
-        records.push(JSON.parse(line) as EpochRecord);
-      } catch {
-        // a torn last line from an interrupted run
-      }
-    }
-  }
+  const records = readRecords(directory);
   const checkpointEpochs = (fold: number) => {
     const folder = path.join(directory, 'checkpoints', `fold-${fold}`);
     if (!existsSync(folder)) return [];

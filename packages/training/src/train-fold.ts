@@ -545,6 +545,8 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
       ...(testRecord ? { test: testRecord } : {}),
     };
     history.push(reports);
+    // the epoch's records first, then its checkpoint: the checkpoint commits the epoch (a resume drops records after it)
+    await notifyObservers(observers, 'onEpochEnd', { fold, epoch, ...reports });
     if (options.store) {
       const state = {
         epoch,
@@ -557,7 +559,6 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
       };
       options.store.saveCheckpoint(fold, epoch, await createCheckpoint(model, trainer.optimizer, state));
     }
-    await notifyObservers(observers, 'onEpochEnd', { fold, epoch, ...reports });
     if (decision?.stop) {
       stoppedEarly = true;
       break;
