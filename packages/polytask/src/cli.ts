@@ -29,6 +29,14 @@ const usage = `usage: polytask <command> [arguments] [--set path=value ...]
 
 --set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn`;
 
+/** What `summary.json` holds. */
+interface RunSummaryFile {
+  readonly summary: TaskSummary[];
+  readonly status?: string;
+  readonly folds?: number;
+  readonly foldCount?: number;
+}
+
 function splitArguments(argv: readonly string[]): { positional: string[]; overrides: string[] } {
   const positional: string[] = [];
   const overrides: string[] = [];
@@ -86,21 +94,31 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'resume': {
         if (!positional[0]) throw new PolytaskError({ message: 'resume needs a run folder: polytask resume <run-folder>' });
+        if (overrides.length > 0)
+          throw new PolytaskError({
+            message: `resume continues a run with the config it started with (${path.join(positional[0], 'config.json')}); --set is not accepted. Start a new run to change settings.`,
+          });
         await resumeExperiment(positional[0], { signal: controller.signal });
         return controller.signal.aborted ? 130 : 0;
       }
       case 'compare': {
         if (positional.length === 0) throw new PolytaskError({ message: 'compare needs run folders: polytask compare <run-folder...>' });
+        const runs = positional.map((folder) => {
+          const file = path.join(folder, 'summary.json');
+          if (!existsSync(file)) throw new PolytaskError({ message: `${folder} has no summary.json; is it a finished run folder?` });
+          return { folder, ...(JSON.parse(readFileSync(file, 'utf8')) as RunSummaryFile) };
+        });
         console.log(
           '| run | task | metric | multi-task | single-task | multi-task macro F1 | single-task macro F1 |\n|---|---|---|---|---|---|---|',
         );
-        for (const folder of positional) {
-          const file = path.join(folder, 'summary.json');
-          if (!existsSync(file)) throw new PolytaskError({ message: `${folder} has no summary.json; is it a finished run folder?` });
-          const { summary } = JSON.parse(readFileSync(file, 'utf8')) as { summary: TaskSummary[] };
+        for (const { folder, summary, status, folds, foldCount } of runs) {
+          // a stopped or partial run says so next to its name
+          const partial = folds !== undefined && foldCount !== undefined && folds < foldCount ? `${folds} of ${foldCount} folds` : '';
+          const note = [status && status !== 'success' ? status : '', partial].filter(Boolean).join(', ');
+          const name = note ? `${path.basename(folder)} (${note})` : path.basename(folder);
           for (const row of summary)
             console.log(
-              `| ${path.basename(folder)} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
+              `| ${name} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
             );
         }
         return 0;

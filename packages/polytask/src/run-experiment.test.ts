@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { lockRun } from '@polytask/results';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from './cli';
 import { parseExperimentConfig } from './experiment-config';
@@ -106,6 +107,15 @@ describe('a multi-dataset experiment', () => {
     expect(resumed.summary).toEqual(straight.summary);
   });
 
+  it('refuses to resume a run another live process is writing', async () => {
+    const lock = lockRun(straight.runDirectory);
+    try {
+      await expect(resumeExperiment(straight.runDirectory, { log: () => {} })).rejects.toThrow(/is being written by process \d+/);
+    } finally {
+      lock.release();
+    }
+  });
+
   it("dies between an epoch's records and its checkpoint; resumed, the records are written once and the result is the same", async () => {
     const crash = new Error('simulated kill');
     const first = runExperiment(config('torn'), {
@@ -171,7 +181,32 @@ describe('a multi-dataset experiment', () => {
       ...options,
       training: { ...options.training, lossCombiner: { kind: 'weighted', weights: { pitch: 2 } } },
     });
-    await expect(runExperiment(wrongWeight, { log: () => {} })).rejects.toThrow(/Loss weight given for "pitch", which is not a task/);
+    const runsBefore = readdirSync(path.join(root, 'runs')).length;
+    await expect(runExperiment(wrongWeight, { log: () => {} })).rejects.toThrow(
+      /training\.lossCombiner\.weights\.pitch: "pitch" is not a task of the datasets; the tasks are keyword, speaker_pitch, noise/,
+    );
+    // early stopping on a metric a baseline's task lacks (accuracy of the multi-label noise tags) fails before anything trains
+    const wrongMetric = parseExperimentConfig({
+      ...options,
+      baselines: true,
+      training: { ...options.training, earlyStopping: { metric: 'accuracy', patience: 2 } },
+    });
+    await expect(runExperiment(wrongMetric, { log: () => {} })).rejects.toThrow(
+      /training\.earlyStopping: Task "noise" has no numeric metric "accuracy"/,
+    );
+    const ignoredWeights = parseExperimentConfig({ ...options, training: { ...options.training, sampling: 'per-dataset' } });
+    await expect(runExperiment(ignoredWeights, { log: () => {} })).rejects.toThrow(
+      /training\.samplingWeights: only the balanced and every-dataset samplers weigh datasets; the sampler is per-dataset/,
+    );
+    expect(readdirSync(path.join(root, 'runs'))).toHaveLength(runsBefore);
+    // resume keeps the run's own config
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await main(['resume', result.runDirectory, '--set', 'training.epochs=9'])).toBe(1);
+      expect(String(error.mock.calls[0]?.[0])).toMatch(/--set is not accepted/);
+    } finally {
+      error.mockRestore();
+    }
     const wrongRename = parseExperimentConfig({
       ...options,
       datasets: [{ ...base.datasets[0], tasks: { speaker: 'x' } }, base.datasets[1]],
@@ -180,7 +215,7 @@ describe('a multi-dataset experiment', () => {
     // PCGrad with a sampler that cannot feed it
     const starved = parseExperimentConfig({
       ...options,
-      training: { ...options.training, lossCombiner: 'pcgrad', sampling: 'per-dataset' },
+      training: { ...options.training, lossCombiner: 'pcgrad', sampling: 'per-dataset', samplingWeights: undefined },
     });
     await expect(runExperiment(starved, { log: () => {} })).rejects.toThrow(/pcgrad loss combiner .* per-dataset sampler/);
   });

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
+import { ConfigError, InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
 import type { DataReader } from '@polytask/data-reading';
 import { readDataset } from '@polytask/data-reading';
 import { createMultiTaskCnn, createMultiTaskDnn, type HeadSpec } from '@polytask/models';
@@ -17,12 +17,14 @@ import {
   createTensorBoardObserver,
   createTensorBoardWriter,
   type EpochRecord,
+  lockRun,
   openRun,
   type TaskMetrics,
   type TrainingObserver,
 } from '@polytask/results';
 import { renameTasks, type TaskDataset } from '@polytask/task-dataset';
 import {
+  checkEarlyStoppingSpec,
   type EarlyStoppingSpec,
   evaluateModel,
   type LearningRateSchedule,
@@ -151,182 +153,199 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   await import('@tensorflow/tfjs-layers');
   const extensions = await loadExtensions(config, options.importExtension);
   const datasets = await readExperimentDatasets(config, options);
+  checkConfigAgainstTasks(config, datasets);
   const sets = createExperimentSets(config, datasets);
   const store = options.runDirectory
     ? createRunStore({ root: path.dirname(options.runDirectory), name: path.basename(options.runDirectory) })
     : createRunStore({ root: config.runsDirectory, name: `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}` });
-  const tensorboard = path.join(store.directory, 'tensorboard');
-  const observers: TrainingObserver[] = [
-    createRunStoreObserver(store),
-    createTensorBoardObserver({ directory: tensorboard }),
-    ...(options.observers ?? []),
-  ];
-  const hparams = {
-    model: config.model.kind === 'package' ? config.model.package : config.model.kind,
-    lr: config.training.lr,
-    optimizer: typeof config.training.optimizer === 'string' ? config.training.optimizer : config.training.optimizer.name,
-    lossCombiner: combinerName(config),
-    extraction: config.extraction.name,
-    batchSize: config.training.batchSize,
-    // 'all' for the multi-task sessions, a task's name for its single-task baseline sessions
-    tasks: 'all',
-  };
-  const taskNames = [...new Set(datasets.flatMap((dataset) => dataset.tasks.map((task) => task.name)))];
-  for (const observer of observers) await observer.onRunStart?.({ foldCount: sets.foldCount, tasks: taskNames, hparams, config });
-  const previous = options.runDirectory ? openRun(store.directory) : undefined;
-  if (previous) discardUncommittedRecords(store);
-  const summary = new Map<
-    string,
-    { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
-  >();
-  let status: 'success' | 'stopped' = 'success';
-  let completedFolds = 0;
+  // one writer per run folder: a second run or resume of it is refused while this one lives
+  const lock = lockRun(store.directory);
   try {
-    for (const { fold, train, validation, test, preparations } of sets.folds()) {
-      const doneFile = path.join(store.directory, `fold-${fold}.result.json`);
-      let finalTasks: TaskMetrics[];
-      let singleTasks: Record<string, TaskMetrics> = {};
-      if (existsSync(doneFile)) {
-        ({ finalTasks, singleTasks } = JSON.parse(readFileSync(doneFile, 'utf8')) as {
-          finalTasks: TaskMetrics[];
-          singleTasks: Record<string, TaskMetrics>;
-        });
-        log(`fold ${fold + 1}/${sets.foldCount}: already complete`);
-      } else {
-        for (const observer of observers) await observer.onFoldStart?.({ fold, preparations });
-        const inputShape = train.shapeOf(0);
-        for (let index = 1; index < train.size; index++) {
-          if (train.shapeOf(index).join('x') !== inputShape.join('x')) {
-            throw new ShapeMismatchError({
-              expected: inputShape,
-              actual: train.shapeOf(index),
-              message: `Examples have different feature shapes ([${inputShape}] vs [${train.shapeOf(index)}]); set preparation.frames (e.g. { "fit": "median" }) so the model gets one shape.`,
-            });
-          }
-        }
-        const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
-        const build = () => buildModel(config, train, fold, extensions);
-        const settings = {
-          ...trainingSettings(config, extensions),
-          seed: config.training.seed + fold,
-          ...(validation ? { validation } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        };
-        const resume = previous && previous.checkpointEpochs(fold).length > 0 ? previous.loadCheckpoint(fold) : undefined;
-        const multi = await trainFold({ ...settings, model: build(), train, test, fold, store, observers, ...(resume ? { resume } : {}) });
-        if (multi.interrupted) {
-          status = 'stopped';
-          log(`interrupted in fold ${fold + 1}; resume with: polytask resume ${store.directory}`);
-          break;
-        }
-        finalTasks = [...(reportedTest(config, multi, store.directory, fold)?.tasks ?? [])];
-        if (config.baselines && heads.length > 1) {
-          for (const head of heads) {
-            const safeName = head.name.replace(/[^A-Za-z0-9_.-]/g, '_');
-            // each baseline has its own checkpoints (and confusion matrices) and resumes like a fold
-            const baselineStore = createRunStore({ root: path.join(store.directory, 'baselines'), name: safeName });
-            const model = `single:${head.name}`;
-            // baseline sessions join the HParams experiment with `tasks` set to the task's name
-            const baselineLog = createTensorBoardObserver({
-              directory: path.join(tensorboard, `single-${safeName}`),
-              writeExperiment: false,
-              sessionGroupPrefix: `single-${head.name}/`,
-            });
-            const recordInRun: TrainingObserver = {
-              onEpochEnd(info) {
-                for (const record of [info.train, info.validation, info.test]) if (record) store.recordEpoch({ ...record, model });
-              },
-            };
-            const baselineObservers = [baselineLog, createRunStoreObserver(baselineStore), recordInRun];
-            await baselineLog.onRunStart?.({ foldCount: sets.foldCount, tasks: [head.name], hparams: { ...hparams, tasks: head.name } });
-            await baselineLog.onFoldStart?.({ fold, preparations });
-            const baselineRun = openRun(baselineStore.directory);
-            const baselineResume = baselineRun.checkpointEpochs(fold).length > 0 ? baselineRun.loadCheckpoint(fold) : undefined;
-            const alone = await trainFold({
-              ...settings,
-              model: build(),
-              train,
-              test,
-              fold,
-              tasks: [head.name],
-              store: baselineStore,
-              observers: baselineObservers,
-              ...(baselineResume ? { resume: baselineResume } : {}),
-            });
-            await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
-            if (alone.interrupted) {
-              status = 'stopped';
-              break;
+    const tensorboard = path.join(store.directory, 'tensorboard');
+    const observers: TrainingObserver[] = [
+      createRunStoreObserver(store),
+      createTensorBoardObserver({ directory: tensorboard }),
+      ...(options.observers ?? []),
+    ];
+    const hparams = {
+      model: config.model.kind === 'package' ? config.model.package : config.model.kind,
+      lr: config.training.lr,
+      optimizer: typeof config.training.optimizer === 'string' ? config.training.optimizer : config.training.optimizer.name,
+      lossCombiner: combinerName(config),
+      extraction: config.extraction.name,
+      batchSize: config.training.batchSize,
+      // 'all' for the multi-task sessions, a task's name for its single-task baseline sessions
+      tasks: 'all',
+    };
+    const taskNames = [...new Set(datasets.flatMap((dataset) => dataset.tasks.map((task) => task.name)))];
+    for (const observer of observers) await observer.onRunStart?.({ foldCount: sets.foldCount, tasks: taskNames, hparams, config });
+    const previous = options.runDirectory ? openRun(store.directory) : undefined;
+    if (previous) discardUncommittedRecords(store);
+    const summary = new Map<
+      string,
+      { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
+    >();
+    let status: 'success' | 'stopped' = 'success';
+    let completedFolds = 0;
+    try {
+      for (const { fold, train, validation, test, preparations } of sets.folds()) {
+        const doneFile = path.join(store.directory, `fold-${fold}.result.json`);
+        let finalTasks: TaskMetrics[];
+        let singleTasks: Record<string, TaskMetrics> = {};
+        if (existsSync(doneFile)) {
+          ({ finalTasks, singleTasks } = JSON.parse(readFileSync(doneFile, 'utf8')) as {
+            finalTasks: TaskMetrics[];
+            singleTasks: Record<string, TaskMetrics>;
+          });
+          log(`fold ${fold + 1}/${sets.foldCount}: already complete`);
+        } else {
+          for (const observer of observers) await observer.onFoldStart?.({ fold, preparations });
+          const inputShape = train.shapeOf(0);
+          for (let index = 1; index < train.size; index++) {
+            if (train.shapeOf(index).join('x') !== inputShape.join('x')) {
+              throw new ShapeMismatchError({
+                expected: inputShape,
+                actual: train.shapeOf(index),
+                message: `Examples have different feature shapes ([${inputShape}] vs [${train.shapeOf(index)}]); set preparation.frames (e.g. { "fit": "median" }) so the model gets one shape.`,
+              });
             }
-            const metrics = reportedTest(config, alone, store.directory, fold, model)?.tasks[0];
-            if (metrics) singleTasks[head.name] = metrics;
           }
-          if (status === 'stopped') {
-            log(`interrupted in fold ${fold + 1}'s baselines; resume with: polytask resume ${store.directory}`);
+          const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
+          const build = () => buildModel(config, train, fold, extensions);
+          const settings = {
+            ...trainingSettings(config, extensions),
+            seed: config.training.seed + fold,
+            ...(validation ? { validation } : {}),
+            ...(options.signal ? { signal: options.signal } : {}),
+          };
+          const resume = previous && previous.checkpointEpochs(fold).length > 0 ? previous.loadCheckpoint(fold) : undefined;
+          const multi = await trainFold({
+            ...settings,
+            model: build(),
+            train,
+            test,
+            fold,
+            store,
+            observers,
+            ...(resume ? { resume } : {}),
+          });
+          if (multi.interrupted) {
+            status = 'stopped';
+            log(`interrupted in fold ${fold + 1}; resume with: polytask resume ${store.directory}`);
             break;
           }
+          finalTasks = [...(reportedTest(config, multi, store.directory, fold)?.tasks ?? [])];
+          if (config.baselines && heads.length > 1) {
+            for (const head of heads) {
+              const safeName = head.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+              // each baseline has its own checkpoints (and confusion matrices) and resumes like a fold
+              const baselineStore = createRunStore({ root: path.join(store.directory, 'baselines'), name: safeName });
+              const model = `single:${head.name}`;
+              // baseline sessions join the HParams experiment with `tasks` set to the task's name
+              const baselineLog = createTensorBoardObserver({
+                directory: path.join(tensorboard, `single-${safeName}`),
+                writeExperiment: false,
+                sessionGroupPrefix: `single-${head.name}/`,
+              });
+              const recordInRun: TrainingObserver = {
+                onEpochEnd(info) {
+                  for (const record of [info.train, info.validation, info.test]) if (record) store.recordEpoch({ ...record, model });
+                },
+              };
+              const baselineObservers = [baselineLog, createRunStoreObserver(baselineStore), recordInRun];
+              await baselineLog.onRunStart?.({ foldCount: sets.foldCount, tasks: [head.name], hparams: { ...hparams, tasks: head.name } });
+              await baselineLog.onFoldStart?.({ fold, preparations });
+              const baselineRun = openRun(baselineStore.directory);
+              const baselineResume = baselineRun.checkpointEpochs(fold).length > 0 ? baselineRun.loadCheckpoint(fold) : undefined;
+              const alone = await trainFold({
+                ...settings,
+                ...(settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, head.name) } : {}),
+                model: build(),
+                train,
+                test,
+                fold,
+                tasks: [head.name],
+                store: baselineStore,
+                observers: baselineObservers,
+                ...(baselineResume ? { resume: baselineResume } : {}),
+              });
+              await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
+              if (alone.interrupted) {
+                status = 'stopped';
+                break;
+              }
+              const metrics = reportedTest(config, alone, store.directory, fold, model)?.tasks[0];
+              if (metrics) singleTasks[head.name] = metrics;
+            }
+            if (status === 'stopped') {
+              log(`interrupted in fold ${fold + 1}'s baselines; resume with: polytask resume ${store.directory}`);
+              break;
+            }
+          }
+          writeFileAtomically(doneFile, JSON.stringify({ finalTasks, singleTasks }));
+          log(
+            `fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
+          );
         }
-        writeFileAtomically(doneFile, JSON.stringify({ finalTasks, singleTasks }));
-        log(
-          `fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
-        );
-      }
-      if (finalTasks.length > 0) completedFolds++;
-      for (const task of finalTasks) {
-        const [metric, value] = headline(task);
-        const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
-        entry.multiTask.push(value);
-        entry.multiTaskMacroF1.push(task.macro.f1);
-        const alone = singleTasks[task.task];
-        if (alone !== undefined) {
-          entry.singleTask.push(headline(alone)[1]);
-          entry.singleTaskMacroF1.push(alone.macro.f1);
+        if (finalTasks.length > 0) completedFolds++;
+        for (const task of finalTasks) {
+          const [metric, value] = headline(task);
+          const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
+          entry.multiTask.push(value);
+          entry.multiTaskMacroF1.push(task.macro.f1);
+          const alone = singleTasks[task.task];
+          if (alone !== undefined) {
+            entry.singleTask.push(headline(alone)[1]);
+            entry.singleTaskMacroF1.push(alone.macro.f1);
+          }
+          summary.set(task.task, entry);
         }
-        summary.set(task.task, entry);
       }
+    } catch (error) {
+      for (const observer of observers) await observer.onRunEnd?.({ status: 'failure', error });
+      throw error;
     }
-  } catch (error) {
-    for (const observer of observers) await observer.onRunEnd?.({ status: 'failure', error });
-    throw error;
+    for (const observer of observers) await observer.onRunEnd?.({ status });
+    const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
+    // only complete folds are summarised; the header says how many
+    const summarisedFolds = completedFolds;
+    const table = [
+      `| task | metric | multi-task (mean ± std over ${summarisedFolds}${summarisedFolds === sets.foldCount ? '' : ` of ${sets.foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
+      '|---|---|---|---|---|---|',
+      ...rows.map(
+        (row) =>
+          `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+      ),
+    ].join('\n');
+    writeFileAtomically(
+      path.join(store.directory, 'summary.json'),
+      JSON.stringify(
+        { name: config.name, status, backend: backend.backend, folds: summarisedFolds, foldCount: sets.foldCount, summary: rows },
+        null,
+        1,
+      ),
+    );
+    writeFileAtomically(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
+    // the comparison in TensorBoard too: a text table and one scalar per task and setting (step = fold count)
+    const summaryWriter = createTensorBoardWriter({ directory: path.join(tensorboard, 'summary') });
+    summaryWriter.text('summary', table, 0);
+    for (const row of rows) {
+      const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
+      if (row.multiTask.length)
+        summaryWriter.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
+      if (row.singleTask.length)
+        summaryWriter.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
+    }
+    summaryWriter.close();
+    log('');
+    log(table);
+    log('');
+    log(`run folder: ${path.resolve(store.directory)}`);
+    log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}`);
+    return { runDirectory: store.directory, backend: backend.backend, summary: rows };
+  } finally {
+    lock.release();
   }
-  for (const observer of observers) await observer.onRunEnd?.({ status });
-  const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
-  // only complete folds are summarised; the header says how many
-  const summarisedFolds = completedFolds;
-  const table = [
-    `| task | metric | multi-task (mean ± std over ${summarisedFolds}${summarisedFolds === sets.foldCount ? '' : ` of ${sets.foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
-    '|---|---|---|---|---|---|',
-    ...rows.map(
-      (row) =>
-        `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
-    ),
-  ].join('\n');
-  writeFileAtomically(
-    path.join(store.directory, 'summary.json'),
-    JSON.stringify(
-      { name: config.name, status, backend: backend.backend, folds: summarisedFolds, foldCount: sets.foldCount, summary: rows },
-      null,
-      1,
-    ),
-  );
-  writeFileAtomically(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
-  // the comparison in TensorBoard too: a text table and one scalar per task and setting (step = fold count)
-  const summaryWriter = createTensorBoardWriter({ directory: path.join(tensorboard, 'summary') });
-  summaryWriter.text('summary', table, 0);
-  for (const row of rows) {
-    const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
-    if (row.multiTask.length)
-      summaryWriter.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
-    if (row.singleTask.length)
-      summaryWriter.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
-  }
-  summaryWriter.close();
-  log('');
-  log(table);
-  log('');
-  log(`run folder: ${path.resolve(store.directory)}`);
-  log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}`);
-  return { runDirectory: store.directory, backend: backend.backend, summary: rows };
 }
 
 /**
@@ -370,6 +389,83 @@ function reportedTest(
   const epoch =
     stopping && (stopping.restoreBestWeights ?? true) && result.bestEpoch !== undefined ? result.bestEpoch : result.epochsCompleted;
   return result.history.find((entry) => entry.train.epoch === epoch)?.test ?? openRun(runDirectory).metricsOf(fold, epoch, 'test', model);
+}
+
+/** Early stopping of a task's baseline: it watches that task (a `task` set for the multi-task model names another). */
+function baselineStopping(spec: EarlyStoppingSpec, task: string): EarlyStoppingSpec {
+  return spec.task === undefined ? spec : { ...spec, task };
+}
+
+/**
+ * Checks, before any run folder or training, that what the config says of tasks fits the tasks the
+ * datasets have: loss and combiner weights name tasks, and early stopping fits the model and every baseline.
+ * @throws ConfigError at the setting's path.
+ */
+function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly TaskDataset[]): void {
+  const tasks = [...new Map(datasets.flatMap((dataset) => dataset.tasks.map((task) => [task.name, task] as const))).values()];
+  const names = tasks.map((task) => task.name);
+  const unknown = (configPath: string, keys: readonly string[]) => {
+    const wrong = keys.find((key) => !names.includes(key));
+    if (wrong !== undefined)
+      throw new ConfigError({
+        configPath: `${configPath}.${wrong}`,
+        value: wrong,
+        message: `${configPath}.${wrong}: "${wrong}" is not a task of the datasets; the tasks are ${names.join(', ')}.`,
+      });
+  };
+  unknown('training.losses', Object.keys(config.training.losses ?? {}));
+  const combiner = config.training.lossCombiner;
+  if (typeof combiner === 'object' && combiner.kind === 'weighted') {
+    unknown('training.lossCombiner.weights', Object.keys(combiner.weights));
+    if (!Object.values(combiner.weights).some((weight) => weight > 0) && Object.keys(combiner.weights).length >= names.length)
+      throw new ConfigError({
+        configPath: 'training.lossCombiner.weights',
+        value: combiner.weights,
+        message: 'training.lossCombiner.weights: every weight is 0, so nothing would be trained; give at least one task a positive weight.',
+      });
+  }
+  const { sampling, samplingWeights } = config.training;
+  if (samplingWeights && sampling !== 'balanced' && sampling !== 'every-dataset')
+    throw new ConfigError({
+      configPath: 'training.samplingWeights',
+      value: samplingWeights,
+      message: `training.samplingWeights: only the balanced and every-dataset samplers weigh datasets; the sampler is ${typeof sampling === 'string' ? sampling : sampling ? sampling.package : 'per-dataset (the default)'}. Set training.sampling or remove the weights.`,
+    });
+  if (samplingWeights && samplingWeights.length !== datasets.length)
+    throw new ConfigError({
+      configPath: 'training.samplingWeights',
+      value: samplingWeights,
+      message: `training.samplingWeights: give one weight per dataset (${datasets.length}), in the order of datasets; got ${samplingWeights.length}.`,
+    });
+  if (samplingWeights && sampling === 'every-dataset' && samplingWeights.some((weight) => !(weight > 0)))
+    throw new ConfigError({
+      configPath: 'training.samplingWeights',
+      value: samplingWeights,
+      message: 'training.samplingWeights: the every-dataset sampler puts every dataset in each batch, so every weight must be positive.',
+    });
+  for (const [task, spec] of Object.entries(config.training.losses ?? {})) {
+    const weights = spec.classWeights;
+    if (Array.isArray(weights) && !weights.some((weight) => weight > 0))
+      throw new ConfigError({
+        configPath: `training.losses.${task}.classWeights`,
+        value: weights,
+        message: `training.losses.${task}.classWeights: every weight is 0, so "${task}" would never be trained; give at least one class a positive weight.`,
+      });
+  }
+  const stopping = config.training.earlyStopping as EarlyStoppingSpec | undefined;
+  if (!stopping) return;
+  try {
+    checkEarlyStoppingSpec(stopping, tasks);
+    if (config.baselines && tasks.length > 1)
+      for (const task of tasks) checkEarlyStoppingSpec(baselineStopping(stopping, task.name), [task]);
+  } catch (cause) {
+    throw new ConfigError({
+      configPath: 'training.earlyStopping',
+      value: stopping,
+      message: `training.earlyStopping: ${(cause as Error).message}${config.baselines ? ' (baselines watch their own task with the same metric)' : ''}`,
+      cause,
+    });
+  }
 }
 
 /** The combiner's name for HParams: its kind, or its package. */

@@ -4,6 +4,7 @@
  * store with atomic checkpoints, and the observer hooks the training loop reports through.
  */
 export { type ConfusionMatrixPngOptions, renderConfusionMatrixPng } from './confusion-matrix-png';
+export { lockFileName, lockRun, RunInUseError } from './lock-run';
 export {
   type AveragedMetrics,
   averagePrecision,

@@ -4,8 +4,8 @@
  * Per task: each task whose own metric stopped improving is frozen (its loss leaves the
  * combined loss) while the others continue; the run stops when every task is frozen.
  */
-import { InvalidArgumentError } from '@polytask/core';
-import type { EpochRecord, TaskMetrics } from '@polytask/results';
+import { InvalidArgumentError, type TaskDefinition, taskOutputSize } from '@polytask/core';
+import { computeTaskMetrics, type EpochRecord, type TaskMetrics } from '@polytask/results';
 
 /** What to watch. */
 export interface EarlyStoppingSpec {
@@ -57,6 +57,34 @@ function readMetric(task: TaskMetrics, metric: string): number {
     });
   }
   return value;
+}
+
+/**
+ * Checks before training that the spec fits the tasks it will watch: `task` is one of them and
+ * `metric` exists for each watched task's kind (accuracy has no multi-label form, subsetAccuracy only
+ * a multi-label one), so a wrong setting fails at once, not after an epoch.
+ * @throws InvalidArgumentError naming the setting and what fits.
+ */
+export function checkEarlyStoppingSpec(spec: EarlyStoppingSpec, tasks: readonly TaskDefinition[]): void {
+  const metric = spec.metric ?? 'loss';
+  const names = tasks.map((task) => task.name);
+  if ((spec.mode ?? 'global') === 'global' && spec.task !== undefined && !names.includes(spec.task))
+    throw new InvalidArgumentError({
+      argument: 'earlyStopping.task',
+      value: spec.task,
+      message: `earlyStopping.task "${spec.task}" is not a trained task; the tasks are ${names.join(', ')}.`,
+    });
+  if (metric === 'loss') return;
+  const watched = (spec.mode ?? 'global') === 'per-task' ? tasks : tasks.filter((task) => task.name === (spec.task ?? names[0]));
+  for (const task of watched) {
+    // metrics of two made-up rows tell which fields the task's kind has
+    const width = taskOutputSize(task);
+    const truth = new Uint8Array(2 * width);
+    if (task.kind === 'binary') truth[0] = 1;
+    else for (const row of [0, 1]) truth[row * width + (row % width)] = 1;
+    const sample = computeTaskMetrics({ task, truth, decisions: truth, scores: Float32Array.from(truth), loss: 0 });
+    readMetric(sample, metric);
+  }
 }
 
 /** Creates the early-stopping tracker. */

@@ -4,7 +4,13 @@
  * stopping, checkpoints and resume.
  */
 export { createCheckpoint, restoreCheckpoint } from './checkpoint';
-export { createEarlyStopping, type EarlyStoppingDecision, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
+export {
+  checkEarlyStoppingSpec,
+  createEarlyStopping,
+  type EarlyStoppingDecision,
+  type EarlyStoppingSpec,
+  type EarlyStoppingState,
+} from './early-stopping';
 export { createLossCombiner, type LossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 export {
   createSchedule,

@@ -38,6 +38,10 @@ export interface LossCombiner {
   weights(): Readonly<Record<string, number>>;
   /** Called with the epoch's mean training loss per task. */
   onEpochEnd?(meanLosses: Readonly<Record<string, number>>): void;
+  /** State beyond `variables` (loss history, weights, random position) as plain JSON, saved with each checkpoint. */
+  state?(): unknown;
+  /** Puts back what `state` returned, when a run resumes. */
+  restore?(state: unknown): void;
   /** For gradient-based combiners: merge per-task gradients into one (PCGrad), or update weights (GradNorm). */
   readonly perTaskGradients?: {
     /** Variables whose per-task gradient norms GradNorm uses (the last shared layer); all for PCGrad. */
@@ -109,6 +113,12 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
         variables: [],
         combine: weighted(weights),
         weights: () => Object.fromEntries(weights),
+        state: () => ({ history, weights: Object.fromEntries(weights) }),
+        restore(state) {
+          const saved = state as { history: Record<string, number>[]; weights: Record<string, number> };
+          history.splice(0, history.length, ...saved.history);
+          for (const [task, weight] of Object.entries(saved.weights)) weights.set(task, weight);
+        },
         onEpochEnd(meanLosses) {
           history.push({ ...meanLosses });
           if (history.length < 2) return;
@@ -131,6 +141,13 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
         variables: [],
         combine: weighted(weights),
         weights: () => Object.fromEntries(weights),
+        state: () => ({ weights: Object.fromEntries(weights), initial: Object.fromEntries(initial) }),
+        restore(state) {
+          const saved = state as { weights: Record<string, number>; initial: Record<string, number> };
+          for (const [task, weight] of Object.entries(saved.weights)) weights.set(task, weight);
+          initial.clear();
+          for (const [task, loss] of Object.entries(saved.initial)) initial.set(task, loss);
+        },
         perTaskGradients: {
           merge(perTask, losses, sharedVariables) {
             const present = [...perTask.keys()];
@@ -179,14 +196,20 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       };
     }
     case 'pcgrad': {
-      const random = createRandom(spec.seed ?? 0);
+      // each step's projection order comes from (seed, step), so the state is the step count
+      let steps = 0;
       return {
         kind: 'pcgrad',
         variables: [],
         combine: weighted(new Map(tasks.map((task) => [task, 1]))),
         weights: () => Object.fromEntries(tasks.map((task) => [task, 1])),
+        state: () => ({ steps }),
+        restore(state) {
+          steps = (state as { steps: number }).steps;
+        },
         perTaskGradients: {
           merge(perTask) {
+            const random = createRandom(Math.imul((spec.seed ?? 0) + 1, 0x9e3779b1) ^ steps++);
             const present = [...perTask.keys()];
             const names = [...new Set(present.flatMap((task) => Object.keys(perTask.get(task) as tf.NamedTensorMap)))];
             return tf.tidy(() => {

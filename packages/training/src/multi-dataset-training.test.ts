@@ -196,6 +196,44 @@ describe.each(['cpu', 'wasm'] as const)('multi-dataset training on %s', (backend
 });
 
 describe('multi-dataset training', () => {
+  it.each(combiners.map((combiner) => [combiner.kind, combiner] as const))(
+    '%s: its state (loss history, weights, random position) resumes exactly, and an early stop stays a stop',
+    async (kind, lossCombiner) => {
+      await tf.setBackend('cpu');
+      const settings = {
+        train: trainSet,
+        validation: validationSet,
+        batchSize: 8,
+        seed: 2,
+        optimizer: { name: 'adam', learningRate: 0.02 } as const,
+        lossCombiner,
+        sampling: 'every-dataset' as const,
+      };
+      const straight = model();
+      await trainFold({ ...settings, model: straight, epochs: 4 });
+      const store = createRunStore({ root, name: `combiner-${kind}` });
+      await trainFold({ ...settings, model: model(), epochs: 2, store });
+      const resumedModel = model();
+      await trainFold({ ...settings, model: resumedModel, epochs: 4, store, resume: openRun(store.directory).loadCheckpoint(0) });
+      expect(snapshot(resumedModel)).toEqual(snapshot(straight));
+      // stopped early at epoch 2 (patience 1 on a metric that cannot improve), a resume trains no further
+      const stopping = { ...settings, earlyStopping: { metric: 'loss', patience: 1, minDelta: 1e9 } };
+      const stoppedStore = createRunStore({ root, name: `stopped-${kind}` });
+      const stopped = await trainFold({ ...stopping, model: model(), epochs: 6, store: stoppedStore });
+      expect(stopped.stoppedEarly).toBe(true);
+      const again = await trainFold({
+        ...stopping,
+        model: model(),
+        epochs: 6,
+        store: stoppedStore,
+        resume: openRun(stoppedStore.directory).loadCheckpoint(0),
+      });
+      expect(again.history).toEqual([]);
+      expect(again.stoppedEarly).toBe(true);
+      expect(again.epochsCompleted).toBe(stopped.epochsCompleted);
+    },
+  );
+
   it('learns every task above chance with the defaults (Adam, sum, per-dataset) and with PCGrad', async () => {
     await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
     const train = combineDatasets(corpora(120, 7));

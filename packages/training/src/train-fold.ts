@@ -31,7 +31,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
-import { createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
+import { checkEarlyStoppingSpec, createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
 import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
 import { resolveTaskLosses, type TaskLossSpec, type TensorLoss } from './task-losses';
@@ -373,9 +373,16 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         earlyStopping?: EarlyStoppingState;
         schedule?: { best: number | null; wait: number; current: number };
         combinerVariables?: number[];
+        combinerState?: unknown;
         bestEpoch?: number;
+        stoppedEarly?: boolean;
       }
     | undefined;
+  if (options.earlyStopping)
+    checkEarlyStoppingSpec(
+      options.earlyStopping,
+      train.tasks.map((entry) => entry.task).filter((task) => !options.tasks || options.tasks.includes(task.name)),
+    );
   const earlyStopping = options.earlyStopping ? createEarlyStopping(options.earlyStopping, resumeState?.earlyStopping) : undefined;
   const schedule = createSchedule(options.schedule ?? { kind: 'constant' }, trainer, resumeState?.schedule);
   const trainable = [...model.trainableWeights.map((weight) => weight.read() as tf.Variable), ...combiner.variables];
@@ -390,13 +397,15 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
     await restoreCheckpoint(model, trainer.optimizer, options.resume);
     startEpoch = resumeState?.epoch ?? 0;
     for (const [index, value] of (resumeState?.combinerVariables ?? []).entries()) combiner.variables[index]?.assign(tf.scalar(value));
+    if (resumeState?.combinerState !== undefined) combiner.restore?.(resumeState.combinerState);
   }
   let bestEpoch = resumeState?.bestEpoch;
   let bestWeights: tf.Tensor[] | undefined;
   owned.push({ dispose: () => tf.dispose(bestWeights ?? []) });
   const history: { train: EpochRecord; validation?: EpochRecord; test?: EpochRecord }[] = [];
   let interrupted = false;
-  let stoppedEarly = false;
+  // a run that had stopped early stays stopped when resumed
+  let stoppedEarly = resumeState?.stoppedEarly === true;
   let epochsCompleted = startEpoch;
   const observers = options.observers ?? [];
   const allTasks = train.tasks.map((entry) => entry.task.name);
@@ -415,7 +424,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
     return { ...record, tasks, ...(record.split !== 'train' ? { loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0) } : {}) };
   };
 
-  for (let epoch = startEpoch + 1; epoch <= epochs; epoch++) {
+  for (let epoch = startEpoch + 1; epoch <= epochs && !stoppedEarly; epoch++) {
     sampler.restore({ epoch: epoch - 1, batch: 0 });
     const collector = new Collector(train);
     const frozen = new Set([...(earlyStopping?.frozen() ?? []), ...leftOut]);
@@ -555,7 +564,9 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         ...(earlyStopping ? { earlyStopping: earlyStopping.toJSON() } : {}),
         combinerVariables: combiner.variables.map((variable) => variable.dataSync()[0] as number),
         combinerWeights: combiner.weights(),
+        ...(combiner.state ? { combinerState: combiner.state() } : {}),
         ...(bestEpoch === undefined ? {} : { bestEpoch }),
+        ...(decision?.stop ? { stoppedEarly: true } : {}),
       };
       options.store.saveCheckpoint(fold, epoch, await createCheckpoint(model, trainer.optimizer, state));
     }
