@@ -24,6 +24,17 @@ if (!process.execArgv.includes('--single-threaded-gc') && !process.env.POLYTASK_
     process.exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 2) : 1);
   });
 } else {
+  // launched by the branch above: a launcher that dies while this process starts ends it at once
+  // (nothing is written yet); from main() on, its death stops the run after the batch
+  const launched = process.env.POLYTASK_LAUNCHER_PID !== undefined;
+  let handedOver = false;
+  if (launched) {
+    if (!process.connected) process.exit(130);
+    process.once('disconnect', () => {
+      if (!handedOver) process.exit(130);
+    });
+  }
   const { main } = await import('../dist/cli.js');
+  handedOver = true;
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -74,9 +74,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => onInterrupt(`interrupted (${signal})`);
   const onLauncherGone = () => onInterrupt('the launching process is gone');
   for (const signal of stopSignals) process.on(signal, onSignal);
-  const launched = process.env.POLYTASK_LAUNCHER_PID !== undefined && process.channel !== undefined;
+  const launched = process.env.POLYTASK_LAUNCHER_PID !== undefined && typeof process.send === 'function';
   if (launched) {
-    process.once('disconnect', onLauncherGone);
+    // a launcher gone before this point (its channel already closed) stops the run as well
+    if (!process.connected) queueMicrotask(onLauncherGone);
+    else process.once('disconnect', onLauncherGone);
     // the channel only tells that the launcher is gone; it must not keep this process alive
     process.channel?.unref();
   }
@@ -103,10 +105,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'compare': {
         if (positional.length === 0) throw new PolytaskError({ message: 'compare needs run folders: polytask compare <run-folder...>' });
-        const runs = positional.map((folder) => {
+        const runs = positional.map((folder): RunSummaryFile & { folder: string } => {
           const file = path.join(folder, 'summary.json');
-          if (!existsSync(file)) throw new PolytaskError({ message: `${folder} has no summary.json; is it a finished run folder?` });
-          return { folder, ...(JSON.parse(readFileSync(file, 'utf8')) as RunSummaryFile) };
+          if (existsSync(file)) return { folder, ...(JSON.parse(readFileSync(file, 'utf8')) as RunSummaryFile) };
+          // a run stopped before its first summary is listed as such
+          if (existsSync(path.join(folder, 'config.json'))) return { folder, summary: [], status: 'no summary yet' };
+          throw new PolytaskError({ message: `${folder} has no summary.json or config.json; is it a run folder?` });
         });
         console.log(
           '| run | task | metric | multi-task | single-task | multi-task macro F1 | single-task macro F1 |\n|---|---|---|---|---|---|---|',
@@ -116,6 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           const partial = folds !== undefined && foldCount !== undefined && folds < foldCount ? `${folds} of ${foldCount} folds` : '';
           const note = [status && status !== 'success' ? status : '', partial].filter(Boolean).join(', ');
           const name = note ? `${path.basename(folder)} (${note})` : path.basename(folder);
+          if (summary.length === 0) console.log(`| ${name} | - | - | - | - | - | - |`);
           for (const row of summary)
             console.log(
               `| ${name} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,

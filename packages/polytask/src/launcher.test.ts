@@ -2,7 +2,7 @@
  * The installed `polytask` command (bin/polytask.js over the built dist): signals to the launcher
  * reach the trainer once and end it cleanly; a killed launcher leaves no trainer behind.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-launcher-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+// whatever a failing test left running is stopped, trainers included (they run in their own process groups)
+const launched: ChildProcess[] = [];
+afterAll(() => {
+  for (const started of launched) {
+    for (const trainer of children(started.pid as number)) process.kill(trainer, 'SIGKILL');
+    started.kill('SIGKILL');
+  }
+  rmSync(root, { recursive: true, force: true });
+});
 const launcher = fileURLToPath(new URL('../bin/polytask.js', import.meta.url));
 const config = path.join(root, 'experiment.json');
 writeFileSync(
@@ -36,9 +44,10 @@ const alive = (pid: number) => {
     return false;
   }
 };
+// (ps exits 1 when there is none)
 const children = (pid: number) =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
-    .split('\n')
+  spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
     .map((line) => Number(line.trim()))
     .filter((value) => value > 0);
 
@@ -54,6 +63,7 @@ async function until(condition: () => boolean, what: string, seconds = 240): Pro
 async function startRun(): Promise<{ launcher: ChildProcess; trainer: number; run: string; exit: Promise<number | null> }> {
   const before = existsSync(path.join(root, 'runs')) ? readdirSync(path.join(root, 'runs')) : [];
   const started = spawn(process.execPath, [launcher, 'run', config], { stdio: 'ignore' });
+  launched.push(started);
   const exit = new Promise<number | null>((resolve) => started.on('exit', (code) => resolve(code)));
   let run = '';
   await until(() => {
@@ -73,6 +83,22 @@ describe('the polytask command', () => {
     started.kill(signal);
     expect(await exit).toBe(130);
     expect(alive(trainer)).toBe(false);
+  });
+
+  it('a launcher killed while the trainer is still starting leaves no trainer behind', async () => {
+    const started = spawn(process.execPath, [launcher, 'run', config], { stdio: 'ignore' });
+    launched.push(started);
+    let trainer = 0;
+    await until(
+      () => {
+        trainer = children(started.pid as number)[0] ?? 0;
+        return trainer > 0;
+      },
+      'the trainer process',
+      60,
+    );
+    started.kill('SIGKILL');
+    await until(() => !alive(trainer), 'the trainer to stop', 60);
   });
 
   it('a killed launcher leaves no trainer writing the run folder', async () => {

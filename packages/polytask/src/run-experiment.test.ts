@@ -3,7 +3,7 @@
  * and sample rates in one experiment, with a validation part, early stopping and single-task
  * baselines; interrupted at random moments and resumed, it ends where the uninterrupted run ends.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lockRun } from '@polytask/results';
@@ -105,6 +105,25 @@ describe('a multi-dataset experiment', () => {
     expect(readdirSync(first.runDirectory).filter((name) => name.endsWith('.result.json')).length).toBeLessThan(2);
     const resumed = await resumeExperiment(first.runDirectory, { log: () => {} });
     expect(resumed.summary).toEqual(straight.summary);
+  });
+
+  it('compare lists stopped runs, partial runs and runs without a summary, marked', async () => {
+    const stopped = path.join(root, 'compare-stopped');
+    const unsummarised = path.join(root, 'compare-unsummarised');
+    mkdirSync(stopped, { recursive: true });
+    mkdirSync(unsummarised, { recursive: true });
+    writeFileSync(path.join(stopped, 'summary.json'), JSON.stringify({ status: 'stopped', folds: 0, foldCount: 2, summary: [] }));
+    writeFileSync(path.join(unsummarised, 'config.json'), '{}');
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await main(['compare', straight.runDirectory, stopped, unsummarised])).toBe(0);
+      const printed = log.mock.calls.map((call) => String(call[0])).join('\n');
+      expect(printed).toContain('| compare-stopped (stopped, 0 of 2 folds) | - |');
+      expect(printed).toContain('| compare-unsummarised (no summary yet) | - |');
+      expect(printed).toMatch(new RegExp(`\\| ${path.basename(straight.runDirectory)} \\| keyword \\|`));
+    } finally {
+      log.mockRestore();
+    }
   });
 
   it('refuses to resume a run another live process is writing', async () => {

@@ -353,6 +353,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
  * no checkpoint committed, from the run's and each baseline's own metrics files.
  */
 function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): void {
+  store.removeTemporaries();
   const lastCommitted = (directory: string, fold: number) => {
     if (!existsSync(directory)) return 0;
     return openRun(directory).checkpointEpochs(fold).at(-1) ?? 0;
@@ -364,6 +365,7 @@ function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): vo
   if (!existsSync(baselines)) return;
   for (const name of readdirSync(baselines)) {
     const baselineStore = createRunStore({ root: baselines, name });
+    baselineStore.removeTemporaries();
     baselineStore.discardUncommitted((fold) => lastCommitted(baselineStore.directory, fold));
   }
 }
@@ -424,7 +426,11 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly Ta
         message: 'training.lossCombiner.weights: every weight is 0, so nothing would be trained; give at least one task a positive weight.',
       });
   }
-  const { sampling, samplingWeights } = config.training;
+  const { samplingWeights } = config.training;
+  // the sampler training will use: PCGrad and GradNorm default to every-dataset when the datasets carry different tasks
+  const taskSets = datasets.map((dataset) => dataset.tasks.map((task) => task.name).join(','));
+  const gradientCombiner = ['pcgrad', 'gradnorm'].includes(typeof combiner === 'string' ? combiner : combiner.kind);
+  const sampling = config.training.sampling ?? (gradientCombiner && new Set(taskSets).size > 1 ? 'every-dataset' : undefined);
   if (samplingWeights && sampling !== 'balanced' && sampling !== 'every-dataset')
     throw new ConfigError({
       configPath: 'training.samplingWeights',
@@ -445,6 +451,14 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly Ta
     });
   for (const [task, spec] of Object.entries(config.training.losses ?? {})) {
     const weights = spec.classWeights;
+    const definition = tasks.find((candidate) => candidate.name === task);
+    const expected = definition?.kind === 'binary' ? 2 : definition?.labels.length;
+    if (Array.isArray(weights) && weights.length !== expected)
+      throw new ConfigError({
+        configPath: `training.losses.${task}.classWeights`,
+        value: weights,
+        message: `training.losses.${task}.classWeights: "${task}" needs ${expected} weights (${definition?.kind === 'binary' ? '[negative, positive]' : `one per label: ${definition?.labels.join(', ')}`}), got ${weights.length}.`,
+      });
     if (Array.isArray(weights) && !weights.some((weight) => weight > 0))
       throw new ConfigError({
         configPath: `training.losses.${task}.classWeights`,

@@ -136,6 +136,12 @@ describe('run store', () => {
     }
     appendFileSync(path.join(store.directory, 'metrics.jsonl'), '{"fold":1,"epoch":4,"spl');
     store.discardUncommitted((fold, model) => (fold === 1 ? 0 : model === undefined ? 2 : 1));
+    // a checkpoint write killed midway leaves its temporary folder; removeTemporaries clears it, not the checkpoints
+    store.saveCheckpoint(0, 1, checkpoint(1));
+    const torn = path.join(store.directory, 'checkpoints', 'fold-0', 'epoch-2.tmp-123-abc9');
+    mkdirSync(torn, { recursive: true });
+    store.removeTemporaries();
+    expect(readdirSync(path.join(store.directory, 'checkpoints', 'fold-0'))).toEqual(['epoch-1']);
     const kept = openRun(store.directory).records.map((entry) => `${entry.fold}:${entry.epoch}:${entry.model ?? 'multi'}`);
     expect(kept).toEqual(['0:1:multi', '0:1:single:keyword', '0:2:multi']);
     const csv = readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').trim().split('\n');

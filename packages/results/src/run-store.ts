@@ -132,6 +132,8 @@ export interface RunStore {
    * are rewritten atomically.
    */
   discardUncommitted(committed: (fold: number, model: string | undefined) => number): void;
+  /** Removes what writes killed midway left (`*.tmp-<pid>-*` checkpoint folders and files); call only while holding the run's lock. */
+  removeTemporaries(): void;
 }
 
 const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -162,6 +164,18 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       if (!existsSync(metricsCsv)) writeAtomically(metricsCsv, csvHeader);
       const rows = csvRows(record);
       appendFileSync(metricsCsv, `${rows.join('\n')}\n`);
+    },
+    removeTemporaries() {
+      const remove = (folder: string) => {
+        if (!existsSync(folder)) return;
+        for (const entry of readdirSync(folder, { withFileTypes: true })) {
+          const full = path.join(folder, entry.name);
+          if (/\.tmp-\d+-[a-z0-9]+$/.test(entry.name)) rmSync(full, { recursive: true, force: true });
+          else if (entry.isDirectory() && /^fold-\d+$/.test(entry.name)) remove(full);
+        }
+      };
+      remove(directory);
+      remove(path.join(directory, 'checkpoints'));
     },
     discardUncommitted(committed) {
       if (!existsSync(path.join(directory, 'metrics.jsonl'))) return;
