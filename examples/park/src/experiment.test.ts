@@ -14,7 +14,7 @@ const file = fileURLToPath(new URL('../experiment.json', import.meta.url));
 describe('experiment.json', () => {
   // ESC-50's 5 predefined folds and UrbanSound8K's 10 meet at 5: UrbanSound8K's folds j and j + 5 test together
   it('runs as configured (readers, extraction, split, preparation, model, sampling, baselines) on fixture corpora in the real layouts', async () => {
-    const { result, tasks, records } = await runExperimentOnFixtures({
+    const { result, tasks, problems } = await runExperimentOnFixtures({
       file,
       directory: root,
       fixtures: {
@@ -23,17 +23,8 @@ describe('experiment.json', () => {
       },
       importReader: (packageName) => import(/* @vite-ignore */ packageName),
     });
-    // every task of every dataset, each with a finite metric per fold, multi-task and alone
+    // every task of every dataset, each with a metric in [0, 1] per fold, multi-task and alone, and finite losses
+    expect(problems).toEqual([]);
     expect(result.summary.map((row) => row.task).sort()).toEqual([...tasks].sort());
-    for (const row of result.summary) {
-      expect(row.multiTask).toHaveLength(5);
-      expect(row.singleTask).toHaveLength(5);
-      for (const value of [...row.multiTask, ...row.singleTask]) expect(value >= 0 && value <= 1).toBe(true);
-    }
-    expect(records.length).toBeGreaterThan(0);
-    for (const record of records) {
-      expect(Number.isFinite(record.loss)).toBe(true);
-      for (const task of record.tasks) expect(task.loss === undefined || Number.isFinite(task.loss)).toBe(true);
-    }
   });
 });

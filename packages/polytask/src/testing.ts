@@ -5,6 +5,7 @@
  * only the corpora's folders and the budget, so readers, extraction, split, preparation, model,
  * sampling and baselines run as configured.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from '@polytask/core';
 import { type EpochRecord, openRun } from '@polytask/results';
@@ -64,6 +65,42 @@ export interface FixtureRunResult {
   readonly tasks: readonly string[];
   /** The run's metrics records (every fold, epoch and split of the multi-task model). */
   readonly records: readonly EpochRecord[];
+  /**
+   * What is missing or wrong in the run, empty when it is complete: every task of every dataset in
+   * the summary with one metric in [0, 1] per fold (multi-task, and single-task when the config has
+   * baselines), and every record's losses finite.
+   */
+  readonly problems: readonly string[];
+}
+
+/** The problems {@link FixtureRunResult.problems} lists. */
+function runProblems(
+  result: ExperimentResult,
+  tasks: readonly string[],
+  records: readonly EpochRecord[],
+  folds: number,
+  baselines: boolean,
+): string[] {
+  const problems: string[] = [];
+  const summarised = result.summary.map((row) => row.task);
+  for (const task of tasks) if (!summarised.includes(task)) problems.push(`task ${task} is missing from the summary`);
+  for (const row of result.summary) {
+    for (const [what, values] of [
+      ['multi-task', row.multiTask],
+      ...(baselines ? [['single-task', row.singleTask] as const] : []),
+    ] as const) {
+      if (values.length !== folds) problems.push(`${row.task}: ${values.length} ${what} values for ${folds} folds`);
+      for (const value of values) if (!(value >= 0 && value <= 1)) problems.push(`${row.task}: ${what} value ${value} outside [0, 1]`);
+    }
+  }
+  if (records.length === 0) problems.push('no metrics records');
+  for (const record of records) {
+    if (!Number.isFinite(record.loss)) problems.push(`fold ${record.fold} epoch ${record.epoch} ${record.split}: loss ${record.loss}`);
+    for (const task of record.tasks)
+      if (task.loss !== undefined && !Number.isFinite(task.loss))
+        problems.push(`fold ${record.fold} epoch ${record.epoch} ${record.split} ${task.task}: loss ${task.loss}`);
+  }
+  return problems;
 }
 
 /**
@@ -92,5 +129,12 @@ export async function runExperimentOnFixtures(options: RunExperimentOnFixturesOp
     for (const task of (await loadReader(entry, { index, importReader, log })).tasks) tasks.add(task.name);
   }
   const result = await runExperiment(fixtureConfig, { log, importReader });
-  return { result, tasks: [...tasks], records: openRun(result.runDirectory).records };
+  const records = openRun(result.runDirectory).records;
+  const folds = (JSON.parse(readFileSync(path.join(result.runDirectory, 'summary.json'), 'utf8')) as { foldCount: number }).foldCount;
+  return {
+    result,
+    tasks: [...tasks],
+    records,
+    problems: runProblems(result, [...tasks], records, folds, fixtureConfig.baselines),
+  };
 }
