@@ -6,6 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, MissingFileError } from '@polytask/core';
+import { optimizerNames } from '@polytask/training';
+import { samplingStrategies } from '@polytask/training-sets';
 import { z } from 'zod';
 
 const positiveInteger = z.number().int().positive();
@@ -106,7 +108,7 @@ export const experimentConfigSchema = z.strictObject({
       /** A name, or an object with the optimizer's options, e.g. { "name": "adamw", "weightDecay": 0.01 }. */
       optimizer: z
         .union([
-          z.enum(['adam', 'adamw', 'sgd', 'rmsprop']),
+          z.enum(optimizerNames),
           z.discriminatedUnion('name', [
             z.strictObject({
               name: z.literal('adam'),
@@ -154,7 +156,7 @@ export const experimentConfigSchema = z.strictObject({
       /** Unset: every-dataset for PCGrad and GradNorm when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
-          z.enum(['per-dataset', 'random', 'balanced', 'label-balanced', 'every-dataset']),
+          z.enum(samplingStrategies),
           /** A sampler from an installed package: its `createBatchSampler({ set, batchSize, seed, options })`. */
           z.strictObject(extension),
         ])

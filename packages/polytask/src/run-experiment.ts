@@ -237,13 +237,13 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
           finalTasks = [...(reportedTest(config, multi, store.directory, fold)?.tasks ?? [])];
           if (config.baselines && heads.length > 1) {
             for (const head of heads) {
-              const safeName = head.name.replace(/[^A-Za-z0-9_.-]/g, '_');
               // each baseline has its own checkpoints (and confusion matrices) and resumes like a fold
-              const baselineStore = createRunStore({ root: path.join(store.directory, 'baselines'), name: safeName });
+              const baselineFolder = baselineDirectory(store.directory, head.name);
+              const baselineStore = createRunStore({ root: path.dirname(baselineFolder), name: path.basename(baselineFolder) });
               const model = `single:${head.name}`;
               // baseline sessions join the HParams experiment with `tasks` set to the task's name
               const baselineLog = createTensorBoardObserver({
-                directory: path.join(tensorboard, `single-${safeName}`),
+                directory: path.join(tensorboard, `single-${path.basename(baselineFolder)}`),
                 writeExperiment: false,
                 sessionGroupPrefix: `single-${head.name}/`,
               });
@@ -308,9 +308,8 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     for (const observer of observers) await observer.onRunEnd?.({ status });
     const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
     // only complete folds are summarised; the header says how many
-    const summarisedFolds = completedFolds;
     const table = [
-      `| task | metric | multi-task (mean ± std over ${summarisedFolds}${summarisedFolds === sets.foldCount ? '' : ` of ${sets.foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
+      `| task | metric | multi-task (mean ± std over ${completedFolds}${completedFolds === sets.foldCount ? '' : ` of ${sets.foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
       '|---|---|---|---|---|---|',
       ...rows.map(
         (row) =>
@@ -320,7 +319,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     writeFileAtomically(
       path.join(store.directory, 'summary.json'),
       JSON.stringify(
-        { name: config.name, status, backend: backend.backend, folds: summarisedFolds, foldCount: sets.foldCount, summary: rows },
+        { name: config.name, status, backend: backend.backend, folds: completedFolds, foldCount: sets.foldCount, summary: rows },
         null,
         1,
       ),
@@ -348,6 +347,11 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   }
 }
 
+/** Where a task's single-task baseline keeps its own run files: `<run>/baselines/<task, file-safe>`. */
+function baselineDirectory(runDirectory: string, task: string): string {
+  return path.join(runDirectory, 'baselines', task.replace(/[^A-Za-z0-9_.-]/g, '_'));
+}
+
 /**
  * Before a resume: drops the metrics records (of the multi-task model and of each baseline) that
  * no checkpoint committed, from the run's and each baseline's own metrics files.
@@ -358,9 +362,9 @@ function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): vo
     if (!existsSync(directory)) return 0;
     return openRun(directory).checkpointEpochs(fold).at(-1) ?? 0;
   };
-  const baselineDirectory = (model: string) =>
-    path.join(store.directory, 'baselines', model.slice('single:'.length).replace(/[^A-Za-z0-9_.-]/g, '_'));
-  store.discardUncommitted((fold, model) => lastCommitted(model === undefined ? store.directory : baselineDirectory(model), fold));
+  store.discardUncommitted((fold, model) =>
+    lastCommitted(model === undefined ? store.directory : baselineDirectory(store.directory, model.slice('single:'.length)), fold),
+  );
   const baselines = path.join(store.directory, 'baselines');
   if (!existsSync(baselines)) return;
   for (const name of readdirSync(baselines)) {

@@ -17,17 +17,11 @@
 import { createRandom, InvalidArgumentError, type RandomSource, shuffleInPlace } from '@polytask/core';
 import type { CombinedSet } from './combined-set';
 
-/** Sampling strategies. */
-export type SamplingStrategy = 'random' | 'per-dataset' | 'balanced' | 'label-balanced' | 'every-dataset';
-
 /** Every sampling strategy. */
-export const samplingStrategies: readonly SamplingStrategy[] = Object.freeze([
-  'per-dataset',
-  'random',
-  'balanced',
-  'label-balanced',
-  'every-dataset',
-]);
+export const samplingStrategies = Object.freeze(['per-dataset', 'random', 'balanced', 'label-balanced', 'every-dataset'] as const);
+
+/** Sampling strategies. */
+export type SamplingStrategy = (typeof samplingStrategies)[number];
 
 /**
  * Whether every batch of `strategy` holds every task of `set` (what PCGrad and GradNorm need):

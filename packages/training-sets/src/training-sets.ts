@@ -117,8 +117,9 @@ function validationAssignment(part: TaskDataset, policy: ValidationPolicy, group
   const groups = Array.from({ length: part.size }, (_, index) => part.groupOf(index));
   const first = labelsOfFirstTask(part);
   if (grouped && groups.some((group) => group !== undefined)) {
-    const folds = Math.max(2, Math.min(Math.round(1 / fraction), new Set(groups).size));
-    if (folds > new Set(groups).size) return new Uint8Array(part.size);
+    const groupCount = new Set(groups).size;
+    const folds = Math.max(2, Math.min(Math.round(1 / fraction), groupCount));
+    if (folds > groupCount) return new Uint8Array(part.size);
     const assignment =
       first.kind === 'classes'
         ? stratifiedGroupKFoldAssignment(first.labels, groups, { folds, shuffle: true, seed })

@@ -75,13 +75,8 @@ export function createTrainingOptimizer(spec: OptimizerSpec | tf.Optimizer = { n
   let optimizer: tf.Optimizer;
   if (spec instanceof tf.Optimizer) optimizer = spec;
   else {
+    // (VariableKeyedOptimizer refuses a learning rate that is not positive)
     const learningRate = spec.learningRate ?? 1e-3;
-    if (!(learningRate > 0))
-      throw new InvalidArgumentError({
-        argument: 'learningRate',
-        value: learningRate,
-        message: `learningRate must be positive, got ${learningRate}.`,
-      });
     switch (spec.name) {
       case 'adam':
       case 'adamw':

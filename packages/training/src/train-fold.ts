@@ -236,8 +236,7 @@ export interface TrainFoldOptions {
   /** @default { name: 'adam', learningRate: 0.001 } */
   readonly optimizer?: OptimizerSpec | tf.Optimizer;
   readonly schedule?: LearningRateSchedule;
-  /** @default { kind: 'sum' } */
-  /** A built-in combiner's spec, or a factory of your own. */
+  /** A built-in combiner's spec, or a factory of your own. @default { kind: 'sum' } */
   readonly lossCombiner?: LossCombinerSpec | LossCombinerFactory;
   /** Loss per task: cross-entropy with class weights (given or `balanced`) or focal loss. @default each task's own loss */
   readonly losses?: Readonly<Record<string, TaskLossSpec>>;
@@ -378,10 +377,19 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         stoppedEarly?: boolean;
       }
     | undefined;
+  for (const name of options.tasks ?? []) {
+    if (!taskNames.includes(name))
+      throw new InvalidArgumentError({
+        argument: 'tasks',
+        value: name,
+        message: `No task "${name}" to train; the tasks are ${taskNames.join(', ')}.`,
+      });
+  }
+  const leftOut = new Set(options.tasks ? taskNames.filter((name) => !options.tasks?.includes(name)) : []);
   if (options.earlyStopping)
     checkEarlyStoppingSpec(
       options.earlyStopping,
-      train.tasks.map((entry) => entry.task).filter((task) => !options.tasks || options.tasks.includes(task.name)),
+      train.tasks.map((entry) => entry.task).filter((task) => !leftOut.has(task.name)),
     );
   const earlyStopping = options.earlyStopping ? createEarlyStopping(options.earlyStopping, resumeState?.earlyStopping) : undefined;
   const schedule = createSchedule(options.schedule ?? { kind: 'constant' }, trainer, resumeState?.schedule);
@@ -408,16 +416,6 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   let stoppedEarly = resumeState?.stoppedEarly === true;
   let epochsCompleted = startEpoch;
   const observers = options.observers ?? [];
-  const allTasks = train.tasks.map((entry) => entry.task.name);
-  for (const name of options.tasks ?? []) {
-    if (!allTasks.includes(name))
-      throw new InvalidArgumentError({
-        argument: 'tasks',
-        value: name,
-        message: `No task "${name}" to train; the tasks are ${allTasks.join(', ')}.`,
-      });
-  }
-  const leftOut = new Set(options.tasks ? allTasks.filter((name) => !options.tasks?.includes(name)) : []);
   const keep = (record: EpochRecord): EpochRecord => {
     if (leftOut.size === 0) return record;
     const tasks = record.tasks.filter((task) => !leftOut.has(task.task));
