@@ -38,6 +38,7 @@ import {
 } from '@polytask/training';
 import { createTrainingSets, type ValidationPolicy } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type ExperimentConfig, parseExperimentConfig } from './experiment-config';
 import { checkReaderOptions } from './internal/check-reader-options';
 import { type ExtensionImporter, type LoadedExtensions, loadExtensions } from './load-extensions';
@@ -219,16 +220,18 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
             ...(options.signal ? { signal: options.signal } : {}),
           };
           const resume = previous && previous.checkpointEpochs(fold).length > 0 ? previous.loadCheckpoint(fold) : undefined;
-          const multi = await trainFold({
-            ...settings,
-            model: build(),
-            train,
-            test,
-            fold,
-            store,
-            observers,
-            ...(resume ? { resume } : {}),
-          });
+          const multi = await withModel(build(), (model) =>
+            trainFold({
+              ...settings,
+              model,
+              train,
+              test,
+              fold,
+              store,
+              observers,
+              ...(resume ? { resume } : {}),
+            }),
+          );
           if (multi.interrupted) {
             status = 'stopped';
             log(`interrupted in fold ${fold + 1}; resume with: polytask resume ${store.directory}`);
@@ -257,18 +260,20 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
               await baselineLog.onFoldStart?.({ fold, preparations });
               const baselineRun = openRun(baselineStore.directory);
               const baselineResume = baselineRun.checkpointEpochs(fold).length > 0 ? baselineRun.loadCheckpoint(fold) : undefined;
-              const alone = await trainFold({
-                ...settings,
-                ...(settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, head.name) } : {}),
-                model: build(),
-                train,
-                test,
-                fold,
-                tasks: [head.name],
-                store: baselineStore,
-                observers: baselineObservers,
-                ...(baselineResume ? { resume: baselineResume } : {}),
-              });
+              const alone = await withModel(build(), (model) =>
+                trainFold({
+                  ...settings,
+                  ...(settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, head.name) } : {}),
+                  model,
+                  train,
+                  test,
+                  fold,
+                  tasks: [head.name],
+                  store: baselineStore,
+                  observers: baselineObservers,
+                  ...(baselineResume ? { resume: baselineResume } : {}),
+                }),
+              );
               await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
               if (alone.interrupted) {
                 status = 'stopped';
@@ -344,6 +349,15 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     return { runDirectory: store.directory, backend: backend.backend, summary: rows };
   } finally {
     lock.release();
+  }
+}
+
+/** Runs `use` with a model built for one training and frees the model's weights however it ends. */
+async function withModel<Result>(model: LayersModel, use: (model: LayersModel) => Promise<Result>): Promise<Result> {
+  try {
+    return await use(model);
+  } finally {
+    model.dispose();
   }
 }
 

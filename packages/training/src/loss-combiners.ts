@@ -184,9 +184,9 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
             for (const task of present) {
               const gradients = perTask.get(task) as tf.NamedTensorMap;
               for (const [name, gradient] of Object.entries(gradients)) {
-                const scaled = tf.mul(gradient, weights.get(task) as number);
                 const previous = merged[name];
-                merged[name] = previous ? tf.add(previous, scaled) : scaled;
+                const weight = weights.get(task) as number;
+                merged[name] = previous ? tf.tidy(() => tf.add(previous, tf.mul(gradient, weight))) : tf.mul(gradient, weight);
                 if (previous) previous.dispose();
               }
             }

@@ -460,11 +460,11 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
       let gradients: tf.NamedTensorMap = {};
       let combinedLoss: number;
       if (!stepping) {
-        tf.tidy(() => compute()); // records probabilities for the metrics; nothing to train
+        tf.tidy(() => void compute()); // records probabilities for the metrics; nothing to train (the loss is freed too)
         combinedLoss = 0;
       } else if (combiner.perTaskGradients) {
         const present = new Map<string, tf.NamedTensorMap>();
-        tf.tidy(() => compute()); // records probabilities and losses
+        tf.tidy(() => void compute()); // records probabilities and losses (the loss is freed too)
         for (const task of taskLossValues.keys()) {
           const { value, grads } = tf.variableGrads(() => compute(task) as tf.Scalar, trainable);
           value.dispose();
