@@ -199,6 +199,10 @@ export const experimentConfigSchema = z.strictObject({
           restoreBestWeights: z.boolean().optional(),
         })
         .optional(),
+      /** Which epochs' checkpoints stay (the last always does): the best, every k-th, or all. Default: the last and the best. */
+      checkpoints: z
+        .strictObject({ best: z.boolean().optional(), every: positiveInteger.optional(), all: z.boolean().optional() })
+        .optional(),
       seed: z.number().int().default(0),
     })
     .default({ epochs: 20, batchSize: 32, lr: 0.001, optimizer: 'adam', lossCombiner: 'sum', seed: 0 }),

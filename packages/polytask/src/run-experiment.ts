@@ -24,6 +24,7 @@ import {
 } from '@polytask/results';
 import { renameTasks, type TaskDataset } from '@polytask/task-dataset';
 import {
+  type CheckpointRetention,
   checkEarlyStoppingSpec,
   type EarlyStoppingSpec,
   evaluateModel,
@@ -526,6 +527,7 @@ function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions
     ...(training.losses ? { losses: training.losses as Record<string, TaskLossSpec> } : {}),
     ...(training.gradientClipNorm ? { gradientClipNorm: training.gradientClipNorm } : {}),
     ...(training.earlyStopping ? { earlyStopping: training.earlyStopping as EarlyStoppingSpec } : {}),
+    ...(training.checkpoints ? { checkpoints: training.checkpoints as CheckpointRetention } : {}),
   } satisfies Partial<TrainFoldOptions>;
 }
 

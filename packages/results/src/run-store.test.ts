@@ -127,6 +127,19 @@ describe('run store', () => {
     expect(() => createRunStore({ root, name: 'bad/name' })).toThrow(/may use letters/);
   });
 
+  it('prunes the checkpoints not kept, never the newest, and never leaves a half-removed one', () => {
+    const store = createRunStore({ root, name: 'pruned' });
+    for (const epoch of [1, 2, 3, 4, 5]) store.saveCheckpoint(0, epoch, checkpoint(epoch));
+    store.saveCheckpoint(1, 1, checkpoint(1));
+    expect(store.pruneCheckpoints(0, (epoch) => epoch === 2)).toEqual([1, 3, 4]);
+    expect(openRun(store.directory).checkpointEpochs(0)).toEqual([2, 5]);
+    expect(readdirSync(path.join(store.directory, 'checkpoints', 'fold-0')).sort()).toEqual(['epoch-2', 'epoch-5']);
+    // the newest stays even when `keep` refuses it; other folds are untouched
+    expect(store.pruneCheckpoints(0, () => false)).toEqual([2]);
+    expect(openRun(store.directory).checkpointEpochs(0)).toEqual([5]);
+    expect(openRun(store.directory).checkpointEpochs(1)).toEqual([1]);
+  });
+
   it('drops the records no checkpoint committed, per fold and model, from both metrics files', () => {
     const store = createRunStore({ root, name: 'uncommitted' });
     for (const epoch of [1, 2, 3]) {

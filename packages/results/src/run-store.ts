@@ -126,6 +126,12 @@ export interface RunStore {
   }): { png: Uint8Array; width: number; height: number } | undefined;
   saveCheckpoint(fold: number, epoch: number, contents: CheckpointContents): string;
   /**
+   * Removes a fold's checkpoints that `keep` does not want; the newest complete one (the resume
+   * point) always stays. Each is renamed away first, so a kill never leaves a half-removed one.
+   * @returns the epochs removed.
+   */
+  pruneCheckpoints(fold: number, keep: (epoch: number) => boolean): number[];
+  /**
    * Before a resume: drops the metrics records of epochs after the last committed one (an epoch is
    * committed when its checkpoint is written, after its records), so the resumed run writes them
    * once. `committed(fold, model)` gives the last committed epoch (0 for none). Both metrics files
@@ -195,6 +201,18 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       writeAtomically(`${base}.png`, rendered.png);
       return rendered;
     },
+    pruneCheckpoints(fold, keep) {
+      const folder = path.join(directory, 'checkpoints', `fold-${fold}`);
+      const epochs = completeCheckpointEpochs(folder);
+      const removed = epochs.slice(0, -1).filter((epoch) => !keep(epoch));
+      for (const epoch of removed) {
+        const target = path.join(folder, `epoch-${epoch}`);
+        const temporary = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+        renameSync(target, temporary);
+        rmSync(temporary, { recursive: true, force: true });
+      }
+      return removed;
+    },
     saveCheckpoint(fold, epoch, contents) {
       const target = path.join(directory, 'checkpoints', `fold-${fold}`, `epoch-${epoch}`);
       const temporary = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -217,6 +235,16 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       return target;
     },
   };
+}
+
+/** The epochs of a fold's checkpoint folder whose checkpoint is complete (has `state.json`), ascending. */
+function completeCheckpointEpochs(folder: string): number[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .map((entry) => /^epoch-(\d+)$/.exec(entry)?.[1])
+    .filter((epoch): epoch is string => epoch !== undefined && existsSync(path.join(folder, `epoch-${epoch}`, 'state.json')))
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 const toArrayBuffer = (buffer: Buffer): ArrayBuffer =>
@@ -246,15 +274,7 @@ export function openRun(directory: string): LoadedRun {
   const read = (file: string) => JSON.parse(readFileSync(path.join(directory, file), 'utf8'));
   const config = existsSync(path.join(directory, 'config.json')) ? read('config.json') : undefined;
   const records = readRecords(directory);
-  const checkpointEpochs = (fold: number) => {
-    const folder = path.join(directory, 'checkpoints', `fold-${fold}`);
-    if (!existsSync(folder)) return [];
-    return readdirSync(folder)
-      .map((entry) => /^epoch-(\d+)$/.exec(entry)?.[1])
-      .filter((epoch): epoch is string => epoch !== undefined && existsSync(path.join(folder, `epoch-${epoch}`, 'state.json')))
-      .map(Number)
-      .sort((a, b) => a - b);
-  };
+  const checkpointEpochs = (fold: number) => completeCheckpointEpochs(path.join(directory, 'checkpoints', `fold-${fold}`));
   return {
     directory,
     config,

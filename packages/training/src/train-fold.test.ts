@@ -126,6 +126,49 @@ describe('trainFold', () => {
     });
   });
 
+  it('keeps the last and the best checkpoints by default, every k-th or all on request, and resumes after pruning', async () => {
+    const parts = createTrainingSets({
+      datasets: [pool],
+      split: { kind: 'ratio', testFraction: 0.25, seed: 4 },
+      validation: { fraction: 0.2 },
+    }).fold(0);
+    const { train, test } = parts;
+    const validation = parts.validation as NonNullable<typeof parts.validation>;
+    const kept = async (name: string, options: Partial<Parameters<typeof trainFold>[0]>) => {
+      const store = createRunStore({ root, name });
+      const result = await trainFold({ model: model(), train, test, epochs: 6, batchSize: 16, store, ...options });
+      return { epochs: openRun(store.directory).checkpointEpochs(0), result, store };
+    };
+    // lowest validation loss when no early stopping chooses
+    const byLoss = await kept('retain-default', { validation });
+    const losses = byLoss.result.history.map((entry) => entry.validation?.loss as number);
+    const lowest = losses.indexOf(Math.min(...losses)) + 1;
+    expect(byLoss.epochs).toEqual([...new Set([lowest, 6])].sort((a, b) => a - b));
+    // early stopping's best epoch (on macro F1 here)
+    const byStopping = await kept('retain-stopping', {
+      validation,
+      earlyStopping: { metric: 'macro.f1', patience: 10, restoreBestWeights: false },
+    });
+    expect(byStopping.epochs).toEqual([...new Set([byStopping.result.bestEpoch as number, 6])].sort((a, b) => a - b));
+    expect((await kept('retain-every', { checkpoints: { best: false, every: 2 } })).epochs).toEqual([2, 4, 6]);
+    expect((await kept('retain-all', { checkpoints: { all: true } })).epochs).toEqual([1, 2, 3, 4, 5, 6]);
+    await expect(kept('retain-wrong', { checkpoints: { every: 0 } })).rejects.toThrow(/checkpoints.every must be a positive integer/);
+    // resume after pruning continues from the last checkpoint and keeps pruning
+    const resumed = await trainFold({
+      model: model(),
+      train,
+      test,
+      epochs: 8,
+      batchSize: 16,
+      store: byLoss.store,
+      validation,
+      resume: openRun(byLoss.store.directory).loadCheckpoint(0),
+    });
+    const all = [...losses, ...resumed.history.map((entry) => entry.validation?.loss as number)];
+    const best = all.indexOf(Math.min(...all)) + 1;
+    expect(openRun(byLoss.store.directory).checkpointEpochs(0)).toEqual([...new Set([best, 8])].sort((a, b) => a - b));
+  });
+
   it('stops on an abort signal after the current batch, without checkpointing the partial epoch', async () => {
     const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
     const controller = new AbortController();

@@ -246,8 +246,10 @@ export interface TrainFoldOptions {
   readonly gradientClipNorm?: number;
   readonly earlyStopping?: EarlyStoppingSpec;
   readonly observers?: readonly TrainingObserver[];
-  /** Where checkpoints go (every epoch). */
+  /** Where checkpoints go (one per epoch, then pruned by `checkpoints`). */
   readonly store?: RunStore;
+  /** Which epochs' checkpoints stay in the store. @default the last and the best */
+  readonly checkpoints?: CheckpointRetention;
   /** A checkpoint to continue from (its `state.epoch` is the last complete epoch). */
   readonly resume?: CheckpointContents;
   /** Stop after the current batch (the epoch is not checkpointed, so a resume repeats it). */
@@ -257,6 +259,19 @@ export interface TrainFoldOptions {
    * budget, this is the single-task baseline of each task. @default every task
    */
   readonly tasks?: readonly string[];
+}
+
+/**
+ * Which epochs' checkpoints a fold keeps; the last one, from which a run resumes, always stays.
+ * @example { best: true, every: 10 } keeps the last, the best and every tenth epoch's
+ */
+export interface CheckpointRetention {
+  /** Keep the best epoch's (early stopping's best, or else the lowest validation loss, or train loss without validation). @default true */
+  readonly best?: boolean;
+  /** Also keep every `every`-th epoch's. */
+  readonly every?: number;
+  /** Keep every epoch's checkpoint. @default false */
+  readonly all?: boolean;
 }
 
 /** What a fold's training did. */
@@ -375,6 +390,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         combinerState?: unknown;
         bestEpoch?: number;
         stoppedEarly?: boolean;
+        lowestLoss?: { epoch: number; loss: number };
       }
     | undefined;
   for (const name of options.tasks ?? []) {
@@ -408,6 +424,15 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
     if (resumeState?.combinerState !== undefined) combiner.restore?.(resumeState.combinerState);
   }
   let bestEpoch = resumeState?.bestEpoch;
+  // the best epoch by monitored loss, for checkpoint retention when no early stopping chooses one
+  let lowestLoss = resumeState?.lowestLoss;
+  const retention = options.checkpoints ?? {};
+  if (retention.every !== undefined && !(Number.isInteger(retention.every) && retention.every > 0))
+    throw new InvalidArgumentError({
+      argument: 'checkpoints.every',
+      value: retention.every,
+      message: `checkpoints.every must be a positive integer (keep every k-th epoch's checkpoint), got ${retention.every}.`,
+    });
   let bestWeights: tf.Tensor[] | undefined;
   owned.push({ dispose: () => tf.dispose(bestWeights ?? []) });
   const history: { train: EpochRecord; validation?: EpochRecord; test?: EpochRecord }[] = [];
@@ -545,6 +570,8 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
       }
     }
     schedule.update({ epoch, monitored: monitored.loss });
+    if (Number.isFinite(monitored.loss) && (lowestLoss === undefined || monitored.loss < lowestLoss.loss))
+      lowestLoss = { epoch, loss: monitored.loss };
     epochsCompleted = epoch;
     const reports = {
       train: trainRecord,
@@ -565,8 +592,17 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         ...(combiner.state ? { combinerState: combiner.state() } : {}),
         ...(bestEpoch === undefined ? {} : { bestEpoch }),
         ...(decision?.stop ? { stoppedEarly: true } : {}),
+        ...(lowestLoss ? { lowestLoss } : {}),
       };
       options.store.saveCheckpoint(fold, epoch, await createCheckpoint(model, trainer.optimizer, state));
+      // after the commit: an older checkpoint removed by a kill midway is only one fewer kept
+      if (!retention.all) {
+        const best = earlyStopping ? bestEpoch : lowestLoss?.epoch;
+        options.store.pruneCheckpoints(
+          fold,
+          (kept) => ((retention.best ?? true) && kept === best) || (retention.every !== undefined && kept % retention.every === 0),
+        );
+      }
     }
     if (decision?.stop) {
       stoppedEarly = true;
