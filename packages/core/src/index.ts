@@ -23,6 +23,8 @@ export {
   PolytaskError,
   type PolytaskErrorOptions,
   ShapeMismatchError,
+  StorageError,
+  type StorageProblem,
 } from './polytask-error';
 export { createRandom, type RandomSource, shuffleInPlace } from './random';
 export {

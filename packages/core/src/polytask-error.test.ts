@@ -7,6 +7,7 @@ import {
   MissingFileError,
   PolytaskError,
   ShapeMismatchError,
+  StorageError,
 } from './polytask-error';
 
 describe('PolytaskError', () => {
@@ -57,5 +58,28 @@ describe('PolytaskError', () => {
       }
     }
     expect(names.size).toBe(cases.length);
+  });
+});
+
+describe('StorageError.from', () => {
+  it('names a full disk, a read-only and a forbidden folder; passes other errors through', () => {
+    const failure = (code: string) => Object.assign(new Error(`${code}: failed`), { code });
+    for (const [code, problem] of [
+      ['ENOSPC', 'disk-full'],
+      ['EDQUOT', 'disk-full'],
+      ['EROFS', 'read-only'],
+      ['EACCES', 'permission-denied'],
+      ['EPERM', 'permission-denied'],
+    ] as const) {
+      const error = StorageError.from(failure(code), { path: '/runs/a/metrics.jsonl', what: 'the metrics' });
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect((error as StorageError).problem).toBe(problem);
+      expect((error as StorageError).path).toBe('/runs/a/metrics.jsonl');
+      expect((error as Error).message).toMatch(/^Cannot write the metrics at \/runs\/a\/metrics\.jsonl: /);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+    }
+    const other = failure('ENOENT');
+    expect(StorageError.from(other, { path: '/x', what: 'x' })).toBe(other);
+    expect(StorageError.from('text', { path: '/x', what: 'x' })).toBe('text');
   });
 });

@@ -141,3 +141,54 @@ export class BackendUnavailableError extends PolytaskError {
     return PolytaskError.isInstance(error) && error.name === 'BackendUnavailableError';
   }
 }
+
+/** Why the file system refused a write, as {@link StorageError} reports it. */
+export type StorageProblem = 'disk-full' | 'read-only' | 'permission-denied';
+
+const storageProblems: Readonly<Record<string, StorageProblem>> = {
+  ENOSPC: 'disk-full',
+  EDQUOT: 'disk-full',
+  EROFS: 'read-only',
+  EACCES: 'permission-denied',
+  EPERM: 'permission-denied',
+};
+
+const storageAdvice: Readonly<Record<StorageProblem, string>> = {
+  'disk-full': 'the disk (or quota) is full: free space there or choose another folder',
+  'read-only': 'the file system is read-only: choose a writable folder',
+  'permission-denied': 'this user may not write there: fix the permissions or choose another folder',
+};
+
+/** Writing to disk failed for a reason the user must fix: a full disk, a read-only or forbidden folder. */
+export class StorageError extends PolytaskError {
+  /** The file or folder that could not be written. */
+  readonly path: string;
+  readonly problem: StorageProblem;
+
+  constructor(options: { path: string; problem: StorageProblem; what: string; fix?: string; cause?: unknown }) {
+    super({
+      message: `Cannot write ${options.what} at ${options.path}: ${storageAdvice[options.problem]}${options.fix ? ` (${options.fix})` : ''}. Nothing already written was changed.`,
+      context: { path: options.path, problem: options.problem },
+      cause: options.cause,
+    });
+    this.name = 'StorageError';
+    this.path = options.path;
+    this.problem = options.problem;
+  }
+
+  static override isInstance(error: unknown): error is StorageError {
+    return PolytaskError.isInstance(error) && error.name === 'StorageError';
+  }
+
+  /**
+   * The {@link StorageError} a file-system error stands for (disk full, read-only, permission
+   * denied), or `error` itself when it is another failure.
+   * @example catch (error) { throw StorageError.from(error, { path: file, what: 'the metrics' }) }
+   */
+  static from(error: unknown, options: { path: string; what: string; fix?: string }): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    const problem = typeof code === 'string' ? storageProblems[code] : undefined;
+    if (!problem || StorageError.isInstance(error)) return error;
+    return new StorageError({ ...options, problem, cause: error });
+  }
+}

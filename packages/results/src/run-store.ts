@@ -11,7 +11,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, MissingFileError, PolytaskError } from '@polytask/core';
+import { InvalidArgumentError, MissingFileError, PolytaskError, StorageError } from '@polytask/core';
 import { renderConfusionMatrixPng } from './confusion-matrix-png';
 import type { TaskMetrics } from './metrics';
 
@@ -59,11 +59,39 @@ export interface EpochRecord {
   readonly model?: string;
 }
 
+const resumeAdvice = 'then continue the run with polytask resume <run folder>';
+
+/** Runs a write, turning a full disk or a read-only / forbidden folder into a {@link StorageError} naming `target`. */
+function guardWrite<Result>(target: string, what: string, write: () => Result): Result {
+  try {
+    return write();
+  } catch (error) {
+    throw StorageError.from(error, { path: target, what, fix: resumeAdvice });
+  }
+}
+
+/** `mkdir -p`, except that a read-only file system is reported as such (Node's recursive mkdir says ENOENT). */
+function makeDirectory(directory: string): void {
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT' && existsSync(path.dirname(directory))) mkdirSync(directory);
+    throw error;
+  }
+}
+
 function writeAtomically(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  writeFileSync(temporary, data);
-  renameSync(temporary, file);
+  guardWrite(file, path.basename(file), () => {
+    try {
+      makeDirectory(path.dirname(file));
+      writeFileSync(temporary, data);
+      renameSync(temporary, file);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
+  });
 }
 
 const csvHeader =
@@ -157,7 +185,7 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       message: `Run name "${name}" may use letters, digits, ".", "_" and "-" only.`,
     });
   const directory = path.join(options.root, name);
-  mkdirSync(directory, { recursive: true });
+  guardWrite(directory, 'the run folder', () => makeDirectory(directory));
   const metricsCsv = path.join(directory, 'metrics.csv');
   return {
     directory,
@@ -166,10 +194,12 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       writeAtomically(path.join(directory, 'preparations', `fold-${fold}.json`), JSON.stringify(preparations)),
     recordEpoch(record) {
       // one write per line: a crash leaves at most a torn last line, which readers skip
-      appendFileSync(path.join(directory, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
+      // a torn line (disk full midway) is dropped by the resume, which rewrites both files from whole records
+      const metricsJsonl = path.join(directory, 'metrics.jsonl');
+      guardWrite(metricsJsonl, 'the metrics', () => appendFileSync(metricsJsonl, `${JSON.stringify(record)}\n`));
       if (!existsSync(metricsCsv)) writeAtomically(metricsCsv, csvHeader);
       const rows = csvRows(record);
-      appendFileSync(metricsCsv, `${rows.join('\n')}\n`);
+      guardWrite(metricsCsv, 'the metrics', () => appendFileSync(metricsCsv, `${rows.join('\n')}\n`));
     },
     removeTemporaries() {
       const remove = (folder: string) => {
@@ -216,25 +246,37 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
     saveCheckpoint(fold, epoch, contents) {
       const target = path.join(directory, 'checkpoints', `fold-${fold}`, `epoch-${epoch}`);
       const temporary = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-      mkdirSync(temporary, { recursive: true });
-      const { weightData, weightSpecs, ...model } = contents.model;
-      writeFileSync(path.join(temporary, 'weights.bin'), new Uint8Array(weightData));
-      writeFileSync(
-        path.join(temporary, 'model.json'),
-        JSON.stringify({ ...model, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }] }),
-      );
-      if (contents.optimizer) {
-        const { weightData: optimizerData, ...optimizer } = contents.optimizer;
-        writeFileSync(path.join(temporary, 'optimizer.bin'), new Uint8Array(optimizerData));
-        writeFileSync(path.join(temporary, 'optimizer.json'), JSON.stringify(optimizer));
+      try {
+        return guardWrite(target, `the checkpoint of fold ${fold}, epoch ${epoch}`, () =>
+          writeCheckpoint(temporary, target, epoch, fold, contents),
+        );
+      } catch (error) {
+        rmSync(temporary, { recursive: true, force: true });
+        throw error;
       }
-      // state.json last: its presence marks the checkpoint complete
-      writeFileSync(path.join(temporary, 'state.json'), JSON.stringify({ ...contents.state, epoch, fold }));
-      if (existsSync(target)) rmSync(target, { recursive: true, force: true });
-      renameSync(temporary, target);
-      return target;
     },
   };
+}
+
+/** Writes a checkpoint into `temporary`, `state.json` last, then renames it to `target`. */
+function writeCheckpoint(temporary: string, target: string, epoch: number, fold: number, contents: CheckpointContents): string {
+  mkdirSync(temporary, { recursive: true });
+  const { weightData, weightSpecs, ...model } = contents.model;
+  writeFileSync(path.join(temporary, 'weights.bin'), new Uint8Array(weightData));
+  writeFileSync(
+    path.join(temporary, 'model.json'),
+    JSON.stringify({ ...model, weightsManifest: [{ paths: ['weights.bin'], weights: weightSpecs }] }),
+  );
+  if (contents.optimizer) {
+    const { weightData: optimizerData, ...optimizer } = contents.optimizer;
+    writeFileSync(path.join(temporary, 'optimizer.bin'), new Uint8Array(optimizerData));
+    writeFileSync(path.join(temporary, 'optimizer.json'), JSON.stringify(optimizer));
+  }
+  // state.json last: its presence marks the checkpoint complete
+  writeFileSync(path.join(temporary, 'state.json'), JSON.stringify({ ...contents.state, epoch, fold }));
+  if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+  renameSync(temporary, target);
+  return target;
 }
 
 /** The epochs of a fold's checkpoint folder whose checkpoint is complete (has `state.json`), ascending. */
