@@ -41,6 +41,34 @@ describe('multi-task builders', () => {
     expect(a).toEqual(b);
   });
 
+  it('counts the weights exactly before building, and refuses an absurd size without allocating it', () => {
+    const limit = (options: object, build: (limit: number) => tfl.LayersModel) => {
+      const model = build(Number.POSITIVE_INFINITY);
+      const count = model.countParams();
+      model.dispose();
+      // exactly at the limit it builds; one weight fewer allowed, it is refused
+      build(count).dispose();
+      expect(() => build(count - 1), JSON.stringify(options)).toThrow(/would have .* weights .* maxParameters/);
+    };
+    for (const options of [{ hiddenUnits: [8, 5] }, { hiddenUnits: [7], batchNorm: true }])
+      limit(options, (maxParameters) => createMultiTaskDnn({ inputShape: [6, 4], tasks, ...options, maxParameters }));
+    for (const options of [
+      { filters: [4, 8], denseUnits: 8 },
+      { filters: [3], batchNorm: true, readout: 'flatten' as const, kernelSize: [5, 3] as [number, number] },
+      { filters: [2, 3], poolSize: null, denseUnits: 0 },
+    ])
+      limit(options, (maxParameters) => createMultiTaskCnn({ inputShape: [15, 12], tasks, ...options, maxParameters }));
+    const before = tf.memory().numBytes;
+    expect(() => createMultiTaskDnn({ inputShape: [100, 64], tasks, hiddenUnits: [1e9] })).toThrow(
+      /would have 6\.41e\+12 weights .* make hiddenUnits smaller/,
+    );
+    expect(() => createMultiTaskCnn({ inputShape: [100, 64], tasks, filters: [1e6, 1e6] })).toThrow(/make filters smaller/);
+    expect(() => createMultiTaskDnn({ inputShape: [6, 4], tasks, hiddenUnits: [8, 0.5] })).toThrow(
+      /hiddenUnits\[1\] must be a positive integer/,
+    );
+    expect(tf.memory().numBytes).toBe(before);
+  });
+
   it('checks a user model against the tasks and features', () => {
     const input = tfl.input({ shape: [10] });
     const hidden = tfl.layers.dense({ units: 4 }).apply(input) as tfl.SymbolicTensor;

@@ -26,6 +26,8 @@ export interface TrunkOptions {
   readonly batchNorm?: boolean;
   /** Seed of the weight initialisers (and dropout). @default 0 */
   readonly seed?: number;
+  /** Largest number of weights the model may have; a larger one is refused before any memory is taken. @default 2^28 (1 GiB of float32 weights) */
+  readonly maxParameters?: number;
 }
 
 /** Options of {@link createMultiTaskDnn}. */
@@ -67,6 +69,35 @@ function checkCommon(options: TrunkOptions): void {
     throw new InvalidArgumentError({ argument: 'dropout', value: dropout, message: `dropout must be in [0, 1), got ${dropout}.` });
 }
 
+function checkLayerSizes(argument: string, sizes: readonly number[]): void {
+  sizes.forEach((size, index) => {
+    if (!Number.isInteger(size) || size < 1)
+      throw new InvalidArgumentError({
+        argument: `${argument}[${index}]`,
+        value: size,
+        message: `${argument}[${index}] must be a positive integer, got ${size}.`,
+      });
+  });
+}
+
+/**
+ * Refuses a model whose weights would not fit (`parameters` counted from the options) before tfjs
+ * allocates them, naming the setting to change.
+ */
+function checkParameterCount(options: TrunkOptions, parameters: number, setting: string): void {
+  const limit = options.maxParameters ?? 2 ** 28;
+  if (parameters <= limit) return;
+  const gibibytes = (parameters * 4) / 2 ** 30;
+  throw new InvalidArgumentError({
+    argument: setting,
+    value: parameters,
+    message: `This model would have ${parameters.toExponential(2)} weights (${gibibytes.toFixed(1)} GiB as float32, about 3x that while training with Adam), more than maxParameters = ${limit}; make ${setting} smaller (or raise maxParameters).`,
+  });
+}
+
+const headParameters = (options: TrunkOptions, inputs: number) =>
+  options.tasks.reduce((sum, task) => sum + (inputs + 1) * task.outputSize, 0);
+
 function heads(trunk: tfl.SymbolicTensor, options: TrunkOptions): tfl.SymbolicTensor[] {
   const seed = options.seed ?? 0;
   return options.tasks.map(
@@ -99,10 +130,19 @@ function regularise(tensor: tfl.SymbolicTensor, options: TrunkOptions, index: nu
  */
 export function createMultiTaskDnn(options: DnnOptions): tfl.LayersModel {
   checkCommon(options);
+  const hiddenUnits = options.hiddenUnits ?? [512, 512];
+  checkLayerSizes('hiddenUnits', hiddenUnits);
+  let inputs = options.inputShape.reduce((product, dimension) => product * dimension, 1);
+  let parameters = 0;
+  for (const units of hiddenUnits) {
+    parameters += (inputs + 1) * units + (options.batchNorm ? 4 * units : 0);
+    inputs = units;
+  }
+  checkParameterCount(options, parameters + headParameters(options, inputs), 'hiddenUnits');
   const seed = options.seed ?? 0;
   const input = tfl.input({ shape: [...options.inputShape], name: 'features' });
   let trunk = options.inputShape.length > 1 ? (tfl.layers.flatten().apply(input) as tfl.SymbolicTensor) : input;
-  (options.hiddenUnits ?? [512, 512]).forEach((units, index) => {
+  hiddenUnits.forEach((units, index) => {
     trunk = tfl.layers
       .dense({
         units,
@@ -114,6 +154,26 @@ export function createMultiTaskDnn(options: DnnOptions): tfl.LayersModel {
     trunk = regularise(trunk, options, index);
   });
   return tfl.model({ inputs: input, outputs: heads(trunk, options), name: 'multi_task_dnn' });
+}
+
+/** The CNN's weight count: convolutions (with batch norm), readout, dense layer and heads. */
+function cnnParameters(options: CnnOptions, filterCounts: readonly number[]): number {
+  const [kernelRows, kernelColumns] = options.kernelSize ?? [3, 3];
+  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
+  let [rows, columns, channels] = [options.inputShape[0] as number, options.inputShape[1] as number, options.inputShape[2] ?? 1];
+  let parameters = 0;
+  for (const filters of filterCounts) {
+    parameters += (kernelRows * kernelColumns * channels + 1) * filters + (options.batchNorm ? 4 * filters : 0);
+    channels = filters;
+    if (poolSize) [rows, columns] = [Math.ceil(rows / poolSize[0]), Math.ceil(columns / poolSize[1])];
+  }
+  let features = (options.readout ?? 'global-average') === 'flatten' ? rows * columns * channels : channels;
+  const denseUnits = options.denseUnits ?? 64;
+  if (denseUnits > 0) {
+    parameters += (features + 1) * denseUnits;
+    features = denseUnits;
+  }
+  return parameters + headParameters(options, features);
 }
 
 /**
@@ -131,6 +191,9 @@ export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
       message: `The CNN takes [frames, bins] or [frames, bins, channels] features, got [${options.inputShape.join(', ')}].`,
     });
   }
+  const filterCounts = options.filters ?? [16, 32, 64];
+  checkLayerSizes('filters', filterCounts);
+  checkParameterCount(options, cnnParameters(options, filterCounts), 'filters');
   const seed = options.seed ?? 0;
   const input = tfl.input({ shape: [...options.inputShape], name: 'features' });
   let trunk =
@@ -138,7 +201,7 @@ export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
       ? (tfl.layers.reshape({ targetShape: [...options.inputShape, 1] }).apply(input) as tfl.SymbolicTensor)
       : input;
   const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
-  (options.filters ?? [16, 32, 64]).forEach((filters, index) => {
+  filterCounts.forEach((filters, index) => {
     trunk = tfl.layers
       .conv2d({
         filters,
