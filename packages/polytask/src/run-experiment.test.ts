@@ -3,7 +3,8 @@
  * and sample rates in one experiment, with a validation part, early stopping and single-task
  * baselines; interrupted at random moments and resumed, it ends where the uninterrupted run ends.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lockRun } from '@polytask/results';
@@ -11,6 +12,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from './cli';
 import { parseExperimentConfig } from './experiment-config';
 import { resumeExperiment, runExperiment } from './run-experiment';
+import { tensorBoardContents } from './test-support';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-multi-experiment-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -67,6 +69,29 @@ describe('a multi-dataset experiment', () => {
       expect(readdirSync(path.join(straight.runDirectory, 'baselines', task, 'checkpoints', 'fold-1')).length).toBeGreaterThan(0);
     const summary = readFileSync(path.join(straight.runDirectory, 'summary.md'), 'utf8');
     expect(summary).toContain('multi-task macro F1');
+    // TensorBoard: one HParams experiment; one session per fold and setting, grouped by setting, each started and ended once
+    const logs = tensorBoardContents(straight.runDirectory);
+    expect(logs['.']?.experiments).toBe(1);
+    for (const fold of [0, 1]) {
+      const sessions: [string, string][] = [
+        [`fold-${fold}/test`, 'multi-task'],
+        ...tasks.map((task): [string, string] => [`single-${task}/fold-${fold}/test`, `single-${task}`]),
+      ];
+      for (const [run, group] of sessions) {
+        expect(
+          logs[run]?.sessionStarts.map((start) => start.group),
+          run,
+        ).toEqual([group]);
+        expect(logs[run]?.sessionEnds, run).toEqual(['success']);
+      }
+      const steps = logs[`fold-${fold}/train`]?.scalars['batch/loss']?.map(([step]) => step) ?? [];
+      expect(steps).toEqual(steps.map((_, index) => index + 1));
+      expect(Object.keys(logs[`fold-${fold}/test`]?.scalars ?? {})).toEqual(
+        expect.arrayContaining(['keyword/macro_precision', 'keyword/macro_recall', 'noise/mean_average_precision']),
+      );
+    }
+    expect(logs.summary?.steps).toEqual({ summary: [0] });
+    expect(Object.keys(logs.summary?.scalars ?? {}).length).toBe(2 * tasks.length);
     // `polytask evaluate` picks the best epoch on validation, never on test
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
@@ -103,8 +128,12 @@ describe('a multi-dataset experiment', () => {
     });
     expect(controller.signal.aborted, where).toBe(true);
     expect(readdirSync(first.runDirectory).filter((name) => name.endsWith('.result.json')).length).toBeLessThan(2);
+    // no TensorBoard summary of partial results
+    expect(existsSync(path.join(first.runDirectory, 'tensorboard', 'summary'))).toBe(false);
     const resumed = await resumeExperiment(first.runDirectory, { log: () => {} });
     expect(resumed.summary).toEqual(straight.summary);
+    // TensorBoard reads the same logs: steps continue, nothing of the interrupted epoch, one session start and end
+    expect(tensorBoardContents(resumed.runDirectory)).toEqual(tensorBoardContents(straight.runDirectory));
   });
 
   it('compare lists stopped runs, partial runs and runs without a summary, marked', async () => {
@@ -159,6 +188,34 @@ describe('a multi-dataset experiment', () => {
     });
     expect(new Set(keys).size).toBe(keys.length);
     expect(csvRows(directory).length).toBe(csvRows(straight.runDirectory).length);
+    expect(tensorBoardContents(directory)).toEqual(tensorBoardContents(straight.runDirectory));
+  });
+
+  it("is killed (SIGKILL) between an epoch's records and its checkpoint; resumed, TensorBoard reads what the uninterrupted run logged", async () => {
+    // the built package in a process of its own, killed by an observer after fold 1's epoch 2 was logged
+    const polytask = new URL('../dist/index.js', import.meta.url).href;
+    const synthetic = new URL('../../datasets/synthetic/dist/index.js', import.meta.url).href;
+    const script = path.join(root, 'killed.mjs');
+    writeFileSync(
+      script,
+      `import { parseExperimentConfig, runExperiment } from ${JSON.stringify(polytask)};
+await runExperiment(parseExperimentConfig(JSON.parse(process.argv[2])), {
+  log: () => {},
+  importReader: () => import(${JSON.stringify(synthetic)}),
+  observers: [{ onEpochEnd: (info) => { if (info.fold === 1 && info.epoch === 2) process.kill(process.pid, 'SIGKILL'); } }],
+});
+`,
+    );
+    const child = spawnSync(process.execPath, [script, JSON.stringify(config('killed'))], { encoding: 'utf8' });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+    const run = readdirSync(path.join(root, 'runs')).find((name) => name.startsWith('killed-')) as string;
+    const directory = path.join(root, 'runs', run);
+    // the kill left fold 1's second epoch in the event files and no summary
+    expect(existsSync(path.join(directory, 'tensorboard', 'summary'))).toBe(false);
+    expect(tensorBoardContents(directory)['fold-1/test']?.scalars.loss?.map(([step]) => step)).toEqual([1, 2]);
+    const resumed = await resumeExperiment(directory, { log: () => {} });
+    expect(resumed.summary).toEqual(straight.summary);
+    expect(tensorBoardContents(directory)).toEqual(tensorBoardContents(straight.runDirectory));
   });
 
   it('reaches every training option from the config: renamed tasks, weights, sampler and its weights, schedule, validation folds', async () => {

@@ -5,7 +5,7 @@
  * folder, optionally train single-task baselines, and summarise mean ± std over folds.
  * `resumeExperiment` continues an interrupted run from its last complete epoch.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
 import type { DataReader } from '@polytask/data-reading';
@@ -249,7 +249,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
               const baselineLog = createTensorBoardObserver({
                 directory: path.join(tensorboard, `single-${path.basename(baselineFolder)}`),
                 writeExperiment: false,
-                sessionGroupPrefix: `single-${head.name}/`,
+                sessionGroup: `single-${head.name}`,
               });
               const recordInRun: TrainingObserver = {
                 onEpochEnd(info) {
@@ -331,17 +331,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
       ),
     );
     writeFileAtomically(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
-    // the comparison in TensorBoard too: a text table and one scalar per task and setting (step = fold count)
-    const summaryWriter = createTensorBoardWriter({ directory: path.join(tensorboard, 'summary') });
-    summaryWriter.text('summary', table, 0);
-    for (const row of rows) {
-      const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
-      if (row.multiTask.length)
-        summaryWriter.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
-      if (row.singleTask.length)
-        summaryWriter.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
-    }
-    summaryWriter.close();
+    if (status === 'success' && completedFolds === sets.foldCount) writeTensorBoardSummary(store.directory, table, rows);
     log('');
     log(table);
     log('');
@@ -360,6 +350,33 @@ async function withModel<Result>(model: LayersModel, use: (model: LayersModel) =
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * The comparison in TensorBoard too, once per completed experiment: a text table and one scalar per
+ * task and setting (step = fold count) in `tensorboard/summary`, written in a temporary folder and
+ * renamed over an earlier one (a resume of a completed run replaces it).
+ */
+function writeTensorBoardSummary(runDirectory: string, table: string, rows: readonly TaskSummary[]): void {
+  const target = path.join(runDirectory, 'tensorboard', 'summary');
+  // outside the log directory (TensorBoard would list it as a run); a killed write's folder goes with the run's temporaries
+  const suffix = `tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const temporary = path.join(runDirectory, `tensorboard-summary.${suffix}`);
+  mkdirSync(path.dirname(target), { recursive: true });
+  const writer = createTensorBoardWriter({ directory: temporary });
+  writer.text('summary', table, 0);
+  for (const row of rows) {
+    const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
+    if (row.multiTask.length)
+      writer.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
+    if (row.singleTask.length)
+      writer.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
+  }
+  writer.close();
+  const replaced = path.join(runDirectory, `tensorboard-summary-replaced.${suffix}`);
+  if (existsSync(target)) renameSync(target, replaced);
+  renameSync(temporary, target);
+  rmSync(replaced, { recursive: true, force: true });
 }
 
 /** Where a task's single-task baseline keeps its own run files: `<run>/baselines/<task, file-safe>`. */

@@ -26,11 +26,15 @@ export {
 export { createTensorBoardWriter, type HparamValue, type TensorBoardWriter, type TensorBoardWriterOptions } from './tensorboard-writer';
 export {
   type BatchEndInfo,
+  type CheckpointStateInfo,
   createRunStoreObserver,
   createTensorBoardObserver,
   type EpochEndInfo,
   notifyObservers,
   type RunEndInfo,
   type RunStartInfo,
+  type TensorBoardObserverOptions,
+  type TrainingEndInfo,
   type TrainingObserver,
+  type TrainingStartInfo,
 } from './training-observer';

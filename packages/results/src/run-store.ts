@@ -13,6 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import path from 'node:path';
 import { InvalidArgumentError, MissingFileError, PolytaskError, StorageError } from '@polytask/core';
 import { renderConfusionMatrixPng } from './confusion-matrix-png';
+import { metricColumns } from './internal/metric-columns';
 import type { TaskMetrics } from './metrics';
 
 /** One tensor of a checkpoint, as in tfjs weight manifests. */
@@ -94,8 +95,7 @@ function writeAtomically(file: string, data: string | Uint8Array): void {
   });
 }
 
-const csvHeader =
-  'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples,model\n';
+const csvHeader = `fold,epoch,split,task,${metricColumns.map(([name]) => name).join(',')},examples,model\n`;
 const csvNumber = (value: number | null | undefined) => (value === undefined || value === null ? '' : String(value));
 
 /** The CSV rows of a record, one per task. */
@@ -106,16 +106,7 @@ function csvRows(record: EpochRecord): string[] {
       record.epoch,
       record.split,
       task.task,
-      csvNumber(task.loss),
-      csvNumber(task.accuracy),
-      task.macro.precision,
-      task.macro.recall,
-      task.macro.f1,
-      task.weighted.f1,
-      task.micro.f1,
-      csvNumber(task.subsetAccuracy),
-      csvNumber(task.hammingLoss),
-      csvNumber(task.meanAveragePrecision),
+      ...metricColumns.map(([, value]) => csvNumber(value(task))),
       task.examples,
       record.model ?? 'multi-task',
     ].join(','),

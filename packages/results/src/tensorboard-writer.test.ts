@@ -191,6 +191,19 @@ describe('TensorBoard event files', () => {
     expect(() => writer.scalar('loss', 1, 7)).toThrow(/is closed/);
   });
 
+  it('continues an existing event file: records appended after the old ones, no second brain.Event:2', () => {
+    const first = createTensorBoardWriter({ directory: path.join(root, 'continued') });
+    first.scalar('loss', 1, 1);
+    first.close();
+    const second = createTensorBoardWriter({ directory: path.join(root, 'continued'), continueFile: first.path });
+    second.scalar('loss', 0.5, 2);
+    second.close();
+    expect(second.path).toBe(first.path);
+    const { records, stop } = readRecords(readFileSync(first.path));
+    expect(stop).toBe('end');
+    expect(records.map((record) => (decode(record).has(3) ? 'version' : summaryValue(record).step))).toEqual(['version', 1, 2]);
+  });
+
   it('lets a reader detect a corrupted byte anywhere, and keep the records before a truncation', () => {
     const writer = createTensorBoardWriter({ directory: path.join(root, 'damage'), flushEveryRecords: 1 });
     for (let step = 1; step <= 3; step++) writer.scalar('loss', 1 / step, step);

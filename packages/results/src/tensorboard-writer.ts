@@ -28,6 +28,11 @@ export interface TensorBoardWriterOptions {
   readonly flushIntervalMs?: number;
   /** Clock in seconds (tests). @default Date.now() / 1000 */
   readonly now?: () => number;
+  /**
+   * Append to this existing event file instead of opening a new one in `directory` (no second
+   * `brain.Event:2` record): continues a file after a resume truncated it to its last committed length.
+   */
+  readonly continueFile?: string;
 }
 
 /** Writes one event file. */
@@ -83,7 +88,7 @@ function protoValue(value: HparamValue): ProtoWriter {
 }
 
 /**
- * Opens a new event file in `directory`.
+ * Opens a new event file in `directory` (or continues `continueFile`).
  * @example const writer = createTensorBoardWriter({ directory: 'runs/exp/tensorboard/train' }); writer.scalar('loss', 0.7, 1);
  */
 export function createTensorBoardWriter(options: TensorBoardWriterOptions): TensorBoardWriter {
@@ -92,10 +97,12 @@ export function createTensorBoardWriter(options: TensorBoardWriterOptions): Tens
   const flushInterval = options.flushIntervalMs ?? 2000;
   mkdirSync(options.directory, { recursive: true });
   const seconds = Math.floor(now());
-  const file = path.join(
-    options.directory,
-    `events.out.tfevents.${String(seconds).padStart(10, '0')}.${os.hostname()}.${process.pid}.${fileCounter++}`,
-  );
+  const file =
+    options.continueFile ??
+    path.join(
+      options.directory,
+      `events.out.tfevents.${String(seconds).padStart(10, '0')}.${os.hostname()}.${process.pid}.${fileCounter++}`,
+    );
   let descriptor: number | undefined = openSync(file, 'a');
   const pending: Uint8Array[] = [];
   let oldest = 0;
@@ -157,8 +164,10 @@ export function createTensorBoardWriter(options: TensorBoardWriterOptions): Tens
     append(new ProtoWriter().double(1, now()).message(5, new ProtoWriter().message(1, value)));
   };
 
-  append(new ProtoWriter().double(1, now()).string(3, 'brain.Event:2').message(10, new ProtoWriter().string(1, 'polytask')));
-  flush();
+  if (options.continueFile === undefined) {
+    append(new ProtoWriter().double(1, now()).string(3, 'brain.Event:2').message(10, new ProtoWriter().string(1, 'polytask')));
+    flush();
+  }
 
   return {
     path: file,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createMultiTaskCnn, createMultiTaskDnn } from '@polytask/models';
-import { createRunStore, openRun } from '@polytask/results';
+import { createRunStore, openRun, type TrainingObserver } from '@polytask/results';
 import { buildBatch, combineDatasets, createTrainingSets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -184,6 +184,42 @@ describe('trainFold', () => {
     expect(result.interrupted).toBe(true);
     expect(result.epochsCompleted).toBe(1);
     expect(openRun(store.directory).checkpointEpochs(0)).toEqual([1]);
+  });
+
+  it("hands each observer's part of the commit back on resume, and reports how training starts and ends", async () => {
+    const { train } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    const store = createRunStore({ root, name: 'observer-commits' });
+    const heard: unknown[] = [];
+    const recorder = (): TrainingObserver => {
+      let batches = 0;
+      return {
+        onTrainingStart: (info) => void heard.push(['start', info]),
+        onBatchEnd: () => void batches++,
+        checkpointState: ({ epoch }) => ({ epoch, batches }),
+        onTrainingEnd: ({ status }) => void heard.push(['end', status]),
+      };
+    };
+    const controller = new AbortController();
+    const stopper: TrainingObserver = { onBatchEnd: (info) => (info.epoch === 2 && info.batch === 2 ? controller.abort() : undefined) };
+    const settings = { train, epochs: 2, batchSize: 40, fold: 0, store };
+    await trainFold({ ...settings, model: model(), observers: [{}, recorder(), stopper], signal: controller.signal });
+    // the observer without the hook holds its place
+    expect(openRun(store.directory).loadCheckpoint(0).state.observers).toEqual([null, { epoch: 1, batches: 3 }, null]);
+    await trainFold({ ...settings, model: model(), observers: [{}, recorder()], resume: openRun(store.directory).loadCheckpoint(0) });
+    const failing: TrainingObserver = {
+      onEpochEnd: () => {
+        throw new Error('disk full');
+      },
+    };
+    await expect(trainFold({ ...settings, model: model(), observers: [recorder(), failing] })).rejects.toThrow('disk full');
+    expect(heard).toEqual([
+      ['start', { fold: 0, epoch: 0 }],
+      ['end', 'stopped'],
+      ['start', { fold: 0, epoch: 1, state: { epoch: 1, batches: 3 } }],
+      ['end', 'success'],
+      ['start', { fold: 0, epoch: 0 }],
+      ['end', 'failure'],
+    ]);
   });
 
   it('trains a CNN with batch norm on wasm (the training kernels supply Conv2DBackpropFilter)', async () => {

@@ -245,6 +245,10 @@ export interface TrainFoldOptions {
   /** Clip the gradients' global norm to this value. */
   readonly gradientClipNorm?: number;
   readonly earlyStopping?: EarlyStoppingSpec;
+  /**
+   * Hear of the fold's start, batches, epochs and end; what their `checkpointState` gives goes into
+   * each checkpoint by position, so resume with the same observers in the same order.
+   */
   readonly observers?: readonly TrainingObserver[];
   /** Where checkpoints go (one per epoch, then pruned by `checkpoints`). */
   readonly store?: RunStore;
@@ -333,16 +337,29 @@ async function evaluate(
 export async function trainFold(options: TrainFoldOptions): Promise<TrainFoldResult> {
   // what the fold creates (optimizer state, combiner variables, best weights) is freed however it ends
   const owned: { dispose(): void }[] = [];
+  const progress = { started: false };
   try {
-    return await trainFoldChecked(options, owned);
+    return await trainFoldChecked(options, owned, progress);
   } catch (error) {
-    throw explainMissingKernel(error);
+    const explained = explainMissingKernel(error);
+    // observers hear of the failure once training started (a hook failing here must not hide the error)
+    if (progress.started)
+      await notifyObservers(options.observers ?? [], 'onTrainingEnd', {
+        fold: options.fold ?? 0,
+        status: 'failure',
+        error: explained,
+      }).catch(() => {});
+    throw explained;
   } finally {
     for (const resource of owned) resource.dispose();
   }
 }
 
-async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): void }[]): Promise<TrainFoldResult> {
+async function trainFoldChecked(
+  options: TrainFoldOptions,
+  owned: { dispose(): void }[],
+  progress: { started: boolean },
+): Promise<TrainFoldResult> {
   const { model, train, test, epochs } = options;
   const fold = options.fold ?? 0;
   const batchSize = options.batchSize ?? 32;
@@ -391,6 +408,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         bestEpoch?: number;
         stoppedEarly?: boolean;
         lowestLoss?: { epoch: number; loss: number };
+        observers?: unknown[];
       }
     | undefined;
   for (const name of options.tasks ?? []) {
@@ -441,6 +459,14 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   let stoppedEarly = resumeState?.stoppedEarly === true;
   let epochsCompleted = startEpoch;
   const observers = options.observers ?? [];
+  // observers that write files drop what they wrote after the last commit (or, from scratch, everything of the fold)
+  progress.started = true;
+  for (const [index, observer] of observers.entries())
+    await observer.onTrainingStart?.({
+      fold,
+      epoch: startEpoch,
+      ...(options.resume ? { state: resumeState?.observers?.[index] ?? undefined } : {}),
+    });
   const keep = (record: EpochRecord): EpochRecord => {
     if (leftOut.size === 0) return record;
     const tasks = record.tasks.filter((task) => !leftOut.has(task.task));
@@ -593,6 +619,8 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
         ...(bestEpoch === undefined ? {} : { bestEpoch }),
         ...(decision?.stop ? { stoppedEarly: true } : {}),
         ...(lowestLoss ? { lowestLoss } : {}),
+        // each observer's part of the commit, by its position in the observers list
+        observers: await Promise.all(observers.map((observer) => observer.checkpointState?.({ fold, epoch }) ?? null)),
       };
       options.store.saveCheckpoint(fold, epoch, await createCheckpoint(model, trainer.optimizer, state));
       // after the commit: an older checkpoint removed by a kill midway is only one fewer kept
@@ -612,5 +640,7 @@ async function trainFoldChecked(options: TrainFoldOptions, owned: { dispose(): v
   if (bestWeights && earlyStopping?.spec.restoreBestWeights) {
     for (const [index, weight] of model.weights.entries()) weight.write(bestWeights?.[index] as tf.Tensor);
   }
+  await notifyObservers(observers, 'onTrainingEnd', { fold, status: interrupted ? 'stopped' : 'success' });
+  progress.started = false;
   return { epochsCompleted, stoppedEarly, interrupted, bestEpoch, lossWeights: combiner.weights(), history };
 }
