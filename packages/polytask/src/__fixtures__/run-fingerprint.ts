@@ -138,7 +138,13 @@ export function runFingerprint(runDirectory: string) {
   const checkpoints = all
     .filter((entry) => /(^|\/)checkpoints\/fold-\d+\/epoch-\d+\/(weights\.bin|optimizer\.bin|state\.json)$/.test(entry))
     .sort()
-    .map((entry) => `${entry} ${digest(readFileSync(path.join(runDirectory, entry)))}`);
+    .map((entry) => {
+      const file = path.join(runDirectory, entry);
+      if (!entry.endsWith('state.json')) return `${entry} ${digest(readFileSync(file))}`;
+      // the observers' part names event files (time stamp, pid) and their lengths: what the logs hold is compared below
+      const { observers: _observers, ...state } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      return `${entry} ${JSON.stringify(state)}`;
+    });
   const confusion = all
     .filter((entry) => entry.includes('confusion/') && entry.endsWith('.json'))
     .sort()
