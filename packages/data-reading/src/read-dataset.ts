@@ -277,8 +277,8 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
   });
   try {
     cleanup(true, false);
-    // another process may have built (or damaged) the cache while this one waited
-    const second = waited || first.invalid !== undefined ? await tryLoad() : first;
+    // another process may have built (or damaged) the cache before this one took the lock
+    const second = await tryLoad();
     if ('dataset' in second) return fromCache(second, waited);
     const rebuiltReason = second.invalid;
     if (rebuiltReason !== undefined) {
