@@ -14,6 +14,8 @@ export interface DatasetItem {
   readonly id: string;
   /** Audio file to decode. Required unless the reader implements `readAudio`. */
   readonly path?: string;
+  /** Files `readAudio` reads this item from, when it has no `path`; their size and modification time are part of the cache key. */
+  readonly sources?: readonly string[];
   /** Label(s) per task name: one label for binary and multi-class tasks, a list (possibly empty) for multi-label ones. */
   readonly labels: Readonly<Record<string, string | readonly string[]>>;
   /** Group for grouped splitting (speaker, recording, clip of origin). */
@@ -36,6 +38,11 @@ export interface DataReader {
   readonly tasks: readonly TaskDefinition[];
   /** Number of predefined folds when items carry `fold`. */
   readonly foldCount?: number;
+  /**
+   * The options the reader was created with (JSON-serialisable): part of the feature cache key,
+   * so one reader pointed at another corpus folder or generator setting never reuses another's cache.
+   */
+  readonly options?: Readonly<Record<string, unknown>>;
   /**
    * Lists every item. Throw `MissingFileError` / `DataFormatError` naming the missing file
    * or column when the corpus folder is wrong or incomplete.

@@ -10,6 +10,10 @@ export interface ExtractionJob {
   readonly spec: ExtractionSpec;
   readonly path?: string;
   readonly audio?: DecodedAudio;
+  /** The file or item named in errors. */
+  readonly source?: string;
+  /** Longest clip accepted, in seconds. */
+  readonly maximumSeconds?: number;
 }
 
 /** A worker's answer: features, or the error message (errors cross threads as text). */
@@ -23,7 +27,10 @@ const registry = createDefaultExtractionRegistry();
 export default async function extract(job: ExtractionJob): Promise<ExtractionOutcome> {
   try {
     const audio = job.audio ?? (await readAudioFile(job.path as string));
-    const features = await registry.extract(job.spec, audio);
+    const features = await registry.extract(job.spec, audio, {
+      source: job.source ?? job.path ?? 'audio',
+      ...(job.maximumSeconds === undefined ? {} : { maximumSeconds: job.maximumSeconds }),
+    });
     if (!features.data.every(Number.isFinite))
       return {
         ok: false,

@@ -1,11 +1,15 @@
 /**
- * Reads a corpus into a task dataset through its reader: loads the feature cache when one
- * exists for the reader and extraction spec, otherwise decodes, resamples and extracts
- * every item in parallel on worker threads, with progress, journaling finished items so no
- * work is lost, then writes the cache atomically and loads it (in memory or index mode).
+ * Reads a corpus into a task dataset through its reader: lists the items, keys the feature
+ * cache by everything that determines it (reader and options, listing, source files, spec),
+ * loads the cache when a valid one exists, otherwise (holding the cache's lock, so one process
+ * extracts while others wait for its result) decodes, resamples and extracts every item in
+ * parallel on worker threads, journaling finished items so no work is lost, then writes the
+ * cache atomically and loads it (in memory or index mode). A damaged cache is rebuilt and
+ * reported; leftovers of dead processes beside it are removed.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeTarget, type FeatureMatrix, InvalidArgumentError, PolytaskError, type TargetRow } from '@polytask/core';
 import {
@@ -13,13 +17,14 @@ import {
   createDefaultExtractionRegistry,
   type ExtractionRegistry,
   type ExtractionSpec,
-  extractionSpecHash,
   readAudioFile,
 } from '@polytask/extraction';
 import {
+  asCacheWriteError,
   type CacheVerification,
   createTask,
   datasetCacheDirectory,
+  InvalidCacheError,
   inspectDatasetCache,
   loadTaskDataset,
   type PredefinedSplit,
@@ -30,6 +35,9 @@ import {
 import Tinypool from 'tinypool';
 import type { DataReader, DatasetItem } from './data-reader';
 import type { ExtractionJob, ExtractionOutcome } from './extraction-worker';
+import { removeStaleCacheEntries } from './internal/cache-cleanup';
+import { type CacheKeyInputs, computeCacheKey, type SourceCheck } from './internal/cache-key';
+import { lockCache } from './internal/cache-lock';
 import { type JournalEntry, openJournal } from './internal/journal';
 import { createProgressReporter, type ProgressOption } from './internal/progress';
 
@@ -37,7 +45,7 @@ import { createProgressReporter, type ProgressOption } from './internal/progress
 export interface ReadDatasetOptions {
   /** The extraction spec (validated; see `@polytask/extraction`). */
   readonly extraction: unknown;
-  /** Root folder of feature caches; the dataset goes to `<root>/<reader>/<specHash>`. */
+  /** Root folder of feature caches; the dataset goes to `<root>/<reader>/<key>` (see {@link ReadDatasetResult.cacheInputs}). */
   readonly cacheDirectory: string;
   /** Keep features on disk, read on demand. @default false */
   readonly indexMode?: boolean;
@@ -53,8 +61,16 @@ export interface ReadDatasetOptions {
   readonly registry?: ExtractionRegistry;
   /** Tasks with custom losses or decisions, by name. */
   readonly tasks?: readonly Task[];
-  /** How an existing cache is checked before use. @default 'sizes' */
+  /** How an existing cache is checked before use (loading checks every byte it reads in any case). @default 'sizes' */
   readonly verification?: CacheVerification;
+  /** How source files enter the cache key: size and modification time (`mtime`, stat only) or a hash of their content. @default 'mtime' */
+  readonly sourceCheck?: SourceCheck;
+  /** Longest wait, in seconds, while another process builds the same cache. @default 21600 (6 hours) */
+  readonly lockWaitSeconds?: number;
+  /** Longest clip accepted, in seconds; longer ones fail (or are skipped) with AudioDurationError. @default 3600 */
+  readonly maximumAudioSeconds?: number;
+  /** Where cache events are reported (a rebuilt damaged cache, a wait for another process, removed leftovers). @default lines on stderr, none when `progress` is `none` */
+  readonly log?: (message: string) => void;
 }
 
 /** An item left out because it failed. */
@@ -70,6 +86,14 @@ export interface ReadDatasetResult {
   readonly spec: ExtractionSpec;
   readonly specHash: string;
   readonly cacheDirectory: string;
+  /** The cache key, the last part of `cacheDirectory`. */
+  readonly cacheKey: string;
+  /** What went into the key (also in the cache's manifest, `extra.cacheInputs`). */
+  readonly cacheInputs: CacheKeyInputs;
+  /** Why the cache found was invalid and rebuilt; absent when none was, or it was valid. */
+  readonly rebuiltReason?: string;
+  /** True when another process held the cache's lock and this call waited for it. */
+  readonly waitedForLock: boolean;
   /** True when the features came from an existing cache. */
   readonly fromCache: boolean;
   /** Items extracted by this call. */
@@ -183,41 +207,142 @@ function prepareItems(reader: DataReader, tasks: readonly Task[], items: readonl
 export async function readDataset(reader: DataReader, options: ReadDatasetOptions): Promise<ReadDatasetResult> {
   const registry = options.registry ?? createDefaultExtractionRegistry();
   const spec = registry.parseSpec(options.extraction, 'extraction');
-  const specHash = extractionSpecHash(spec);
-  const directory = datasetCacheDirectory(options.cacheDirectory, reader.name, specHash);
   const given = new Map((options.tasks ?? []).map((task) => [task.name, task]));
   const tasks = reader.tasks.map((definition) => given.get(definition.name) ?? createTask(definition));
-  const load = () =>
-    loadTaskDataset(directory, {
-      indexMode: options.indexMode ?? false,
-      tasks,
-      ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
-      ...(options.verification ? { verification: options.verification } : {}),
-    });
-
-  const inspection = await inspectDatasetCache(directory, options.verification ?? 'sizes');
-  if (inspection.status === 'valid') {
-    const skipped = (inspection.manifest.extra.skipped as SkippedItem[] | undefined) ?? [];
-    return {
-      dataset: await load(),
-      spec,
-      specHash,
-      cacheDirectory: directory,
-      fromCache: true,
-      extractedCount: 0,
-      resumedCount: 0,
-      skipped,
-    };
-  }
-
+  const log = options.log ?? (options.progress === 'none' ? () => {} : (message: string) => process.stderr.write(`${message}\n`));
   const items = await reader.listItems();
   const { rows, hasSplit, hasFold } = prepareItems(reader, tasks, items);
-  const journal = openJournal(directory);
-  const sourceOf = (item: DatasetItem): JournalEntry['source'] | undefined => {
-    if (!item.path) return undefined;
+  const { key, inputs } = await computeCacheKey({
+    reader,
+    items,
+    spec,
+    ...(options.sourceCheck ? { sourceCheck: options.sourceCheck } : {}),
+  });
+  const specHash = inputs.specHash;
+  const directory = datasetCacheDirectory(options.cacheDirectory, reader.name, key);
+  // lock and journal belong to the extraction (reader, options, spec), so a run after a fixed file resumes the journal
+  const extractionPath = path.join(path.dirname(directory), inputs.extractionKey);
+  const cleanup = (holdingLock: boolean, removeSuperseded: boolean) => {
+    const removed = removeStaleCacheEntries({
+      readerDirectory: path.dirname(directory),
+      currentExtractionKey: holdingLock ? inputs.extractionKey : undefined,
+      currentCache: key,
+      removeSuperseded,
+    });
+    if (removed.length > 0)
+      log(`${reader.name}: removed ${removed.length} leftover(s) of interrupted runs or edited sources: ${removed.join(', ')}`);
+  };
+  const common = { spec, specHash, cacheDirectory: directory, cacheKey: key, cacheInputs: inputs };
+
+  /** Loads the cache when it is valid; otherwise says why it is not (undefined when there is none). */
+  const tryLoad = async (): Promise<{ dataset: TaskDataset; skipped: SkippedItem[] } | { invalid: string | undefined }> => {
+    const inspection = await inspectDatasetCache(directory, options.verification ?? 'sizes');
+    if (inspection.status === 'missing') return { invalid: undefined };
+    if (inspection.status === 'invalid') return { invalid: inspection.reason };
     try {
-      const info = statSync(item.path);
-      return { bytes: info.size, modified: info.mtimeMs };
+      const dataset = await loadTaskDataset(directory, {
+        indexMode: options.indexMode ?? false,
+        tasks,
+        ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
+        ...(options.verification ? { verification: options.verification } : {}),
+      });
+      return { dataset, skipped: (inspection.manifest.extra.skipped as SkippedItem[] | undefined) ?? [] };
+    } catch (error) {
+      if (InvalidCacheError.isInstance(error)) return { invalid: error.reason };
+      throw error;
+    }
+  };
+  const fromCache = (loaded: { dataset: TaskDataset; skipped: SkippedItem[] }, waitedForLock: boolean): ReadDatasetResult => ({
+    ...common,
+    dataset: loaded.dataset,
+    fromCache: true,
+    extractedCount: 0,
+    resumedCount: 0,
+    skipped: loaded.skipped,
+    waitedForLock,
+  });
+
+  const first = await tryLoad();
+  if ('dataset' in first) {
+    cleanup(false, false);
+    return fromCache(first, false);
+  }
+  const { lock, waited } = await lockCache({
+    directory: extractionPath,
+    waitSeconds: options.lockWaitSeconds ?? 6 * 3600,
+    onWait: (holder, seconds) =>
+      log(
+        `${reader.name}: waiting for process ${holder.pid} on ${holder.host}, which builds the feature cache ${directory} (${Math.round(seconds)} s so far, at most ${options.lockWaitSeconds ?? 6 * 3600} s)`,
+      ),
+  });
+  try {
+    cleanup(true, false);
+    // another process may have built (or damaged) the cache before this one took the lock
+    const second = await tryLoad();
+    if ('dataset' in second) return fromCache(second, waited);
+    const rebuiltReason = second.invalid;
+    if (rebuiltReason !== undefined) {
+      log(`${reader.name}: the feature cache ${directory} is invalid (${rebuiltReason}); it is removed and rebuilt`);
+      try {
+        rmSync(directory, { recursive: true, force: true });
+      } catch (error) {
+        throw asCacheWriteError(error, directory);
+      }
+    }
+    const built = await extractIntoCache({
+      reader,
+      options,
+      registry,
+      spec,
+      tasks,
+      items,
+      rows,
+      hasSplit,
+      hasFold,
+      directory,
+      journalPath: extractionPath,
+      inputs,
+    });
+    cleanup(true, true);
+    return { ...common, ...built, fromCache: false, waitedForLock: waited, ...(rebuiltReason === undefined ? {} : { rebuiltReason }) };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Everything {@link extractIntoCache} needs. */
+interface ExtractIntoCacheOptions {
+  readonly reader: DataReader;
+  readonly options: ReadDatasetOptions;
+  readonly registry: ExtractionRegistry;
+  readonly spec: ExtractionSpec;
+  readonly tasks: readonly Task[];
+  readonly items: readonly DatasetItem[];
+  readonly rows: Map<string, TargetRow[]>;
+  readonly hasSplit: boolean;
+  readonly hasFold: boolean;
+  readonly directory: string;
+  /** The journal is `<journalPath>.partial`. */
+  readonly journalPath: string;
+  readonly inputs: CacheKeyInputs;
+}
+
+/** Extracts the items not in the journal (holding the cache's lock), writes the cache and loads it. */
+async function extractIntoCache(context: ExtractIntoCacheOptions) {
+  const { reader, options, registry, spec, tasks, items, rows, hasSplit, hasFold, directory, journalPath, inputs } = context;
+  const maximumSeconds = options.maximumAudioSeconds ?? 3600;
+  const journal = openJournal(journalPath);
+  // a journal entry is reused only for the same files, unchanged since it was extracted
+  const sourceOf = (item: DatasetItem): JournalEntry['source'] | undefined => {
+    const files = item.path ? [item.path] : (item.sources ?? []);
+    if (files.length === 0) return undefined;
+    try {
+      const infos = files.map((file) => statSync(file));
+      return {
+        bytes: infos.reduce((total, info) => total + info.size, 0),
+        modified: Math.max(...infos.map((info) => info.mtimeMs)),
+        file: files.map((file) => path.resolve(file)).join('\n'),
+      };
     } catch {
       return undefined;
     }
@@ -226,7 +351,9 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
     const entry = journal.entries.get(item.id);
     if (!entry) return false;
     const source = sourceOf(item);
-    return !source || (entry.source?.bytes === source.bytes && entry.source?.modified === source.modified);
+    return (
+      !source || (entry.source?.bytes === source.bytes && entry.source?.modified === source.modified && entry.source?.file === source.file)
+    );
   };
   const pending = items.filter((item) => !isCurrent(item));
   const resumedCount = items.length - pending.length;
@@ -253,10 +380,16 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
     try {
       const audio = !item.path && reader.readAudio ? await reader.readAudio(item) : undefined;
       if (pool) {
-        const job: ExtractionJob = audio ? { spec, audio } : { spec, path: item.path as string };
+        const source = item.path ?? item.id;
+        const job: ExtractionJob = audio
+          ? { spec, audio, source, maximumSeconds }
+          : { spec, path: item.path as string, source, maximumSeconds };
         outcome = (await pool.run(job)) as ExtractionOutcome;
       } else {
-        const features: FeatureMatrix = await registry.extract(spec, audio ?? (await readAudioFile(item.path as string)));
+        const features: FeatureMatrix = await registry.extract(spec, audio ?? (await readAudioFile(item.path as string)), {
+          source: item.path ?? item.id,
+          maximumSeconds,
+        });
         const data = features.data.byteLength === features.data.buffer.byteLength ? features.data : features.data.slice();
         outcome = data.every(Number.isFinite)
           ? { ok: true, buffer: data.buffer as ArrayBuffer, shape: [...features.shape] }
@@ -282,7 +415,7 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
     failure ??= new ExtractionFailedError({
       itemId: item.id,
       path: item.path,
-      message: `Extracting "${item.id}" failed: ${reason}. The items finished so far are kept in ${directory}.partial and will not be extracted again; fix or remove the file (or set onError: 'skip') and run again.`,
+      message: `Extracting "${item.id}" failed: ${reason}. The items finished so far are kept in ${journalPath}.partial and will not be extracted again; fix or remove the file (or set onError: 'skip') and run again.`,
     });
   };
 
@@ -342,8 +475,14 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
     groups: kept.map((item) => item.group),
     metadata: kept.map((item) => ({ ...(item.path ? { sourceFile: item.path } : {}), ...item.metadata })),
     predefinedSplit: split,
-    extra: { reader: reader.name, spec, specHash, itemCount: items.length, skipped },
+    extra: { reader: reader.name, spec, specHash: inputs.specHash, itemCount: items.length, skipped, cacheInputs: inputs },
   });
   journal.remove();
-  return { dataset: await load(), spec, specHash, cacheDirectory: directory, fromCache: false, extractedCount, resumedCount, skipped };
+  const dataset = await loadTaskDataset(directory, {
+    indexMode: options.indexMode ?? false,
+    tasks,
+    ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
+    ...(options.verification ? { verification: options.verification } : {}),
+  });
+  return { dataset, extractedCount, resumedCount, skipped };
 }

@@ -77,6 +77,24 @@ function resolveStft<Parameters extends StftParameters>(parameters: Parameters, 
   return resolved;
 }
 
+/** Leaves out parameters without effect (padding without centring), so they do not change the cache key. */
+function withoutIneffective<Parameters extends { center?: boolean; padMode?: string }>(parameters: Parameters): Parameters {
+  if (parameters.center !== false) return parameters;
+  const { padMode: _padMode, ...effective } = parameters;
+  return effective as Parameters;
+}
+
+/** A centred STFT needs half a window of signal (the rest is padding); an uncentred one a whole window. */
+function stftMinimumSamples(parameters: { windowLength?: number | undefined; fftSize: number; center?: boolean | undefined }): number {
+  const windowLength = parameters.windowLength ?? parameters.fftSize;
+  return parameters.center === false ? windowLength : Math.floor(windowLength / 2);
+}
+
+/** One filterbank window of signal. */
+function filterbankMinimumSamples(parameters: { windowDuration: number }, { sampleRate }: { sampleRate: number }): number {
+  return Math.round(parameters.windowDuration * sampleRate);
+}
+
 function resolveFilterbank<Parameters extends { maximumFrequency?: number | undefined }>(
   parameters: Parameters,
   { sampleRate }: { sampleRate: number },
@@ -98,6 +116,7 @@ function method<Shape extends z.ZodRawShape>(definition: {
   version?: number;
   shape: Shape;
   resolve?: (parameters: z.output<z.ZodObject<Shape>>, context: { sampleRate: number }) => z.output<z.ZodObject<Shape>>;
+  minimumSamples?: (parameters: z.output<z.ZodObject<Shape>>, context: { sampleRate: number }) => number;
   extract: (signal: Float32Array, sampleRate: number, parameters: z.output<z.ZodObject<Shape>>) => ReturnType<AnyMethod['extract']>;
 }): AnyMethod {
   return {
@@ -107,6 +126,7 @@ function method<Shape extends z.ZodRawShape>(definition: {
     version: definition.version ?? 1,
     parameters: z.strictObject(definition.shape),
     ...(definition.resolve ? { resolveParameters: definition.resolve } : {}),
+    ...(definition.minimumSamples ? { minimumSamples: definition.minimumSamples } : {}),
     extract: (signal, { sampleRate, parameters }) => definition.extract(signal, sampleRate, parameters),
   };
 }
@@ -117,21 +137,24 @@ export const builtInExtractionMethods: readonly AnyMethod[] = Object.freeze([
     name: 'spectrogram',
     description: 'STFT magnitude (power 1) or power (power 2) spectrogram, librosa conventions, [frames, fftSize/2+1].',
     shape: stftShape,
-    resolve: resolveStft,
+    resolve: (parameters, context) => withoutIneffective(resolveStft(parameters, context)),
+    minimumSamples: stftMinimumSamples,
     extract: (signal, _, parameters) => spectrogram(signal, parameters as never),
   }),
   method({
     name: 'mel-spectrogram',
     description: 'Mel power spectrogram as librosa.feature.melspectrogram, [frames, melBands].',
     shape: melShape,
-    resolve: resolveStft,
+    resolve: (parameters, context) => withoutIneffective(resolveStft(parameters, context)),
+    minimumSamples: stftMinimumSamples,
     extract: (signal, sampleRate, parameters) => melSpectrogram(signal, withRate(parameters, sampleRate)),
   }),
   method({
     name: 'log-mel',
     description: 'Log-mel spectrogram: librosa mel power in dB (power_to_db) or log(x + offset), [frames, melBands].',
     shape: { ...melShape, compression },
-    resolve: resolveStft,
+    resolve: (parameters, context) => withoutIneffective(resolveStft(parameters, context)),
+    minimumSamples: stftMinimumSamples,
     extract: (signal, sampleRate, parameters) => logMelSpectrogram(signal, withRate(parameters, sampleRate)),
   }),
   method({
@@ -147,7 +170,14 @@ export const builtInExtractionMethods: readonly AnyMethod[] = Object.freeze([
       deltaOrder: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
       deltaWidth: positiveInteger.default(9),
     },
-    resolve: resolveStft,
+    resolve: (parameters, context) => {
+      const resolved = withoutIneffective(resolveStft(parameters, context));
+      if (resolved.deltaOrder !== 0) return resolved;
+      // without deltas the delta width has no effect
+      const { deltaWidth: _deltaWidth, ...effective } = resolved;
+      return effective as typeof resolved;
+    },
+    minimumSamples: stftMinimumSamples,
     extract: (signal, sampleRate, parameters) => mfcc(signal, withRate(parameters, sampleRate)),
   }),
   method({
@@ -155,6 +185,7 @@ export const builtInExtractionMethods: readonly AnyMethod[] = Object.freeze([
     description: 'Linear filterbank energies as python_speech_features fbank, [frames, filters].',
     shape: filterbankShape,
     resolve: resolveFilterbank,
+    minimumSamples: filterbankMinimumSamples,
     extract: (signal, sampleRate, parameters) => filterbankEnergies(signal, withRate(parameters, sampleRate)),
   }),
   method({
@@ -162,6 +193,7 @@ export const builtInExtractionMethods: readonly AnyMethod[] = Object.freeze([
     description: 'Log filterbank energies as python_speech_features logfbank, [frames, filters].',
     shape: filterbankShape,
     resolve: resolveFilterbank,
+    minimumSamples: filterbankMinimumSamples,
     extract: (signal, sampleRate, parameters) => logFilterbankEnergies(signal, withRate(parameters, sampleRate)),
   }),
   method({
@@ -177,6 +209,7 @@ export const builtInExtractionMethods: readonly AnyMethod[] = Object.freeze([
         .default([...defaultSummaryStatistics]),
     },
     resolve: resolveFilterbank,
+    minimumSamples: filterbankMinimumSamples,
     extract: (signal, sampleRate, parameters) => logbankSummary(signal, withRate(parameters, sampleRate)),
   }),
   method({
@@ -196,6 +229,7 @@ export const builtInExtractionMethods: readonly AnyMethod[] = Object.freeze([
         throw new Error(`frameSize must be a power of two for Meyda, got ${parameters.frameSize}.`);
       return { ...parameters, hopLength: parameters.hopLength ?? parameters.frameSize / 2 };
     },
+    minimumSamples: (parameters) => parameters.hopLength ?? parameters.frameSize / 2,
     extract: (signal, sampleRate, parameters) => spectralDescriptorFrames(signal, withRate(parameters, sampleRate)),
   }),
 ]);

@@ -2,6 +2,7 @@ import { ConfigError, InvalidArgumentError } from '@polytask/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { golden, maximumAbsoluteError } from './__fixtures__/load-golden';
+import { AudioDurationError } from './audio-duration-error';
 import { createDefaultExtractionRegistry } from './built-in-extraction-methods';
 import { type ExtractionMethod, extractionSpecHash } from './extraction-method';
 import { logMelSpectrogram } from './mel-spectrogram';
@@ -29,6 +30,29 @@ describe('extraction specs', () => {
     expect(implicit.params).toMatchObject({ hopLength: 256, windowLength: 1024, maximumFrequency: 8000, htk: false, norm: 'slaney' });
     expect(extractionSpecHash(implicit)).toBe(extractionSpecHash(explicit));
     expect(extractionSpecHash(implicit)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('ignores parameters without effect: a delta width without deltas, a pad mode without centring', () => {
+    const hash = (params: Record<string, unknown>) => extractionSpecHash(registry.parseSpec({ name: 'mfcc', sampleRate: 16000, params }));
+    expect(hash({ deltaOrder: 0, deltaWidth: 5 })).toBe(hash({ deltaOrder: 0, deltaWidth: 9 }));
+    expect(hash({ deltaOrder: 1, deltaWidth: 5 })).not.toBe(hash({ deltaOrder: 1, deltaWidth: 9 }));
+    expect(hash({ center: false, padMode: 'reflect' })).toBe(hash({ center: false, padMode: 'edge' }));
+    expect(hash({ center: true, padMode: 'reflect' })).not.toBe(hash({ center: true, padMode: 'edge' }));
+  });
+
+  it('refuses clips shorter than one analysis frame or longer than the limit, naming the file', async () => {
+    const spec = registry.parseSpec({ name: 'log-mel', sampleRate: 16000, params: { fftSize: 512, melBandCount: 32 } });
+    const clip = (seconds: number) => ({ sampleRate: 16000, channels: [new Float32Array(Math.round(seconds * 16000)).fill(0.1)] });
+    await expect(registry.extract(spec, clip(0.001), { source: 'clips/click.wav' })).rejects.toThrow(AudioDurationError);
+    await expect(registry.extract(spec, clip(0.001), { source: 'clips/click.wav' })).rejects.toThrow(
+      /clips\/click\.wav: the clip is 0\.001 s long, shorter than the 0\.016 s the "log-mel" extraction needs .*onError: 'skip'/,
+    );
+    await expect(registry.extract(spec, clip(3), { source: 'long.wav', maximumSeconds: 2 })).rejects.toThrow(
+      /long\.wav: the clip is 3 s long, more than the 2 s allowed \(maximumAudioSeconds\)/,
+    );
+    expect((await registry.extract(spec, clip(0.5), { source: 'fine.wav', maximumSeconds: 2 })).shape).toEqual([63, 32]);
+    const filterbank = registry.parseSpec({ name: 'log-filterbank', sampleRate: 16000 });
+    await expect(registry.extract(filterbank, clip(0.001))).rejects.toThrow(/^audio: the clip is 0\.001 s long, shorter than the 0\.025 s/);
   });
 
   it('changes the hash when any parameter, the sample rate or the channel policy changes', () => {

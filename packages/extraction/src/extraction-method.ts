@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { ConfigError, type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
 import { z } from 'zod';
 import { applyChannelPolicy, type DecodedAudio } from './audio/decoded-audio';
+import { AudioDurationError } from './audio-duration-error';
 import { loadFastFft } from './internal/fast-fft';
 import { resample } from './resample';
 
@@ -24,8 +25,13 @@ export interface ExtractionMethod<Parameters extends object = Record<string, unk
   readonly version: number;
   /** Validates parameters and fills in defaults. */
   readonly parameters: z.ZodType<Parameters>;
-  /** Fills defaults that depend on other values (e.g. hop from window length), so equal features hash equally. */
+  /**
+   * Fills defaults that depend on other values (e.g. hop from window length) and drops parameters
+   * without effect (e.g. a delta width without deltas), so specs giving equal features hash equally.
+   */
   readonly resolveParameters?: (parameters: Parameters, context: { readonly sampleRate: number }) => Parameters;
+  /** Fewest samples (at the spec's rate) a clip needs for one meaningful analysis frame; shorter clips fail with AudioDurationError. @default 1 */
+  readonly minimumSamples?: (parameters: Parameters, context: { readonly sampleRate: number }) => number;
   /** Computes the features of a mono signal at `sampleRate`. Must not modify `signal`. */
   extract(signal: Float32Array, context: { readonly sampleRate: number; readonly parameters: Parameters }): FeatureMatrix;
 }
@@ -72,8 +78,19 @@ export interface ExtractionRegistry {
    * @example registry.parseSpec({ name: 'log-mel', sampleRate: 16000, params: { melBandCount: 64 } })
    */
   parseSpec(input: unknown, pathPrefix?: string): ExtractionSpec;
-  /** Decoded audio → features: channel policy, resampling to `spec.sampleRate`, then the method. */
-  extract(spec: ExtractionSpec, audio: DecodedAudio): Promise<FeatureMatrix>;
+  /**
+   * Decoded audio → features: channel policy, resampling to `spec.sampleRate`, then the method.
+   * @throws AudioDurationError naming `options.source` when the clip is shorter than one analysis frame or longer than `options.maximumSeconds`.
+   */
+  extract(spec: ExtractionSpec, audio: DecodedAudio, options?: ExtractOptions): Promise<FeatureMatrix>;
+}
+
+/** Options of {@link ExtractionRegistry.extract}. */
+export interface ExtractOptions {
+  /** The file or item the audio comes from, named in errors. @default 'audio' */
+  readonly source?: string;
+  /** Longest clip accepted, in seconds. @default no limit */
+  readonly maximumSeconds?: number;
 }
 
 const specShape = z.strictObject({
@@ -183,7 +200,7 @@ export function createExtractionRegistry(methods: readonly AnyExtractionMethod[]
       const { name, sampleRate, channelPolicy, resampling } = parsed.data;
       return Object.freeze({ name, sampleRate, channelPolicy, resampling, params: Object.freeze(params), methodVersion: method.version });
     },
-    async extract(spec, audio) {
+    async extract(spec, audio, options = {}) {
       const method = byName.get(spec.name);
       if (!method)
         throw new InvalidArgumentError({
@@ -191,8 +208,21 @@ export function createExtractionRegistry(methods: readonly AnyExtractionMethod[]
           value: spec.name,
           message: `No extraction method "${spec.name}" is registered.`,
         });
-      if (spec.params.fft === 'pffft') await loadFastFft();
+      const source = options.source ?? 'audio';
       const channels = applyChannelPolicy(audio, spec.channelPolicy);
+      const seconds = (channels[0]?.length ?? 0) / audio.sampleRate;
+      if (options.maximumSeconds !== undefined && seconds > options.maximumSeconds)
+        throw new AudioDurationError({ source, seconds, limitSeconds: options.maximumSeconds, kind: 'too-long', method: spec.name });
+      const minimumSamples = method.minimumSamples?.(spec.params, { sampleRate: spec.sampleRate }) ?? 1;
+      if (seconds * spec.sampleRate < minimumSamples)
+        throw new AudioDurationError({
+          source,
+          seconds,
+          limitSeconds: minimumSamples / spec.sampleRate,
+          kind: 'too-short',
+          method: spec.name,
+        });
+      if (spec.params.fft === 'pffft') await loadFastFft();
       const matrices: FeatureMatrix[] = [];
       for (const channel of channels) {
         const signal =

@@ -9,6 +9,7 @@
 export { type DecodeWavOptions, decodeWav, readWavFormat, type WavFormat } from './audio/decode-wav';
 export { applyChannelPolicy, type ChannelPolicy, channelPolicies, type DecodedAudio } from './audio/decoded-audio';
 export { type AudioContainer, decodeAudio, detectAudioContainer, readAudioFile } from './audio/read-audio';
+export { AudioDurationError } from './audio-duration-error';
 export { builtInExtractionMethods, createDefaultExtractionRegistry } from './built-in-extraction-methods';
 export { type DeltaOptions, delta } from './delta';
 export {
@@ -19,6 +20,7 @@ export {
   type ExtractionRegistry,
   type ExtractionSpec,
   type ExtractionSpecInput,
+  type ExtractOptions,
   extractionSpecHash,
 } from './extraction-method';
 export { type FilterbankOptions, filterbankEnergies, logFilterbankEnergies } from './filterbank';

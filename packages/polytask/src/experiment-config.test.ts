@@ -20,12 +20,18 @@ describe('experiment configs', () => {
     expect(config.model).toEqual({ kind: 'dnn' });
   });
 
+  it('accepts a bad-audio policy per dataset, as the extraction error recommends', () => {
+    const config = parseExperimentConfig({ ...minimal, datasets: [{ ...minimal.datasets[0], onError: 'skip' }, { reader: 'esc50' }] });
+    expect(config.datasets.map((entry) => entry.onError)).toEqual(['skip', undefined]);
+  });
+
   it.each([
     [{ ...minimal, training: { lr: 'fast' } }, 'training.lr', /training\.lr: .*got "fast"/],
     [{ ...minimal, datasets: [] }, 'datasets', /datasets: .*got \[\]/],
     [{ ...minimal, model: { kind: 'transformer' } }, 'model.kind', /model\.kind/],
     [{ ...minimal, training: { epocs: 3 } }, 'training', /unknown key\(s\) "epocs"/],
     [{ ...minimal, datasets: [{ reader: 'ESC 50' }] }, 'datasets.0.reader', /datasets\.0\.reader/],
+    [{ ...minimal, datasets: [{ reader: 'esc50', onError: 'ignore' }] }, 'datasets.0.onError', /datasets\.0\.onError/],
   ])('names the path of a bad value', (input, configPath, message) => {
     try {
       parseExperimentConfig(input, 'exp.json');

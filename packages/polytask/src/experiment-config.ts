@@ -32,6 +32,11 @@ const datasetSchema = z.strictObject({
    * same-named tasks apart, e.g. { "sound": "esc50_sound" }.
    */
   tasks: z.record(z.string(), z.string().regex(/^[A-Za-z0-9_.-]+$/)).optional(),
+  /**
+   * A file that fails to decode or extract: `fail` the run (default) or `skip` it; skipped files are
+   * counted in the log and listed in the run folder's `skipped-files.json`.
+   */
+  onError: z.enum(['fail', 'skip']).optional(),
 });
 
 /** The experiment file's schema. */

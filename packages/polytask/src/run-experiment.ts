@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
-import type { DataReader } from '@polytask/data-reading';
+import type { DataReader, SkippedItem } from '@polytask/data-reading';
 import { readDataset } from '@polytask/data-reading';
 import { createMultiTaskCnn, createMultiTaskDnn, type HeadSpec } from '@polytask/models';
 import {
@@ -119,13 +119,26 @@ export async function loadReader(entry: ExperimentConfig['datasets'][number], op
   return module.createReader(entry.options);
 }
 
-/** Reads (extracting when needed) every dataset of the config. */
+/** A file left out of an experiment's data because it failed and its dataset entry has `onError: 'skip'`. */
+export interface ExperimentSkippedFile extends SkippedItem {
+  /** The reader whose item it is. */
+  readonly reader: string;
+}
+
+/** The datasets of an experiment, with the files skipped while reading them. */
+export type ExperimentDatasets = TaskDataset[] & { readonly skipped: readonly ExperimentSkippedFile[] };
+
+/**
+ * Reads (extracting when needed) every dataset of the config.
+ * @returns the datasets in config order; `skipped` lists the files left out (entries with `onError: 'skip'`).
+ */
 export async function readExperimentDatasets(
   config: ExperimentConfig,
   options: Pick<RunExperimentOptions, 'log' | 'importReader'> = {},
-): Promise<TaskDataset[]> {
+): Promise<ExperimentDatasets> {
   const log = options.log ?? console.log;
   const datasets: TaskDataset[] = [];
+  const skipped: ExperimentSkippedFile[] = [];
   for (const entry of config.datasets) {
     const reader = await loadReader(entry, { ...options, index: config.datasets.indexOf(entry) });
     const result = await readDataset(reader, {
@@ -133,16 +146,25 @@ export async function readExperimentDatasets(
       cacheDirectory: config.cacheDirectory,
       indexMode: config.indexMode,
       progress: 'auto',
+      log,
+      ...(entry.onError ? { onError: entry.onError } : {}),
     });
+    skipped.push(...result.skipped.map((item) => ({ reader: reader.name, ...item })));
     log(
-      `${reader.name}: ${result.dataset.size} examples, features ${result.fromCache ? 'from the cache' : `extracted (${result.extractedCount})`} in ${result.cacheDirectory}${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}`,
+      `${reader.name}: ${result.dataset.size} examples, features ${result.fromCache ? 'from the cache' : `extracted (${result.extractedCount})`} in ${result.cacheDirectory}${result.rebuiltReason ? ` (rebuilt: ${result.rebuiltReason})` : ''}${result.skipped.length ? `, ${result.skipped.length} skipped (listed in the run folder's skipped-files.json)` : ''}`,
     );
     const sampled = entry.sampleLabels
       ? result.dataset.sampleLabels({ limits: entry.sampleLabels, seed: config.training.seed })
       : result.dataset;
     datasets.push(entry.tasks ? renameTasks(sampled, entry.tasks) : sampled);
   }
-  return datasets;
+  return Object.assign(datasets, { skipped });
+}
+
+/** Lists the files skipped while reading the datasets in `<runDirectory>/skipped-files.json` (nothing when none was). */
+export function writeSkippedFiles(runDirectory: string, datasets: Pick<ExperimentDatasets, 'skipped'>): void {
+  if (datasets.skipped.length === 0) return;
+  writeFileSync(path.join(runDirectory, 'skipped-files.json'), `${JSON.stringify(datasets.skipped, null, 1)}\n`);
 }
 
 /**
@@ -162,6 +184,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     : createRunStore({ root: config.runsDirectory, name: `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}` });
   // one writer per run folder: a second run or resume of it is refused while this one lives
   const lock = lockRun(store.directory);
+  writeSkippedFiles(store.directory, datasets);
   try {
     const tensorboard = path.join(store.directory, 'tensorboard');
     const observers: TrainingObserver[] = [

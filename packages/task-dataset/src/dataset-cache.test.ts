@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeTarget } from '@polytask/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datasetCacheDirectory, InvalidCacheError, inspectDatasetCache, loadTaskDataset, saveTaskDataset } from './dataset-cache';
+import { InvalidCacheError } from './cache-errors';
+import { datasetCacheDirectory, inspectDatasetCache, loadTaskDataset, saveTaskDataset } from './dataset-cache';
 import { createTask } from './task';
 import { createTaskDataset, type TaskDataset } from './task-dataset';
 
@@ -142,6 +143,41 @@ describe('damaged caches are detected, never loaded', () => {
     expect(await inspectDatasetCache(directory, 'checksums')).toEqual({
       status: 'invalid',
       reason: 'features.npy does not match its SHA-256 checksum',
+    });
+  });
+
+  it.each([
+    ['features.npy', -1],
+    ['targets.npy', -1],
+    ['examples.json', 10],
+  ])('finds same-size damage to %s on a plain load (no checksum option)', async (file, position) => {
+    const directory = datasetCacheDirectory(root, 'damaged', `same-size-${file}`);
+    await saveTaskDataset(dataset, directory);
+    const bytes = readFileSync(path.join(directory, file));
+    const at = position < 0 ? bytes.length + position : position;
+    bytes[at] = (bytes[at] as number) ^ 0x01;
+    writeFileSync(path.join(directory, file), bytes);
+    await expect(loadTaskDataset(directory)).rejects.toThrow(new RegExp(`${file.replace('.', '\\.')} does not match its SHA-256`));
+  });
+
+  it('checks each example read in index mode, names the file and example, and marks the cache damaged', async () => {
+    const directory = datasetCacheDirectory(root, 'damaged', 'index-crc');
+    await saveTaskDataset(dataset, directory);
+    const indexed = await loadTaskDataset(directory, { indexMode: true, cacheBytes: 0 });
+    const file = path.join(directory, 'features.npy');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x01;
+    writeFileSync(file, bytes);
+    expect(Array.from(indexed.featuresOf(0).data)).toEqual(Array.from(dataset.featuresOf(0).data));
+    expect(() => indexed.featuresOf(2)).toThrow(InvalidCacheError);
+    expect(() => indexed.copyFeaturesInto(2, new Float32Array(3), 0)).toThrow(
+      /features\.npy is damaged: example 2 \("fold1\/clip-2\.wav"\) does not match its CRC32 checksum/,
+    );
+    indexed.close();
+    const inspection = await inspectDatasetCache(directory);
+    expect(inspection).toEqual({
+      status: 'invalid',
+      reason: expect.stringMatching(/marked damaged \(features\.npy is damaged: example 2/),
     });
   });
 

@@ -4,45 +4,34 @@
  * - `features.npy`: float32, `[count, ...shape]` when every example has the same shape,
  *   otherwise the examples concatenated `[totalValues]` (shapes in `examples.json`);
  * - `targets.npy`: uint8 `[count, columns]`, every task's target row side by side;
- * - `examples.json`: ids, groups, metadata, shapes, predefined split;
+ * - `examples.json`: ids, groups, metadata, shapes, predefined split, and the CRC32 of each
+ *   example's feature bytes;
  * - `manifest.json`, written last: schema version, tasks, counts, spec, file sizes and
  *   SHA-256 checksums, creation info.
  * Everything is written into a temporary sibling directory and renamed into place, so a
- * cache is either complete or absent; a truncated or tampered one is detected and reported
- * as invalid, never loaded.
+ * cache is either complete or absent. Loading checks every byte it reads: targets and
+ * examples against their SHA-256, features against their SHA-256 (in memory) or each
+ * example against its CRC32 when index mode reads it; a truncated or tampered cache is
+ * reported as invalid, never used. Damage found in index mode leaves a `damaged.json`
+ * marker, so the next inspection reports the cache invalid and it is rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { type FeatureMatrix, PolytaskError, ShapeMismatchError, shapeSize, type TaskKind } from '@polytask/core';
+import { asCacheWriteError, InvalidCacheError } from './cache-errors';
 import { elementOffsets, openIndexFeatureStore } from './feature-store';
 import { decodeNpyHeader, encodeNpyHeader } from './npy';
 import { createTask, type Task } from './task';
 import { createTaskDataset, type ExampleMetadata, type PredefinedSplit, type TaskDataset } from './task-dataset';
 
-/** Version of the cache layout; caches of another version are rebuilt. */
-export const datasetCacheSchemaVersion = 1;
+/** Version of the cache layout; caches of another version are rebuilt. 2: per-example CRC32 in `examples.json`. */
+export const datasetCacheSchemaVersion = 2;
 
-/** A cache directory is unusable: missing files, wrong sizes, checksum mismatch, unreadable manifest. */
-export class InvalidCacheError extends PolytaskError {
-  /** The cache directory. */
-  readonly directory: string;
-
-  constructor(options: { directory: string; reason: string; cause?: unknown }) {
-    super({
-      message: `Feature cache ${options.directory} is invalid: ${options.reason.replace(/\.$/, '')}. It will be rebuilt (or delete it).`,
-      context: { directory: options.directory },
-      cause: options.cause,
-    });
-    this.name = 'InvalidCacheError';
-    this.directory = options.directory;
-  }
-
-  static override isInstance(error: unknown): error is InvalidCacheError {
-    return PolytaskError.isInstance(error) && error.name === 'InvalidCacheError';
-  }
-}
+/** Name of the marker a cache gets when damage is found while it is in use; a marked cache is invalid. */
+export const damagedMarkerFileName = 'damaged.json';
 
 /** One file of the cache as the manifest records it. */
 export interface CachedFile {
@@ -73,9 +62,22 @@ export interface DatasetManifest {
   readonly createdBy: { readonly node: string };
 }
 
-/** Directory of a cache: `<root>/<readerName>/<specHash>`. */
-export function datasetCacheDirectory(root: string, readerName: string, specHash: string): string {
-  return path.join(root, readerName, specHash);
+/** Directory of a cache: `<root>/<readerName>/<key>` (readDataset's key covers reader options, sources and spec). */
+export function datasetCacheDirectory(root: string, readerName: string, key: string): string {
+  return path.join(root, readerName, key);
+}
+
+/**
+ * Marks a cache directory damaged (writes `damaged.json` with the reason), so the next
+ * inspection reports it invalid and readDataset rebuilds it. Best effort: a marker that
+ * cannot be written is left out.
+ */
+export function markDatasetCacheDamaged(directory: string, reason: string): void {
+  try {
+    writeFileSync(path.join(directory, damagedMarkerFileName), JSON.stringify({ reason, at: new Date().toISOString(), pid: process.pid }));
+  } catch {
+    // read-only cache: the error thrown to the caller still says what is wrong
+  }
 }
 
 /** Contents written to a cache directory; features are pulled one example at a time. */
@@ -96,7 +98,7 @@ export interface WriteDatasetCacheOptions {
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
-async function writeHashed(file: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<CachedFile> {
+async function writeHashedFile(file: string, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<CachedFile> {
   const handle = await open(file, 'w');
   const hash = createHash('sha256');
   let bytes = 0;
@@ -147,10 +149,15 @@ export async function writeDatasetCache(options: WriteDatasetCacheOptions): Prom
       message: `Cannot write "${options.name}": ${count} examples but ${options.metadata.length} metadata entries (give one per example, or none).`,
     });
   }
-  await mkdir(path.dirname(directory), { recursive: true });
   const temporary = `${directory}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  await mkdir(temporary, { recursive: true });
   try {
+    await mkdir(path.dirname(directory), { recursive: true });
+    await mkdir(temporary, { recursive: true });
+  } catch (error) {
+    throw asCacheWriteError(error, path.dirname(directory));
+  }
+  try {
+    const checksums: number[] = [];
     const featureShape = uniformShape(shapes);
     const totalValues = elementOffsets(shapes)[count] ?? 0;
     async function* featureChunks() {
@@ -162,10 +169,12 @@ export async function writeDatasetCache(options: WriteDatasetCacheOptions): Prom
             message: `Example ${index} of "${options.name}" has ${values.length} values but its shape [${shapes[index]?.join(', ')}] needs ${shapeSize(shapes[index] as number[])}.`,
           });
         }
-        yield new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+        const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+        checksums.push(crc32(bytes));
+        yield bytes;
       }
     }
-    const features = await writeHashed(path.join(temporary, 'features.npy'), featureChunks());
+    const features = await writeHashedFile(path.join(temporary, 'features.npy'), featureChunks());
 
     let columnStart = 0;
     const taskEntries = tasks.map((task) => {
@@ -187,20 +196,21 @@ export async function writeDatasetCache(options: WriteDatasetCacheOptions): Prom
       for (let row = 0; row < count; row++)
         targetBytes.set(source.subarray(row * task.outputSize, (row + 1) * task.outputSize), row * columns + offset);
     }
-    const targets = await writeHashed(path.join(temporary, 'targets.npy'), [encodeNpyHeader('|u1', [count, columns]), targetBytes]);
+    const targets = await writeHashedFile(path.join(temporary, 'targets.npy'), [encodeNpyHeader('|u1', [count, columns]), targetBytes]);
     const split = options.predefinedSplit;
     const examplesJson = JSON.stringify({
       ids: options.ids,
       groups: options.groups.map((group) => group ?? null),
       metadata: options.metadata,
       shapes: featureShape ? null : shapes,
+      checksums,
       split: split
         ? split.kind === 'train-test'
           ? { kind: split.kind, isTest: [...split.isTest] }
           : { kind: split.kind, foldCount: split.foldCount, fold: [...split.fold] }
         : null,
     });
-    const examples = await writeHashed(path.join(temporary, 'examples.json'), [new TextEncoder().encode(examplesJson)]);
+    const examples = await writeHashedFile(path.join(temporary, 'examples.json'), [new TextEncoder().encode(examplesJson)]);
     const manifest: DatasetManifest = {
       kind: 'polytask-task-dataset',
       schemaVersion: datasetCacheSchemaVersion,
@@ -231,8 +241,8 @@ export async function writeDatasetCache(options: WriteDatasetCacheOptions): Prom
     }
     return manifest;
   } catch (error) {
-    await rm(temporary, { recursive: true, force: true });
-    throw error;
+    await rm(temporary, { recursive: true, force: true }).catch(() => {});
+    throw asCacheWriteError(error, temporary);
   }
 }
 
@@ -289,6 +299,16 @@ export async function inspectDatasetCache(directory: string, verification: Cache
   if (manifest?.kind !== 'polytask-task-dataset') return { status: 'invalid', reason: 'manifest.json is not a Polytask dataset manifest' };
   if (manifest.schemaVersion !== datasetCacheSchemaVersion)
     return { status: 'invalid', reason: `schema version ${manifest.schemaVersion}, expected ${datasetCacheSchemaVersion}` };
+  const marker = path.join(directory, damagedMarkerFileName);
+  if (existsSync(marker)) {
+    let reason = 'damage was found while it was in use';
+    try {
+      reason = (JSON.parse(readFileSync(marker, 'utf8')) as { reason?: string }).reason ?? reason;
+    } catch {
+      // a torn marker still marks the cache
+    }
+    return { status: 'invalid', reason: `it was marked damaged (${reason.replace(/\.$/, '')})` };
+  }
   for (const [name, expected] of Object.entries(manifest.files ?? {})) {
     const file = path.join(directory, name);
     let bytes: number;
@@ -329,13 +349,16 @@ export async function loadTaskDataset(directory: string, options: LoadTaskDatase
   if (inspection.status === 'invalid') throw new InvalidCacheError({ directory, reason: inspection.reason });
   const { manifest } = inspection;
   try {
-    const examples = JSON.parse(await readFile(path.join(directory, 'examples.json'), 'utf8')) as {
+    const examples = JSON.parse(new TextDecoder().decode(await readVerified(directory, manifest, 'examples.json'))) as {
       ids: string[];
       groups: (string | null)[];
       metadata: ExampleMetadata[];
       shapes: number[][] | null;
+      checksums: number[];
       split: { kind: 'train-test'; isTest: number[] } | { kind: 'folds'; foldCount: number; fold: number[] } | null;
     };
+    if (!Array.isArray(examples.checksums) || examples.checksums.length !== manifest.count)
+      throw new InvalidCacheError({ directory, reason: 'examples.json has no checksum per example' });
     const shapes = examples.shapes ?? Array.from({ length: manifest.count }, () => [...(manifest.featureShape ?? [])]);
     const featuresPath = path.join(directory, 'features.npy');
     const handle = await open(featuresPath, 'r');
@@ -374,7 +397,7 @@ export async function loadTaskDataset(directory: string, options: LoadTaskDatase
       }
       return task;
     });
-    const targetsFile = new Uint8Array(await readFile(path.join(directory, 'targets.npy')));
+    const targetsFile = await readVerified(directory, manifest, 'targets.npy');
     const targetsHeader = decodeNpyHeader(targetsFile, path.join(directory, 'targets.npy'));
     const columns = manifest.tasks.at(-1)?.columns[1] ?? 0;
     const targetData = targetsFile.subarray(targetsHeader.dataOffset);
@@ -394,10 +417,13 @@ export async function loadTaskDataset(directory: string, options: LoadTaskDatase
         path: featuresPath,
         dataOffset: header.dataOffset,
         shapes,
+        checksums: examples.checksums,
+        ids: examples.ids,
+        onDamage: (error) => markDatasetCacheDamaged(directory, error.reason),
         ...(options.cacheBytes === undefined ? {} : { cacheBytes: options.cacheBytes }),
       });
     } else {
-      const bytes = await readFile(featuresPath);
+      const bytes = await readVerified(directory, manifest, 'features.npy');
       const all = new Float32Array(manifest.totalValues);
       new Uint8Array(all.buffer).set(bytes.subarray(header.dataOffset));
       features = shapes.map((shape, index) => ({ data: all.subarray(offsets[index] as number, offsets[index + 1] as number), shape }));
@@ -424,6 +450,14 @@ export async function loadTaskDataset(directory: string, options: LoadTaskDatase
     if (InvalidCacheError.isInstance(error)) throw error;
     throw new InvalidCacheError({ directory, reason: (error as Error).message, cause: error });
   }
+}
+
+/** Reads a whole cache file and checks it against the manifest's SHA-256 (one pass over bytes read anyway). */
+async function readVerified(directory: string, manifest: DatasetManifest, name: keyof DatasetManifest['files']): Promise<Uint8Array> {
+  const bytes = new Uint8Array(await readFile(path.join(directory, name)));
+  if (createHash('sha256').update(bytes).digest('hex') !== manifest.files[name].sha256)
+    throw new InvalidCacheError({ directory, reason: `${name} does not match its SHA-256 checksum (damaged or overwritten)` });
+  return bytes;
 }
 
 /** Writes JSON to `file` atomically (temporary file, then rename). */

@@ -4,7 +4,10 @@
  * not grow with the dataset.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
+import nodePath from 'node:path';
+import { crc32 } from 'node:zlib';
 import { DataFormatError, type FeatureMatrix, InvalidArgumentError, shapeSize } from '@polytask/core';
+import { InvalidCacheError } from './cache-errors';
 import { LruCache } from './internal/lru-cache';
 
 /** Random access to the features of `count` examples. */
@@ -68,11 +71,19 @@ export interface IndexFeatureStoreOptions {
   readonly shapes: readonly (readonly number[])[];
   /** Bytes of decoded features the LRU cache may hold. @default 64 MiB */
   readonly cacheBytes?: number;
+  /** CRC32 of each example's bytes; every read from disk is checked against it. @default no check */
+  readonly checksums?: readonly number[];
+  /** Example ids, named in checksum errors. */
+  readonly ids?: readonly string[];
+  /** Called once with the error when an example fails its checksum, before it is thrown (the cache marks itself damaged). */
+  readonly onDamage?: (error: InvalidCacheError) => void;
 }
 
 /**
- * Opens a shard for index mode: each `read` is one positioned `readSync` (or an LRU hit).
+ * Opens a shard for index mode: each `read` is one positioned `readSync` (or an LRU hit),
+ * checked against the example's CRC32 when `checksums` are given.
  * @throws DataFormatError when the file is shorter than the examples need.
+ * @throws InvalidCacheError naming the file and the example when its bytes do not match their checksum.
  */
 export function openIndexFeatureStore(options: IndexFeatureStoreOptions): FeatureStore {
   const { path, dataOffset, shapes } = options;
@@ -89,6 +100,16 @@ export function openIndexFeatureStore(options: IndexFeatureStoreOptions): Featur
         path,
         message: `${path}: example ${index} needs ${bytes.length} bytes at ${position} but only ${read} could be read; the cache is damaged, delete it to rebuild.`,
       });
+    }
+    const expected = options.checksums?.[index];
+    if (expected !== undefined && crc32(bytes) !== expected) {
+      const id = options.ids?.[index];
+      const error = new InvalidCacheError({
+        directory: nodePath.dirname(path),
+        reason: `${nodePath.basename(path)} is damaged: example ${index}${id === undefined ? '' : ` ("${id}")`} does not match its CRC32 checksum`,
+      });
+      options.onDamage?.(error);
+      throw error;
     }
   };
   return {

@@ -3,17 +3,19 @@
  * several tasks, groups, metadata, predefined splits), the on-disk feature cache and index
  * mode. No tfjs: everything here is typed arrays and files.
  */
+export { asCacheWriteError, CacheWriteError, InvalidCacheError, isUnwritableError } from './cache-errors';
 export {
   type CachedFile,
   type CacheInspection,
   type CacheVerification,
   type DatasetManifest,
+  damagedMarkerFileName,
   datasetCacheDirectory,
   datasetCacheSchemaVersion,
-  InvalidCacheError,
   inspectDatasetCache,
   type LoadTaskDatasetOptions,
   loadTaskDataset,
+  markDatasetCacheDamaged,
   saveTaskDataset,
   type WriteDatasetCacheOptions,
   writeDatasetCache,

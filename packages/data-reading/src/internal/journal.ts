@@ -6,6 +6,7 @@
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { asCacheWriteError } from '@polytask/task-dataset';
 
 /** A journal entry: where an item's features are in `journal.bin`. */
 export interface JournalEntry {
@@ -14,8 +15,8 @@ export interface JournalEntry {
   readonly offset: number;
   readonly shape: readonly number[];
   readonly values: number;
-  /** Size and modification time of the source file when extracted (changed files are redone). */
-  readonly source?: { readonly bytes: number; readonly modified: number };
+  /** Size, modification time and path(s) of the source file(s) when extracted (changed files are redone). */
+  readonly source?: { readonly bytes: number; readonly modified: number; readonly file?: string };
 }
 
 /** An open journal. */
@@ -29,14 +30,27 @@ export interface Journal {
   remove(): void;
 }
 
-/** Opens (or creates) the journal folder for a cache directory. */
+/** Runs a file-system write, turning a full, read-only or forbidden folder into a CacheWriteError naming `file`. */
+function writing<Result>(file: string, write: () => Result): Result {
+  try {
+    return write();
+  } catch (error) {
+    throw asCacheWriteError(error, file);
+  }
+}
+
+/**
+ * Opens (or creates) the journal folder for a cache directory. Only the holder of the cache's
+ * lock may open it: one writer per journal.
+ * @throws CacheWriteError when the journal cannot be written (disk full, read-only or forbidden folder).
+ */
 export function openJournal(cacheDirectory: string): Journal {
   const directory = `${cacheDirectory}.partial`;
-  mkdirSync(directory, { recursive: true });
+  writing(directory, () => mkdirSync(directory, { recursive: true }));
   const binaryPath = path.join(directory, 'journal.bin');
   const linesPath = path.join(directory, 'journal.jsonl');
   const entries = new Map<string, JournalEntry>();
-  const binary = openSync(binaryPath, 'a+');
+  const binary = writing(binaryPath, () => openSync(binaryPath, 'a+'));
   const binaryBytes = fstatSync(binary).size;
   if (existsSync(linesPath)) {
     for (const line of readFileSync(linesPath, 'utf8').split('\n')) {
@@ -49,17 +63,19 @@ export function openJournal(cacheDirectory: string): Journal {
       }
     }
   }
-  const lines = openSync(linesPath, 'a');
+  const lines = writing(linesPath, () => openSync(linesPath, 'a'));
   let end = binaryBytes;
   return {
     entries,
     append(id, data, shape, source) {
       const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       let written = 0;
-      while (written < bytes.length) written += writeSync(binary, bytes, written, bytes.length - written, end + written);
+      writing(binaryPath, () => {
+        while (written < bytes.length) written += writeSync(binary, bytes, written, bytes.length - written, end + written);
+      });
       const entry: JournalEntry = { id, offset: end, shape: [...shape], values: data.length, ...(source ? { source } : {}) };
       end += bytes.length;
-      writeSync(lines, `${JSON.stringify(entry)}\n`);
+      writing(linesPath, () => writeSync(lines, `${JSON.stringify(entry)}\n`));
       entries.set(id, entry);
     },
     read(entry) {

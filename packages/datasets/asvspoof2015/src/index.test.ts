@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAsvspoof2015Reader, readerOptionsSchema } from './index';
@@ -10,6 +11,12 @@ const root = mkdtempSync(path.join(tmpdir(), 'polytask-asv-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-asvspoof2015', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createAsvspoof2015Reader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createAsvspoof2015Reader({} as never)).toThrow(/asvspoof2015 reader option "directory": required option missing/);
+    expect(createAsvspoof2015Reader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   // speakers T1, T2 (train), D1, D2 (development), E1, E2 (evaluation); odd numbers male
   writeAsvspoof2015Fixture({ directory: root, seconds: 0.05 });
 

@@ -6,7 +6,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
+import {
+  assertFilesExist,
+  type DataReader,
+  type DatasetItem,
+  defineReaderOptions,
+  readCsv,
+  validateReaderOptions,
+} from '@polytask/data-reading';
 
 /** Tasks: spoof (binary genuine/spoof, main), attack (multi-class human, S1-S10), gender (binary female/male). */
 export const asvspoofTasks: readonly TaskDefinition[] = Object.freeze([
@@ -39,8 +46,10 @@ const protocols = [
  * part; the speaker is the group.
  */
 export function createAsvspoof2015Reader(options: Asvspoof2015ReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'asvspoof2015' });
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: 'asvspoof2015',
     tasks: asvspoofTasks,
     async listItems() {

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { readDataset, validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDcase2017EventsReader, dcase2017Events, readerOptionsSchema } from './index';
@@ -10,6 +11,12 @@ const root = mkdtempSync(path.join(tmpdir(), 'polytask-dcase-events-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-dcase2017-events', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createDcase2017EventsReader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createDcase2017EventsReader({} as never)).toThrow(/dcase2017-events reader option "directory": required option missing/);
+    expect(createDcase2017EventsReader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   // recordings a001-a004 of 3.4 s, one per fold; two annotations replaced by known ones
   writeDcase2017EventsFixture({ directory: root, recordingsPerFold: 1, seconds: 3.4 });
   const generated = readFileSync(path.join(root, 'meta', 'street', 'a003.ann'), 'utf8');

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import { type DataReader, type DatasetItem, defineReaderOptions } from '@polytask/data-reading';
+import { type DataReader, type DatasetItem, defineReaderOptions, validateReaderOptions } from '@polytask/data-reading';
 import { type DecodedAudio, readAudioFile, readWavFormat } from '@polytask/extraction';
 
 /** The six street events. */
@@ -70,11 +70,13 @@ function parseAnnotations(file: string): Event[] {
  * recording as group.
  */
 export function createDcase2017EventsReader(options: Dcase2017EventsReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'dcase2017-events' });
   const segmentSeconds = options.segmentSeconds ?? 1;
   const tasks: TaskDefinition[] = [defineTask({ name: 'events', kind: 'multi-label', labels: dcase2017Events })];
   let decoded: { file: string; audio: DecodedAudio } | undefined;
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: `dcase2017-events${segmentSeconds === 1 ? '' : `-${segmentSeconds}s`}`,
     tasks,
     foldCount: 4,
@@ -121,6 +123,7 @@ export function createDcase2017EventsReader(options: Dcase2017EventsReaderOption
             labels: { events: active },
             group: recording,
             fold,
+            sources: [audioFile],
             metadata: { file: audioFile, start },
           });
         }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDcase2017ScenesReader, readerOptionsSchema } from './index';
@@ -10,6 +11,12 @@ const root = mkdtempSync(path.join(tmpdir(), 'polytask-dcase-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-dcase2017-scenes', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createDcase2017ScenesReader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createDcase2017ScenesReader({} as never)).toThrow(/dcase2017-scenes reader option "directory": required option missing/);
+    expect(createDcase2017ScenesReader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   writeDcase2017ScenesFixture({ directory: root, seconds: 0.05 });
 
   it('takes folds from the evaluation setup and the location as group', async () => {

@@ -5,7 +5,14 @@
  */
 import path from 'node:path';
 import { DataFormatError, defineTask } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
+import {
+  assertFilesExist,
+  type DataReader,
+  type DatasetItem,
+  defineReaderOptions,
+  readCsv,
+  validateReaderOptions,
+} from '@polytask/data-reading';
 
 /** The 15 scenes. */
 export const dcase2017Scenes: readonly string[] = Object.freeze([
@@ -43,8 +50,10 @@ export const readerOptionsSchema = defineReaderOptions<Dcase2017ScenesReaderOpti
  * evaluate lists (0-3), groups = recording location (segments of one recording stay together).
  */
 export function createDcase2017ScenesReader(options: Dcase2017ScenesReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'dcase2017-scenes' });
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: 'dcase2017-scenes',
     tasks: [defineTask({ name: 'scene', kind: 'multi-class', labels: dcase2017Scenes })],
     foldCount: 4,

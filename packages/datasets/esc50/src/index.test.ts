@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEsc50Reader, esc50Categories, readerOptionsSchema } from './index';
@@ -11,6 +12,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fixture = (name: string) => writeEsc50Fixture({ directory: path.join(root, name), seconds: 0.05 });
 
 describe('@polytask/dataset-esc50', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createEsc50Reader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createEsc50Reader({} as never)).toThrow(/esc50 reader option "directory": required option missing/);
+    expect(createEsc50Reader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   it('lists items with categories, folds 0-4 and the source clip as group', async () => {
     const items = await createEsc50Reader({ directory: fixture('full') }).listItems();
     expect(items.slice(0, 3).map((item) => [item.id, item.labels.sound, item.fold, item.group])).toEqual([

@@ -4,7 +4,14 @@
  */
 import path from 'node:path';
 import { defineTask, type TaskDefinition } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
+import {
+  assertFilesExist,
+  type DataReader,
+  type DatasetItem,
+  defineReaderOptions,
+  readCsv,
+  validateReaderOptions,
+} from '@polytask/data-reading';
 
 /** The 50 ESC-50 categories in target-number order (0-49). */
 export const esc50Categories: readonly string[] = Object.freeze([
@@ -79,6 +86,7 @@ export const readerOptionsSchema = defineReaderOptions<Esc50ReaderOptions>({
  * 1-5 (as 0-4), groups = `src_file` (the Freesound clip the fragments were cut from).
  */
 export function createEsc50Reader(options: Esc50ReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'esc50' });
   const metadata = path.join(options.directory, 'meta', 'esc50.csv');
   const rows = () => readCsv(metadata, { requiredColumns: ['filename', 'fold', 'target', 'category', 'esc10', 'src_file'] });
   const labels = options.esc10
@@ -87,6 +95,7 @@ export function createEsc50Reader(options: Esc50ReaderOptions): DataReader {
   const tasks: TaskDefinition[] = [defineTask({ name: 'sound', kind: 'multi-class', labels })];
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: options.esc10 ? 'esc10' : 'esc50',
     tasks,
     foldCount: 5,

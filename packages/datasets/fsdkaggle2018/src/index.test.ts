@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFsdKaggle2018Reader, readerOptionsSchema } from './index';
@@ -10,6 +11,12 @@ const root = mkdtempSync(path.join(tmpdir(), 'polytask-fsd-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-fsdkaggle2018', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createFsdKaggle2018Reader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createFsdKaggle2018Reader({} as never)).toThrow(/fsdkaggle2018 reader option "directory": required option missing/);
+    expect(createFsdKaggle2018Reader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   const fixture = { labels: ['Saxophone', 'Hi-hat'], trainClipsPerLabel: 2, seconds: 0.05 };
 
   it('reads the predefined split, labels sorted from the training CSV, and the verified flag', async () => {

@@ -6,7 +6,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defineTask, MissingFileError } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
+import {
+  assertFilesExist,
+  type DataReader,
+  type DatasetItem,
+  defineReaderOptions,
+  readCsv,
+  validateReaderOptions,
+} from '@polytask/data-reading';
 
 /** Options of {@link createFsdKaggle2018Reader}. */
 export interface FsdKaggle2018ReaderOptions {
@@ -48,11 +55,13 @@ function layout(directory: string) {
  * the official test clips as the test part, groups = Freesound id, metadata `manuallyVerified`.
  */
 export function createFsdKaggle2018Reader(options: FsdKaggle2018ReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'fsdkaggle2018' });
   let labels: string[] | undefined;
   const files = () => layout(options.directory);
   const trainRows = () => readCsv(files().train, { requiredColumns: ['fname', 'label', 'manually_verified'] });
   const reader: DataReader = {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: options.verifiedOnly ? 'fsdkaggle2018-verified' : 'fsdkaggle2018',
     get tasks() {
       labels ??= [...new Set(trainRows().map((row) => row.label as string))].sort();

@@ -1,6 +1,7 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRavdessReader, readerOptionsSchema } from './index';
@@ -11,6 +12,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const fixture = (name: string) => writeRavdessFixture({ directory: path.join(root, name), actorCount: 2, seconds: 0.05 });
 
 describe('@polytask/dataset-ravdess', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createRavdessReader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createRavdessReader({} as never)).toThrow(/ravdess reader option "directory": required option missing/);
+    expect(createRavdessReader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   it('decodes the file-name fields into emotion, intensity and gender, with the actor as group', async () => {
     const items = await createRavdessReader({ directory: fixture('corpus') }).listItems();
     // per actor: 8 speech emotions and 6 song emotions, each at normal and (but neutral) strong intensity

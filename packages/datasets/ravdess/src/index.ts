@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import { type DataReader, type DatasetItem, defineReaderOptions } from '@polytask/data-reading';
+import { type DataReader, type DatasetItem, defineReaderOptions, validateReaderOptions } from '@polytask/data-reading';
 
 /** Emotion codes 01-08. */
 export const ravdessEmotions: readonly string[] = Object.freeze([
@@ -43,9 +43,11 @@ export const readerOptionsSchema = defineReaderOptions<RavdessReaderOptions>({
 
 /** Reads RAVDESS audio-only files of the chosen vocal channels. */
 export function createRavdessReader(options: RavdessReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'ravdess' });
   const channels = options.channels ?? ['speech', 'song'];
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: channels.length === 2 ? 'ravdess' : `ravdess-${channels[0]}`,
     tasks: ravdessTasks,
     async listItems() {

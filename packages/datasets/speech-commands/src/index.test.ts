@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { readDataset, validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSpeechCommandsReader, readerOptionsSchema } from './index';
@@ -10,6 +11,12 @@ const root = mkdtempSync(path.join(tmpdir(), 'polytask-sc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-speech-commands', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createSpeechCommandsReader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createSpeechCommandsReader({} as never)).toThrow(/speech-commands reader option "directory": required option missing/);
+    expect(createSpeechCommandsReader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   // 12 words said by 4 speakers (the first in testing_list.txt, the second in validation_list.txt),
   // two 2-second background-noise recordings, and README.md and LICENSE beside the word folders
   writeSpeechCommandsFixture({ directory: root, seconds: 0.1, backgroundNoiseSeconds: 2 });

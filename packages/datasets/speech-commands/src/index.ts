@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
-import { type DataReader, type DatasetItem, defineReaderOptions } from '@polytask/data-reading';
+import { type DataReader, type DatasetItem, defineReaderOptions, validateReaderOptions } from '@polytask/data-reading';
 import { readAudioFile, readWavFormat } from '@polytask/extraction';
 
 /** The 35 words of v0.02. */
@@ -97,6 +97,7 @@ const backgroundFolder = '_background_noise_';
  * `_silence_` items (the slices of the last noise recording, by name, go to test).
  */
 export function createSpeechCommandsReader(options: SpeechCommandsReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'speech-commands' });
   const variant = options.variant ?? 35;
   const labels = variant === 35 ? [...speechCommandsWords] : [...speechCommandsKeywords, '_silence_', '_unknown_'];
   const tasks: TaskDefinition[] = [defineTask({ name: 'keyword', kind: 'multi-class', labels })];
@@ -111,6 +112,7 @@ export function createSpeechCommandsReader(options: SpeechCommandsReaderOptions)
   };
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: variant === 35 ? 'speech-commands' : 'speech-commands-12',
     tasks,
     async listItems() {

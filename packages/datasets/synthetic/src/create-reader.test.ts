@@ -32,6 +32,14 @@ describe('createReader', () => {
     expect(readdirSync(path.join(root, 'scenes', 'sites'))).toHaveLength(8);
   });
 
+  it('records its generator settings as the reader options, so other settings never share a feature cache', () => {
+    const directory = path.join(root, 'settings');
+    const first = createReader({ directory, clipsPerSpeakerAndKeyword: 1, seconds: 0.1, seed: 1 });
+    const second = createReader({ directory, clipsPerSpeakerAndKeyword: 1, seconds: 0.1, seed: 2 });
+    expect(first.options).toEqual({ directory, clipsPerSpeakerAndKeyword: 1, seconds: 0.1, seed: 1 });
+    expect(second.options).not.toEqual(first.options);
+  });
+
   it('accepts the options of a JSON config and rejects an unknown corpus, a missing directory and the other corpus’s options', () => {
     const create = (options: Record<string, unknown>) => () => createReader(options as unknown as SyntheticReaderOptions);
     expect(create({ corpus: 'birds', directory: root })).toThrow(/has no corpus "birds"; set "corpus" to "voices" or "scenes"/);

@@ -3,6 +3,7 @@
  * "options": { ... } }`): picks one of the generated corpora with `corpus`, generates it when
  * its folder holds none, and returns its reader.
  */
+import path from 'node:path';
 import { InvalidArgumentError } from '@polytask/core';
 import type { DataReader } from '@polytask/data-reading';
 import { createSyntheticReader, generateSyntheticCorpus, type SyntheticCorpusOptions } from './synthetic-corpus';
@@ -61,10 +62,13 @@ function checkOptions(readerOptions: SyntheticReaderOptions): SyntheticCorpusNam
  * @example createReader({ corpus: 'scenes', directory: '.polytask/data/scenes' }).name // 'synthetic-scenes'
  */
 export function createReader(options: SyntheticReaderOptions): DataReader {
-  if (checkOptions(options) === 'scenes') {
+  const corpus = checkOptions(options);
+  // the generator settings determine the audio, so they are part of the feature cache key
+  const readerOptions = { ...options, directory: path.resolve(options.directory) };
+  if (corpus === 'scenes') {
     generateSyntheticScenes(options as SyntheticScenesOptions);
-    return createSyntheticScenesReader(options);
+    return { ...createSyntheticScenesReader(options), options: readerOptions };
   }
   generateSyntheticCorpus(options as SyntheticCorpusOptions);
-  return createSyntheticReader(options);
+  return { ...createSyntheticReader(options), options: readerOptions };
 }

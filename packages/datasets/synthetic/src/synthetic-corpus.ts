@@ -132,6 +132,7 @@ export function createSyntheticReader(options: { directory: string }): DataReade
   const { directory } = options;
   return {
     specificationVersion: 'v1',
+    options: { directory: path.resolve(options.directory) },
     name: 'synthetic',
     tasks: syntheticTasks,
     async listItems(): Promise<DatasetItem[]> {

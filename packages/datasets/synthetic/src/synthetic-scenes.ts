@@ -217,6 +217,7 @@ export function createSyntheticScenesReader(options: { directory: string }): Dat
   const { directory } = options;
   return {
     specificationVersion: 'v1',
+    options: { directory: path.resolve(options.directory) },
     name: 'synthetic-scenes',
     tasks: syntheticScenesTasks,
     async listItems(): Promise<DatasetItem[]> {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { validateReaderOptions } from '@polytask/data-reading';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createUrbanSound8kReader, readerOptionsSchema } from './index';
@@ -10,6 +11,12 @@ const root = mkdtempSync(path.join(tmpdir(), 'polytask-us8k-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@polytask/dataset-urbansound8k', () => {
+  it('refuses to be created without its directory, naming the option, and records its options for the cache key', () => {
+    expect(() => createUrbanSound8kReader({} as never)).toThrow(InvalidArgumentError);
+    expect(() => createUrbanSound8kReader({} as never)).toThrow(/urbansound8k reader option "directory": required option missing/);
+    expect(createUrbanSound8kReader({ directory: 'corpus' }).options).toMatchObject({ directory: path.resolve('corpus') });
+  });
+
   it('uses the fold column as the folds and fsID as the group', async () => {
     const reader = createUrbanSound8kReader({ directory: writeUrbanSound8kFixture({ directory: root, seconds: 0.05 }) });
     expect(reader.foldCount).toBe(10);

@@ -4,7 +4,14 @@
  */
 import path from 'node:path';
 import { defineTask, type TaskDefinition } from '@polytask/core';
-import { assertFilesExist, type DataReader, type DatasetItem, defineReaderOptions, readCsv } from '@polytask/data-reading';
+import {
+  assertFilesExist,
+  type DataReader,
+  type DatasetItem,
+  defineReaderOptions,
+  readCsv,
+  validateReaderOptions,
+} from '@polytask/data-reading';
 
 /** The 10 classes in classID order. */
 export const urbanSoundClasses: readonly string[] = Object.freeze([
@@ -36,9 +43,11 @@ export const readerOptionsSchema = defineReaderOptions<UrbanSound8kReaderOptions
  * (multi-class, 10 classes), predefined folds 1-10 (as 0-9), groups = `fsID` (the Freesound recording).
  */
 export function createUrbanSound8kReader(options: UrbanSound8kReaderOptions): DataReader {
+  validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'urbansound8k' });
   const tasks: TaskDefinition[] = [defineTask({ name: 'urban', kind: 'multi-class', labels: urbanSoundClasses })];
   return {
     specificationVersion: 'v1',
+    options: { ...options, directory: path.resolve(options.directory) },
     name: 'urbansound8k',
     tasks,
     foldCount: 10,
