@@ -148,6 +148,7 @@ export type StorageProblem = 'disk-full' | 'read-only' | 'permission-denied';
 const storageProblems: Readonly<Record<string, StorageProblem>> = {
   ENOSPC: 'disk-full',
   EDQUOT: 'disk-full',
+  EFBIG: 'disk-full',
   EROFS: 'read-only',
   EACCES: 'permission-denied',
   EPERM: 'permission-denied',
@@ -165,10 +166,10 @@ export class StorageError extends PolytaskError {
   readonly path: string;
   readonly problem: StorageProblem;
 
-  constructor(options: { path: string; problem: StorageProblem; what: string; fix?: string; cause?: unknown }) {
+  constructor(options: { path: string; problem: StorageProblem; what: string; code?: string; fix?: string; cause?: unknown }) {
     super({
-      message: `Cannot write ${options.what} at ${options.path}: ${storageAdvice[options.problem]}${options.fix ? ` (${options.fix})` : ''}. Nothing already written was changed.`,
-      context: { path: options.path, problem: options.problem },
+      message: `Cannot write ${options.what} at ${options.path}: ${storageAdvice[options.problem]}${options.code ? ` (${options.code})` : ''}${options.fix ? `; ${options.fix}` : ''}. Nothing already written was changed.`,
+      context: { path: options.path, problem: options.problem, code: options.code },
       cause: options.cause,
     });
     this.name = 'StorageError';
@@ -189,6 +190,6 @@ export class StorageError extends PolytaskError {
     const code = (error as { code?: unknown } | null)?.code;
     const problem = typeof code === 'string' ? storageProblems[code] : undefined;
     if (!problem || StorageError.isInstance(error)) return error;
-    return new StorageError({ ...options, problem, cause: error });
+    return new StorageError({ ...options, problem, code: code as string, cause: error });
   }
 }

@@ -1,8 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { defineTask } from '@polytask/core';
-import { CacheWriteError } from '@polytask/task-dataset';
+import { defineTask, StorageError } from '@polytask/core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { WaveFile } from 'wavefile';
 import type { DataReader } from './data-reader';
@@ -59,13 +58,13 @@ const options = (cacheDirectory: string) => ({
 });
 
 describe('cache folders that cannot be written', () => {
-  it('ends a full disk during journal writes in a CacheWriteError naming the journal and the fix', async () => {
+  it('ends a full disk during journal writes in a StorageError naming the journal and the fix', async () => {
     const cacheDirectory = path.join(root, 'full');
     injected.code = 'ENOSPC';
     const attempt = readDataset(smallReader(), options(cacheDirectory));
-    await expect(attempt).rejects.toThrow(CacheWriteError);
+    await expect(attempt).rejects.toThrow(StorageError);
     await expect(attempt).rejects.toThrow(
-      /Cannot write the feature cache at .*\.partial.*journal\.(bin|jsonl): the disk \(or quota\) is full \(ENOSPC\)\. Free space .* or choose another cacheDirectory/,
+      /Cannot write the feature cache at .*\.partial.*journal\.(bin|jsonl): the disk \(or quota\) is full: free space .* \(ENOSPC\); cacheDirectory chooses the folder/,
     );
     injected.code = undefined;
     // nothing half-written is left as a cache, and the lock is given back: the next run succeeds
@@ -75,7 +74,7 @@ describe('cache folders that cannot be written', () => {
     expect(next.dataset.size).toBe(2);
   });
 
-  it('ends a folder it may not write (EACCES) in a CacheWriteError', async () => {
+  it('ends a folder it may not write (EACCES) in a StorageError', async () => {
     const cacheDirectory = path.join(root, 'read-only');
     mkdirSync(cacheDirectory);
     // root may write anywhere: inject the error the folder would give
@@ -83,7 +82,7 @@ describe('cache folders that cannot be written', () => {
     else chmodSync(cacheDirectory, 0o555);
     try {
       await expect(readDataset(smallReader(), options(cacheDirectory))).rejects.toThrow(
-        /permission is denied \(EACCES\).*choose another cacheDirectory/,
+        /may not write there.*\(EACCES\); cacheDirectory chooses the folder/,
       );
     } finally {
       chmodSync(cacheDirectory, 0o755);

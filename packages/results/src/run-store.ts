@@ -60,7 +60,7 @@ export interface EpochRecord {
   readonly model?: string;
 }
 
-const resumeAdvice = 'then continue the run with polytask resume <run folder>';
+const resumeAdvice = 'then continue with polytask resume <run folder>';
 
 /** Runs a write, turning a full disk or a read-only / forbidden folder into a {@link StorageError} naming `target`. */
 function guardWrite<Result>(target: string, what: string, write: () => Result): Result {

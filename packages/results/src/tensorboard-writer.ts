@@ -8,7 +8,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidArgumentError } from '@polytask/core';
+import { InvalidArgumentError, StorageError } from '@polytask/core';
 import { maskedCrc32c } from './internal/crc32c';
 import { ProtoWriter } from './internal/protobuf';
 
@@ -95,7 +95,6 @@ export function createTensorBoardWriter(options: TensorBoardWriterOptions): Tens
   const now = options.now ?? (() => Date.now() / 1000);
   const flushEvery = options.flushEveryRecords ?? 20;
   const flushInterval = options.flushIntervalMs ?? 2000;
-  mkdirSync(options.directory, { recursive: true });
   const seconds = Math.floor(now());
   const file =
     options.continueFile ??
@@ -103,7 +102,13 @@ export function createTensorBoardWriter(options: TensorBoardWriterOptions): Tens
       options.directory,
       `events.out.tfevents.${String(seconds).padStart(10, '0')}.${os.hostname()}.${process.pid}.${fileCounter++}`,
     );
-  let descriptor: number | undefined = openSync(file, 'a');
+  let descriptor: number | undefined;
+  try {
+    mkdirSync(options.directory, { recursive: true });
+    descriptor = openSync(file, 'a');
+  } catch (error) {
+    throw StorageError.from(error, { path: file, what: 'the TensorBoard log', fix: 'then continue with polytask resume <run folder>' });
+  }
   const pending: Uint8Array[] = [];
   let oldest = 0;
   const lastStep = new Map<string, number>();
@@ -119,7 +124,12 @@ export function createTensorBoardWriter(options: TensorBoardWriterOptions): Tens
       offset += record.length;
     }
     let written = 0;
-    while (written < buffer.length) written += writeSync(descriptor, buffer, written, buffer.length - written);
+    try {
+      while (written < buffer.length) written += writeSync(descriptor, buffer, written, buffer.length - written);
+    } catch (error) {
+      // a torn record at the end is skipped by readers, and cut off by a resume (the commit holds the file's length)
+      throw StorageError.from(error, { path: file, what: 'the TensorBoard log', fix: 'then continue with polytask resume <run folder>' });
+    }
     pending.length = 0;
   };
   const append = (event: ProtoWriter) => {

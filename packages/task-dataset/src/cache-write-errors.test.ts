@@ -1,9 +1,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { encodeTarget } from '@polytask/core';
+import { encodeTarget, StorageError } from '@polytask/core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { CacheWriteError } from './cache-errors';
 import { saveTaskDataset } from './dataset-cache';
 import { createTask } from './task';
 import { createTaskDataset } from './task-dataset';
@@ -44,26 +43,26 @@ const dataset = createTaskDataset({
 });
 
 describe('cache writes that cannot succeed', () => {
-  it('turns a full disk into a CacheWriteError naming the path and the fix, and removes the temporary folder', async () => {
+  it('turns a full disk into a StorageError naming the path and the fix, and removes the temporary folder', async () => {
     const parent = path.join(root, 'full');
     mkdirSync(parent);
     injected.code = 'ENOSPC';
     const attempt = saveTaskDataset(dataset, path.join(parent, 'key'));
-    await expect(attempt).rejects.toThrow(CacheWriteError);
+    await expect(attempt).rejects.toThrow(StorageError);
     await expect(attempt).rejects.toThrow(
-      /Cannot write the feature cache at .*full.*the disk \(or quota\) is full \(ENOSPC\).*choose another cacheDirectory/,
+      /Cannot write the feature cache at .*full.*the disk \(or quota\) is full.*\(ENOSPC\); cacheDirectory chooses the folder/,
     );
     expect(readdirSync(parent)).toEqual([]);
   });
 
-  it('turns a folder it may not write into a CacheWriteError (EACCES)', async () => {
+  it('turns a folder it may not write into a StorageError (EACCES)', async () => {
     const parent = path.join(root, 'read-only');
     mkdirSync(parent);
     // root may write anywhere: inject the error the folder would give
     if (process.getuid?.() === 0) injected.code = 'EACCES';
     else chmodSync(parent, 0o555);
     try {
-      await expect(saveTaskDataset(dataset, path.join(parent, 'key'))).rejects.toThrow(/permission is denied \(EACCES\)/);
+      await expect(saveTaskDataset(dataset, path.join(parent, 'key'))).rejects.toThrow(/may not write there.*\(EACCES\)/);
     } finally {
       chmodSync(parent, 0o755);
     }

@@ -3,7 +3,7 @@
  * several tasks, groups, metadata, predefined splits), the on-disk feature cache and index
  * mode. No tfjs: everything here is typed arrays and files.
  */
-export { asCacheWriteError, CacheWriteError, InvalidCacheError, isUnwritableError } from './cache-errors';
+export { asCacheWriteError, InvalidCacheError } from './cache-errors';
 export {
   type CachedFile,
   type CacheInspection,

@@ -45,7 +45,10 @@ export {
   type CheckpointRetention,
   evaluateModel,
   maskedTaskLosses,
-  type TrainFoldOptions, type TrainFoldResult, trainFold } from './train-fold';
+  type TrainFoldOptions,
+  type TrainFoldResult,
+  trainFold,
+} from './train-fold';
 export { explainMissingKernel, trainingKernelsFor } from './training-kernels';
 export { type NamedTensor, type UpdateRuleConfig, type UpdateRuleName, VariableKeyedOptimizer } from './variable-keyed-optimizer';
 export { assertKernelsRegistered, registerWasmTrainingKernels, wasmTrainingKernelNames } from './wasm-training-kernels';

@@ -78,7 +78,7 @@ const sameHolder = (a: CacheLockHolder | undefined, b: CacheLockHolder | undefin
 
 /**
  * Takes the lock of a cache directory if it is free or stale; otherwise returns the live holder.
- * @throws CacheWriteError when the lock file cannot be written (full, read-only or forbidden folder).
+ * @throws StorageError when the lock file cannot be written (full, read-only or forbidden folder).
  */
 export function tryLockCache(directory: string): CacheLock | CacheLockHolder {
   const file = cacheLockFile(directory);

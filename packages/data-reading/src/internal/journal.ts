@@ -30,7 +30,7 @@ export interface Journal {
   remove(): void;
 }
 
-/** Runs a file-system write, turning a full, read-only or forbidden folder into a CacheWriteError naming `file`. */
+/** Runs a file-system write, turning a full, read-only or forbidden folder into a StorageError naming `file`. */
 function writing<Result>(file: string, write: () => Result): Result {
   try {
     return write();
@@ -42,7 +42,7 @@ function writing<Result>(file: string, write: () => Result): Result {
 /**
  * Opens (or creates) the journal folder for a cache directory. Only the holder of the cache's
  * lock may open it: one writer per journal.
- * @throws CacheWriteError when the journal cannot be written (disk full, read-only or forbidden folder).
+ * @throws StorageError when the journal cannot be written (disk full, read-only or forbidden folder).
  */
 export function openJournal(cacheDirectory: string): Journal {
   const directory = `${cacheDirectory}.partial`;
