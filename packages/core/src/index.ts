@@ -13,6 +13,7 @@ export {
   shapeSize,
   type TargetRow,
 } from './labelled-example';
+export { type HeldLock, isProcessAlive, type LockHolder, readLockFile, tryLockFile } from './lock-file';
 export {
   BackendUnavailableError,
   ConfigError,

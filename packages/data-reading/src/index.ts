@@ -6,7 +6,7 @@
  */
 export type { DataReader, DatasetItem } from './data-reader';
 export type { CacheKeyInputs, SourceCheck } from './internal/cache-key';
-export { CacheLockedError, type CacheLockHolder } from './internal/cache-lock';
+export { CacheLockedError } from './internal/cache-lock';
 export type { ProgressEvent, ProgressOption } from './internal/progress';
 export { assertFilesExist, type ReadCsvOptions, readCsv } from './read-csv';
 export { ExtractionFailedError, type ReadDatasetOptions, type ReadDatasetResult, readDataset, type SkippedItem } from './read-dataset';

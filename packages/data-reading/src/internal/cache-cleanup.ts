@@ -8,7 +8,8 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { isProcessAlive, tryLockCache } from './cache-lock';
+import { isProcessAlive } from '@polytask/core';
+import { tryLockCache } from './cache-lock';
 
 const leftoverPattern =
   /^(?<key>[0-9a-f]{16})(?<sourceKey>-[0-9a-f]{16})?(?:\.(?:(?<kind>tmp|old)-(?<pid>\d+)-[a-z0-9]+|(?<journal>partial)|(?<damaged>damaged-.+)|lock\.(?<lockPid>\d+)\.[a-z0-9]+))?$/;
