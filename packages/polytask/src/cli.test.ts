@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { openRun } from '@polytask/results';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from './cli';
 import { parseExperimentConfig } from './experiment-config';
@@ -154,6 +155,11 @@ describe('polytask CLI and experiments', () => {
     const resumed = await resumeExperiment(run, { log: () => {} });
     expect(resumed.runDirectory).toBe(run);
     expect(resumed.summary[0]?.multiTask).toHaveLength(2);
-    expect(readdirSync(path.join(run, 'checkpoints', 'fold-1')).sort()).toEqual(['epoch-1', 'epoch-2', 'epoch-3']);
+    // the fold keeps its last checkpoint and its best (lowest training loss: no validation part here)
+    const losses = openRun(run)
+      .records.filter((record) => record.fold === 1 && record.split === 'train')
+      .map((record) => record.loss);
+    const best = losses.indexOf(Math.min(...losses)) + 1;
+    expect(readdirSync(path.join(run, 'checkpoints', 'fold-1')).sort()).toEqual([...new Set([`epoch-${best}`, 'epoch-3'])].sort());
   });
 });

@@ -24,7 +24,7 @@ const usage = `usage: polytask <command> [arguments] [--set path=value ...]
   resume <run-folder>      continue an interrupted run from its last complete epoch
   compare <run-folder...>  side-by-side summary of runs (multi-task and single-task)
   evaluate <run-folder>    per fold: the stored test metrics of the last epoch and of the best validation epoch
-  evaluate <run-folder> --checkpoints  reload every stored checkpoint and evaluate it on its fold's test part
+  evaluate <run-folder> --checkpoints  reload every stored checkpoint (by default each fold keeps its last and best; training.checkpoints) and evaluate it on its fold's test part
   datasets                 list the dataset reader packages installed here
 
 --set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn`;
