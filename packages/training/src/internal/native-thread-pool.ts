@@ -31,11 +31,12 @@ const maximumArguments = 32;
 
 // Plain JavaScript evaluated in each worker: wait for a call, run it, report, repeat.
 const workerSource = `
-const { workerData } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { memory, module, names, control, values } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const state = new Int32Array(control);
 const argumentsOf = new Float64Array(values);
+parentPort.postMessage('ready');
 for (;;) {
   let current;
   while ((current = Atomics.load(state, 0)) !== ${busy}) Atomics.wait(state, 0, current);
@@ -58,7 +59,7 @@ export function nativeThreadPool(backend: unknown): NativeThreadPool | undefined
 
 /**
  * Starts `threads - 1` workers for a threaded wasm backend (shared memory) and waits until they
- * are up. Does nothing for one thread, a backend without shared memory, or one that has a pool.
+ * are ready (kernels instantiated, waiting for calls). Does nothing for one thread, a backend without shared memory, or one that has a pool.
  */
 export async function startNativeThreadPool(backend: unknown, threads: number): Promise<void> {
   const internals = backend as WasmBackendInternals;
@@ -74,9 +75,12 @@ export async function startNativeThreadPool(backend: unknown, threads: number): 
       const values = new SharedArrayBuffer(maximumArguments * Float64Array.BYTES_PER_ELEMENT);
       const worker = new Worker(workerSource, { eval: true, workerData: { memory, module: loaded.module, names, control, values } });
       slots.push({ worker, state: new Int32Array(control), values: new Float64Array(values) });
+      // Ready, not merely online: a worker still starting when the process exits is terminated
+      // mid-bootstrap, which Node does not always survive.
       await new Promise<void>((resolve, reject) => {
-        worker.once('online', resolve);
+        worker.once('message', () => resolve());
         worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`native kernel worker exited with code ${code} before it was ready`)));
       });
       worker.unref();
       // a worker that dies later leaves the pool: its shares then run here
