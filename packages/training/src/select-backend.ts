@@ -206,6 +206,7 @@ async function startWasm(wasm: WasmModule, threads: number, threadedStartTimeout
 }
 
 async function startThreadedWasm(wasm: WasmModule, threads: number, timeoutMs: number): Promise<CandidateOutcome> {
+  const began = Date.now();
   const start = startWasmThreads({ tf, setThreadsCount: wasm.setThreadsCount, threads });
   let started: boolean | 'timeout';
   try {
@@ -219,7 +220,8 @@ async function startThreadedWasm(wasm: WasmModule, threads: number, timeoutMs: n
   if (!started) return { ok: false, reason: 'threaded build failed to initialise', threads: 1 };
   registerWasmTrainingKernels();
   const actualThreads = wasm.getThreadsCount();
-  if (actualThreads > 1) await startNativeThreadPool(tf.backend(), actualThreads);
+  // the native kernel workers get what is left of the start's time (at least a second)
+  if (actualThreads > 1) await startNativeThreadPool(tf.backend(), actualThreads, Math.max(1_000, timeoutMs - (Date.now() - began)));
   return { ok: true, reason: actualThreads > 1 ? 'SIMD, threaded' : 'SIMD', threads: actualThreads };
 }
 
