@@ -1,4 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as layers from '@tensorflow/tfjs-layers';
 import { describe, expect, it, vi } from 'vitest';
@@ -10,12 +13,16 @@ describe('selectBackend when the threaded wasm build never finishes starting', (
   it('falls back to the single-threaded build, says so, and trains', async () => {
     // every pthread worker blocks before loading: the threaded start never finishes, however long it is given
     vi.stubEnv(workersNeverLoadVariable, '1');
+    // its worker source goes to a folder of its own, not the shared one
+    const temporary = mkdtempSync(path.join(os.tmpdir(), 'polytask-fallback-'));
+    vi.stubEnv('TMPDIR', temporary);
     const log = vi.fn();
     let selection: Awaited<ReturnType<typeof selectBackend>>;
     try {
       selection = await selectBackend({ preference: 'wasm', threads: 2, threadedStartTimeoutMs: 1_000, log });
     } finally {
       vi.unstubAllEnvs();
+      rmSync(temporary, { recursive: true, force: true });
     }
     expect(selection.backend).toBe('wasm');
     expect(selection.threads).toBe(1);
