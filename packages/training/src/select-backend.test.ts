@@ -67,6 +67,7 @@ describe('selectBackend with the packages installed here', () => {
     expect(() => selectBackend({ preference: 'webgpu' })).toThrow(InvalidArgumentError);
     expect(() => selectBackend({ preference: 'webgpu' })).toThrow(/use one of auto, tensorflow, wasm, cpu/);
     expect(() => selectBackend({ threads: 0 })).toThrow(InvalidArgumentError);
+    expect(() => selectBackend({ threadedStartTimeoutMs: 0 })).toThrow(/threadedStartTimeoutMs 0 is not a positive number/);
   });
 });
 

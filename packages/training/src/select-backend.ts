@@ -9,7 +9,7 @@ import os from 'node:os';
 import { BackendUnavailableError, InvalidArgumentError, importOptional, MissingDependencyError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { startNativeThreadPool } from './internal/native-thread-pool';
-import { enableWasmThreads } from './internal/wasm-threads';
+import { startWasmThreads } from './internal/wasm-threads';
 import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 /** Backend names as tfjs registers them. */
@@ -45,8 +45,18 @@ export interface BackendSelection {
   readonly preference: BackendPreference;
   /** Every candidate tried, in order. */
   readonly attempts: readonly BackendAttempt[];
+  /** Set when the threaded wasm build was tried first and abandoned for the backend above. */
+  readonly fallback?: BackendFallback;
   /** One line for logs and run metadata. */
   readonly summary: string;
+}
+
+/** A backend given up for the one selected, and why. */
+export interface BackendFallback {
+  /** What was tried first: the threaded SIMD build of the wasm backend. */
+  readonly from: 'wasm-threads';
+  /** Why it was given up (it failed, or did not start within the time allowed). */
+  readonly reason: string;
 }
 
 /** Options of {@link selectBackend}. */
@@ -58,6 +68,12 @@ export interface SelectBackendOptions {
    * @default process.env.POLYTASK_THREADS, else min(available cores, 4) when at least 2 cores
    */
   readonly threads?: number;
+  /**
+   * How long the threaded wasm build may take to start before it is abandoned for the
+   * single-threaded build (reported as `fallback`), in milliseconds.
+   * @default 30_000 (under full load on two cores: median 1.0 s, 90% within 3.2 s, slowest 5.3 s in 200 starts)
+   */
+  readonly threadedStartTimeoutMs?: number;
   /** Receives the one-line report. @default console.info */
   readonly log?: (line: string) => void;
   /** Loads candidate packages. @default import next to this package, then from process.cwd() */
@@ -105,6 +121,18 @@ function parseThreads(value: number | string | undefined): number {
   return threads;
 }
 
+function parseTimeout(value: number | undefined): number {
+  if (value === undefined) return defaultThreadedStartTimeoutMs;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError({
+      argument: 'threadedStartTimeoutMs',
+      value,
+      message: `threadedStartTimeoutMs ${JSON.stringify(value)} is not a positive number of milliseconds.`,
+    });
+  }
+  return value;
+}
+
 /** Loads a module by specifier; replaceable in tests. */
 export type ModuleImporter = (specifier: string) => Promise<unknown>;
 
@@ -116,32 +144,27 @@ function describe(error: unknown): string {
   return (message.split('\n')[0] ?? message).slice(0, 200);
 }
 
+interface CandidateOutcome {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly threads: number;
+  readonly fallback?: BackendFallback;
+}
+
+interface WasmModule {
+  setThreadsCount(count: number): void;
+  getThreadsCount(): number;
+}
+
 async function tryCandidate(
   candidate: Candidate,
   importModule: ModuleImporter,
   threads: number,
-): Promise<{ ok: boolean; reason: string; threads: number }> {
+  threadedStartTimeoutMs: number,
+): Promise<CandidateOutcome> {
   try {
-    if (candidate.backend === 'wasm') {
-      const wasm = (await importModule(candidate.packageName)) as { setThreadsCount(count: number): void; getThreadsCount(): number };
-      let finish = () => {};
-      if (threads > 1) finish = enableWasmThreads({ tf, setThreadsCount: wasm.setThreadsCount, threads });
-      const started = await withStartTimeout(tf.setBackend('wasm'), wasmStartTimeoutMs);
-      finish();
-      if (started !== true) {
-        const reason =
-          started === 'timeout'
-            ? `did not start within ${wasmStartTimeoutMs / 1000} s (set POLYTASK_THREADS=1 for the single-threaded build)`
-            : threads > 1
-              ? `threaded build failed to initialise (set POLYTASK_THREADS=1 for the single-threaded build)`
-              : 'failed to initialise';
-        return { ok: false, reason, threads: 1 };
-      }
-      registerWasmTrainingKernels();
-      const actualThreads = wasm.getThreadsCount();
-      if (actualThreads > 1) await startNativeThreadPool(tf.backend(), actualThreads);
-      return { ok: true, reason: actualThreads > 1 ? 'SIMD, threaded' : 'SIMD', threads: actualThreads };
-    }
+    if (candidate.backend === 'wasm')
+      return await startWasm((await importModule(candidate.packageName)) as WasmModule, threads, threadedStartTimeoutMs);
     await importModule(candidate.packageName);
     if (!tf.findBackendFactory(candidate.backend))
       return { ok: false, reason: `loaded but registered no "${candidate.backend}" backend`, threads: 1 };
@@ -155,7 +178,69 @@ async function tryCandidate(
   }
 }
 
-const wasmStartTimeoutMs = 120_000;
+/**
+ * Starts the threaded build when more than one thread is asked for; if it fails or does not finish
+ * within `threadedStartTimeoutMs`, abandons it (its workers terminated, its pending start made
+ * obsolete) and starts the single-threaded SIMD build, reporting the fallback.
+ */
+async function startWasm(wasm: WasmModule, threads: number, threadedStartTimeoutMs: number): Promise<CandidateOutcome> {
+  let fallback: BackendFallback | undefined;
+  if (threads > 1) {
+    const threaded = await startThreadedWasm(wasm, threads, threadedStartTimeoutMs);
+    if (threaded.ok) return threaded;
+    fallback = Object.freeze({ from: 'wasm-threads', reason: threaded.reason });
+    resetWasmBackend();
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  wasm.setThreadsCount(1);
+  const started = await tf.setBackend('wasm');
+  if (!started)
+    return {
+      ok: false,
+      reason: fallback ? `${fallback.reason}; single-threaded build failed to initialise` : 'failed to initialise',
+      threads: 1,
+      ...(fallback && { fallback }),
+    };
+  registerWasmTrainingKernels();
+  return { ok: true, reason: 'SIMD', threads: 1, ...(fallback && { fallback }) };
+}
+
+async function startThreadedWasm(wasm: WasmModule, threads: number, timeoutMs: number): Promise<CandidateOutcome> {
+  const began = Date.now();
+  const start = startWasmThreads({ tf, setThreadsCount: wasm.setThreadsCount, threads });
+  let started: boolean | 'timeout';
+  try {
+    started = await withStartTimeout(tf.setBackend('wasm'), timeoutMs);
+  } catch (error) {
+    await start.finish({ abandon: true });
+    return { ok: false, reason: `threaded build failed to initialise: ${describe(error)}`, threads: 1 };
+  }
+  await start.finish({ abandon: started !== true });
+  if (started === 'timeout') return { ok: false, reason: `threaded build did not start within ${timeoutMs / 1000} s`, threads: 1 };
+  if (!started) return { ok: false, reason: 'threaded build failed to initialise', threads: 1 };
+  registerWasmTrainingKernels();
+  const actualThreads = wasm.getThreadsCount();
+  // the native kernel workers get what is left of the start's time (at least a second)
+  if (actualThreads > 1) await startNativeThreadPool(tf.backend(), actualThreads, Math.max(1_000, timeoutMs - (Date.now() - began)));
+  return { ok: true, reason: actualThreads > 1 ? 'SIMD, threaded' : 'SIMD', threads: actualThreads };
+}
+
+/**
+ * Makes a pending or failed wasm start obsolete (tfjs ignores its result if it ever settles) and
+ * registers the wasm factory afresh, so the next `setBackend('wasm')` initialises a new module.
+ */
+function resetWasmBackend(): void {
+  const factory = tf.findBackendFactory('wasm');
+  if (!factory) return;
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', factory, wasmPriority);
+}
+
+/** The priority `@tensorflow/tfjs-backend-wasm` registers itself with. */
+const wasmPriority = 2;
+
+/** The threaded start's limit when no option sets it: about six times its slowest start measured under full load. */
+export const defaultThreadedStartTimeoutMs = 30_000;
 
 /**
  * Waits for a backend start with a referenced timer, so a start that never settles (a worker
@@ -180,22 +265,29 @@ function forgetBackend(name: BackendName): void {
   if (tf.findBackendFactory(name)) tf.removeBackend(name);
 }
 
-async function select(
-  preference: BackendPreference,
-  threads: number,
-  importModule: ModuleImporter,
-  log: (line: string) => void,
-): Promise<BackendSelection> {
+interface SelectSettings {
+  readonly preference: BackendPreference;
+  readonly threads: number;
+  readonly threadedStartTimeoutMs: number;
+  readonly importModule: ModuleImporter;
+  readonly log: (line: string) => void;
+}
+
+async function select(settings: SelectSettings): Promise<BackendSelection> {
+  const { preference, threads, threadedStartTimeoutMs, importModule, log } = settings;
   const attempts: BackendAttempt[] = [];
+  let fallback: BackendFallback | undefined;
   for (const candidate of candidates) {
     if (preference !== 'auto' && candidate.backend !== preference) continue;
-    const outcome = await tryCandidate(candidate, importModule, threads);
+    const outcome = await tryCandidate(candidate, importModule, threads, threadedStartTimeoutMs);
+    fallback ??= outcome.fallback;
     attempts.push({ packageName: candidate.packageName, backend: candidate.backend, selected: outcome.ok, reason: outcome.reason });
     if (!outcome.ok) continue;
     const skipped = attempts.filter((attempt) => !attempt.selected).map((attempt) => `${attempt.packageName}: ${attempt.reason}`);
     const summary =
       `polytask: backend ${candidate.backend} (${candidate.packageName}, ${outcome.reason}, ${outcome.threads} thread${outcome.threads === 1 ? '' : 's'})` +
       (preference === 'auto' ? '' : ', forced by POLYTASK_BACKEND/preference') +
+      (fallback ? `; fell back from the threaded wasm build: ${fallback.reason}` : '') +
       (skipped.length > 0 ? `; skipped ${skipped.join('; ')}` : '');
     log(summary);
     return Object.freeze({
@@ -204,6 +296,7 @@ async function select(
       threads: outcome.threads,
       preference,
       attempts: Object.freeze(attempts),
+      ...(fallback && { fallback }),
       summary,
     });
   }
@@ -228,12 +321,14 @@ async function select(
 export function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
   const preference = parsePreference(options.preference ?? process.env.POLYTASK_BACKEND ?? 'auto');
   const threads = parseThreads(options.threads ?? process.env.POLYTASK_THREADS);
+  const threadedStartTimeoutMs = parseTimeout(options.threadedStartTimeoutMs);
   const log = options.log ?? ((line: string) => console.info(line));
+  const settings = { preference, threads, threadedStartTimeoutMs, log };
   // A custom importer (tests, embedding hosts) always selects afresh.
-  if (options.importModule) return select(preference, threads, options.importModule, log);
+  if (options.importModule) return select({ ...settings, importModule: options.importModule });
   if (active && activePreference === preference) return active;
   activePreference = preference;
-  active = select(preference, threads, importNextToThisPackage, log);
+  active = select({ ...settings, importModule: importNextToThisPackage });
   active.catch(() => {
     active = undefined;
     activePreference = undefined;

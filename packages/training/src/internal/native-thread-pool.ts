@@ -31,11 +31,12 @@ const maximumArguments = 32;
 
 // Plain JavaScript evaluated in each worker: wait for a call, run it, report, repeat.
 const workerSource = `
-const { workerData } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { memory, module, names, control, values } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const state = new Int32Array(control);
 const argumentsOf = new Float64Array(values);
+parentPort.postMessage('ready');
 for (;;) {
   let current;
   while ((current = Atomics.load(state, 0)) !== ${busy}) Atomics.wait(state, 0, current);
@@ -58,9 +59,11 @@ export function nativeThreadPool(backend: unknown): NativeThreadPool | undefined
 
 /**
  * Starts `threads - 1` workers for a threaded wasm backend (shared memory) and waits until they
- * are up. Does nothing for one thread, a backend without shared memory, or one that has a pool.
+ * are ready (kernels instantiated, waiting for calls). Does nothing for one thread, a backend
+ * without shared memory, or one that has a pool. Workers not ready within `timeoutMs` (all of
+ * them together) are terminated and no pool is made: the kernels then run on the calling thread.
  */
-export async function startNativeThreadPool(backend: unknown, threads: number): Promise<void> {
+export async function startNativeThreadPool(backend: unknown, threads: number, timeoutMs = 30_000): Promise<void> {
   const internals = backend as WasmBackendInternals;
   const memory = internals.wasm?.wasmMemory;
   if (threads < 2 || pools.has(backend as object) || !memory || !(memory.buffer instanceof SharedArrayBuffer)) return;
@@ -68,16 +71,25 @@ export async function startNativeThreadPool(backend: unknown, threads: number): 
   if (!loaded) return;
   const names = Object.keys(loaded.kernels).sort();
   const slots: WorkerSlot[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`native kernel workers not ready within ${timeoutMs} ms`)), timeoutMs);
+  });
+  timeout.catch(() => {});
   try {
     for (let index = 1; index < threads; index++) {
       const control = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
       const values = new SharedArrayBuffer(maximumArguments * Float64Array.BYTES_PER_ELEMENT);
       const worker = new Worker(workerSource, { eval: true, workerData: { memory, module: loaded.module, names, control, values } });
       slots.push({ worker, state: new Int32Array(control), values: new Float64Array(values) });
-      await new Promise<void>((resolve, reject) => {
-        worker.once('online', resolve);
+      // Ready, not merely online: otherwise the caller may go on (and the process end) while the
+      // worker is still bootstrapping, and Node terminates it mid-start.
+      const ready = new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
         worker.once('error', reject);
+        worker.once('exit', (code) => reject(new Error(`native kernel worker exited with code ${code} before it was ready`)));
       });
+      await Promise.race([ready, timeout]);
       worker.unref();
       // a worker that dies later leaves the pool: its shares then run here
       const leave = () => {
@@ -91,6 +103,8 @@ export async function startNativeThreadPool(backend: unknown, threads: number): 
     // no pool: the kernels run on the calling thread (XNNPACK's threads still serve convolutions)
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
     return;
+  } finally {
+    clearTimeout(timer);
   }
   const kernels = loaded.kernels as unknown as Record<string, (...values: number[]) => void>;
   pools.set(backend as object, {
