@@ -284,20 +284,27 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
               await baselineLog.onFoldStart?.({ fold, preparations });
               const baselineRun = openRun(baselineStore.directory);
               const baselineResume = baselineRun.checkpointEpochs(fold).length > 0 ? baselineRun.loadCheckpoint(fold) : undefined;
-              const alone = await withModel(build(), (model) =>
-                trainFold({
-                  ...settings,
-                  ...(settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, head.name) } : {}),
-                  model,
-                  train,
-                  test,
-                  fold,
-                  tasks: [head.name],
-                  store: baselineStore,
-                  observers: baselineObservers,
-                  ...(baselineResume ? { resume: baselineResume } : {}),
-                }),
-              );
+              let alone: Awaited<ReturnType<typeof trainFold>>;
+              try {
+                alone = await withModel(build(), (model) =>
+                  trainFold({
+                    ...settings,
+                    ...(settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, head.name) } : {}),
+                    model,
+                    train,
+                    test,
+                    fold,
+                    tasks: [head.name],
+                    store: baselineStore,
+                    observers: baselineObservers,
+                    ...(baselineResume ? { resume: baselineResume } : {}),
+                  }),
+                );
+              } catch (error) {
+                // the baseline's event files are closed however its training ends
+                await baselineLog.onRunEnd?.({ status: 'failure', error });
+                throw error;
+              }
               await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
               if (alone.interrupted) {
                 status = 'stopped';
