@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { applyChannelPolicy, type DecodedAudio } from './audio/decoded-audio';
 import { AudioDurationError } from './audio-duration-error';
 import { loadFastFft } from './internal/fast-fft';
-import { resample } from './resample';
+import { type ResampleMethod, resample, resampleMethods } from './resample';
 
 /** A feature extraction users can name in a spec. */
 export interface ExtractionMethod<Parameters extends object = Record<string, unknown>> {
@@ -49,7 +49,7 @@ export interface ExtractionSpec {
   /** How channels are combined; `keep` stacks one feature matrix per channel (`[channels, ...]`). */
   readonly channelPolicy: 'mean' | 'first' | 'keep';
   /** Resampler used when the file's rate differs. */
-  readonly resampling: 'polyphase' | 'high-quality';
+  readonly resampling: ResampleMethod;
   /** The method's parameters with defaults applied. */
   readonly params: Readonly<Record<string, unknown>>;
   /** The method's version, part of the cache key. */
@@ -61,7 +61,7 @@ export interface ExtractionSpecInput {
   readonly name: string;
   readonly sampleRate: number;
   readonly channelPolicy?: 'mean' | 'first' | 'keep';
-  readonly resampling?: 'polyphase' | 'high-quality';
+  readonly resampling?: ResampleMethod;
   readonly params?: Readonly<Record<string, unknown>>;
 }
 
@@ -97,7 +97,7 @@ const specShape = z.strictObject({
   name: z.string().min(1),
   sampleRate: z.number().int().min(1000).max(384000),
   channelPolicy: z.enum(['mean', 'first', 'keep']).default('mean'),
-  resampling: z.enum(['polyphase', 'high-quality']).default('polyphase'),
+  resampling: z.enum(resampleMethods).default('polyphase'),
   params: z.record(z.string(), z.unknown()).default({}),
   /** Present when a resolved spec is parsed again; the registered method's version replaces it. */
   methodVersion: z.number().int().optional(),

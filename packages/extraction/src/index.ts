@@ -49,7 +49,7 @@ export {
   windowCount,
   windowExamples,
 } from './preparation';
-export { type ResampleMethod, type ResampleOptions, resample, resamplePoly } from './resample';
+export { type ResampleMethod, type ResampleOptions, resample, resampleMethods, resamplePoly } from './resample';
 export { createScaler, type Scaler, type ScalerState, type ScalingMode } from './scaler';
 export {
   type SpectralDescriptor,

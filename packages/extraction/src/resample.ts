@@ -1,13 +1,16 @@
 /**
  * Sample-rate conversion. The default is a port of `scipy.signal.resample_poly`
  * (Kaiser-windowed FIR, β = 5, polyphase), equal to scipy within float rounding; the
- * `high-quality` method uses libsamplerate (`@alexanderolsen/libsamplerate-js`, optional)
- * for stronger anti-aliasing. The caller's array is never modified.
+ * `high-quality` method uses libsamplerate's best sinc converter
+ * (`@alexanderolsen/libsamplerate-js`, optional) for stronger anti-aliasing. The caller's array is never modified.
  */
-import { InvalidArgumentError, importOptional } from '@polytask/core';
+import { InvalidArgumentError, importOptional, MissingDependencyError } from '@polytask/core';
 
-/** Resampling methods: `polyphase` (scipy's resample_poly) or `high-quality` (libsamplerate). */
-export type ResampleMethod = 'polyphase' | 'high-quality';
+/** Every resampling method: `polyphase` (scipy's resample_poly) and `high-quality` (libsamplerate, best sinc). */
+export const resampleMethods = Object.freeze(['polyphase', 'high-quality'] as const);
+
+/** A resampling method, one of {@link resampleMethods}. */
+export type ResampleMethod = (typeof resampleMethods)[number];
 
 function greatestCommonDivisor(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -118,7 +121,21 @@ interface LibSampleRate {
     toRate: number,
     options: { converterType: number },
   ): Promise<{ full(data: Float32Array): Float32Array; destroy(): void }>;
-  ConverterType: { SRC_SINC_MEDIUM_QUALITY: number; SRC_SINC_BEST_QUALITY: number };
+  ConverterType: { SRC_SINC_BEST_QUALITY: number };
+}
+
+/**
+ * libsamplerate-js is a CommonJS bundle: Node's ESM loader puts its exports under `default`
+ * (bundlers and vitest unwrap them), so take whichever object carries `create`.
+ */
+function libSampleRateExports(imported: unknown): LibSampleRate {
+  const candidate = imported as Partial<LibSampleRate> & { default?: Partial<LibSampleRate> };
+  if (typeof candidate.create === 'function' && candidate.ConverterType) return candidate as LibSampleRate;
+  if (typeof candidate.default?.create === 'function' && candidate.default.ConverterType) return candidate.default as LibSampleRate;
+  throw new MissingDependencyError({
+    packageName: '@alexanderolsen/libsamplerate-js',
+    message: '@alexanderolsen/libsamplerate-js loaded without create() or ConverterType; install version ^2.1.2.',
+  });
 }
 
 /**
@@ -144,12 +161,10 @@ export async function resample(signal: Float32Array, options: ResampleOptions): 
       message: `Unknown resampling method "${String(method)}"; use polyphase or high-quality.`,
     });
   }
-  const library = (await importOptional(
-    '@alexanderolsen/libsamplerate-js',
-    (name) => import(name),
-    'high-quality resampling',
-  )) as LibSampleRate;
-  const converter = await library.create(1, fromRate, toRate, { converterType: library.ConverterType.SRC_SINC_MEDIUM_QUALITY });
+  const library = libSampleRateExports(
+    await importOptional('@alexanderolsen/libsamplerate-js', (name) => import(name), 'high-quality resampling'),
+  );
+  const converter = await library.create(1, fromRate, toRate, { converterType: library.ConverterType.SRC_SINC_BEST_QUALITY });
   try {
     // libsamplerate's `full` keeps its filter delay: feed 50 ms of zeros after the signal so
     // the last samples come out, then keep the length resample_poly gives.
