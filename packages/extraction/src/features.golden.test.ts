@@ -1,6 +1,7 @@
 /**
- * Golden tests against the numpy/scipy oracle (scripts/generate-fixtures.py): three
- * signals × four librosa parameter sets, plus deltas, DCT variants, filterbanks, summaries.
+ * Golden tests against librosa 0.11 itself (scripts/generate-fixtures.py): three
+ * signals × four librosa parameter sets, plus deltas, DCT variants, filterbanks, summaries,
+ * and recording-like clips (speech, noise, hum, band limits, 16-bit) at 8, 22.05, 44.1 and 48 kHz.
  */
 import { describe, expect, it } from 'vitest';
 import { golden, maximumAbsoluteError, maximumRelativeError } from './__fixtures__/load-golden';
@@ -173,6 +174,28 @@ describe.each(signalNames)('%s signal', (signalName) => {
       expect(actual.shape).toEqual(expected.shape);
       expect(maximumAbsoluteError(actual.data, expected.data)).toBeLessThan(1e-3);
     });
+  });
+});
+
+describe.each(['speech-8000', 'speech-22050', 'speech-44100', 'speech-48000'])('recording-like clip %s', (name) => {
+  const clip = golden(`recording/${name}`);
+  const parameters = clip.entry.params as { n_fft: number; hop: number; n_mels: number };
+  const featureOptions = {
+    sampleRate: clip.entry.sampleRate as number,
+    fftSize: parameters.n_fft,
+    hopLength: parameters.hop,
+    melBandCount: parameters.n_mels,
+  };
+
+  it('power and mel power within 1e-4 relative, log-mel within 1e-3 dB', () => {
+    const power = golden(`recording/${name}/power`);
+    const actualPower = spectrogram(clip.data, featureOptions);
+    expect(actualPower.shape).toEqual(power.shape);
+    expect(maximumRelativeError(actualPower.data, power.data)).toBeLessThan(1e-4);
+    expect(maximumRelativeError(melSpectrogram(clip.data, featureOptions).data, golden(`recording/${name}/mel`).data)).toBeLessThan(1e-4);
+    expect(maximumAbsoluteError(logMelSpectrogram(clip.data, featureOptions).data, golden(`recording/${name}/log-mel`).data)).toBeLessThan(
+      1e-3,
+    );
   });
 });
 

@@ -34,6 +34,52 @@ describe('resamplePoly against scipy.signal.resample_poly', () => {
   });
 });
 
+/** Signal-to-error ratio of `actual` against `expected`, in dB. */
+function signalToErrorDecibels(actual: Float32Array, expected: Float32Array): number {
+  let signal = 0;
+  let error = 0;
+  for (let index = 0; index < expected.length; index++) {
+    signal += (expected[index] as number) ** 2;
+    error += ((actual[index] as number) - (expected[index] as number)) ** 2;
+  }
+  return 10 * Math.log10(signal / error);
+}
+
+const recordings = ['speech-8000', 'speech-22050', 'speech-44100', 'speech-48000'] as const;
+
+describe('each resampling method against its reference (librosa 0.11 fixtures)', () => {
+  it.each(recordings)("polyphase equals librosa.resample(res_type='polyphase') for %s → 16 kHz within 1e-5", async (name) => {
+    const clip = golden(`recording/${name}`);
+    const expected = golden(`recording/${name}/resample-polyphase/16000`).data;
+    const actual = await resample(clip.data, { fromRate: clip.entry.sampleRate as number, toRate: 16000, method: 'polyphase' });
+    expect(actual.length).toBe(expected.length);
+    expect(maximumAbsoluteError(actual, expected)).toBeLessThan(1e-5);
+  });
+
+  // libsamplerate and soxr are different filters: they agree closely below the band edge and
+  // differ in the transition band, so the agreement depends on how much content sits near Nyquist.
+  // Minimum signal-to-difference ratios (dB), measured values minus about 2 dB.
+  const soxrCases = [
+    ...recordings.map((name) => [`recording/${name}`, `recording/${name}/resample-soxr-hq/16000`, 16000, 80] as const),
+    ['signal/speech', 'speech/resample-soxr-hq/8000', 8000, 62],
+    ['signal/speech', 'speech/resample-soxr-hq/22050', 22050, 78],
+    ['signal/chirp', 'chirp/resample-soxr-hq/8000', 8000, 30],
+    ['signal/chirp', 'chirp/resample-soxr-hq/22050', 22050, 46],
+    ['signal/noise', 'noise/resample-soxr-hq/8000', 8000, 24],
+    ['signal/noise', 'noise/resample-soxr-hq/22050', 22050, 24],
+  ] as const;
+  it.each(soxrCases)(
+    "high-quality (libsamplerate best sinc) against librosa's default soxr_hq: %s → %s at least %s dB",
+    async (signalName, referenceName, toRate, minimumDecibels) => {
+      const clip = golden(signalName);
+      const expected = golden(referenceName).data;
+      const actual = await resample(clip.data, { fromRate: clip.entry.sampleRate as number, toRate, method: 'high-quality' });
+      expect(actual.length).toBe(expected.length);
+      expect(signalToErrorDecibels(actual, expected)).toBeGreaterThan(minimumDecibels);
+    },
+  );
+});
+
 describe('resample', () => {
   const tone = Float32Array.from({ length: 44100 }, (_, index) => Math.sin((2 * Math.PI * 1000 * index) / 44100));
 
