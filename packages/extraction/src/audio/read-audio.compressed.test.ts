@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { golden } from '../__fixtures__/load-golden';
 import { readAudioFile } from './read-audio';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../__fixtures__/${name}`, import.meta.url));
@@ -39,6 +40,20 @@ describe('compressed audio through audio-decode', async () => {
     for (let index = 0; index < reference.length; index++)
       worst = Math.max(worst, Math.abs((channel[index] as number) - (reference[index] as number)));
     expect(worst).toBeLessThanOrEqual(1 / 32768);
+  });
+
+  it.each([16, 24])('decodes %i-bit stereo FLAC to exactly the values soundfile reads (x / 2^(bits-1))', async (bits) => {
+    const audio = await readAudioFile(fixture(`speech-${bits}.flac`));
+    const expected = golden(`flac/speech-${bits}`);
+    expect(audio.sampleRate).toBe(expected.entry.sampleRate);
+    expect(audio.channels).toHaveLength(2);
+    const [, length = 0] = expected.shape;
+    audio.channels.forEach((channel, index) => {
+      expect(channel).toEqual(expected.data.subarray(index * length, (index + 1) * length));
+    });
+    // the fixture holds both full-scale extremes: -1 and (2^15 - 1) / 2^15
+    expect(audio.channels[0]?.[10]).toBe(-1);
+    expect(audio.channels[0]?.[11]).toBe(32767 / 32768);
   });
 
   it.each([

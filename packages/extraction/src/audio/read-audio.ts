@@ -1,6 +1,7 @@
 /**
  * Reads an audio file into Float32 channels: WAV through our own decoder, and FLAC,
- * Ogg/Vorbis, Opus, MP3 and AIFF through the optional `audio-decode` package.
+ * Ogg/Vorbis, Opus, MP3 and AIFF through the optional `audio-decode` package. Integer PCM
+ * (WAV, AIFF, FLAC) comes out as x / 2^(bits−1), the values soundfile and sox give.
  */
 import { readFile } from 'node:fs/promises';
 import { DataFormatError, importOptional, MissingFileError } from '@polytask/core';
@@ -22,6 +23,31 @@ export function detectAudioContainer(bytes: Uint8Array): AudioContainer {
 }
 
 type AudioDecode = (bytes: Uint8Array) => Promise<{ channelData: Float32Array[]; sampleRate: number }>;
+
+/** Bits per sample from a FLAC file's STREAMINFO block (the first metadata block), or undefined. */
+function flacBitsPerSample(bytes: Uint8Array): number | undefined {
+  // "fLaC", a 4-byte block header (type 0 = STREAMINFO), then 34 bytes; bits per sample − 1 sit
+  // in the lowest bit of STREAMINFO byte 12 and the top four bits of byte 13.
+  if (bytes.length < 42 || ((bytes[4] as number) & 0x7f) !== 0) return undefined;
+  return ((((bytes[20] as number) & 1) << 4) | ((bytes[21] as number) >> 4)) + 1;
+}
+
+/**
+ * audio-decode's FLAC decoder divides b-bit integers by 2^(b−1) − 1; libsndfile (soundfile, sox),
+ * our WAV decoder and scipy divide by 2^(b−1). Rescale to the latter, exactly: for b ≤ 24 the
+ * integer is recovered (float32 keeps it to within 0.25) and divided again.
+ */
+function rescaleFlac(channel: Float32Array, bits: number): Float32Array {
+  const fullScale = 2 ** (bits - 1);
+  const output = new Float32Array(channel.length);
+  if (bits <= 24) {
+    for (let index = 0; index < channel.length; index++)
+      output[index] = Math.round((channel[index] as number) * (fullScale - 1)) / fullScale;
+  } else {
+    for (let index = 0; index < channel.length; index++) output[index] = ((channel[index] as number) * (fullScale - 1)) / fullScale;
+  }
+  return output;
+}
 
 /**
  * Decodes audio bytes of any supported container.
@@ -55,7 +81,11 @@ export async function decodeAudio(bytes: Uint8Array, path = '<memory>'): Promise
   if (!decoded.channelData.length || !decoded.channelData[0]?.length || !(decoded.sampleRate > 0)) {
     throw new DataFormatError({ path, message: `${path}: the ${container.toUpperCase()} file decoded to no audio (empty or truncated).` });
   }
-  return { sampleRate: decoded.sampleRate, channels: decoded.channelData.map((channel) => Float32Array.from(channel)) };
+  const bits = container === 'flac' ? flacBitsPerSample(bytes) : undefined;
+  return {
+    sampleRate: decoded.sampleRate,
+    channels: decoded.channelData.map((channel) => (bits === undefined ? Float32Array.from(channel) : rescaleFlac(channel, bits))),
+  };
 }
 
 /**
