@@ -52,6 +52,22 @@ describe('the built dist under plain node', () => {
     expect(result.shape).toEqual([63, 16]);
   });
 
+  it('computes spectral descriptors, loading the optional meyda peer on first use', () => {
+    const { status, stdout, stderr } = runWithNode(`
+      const tone = Float32Array.from({ length: 16000 }, (_, index) => Math.sin((2 * Math.PI * 1000 * index) / 16000));
+      const registry = extraction.createDefaultExtractionRegistry();
+      const spec = registry.parseSpec({ name: 'spectral-descriptors', sampleRate: 16000, params: { frameSize: 512, descriptors: ['spectralCentroid'] } });
+      const features = await registry.extract(spec, { sampleRate: 16000, channels: [tone] });
+      console.log(JSON.stringify({ shape: features.shape, centroid: features.data[10] }));
+    `);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const result = JSON.parse(stdout) as { shape: number[]; centroid: number };
+    expect(result.shape).toEqual([62, 1]);
+    expect(result.centroid).toBeGreaterThan(950);
+    expect(result.centroid).toBeLessThan(1050);
+  });
+
   it('lists every resampling method it was tested with', () => {
     const { status, stdout } = runWithNode('console.log(JSON.stringify(extraction.resampleMethods));');
     expect(status).toBe(0);

@@ -1,11 +1,12 @@
 /**
  * Per-frame spectral descriptors computed by Meyda (centroid, spread, flatness, rolloff,
- * slope, skewness, kurtosis, crest, zero-crossing rate, RMS, energy, chroma). Meyda is
- * used only for these descriptors; mel and MFCC features come from this package's
- * librosa-exact code. Output `[frames, columns]`; chroma contributes 12 columns.
+ * slope, skewness, kurtosis, crest, zero-crossing rate, RMS, energy, chroma). Meyda is an
+ * optional peer dependency, loaded on the first call: install it (`npm i meyda`) to use
+ * these descriptors; mel and MFCC features come from this package's librosa-exact code.
+ * Output `[frames, columns]`; chroma contributes 12 columns.
  */
 import { type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
-import Meyda from 'meyda';
+import { requireOptional } from './internal/require-optional';
 
 /** Descriptors available; centroid and spread are converted from bins to Hz, rolloff is in Hz, RMS and energy are of the windowed frame. */
 export type SpectralDescriptor =
@@ -62,6 +63,17 @@ interface MeydaStatic {
   extract(features: string[], frame: Float32Array): Record<string, number | number[]>;
 }
 
+let loadedMeyda: MeydaStatic | undefined;
+
+/** Meyda, required on first use (it is CommonJS, so this stays synchronous). */
+function meydaModule(): MeydaStatic {
+  loadedMeyda ??= requireOptional(
+    'meyda',
+    'Spectral descriptors (spectralDescriptorFrames, the spectral-descriptors method)',
+  ) as MeydaStatic;
+  return loadedMeyda;
+}
+
 /** Number of output columns for a descriptor list. */
 export function descriptorColumnCount(descriptors: readonly SpectralDescriptor[]): number {
   return descriptors.reduce((count, descriptor) => count + (descriptor === 'chroma' ? 12 : 1), 0);
@@ -70,6 +82,7 @@ export function descriptorColumnCount(descriptors: readonly SpectralDescriptor[]
 /**
  * Spectral descriptors per frame, `[frames, columns]`. Frames start at 0 and step by `hopLength`;
  * the last partial frame is zero-padded, and a signal shorter than one frame gives one frame.
+ * @throws MissingDependencyError naming `npm i meyda` when the optional peer `meyda` is not installed.
  * @example spectralDescriptorFrames(signal, { sampleRate: 16000, descriptors: ['spectralCentroid', 'chroma'] })
  */
 export function spectralDescriptorFrames(signal: Float32Array, options: SpectralDescriptorOptions): FeatureMatrix {
@@ -100,7 +113,7 @@ export function spectralDescriptorFrames(signal: Float32Array, options: Spectral
       });
     }
   }
-  const meyda = Meyda as unknown as MeydaStatic;
+  const meyda = meydaModule();
   if (meyda.bufferSize !== frameSize || meyda.sampleRate !== options.sampleRate) {
     // Meyda 5 rebuilds its chroma bank only when the band count changes (and its mel bank
     // not on a new sample rate): drop the cached banks so they match this configuration.
