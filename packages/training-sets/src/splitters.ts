@@ -4,7 +4,47 @@
  * multi-label targets (Sechidis et al. 2011), group k-fold and stratified group k-fold
  * (scikit-learn's algorithms; no group in two folds), and a single split by ratio.
  */
-import { createRandom, InvalidArgumentError, type RandomSource, shuffleInPlace } from '@polytask/core';
+import { createRandom, InvalidArgumentError, PolytaskError, type RandomSource, shuffleInPlace } from '@polytask/core';
+
+/**
+ * Every class has fewer examples than there are folds, so no fold split can stratify (scikit-learn's
+ * StratifiedKFold and StratifiedGroupKFold raise `ValueError` here). When only some classes are that
+ * small, scikit-learn merely warns (`UserWarning`); Polytask then returns the same folds without a
+ * warning, and the small classes are missing from some folds.
+ */
+export class ClassesTooSmallError extends PolytaskError {
+  /** The fold count asked for. */
+  readonly folds: number;
+  /** Examples per class, by class value. */
+  readonly classCounts: Readonly<Record<string, number>>;
+
+  constructor(options: { folds: number; classCounts: Readonly<Record<string, number>> }) {
+    const largest = Math.max(...Object.values(options.classCounts));
+    super({
+      message: `Cannot stratify ${options.folds} folds: every class has fewer examples than folds (the largest has ${largest}; counts ${JSON.stringify(options.classCounts)}). Use at most ${largest} folds or an unstratified split.`,
+      context: { folds: options.folds, classCounts: options.classCounts },
+    });
+    this.name = 'ClassesTooSmallError';
+    this.folds = options.folds;
+    this.classCounts = options.classCounts;
+  }
+
+  /** True when `error` is a {@link ClassesTooSmallError}, whichever copy of the package created it. */
+  static override isInstance(error: unknown): error is ClassesTooSmallError {
+    return PolytaskError.isInstance(error) && error.name === 'ClassesTooSmallError';
+  }
+}
+
+/** Throws {@link ClassesTooSmallError} when every class has fewer than `folds` examples (scikit-learn's check). */
+function checkClassSizes(labels: ArrayLike<number>, folds: number): void {
+  const counts = new Map<number, number>();
+  for (let index = 0; index < labels.length; index++) counts.set(labels[index] as number, (counts.get(labels[index] as number) ?? 0) + 1);
+  if ([...counts.values()].every((count) => count < folds))
+    throw new ClassesTooSmallError({
+      folds,
+      classCounts: Object.fromEntries([...counts.entries()].sort((a, b) => a[0] - b[0]).map(([label, count]) => [String(label), count])),
+    });
+}
 
 /** One fold: the positions used for training and for testing. */
 export interface Fold {
@@ -29,7 +69,15 @@ function checkFolds(folds: number, count: number, what = 'examples'): void {
     throw new InvalidArgumentError({ argument: 'folds', value: folds, message: `Cannot make ${folds} folds from ${count} ${what}.` });
 }
 
-/** Options shared by the splitters. */
+/**
+ * Options shared by the splitters.
+ *
+ * Seeds: a shuffled split is a pure function of the inputs and `seed` (same seed, same folds, on
+ * every platform), drawn from Polytask's own generator (`createRandom` in `@polytask/core`). It
+ * cannot reproduce scikit-learn's NumPy `random_state` streams, so shuffled folds equal
+ * scikit-learn's in sizes and per-class counts but not in membership; unshuffled folds
+ * (`shuffle: false`) equal scikit-learn's exactly.
+ */
 export interface SplitOptions {
   /** Number of folds. @default 5 */
   readonly folds?: number;
@@ -70,11 +118,15 @@ function encodeByFirstAppearance(labels: ArrayLike<number>): { encoded: Int32Arr
 /**
  * Stratified k-fold for one class per example, with scikit-learn's StratifiedKFold allocation
  * (same fold sizes and per-class counts; without shuffling, the same folds).
+ * Where scikit-learn only warns (some class smaller than `folds`), the folds are returned and
+ * that class is missing from some folds.
  * @returns the fold number of each example.
+ * @throws ClassesTooSmallError when every class has fewer than `folds` examples (scikit-learn raises).
  */
 export function stratifiedKFoldAssignment(labels: ArrayLike<number>, options: SplitOptions = {}): Int32Array {
   const folds = options.folds ?? 5;
   checkFolds(folds, labels.length);
+  checkClassSizes(labels, folds);
   const { encoded, classCount } = encodeByFirstAppearance(labels);
   const counts = new Int32Array(classCount);
   for (const value of encoded) counts[value] = (counts[value] as number) + 1;
@@ -259,17 +311,30 @@ function rebalanceBySwaps(assignment: Int32Array, targets: Uint8Array, labelCoun
   }
 }
 
+/** Compares strings by Unicode code points, as numpy sorts strings (JavaScript's `<` compares UTF-16 units). */
+function compareCodePoints(a: string, b: string): number {
+  const first = Array.from(a, (character) => character.codePointAt(0) as number);
+  const second = Array.from(b, (character) => character.codePointAt(0) as number);
+  for (let index = 0; index < Math.min(first.length, second.length); index++)
+    if (first[index] !== second[index]) return (first[index] as number) - (second[index] as number);
+  return first.length - second.length;
+}
+
 /** Distinct groups numbered in sorted order (as numpy.unique); an example without a group is its own group. */
 function numberGroups(groups: readonly (string | undefined)[]): { ids: Int32Array; groupCount: number } {
   const keys = groups.map((group, index) => group ?? `\u0000example-${String(index).padStart(12, '0')}`);
-  const distinct = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const distinct = [...new Set(keys)].sort(compareCodePoints);
   const numbers = new Map(distinct.map((key, number) => [key, number]));
   return { ids: Int32Array.from(keys, (key) => numbers.get(key) as number), groupCount: distinct.length };
 }
 
 /**
- * Group k-fold (scikit-learn's GroupKFold): groups, largest first, each to the fold with the
- * fewest examples so far. An example without a group is its own group.
+ * Group k-fold (scikit-learn's GroupKFold with `shuffle=False`, exactly): groups, largest first,
+ * each to the fold with the fewest examples so far (the first such fold on a tie). Groups of equal
+ * size go in the order scikit-learn gives them, a stable ascending argsort reversed: the group that
+ * sorts last (by code point) first. An example without a group is its own group, sorted before
+ * every named group.
+ * @example groupKFoldAssignment(['a', 'a', 'b', 'c', 'd'], { folds: 2 }) // [0, 0, 0, 1, 1]
  * @returns the fold number of each example.
  */
 export function groupKFoldAssignment(groups: readonly (string | undefined)[], options: Pick<SplitOptions, 'folds'> = {}): Int32Array {
@@ -279,7 +344,7 @@ export function groupKFoldAssignment(groups: readonly (string | undefined)[], op
   const sizes = new Int32Array(groupCount);
   for (const id of ids) sizes[id] = (sizes[id] as number) + 1;
   const order = Array.from({ length: groupCount }, (_, group) => group).sort(
-    (a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b,
+    (a, b) => (sizes[b] as number) - (sizes[a] as number) || b - a,
   );
   const foldSizes = new Int32Array(folds);
   const foldOfGroup = new Int32Array(groupCount);
@@ -303,8 +368,11 @@ function standardDeviation(values: Float64Array): number {
 
 /**
  * Stratified group k-fold (scikit-learn's StratifiedGroupKFold): groups are placed, most
- * class-skewed first, into the fold that keeps per-class proportions most even.
+ * class-skewed first, into the fold that keeps per-class proportions most even. Without
+ * shuffling (the default, as scikit-learn's) the folds equal scikit-learn's exactly; shuffled,
+ * the group order comes from `seed` (see {@link SplitOptions}).
  * @returns the fold number of each example.
+ * @throws ClassesTooSmallError when every class has fewer than `folds` examples (scikit-learn raises).
  */
 export function stratifiedGroupKFoldAssignment(
   labels: ArrayLike<number>,
@@ -312,6 +380,7 @@ export function stratifiedGroupKFoldAssignment(
   options: SplitOptions = {},
 ): Int32Array {
   const folds = options.folds ?? 5;
+  checkClassSizes(labels, folds);
   const { ids, groupCount } = numberGroups(groups);
   checkFolds(folds, groupCount, 'groups');
   // classes in sorted order (numpy.unique): the order of additions decides float ties
