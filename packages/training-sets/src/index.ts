@@ -28,6 +28,7 @@ export {
   type SplitOptions,
   stratifiedGroupKFoldAssignment,
   stratifiedKFoldAssignment,
+  type TrainTestSplitOptions,
   trainTestSplitAssignment,
 } from './splitters';
 export {

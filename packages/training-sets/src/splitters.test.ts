@@ -188,6 +188,39 @@ describe('other splits', () => {
     expect(() => trainTestSplitAssignment(10, { testFraction: 1.5 })).toThrow(/between 0 and 1/);
   });
 
+  it('splits by ratio keeping groups on one side, stratified and close to the fraction', () => {
+    const random = createRandom(4);
+    for (let trial = 0; trial < 20; trial++) {
+      const count = 120;
+      const groups = Array.from({ length: count }, () => `speaker${Math.floor(random() * 30)}`);
+      // labels follow the group mostly, so the groups are class-skewed
+      const labels = groups.map((group) => (Number(group.slice(7)) % 3 === 0 || random() < 0.2 ? 1 : 0));
+      const isTest = trainTestSplitAssignment(count, { testFraction: 0.25, seed: trial, labels, groups });
+      const sideOf = new Map<string, number>();
+      groups.forEach((group, index) => {
+        expect(sideOf.get(group) ?? isTest[index]).toBe(isTest[index]);
+        sideOf.set(group, isTest[index] as number);
+      });
+      const testCount = isTest.reduce((sum, value) => sum + value, 0);
+      expect(Math.abs(testCount - 30)).toBeLessThanOrEqual(2);
+      const positives = labels.filter((label) => label === 1).length;
+      const testPositives = labels.filter((label, index) => label === 1 && isTest[index]).length;
+      expect(Math.abs(testPositives - (positives * 30) / count)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('treats ungrouped examples as groups of one and needs two groups', () => {
+    const isTest = trainTestSplitAssignment(8, {
+      testFraction: 0.5,
+      groups: ['a', 'a', 'a', 'a', undefined, undefined, undefined, undefined],
+    });
+    expect(isTest[0]).toBe(isTest[3]);
+    expect(isTest.reduce((sum, value) => sum + value, 0)).toBe(4);
+    expect(() => trainTestSplitAssignment(3, { testFraction: 0.5, groups: ['a', 'a', 'a'] })).toThrow(/at least 2 groups/);
+    const two = trainTestSplitAssignment(4, { testFraction: 0.1, groups: ['a', 'a', 'a', 'b'] });
+    expect(Array.from(two)).toEqual([0, 0, 0, 1]);
+  });
+
   it('refuses more folds than examples or groups', () => {
     expect(() => kFoldAssignment(3, { folds: 5 })).toThrow(/Cannot make 5 folds from 3 examples/);
     expect(() => groupKFoldAssignment(['a', 'a', 'b'], { folds: 3 })).toThrow(/from 2 groups/);

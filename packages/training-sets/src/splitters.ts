@@ -435,14 +435,32 @@ export function stratifiedGroupKFoldAssignment(
   return Int32Array.from(ids, (id) => foldOfGroup[id] as number);
 }
 
+/** Options of {@link trainTestSplitAssignment}. */
+export interface TrainTestSplitOptions {
+  /** Fraction of the examples in the test part, strictly between 0 and 1 (the test count is rounded up). */
+  readonly testFraction: number;
+  /** Seed of the shuffle. @default 0 */
+  readonly seed?: number;
+  /** One class per example: stratify the split by it. */
+  readonly labels?: ArrayLike<number>;
+  /**
+   * Group of each example (speaker, recording): when any is defined, whole groups go to one side
+   * (no group in both parts); an example without a group is its own group.
+   */
+  readonly groups?: readonly (string | undefined)[];
+}
+
 /**
- * One train/test split with `testFraction` of the examples (rounded up, as scikit-learn), stratified when `labels` are given.
+ * One train/test split with `testFraction` of the examples (rounded up, as scikit-learn),
+ * stratified when `labels` are given. With `groups`, whole groups go to one side: groups in a
+ * seeded order, largest first, each to the side that brings the test part closer to its target
+ * size and (with labels) to each class's target count, then single moves and pairwise swaps of
+ * groups while they lower that squared error; the test fraction is then as close as whole groups
+ * allow.
  * @returns 1 for test examples.
+ * @throws InvalidArgumentError when `testFraction` is outside (0, 1), leaves no training example, or there are fewer than two groups.
  */
-export function trainTestSplitAssignment(
-  count: number,
-  options: { testFraction: number; seed?: number; labels?: ArrayLike<number> },
-): Uint8Array {
+export function trainTestSplitAssignment(count: number, options: TrainTestSplitOptions): Uint8Array {
   const { testFraction } = options;
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new InvalidArgumentError({
@@ -451,6 +469,7 @@ export function trainTestSplitAssignment(
       message: `testFraction must be between 0 and 1, got ${testFraction}.`,
     });
   }
+  if (options.groups?.some((group) => group !== undefined)) return groupedTrainTestSplit(count, options);
   const random = createRandom(options.seed ?? 0);
   const isTest = new Uint8Array(count);
   const testCount = Math.ceil(count * testFraction);
@@ -492,4 +511,111 @@ export function trainTestSplitAssignment(
     for (let index = 0; index < (taken[position] as number); index++) isTest[members[index] as number] = 1;
   });
   return isTest;
+}
+
+/** The group-aware ratio split of {@link trainTestSplitAssignment}. */
+function groupedTrainTestSplit(count: number, options: TrainTestSplitOptions): Uint8Array {
+  const groups = options.groups ?? [];
+  if (groups.length !== count)
+    throw new InvalidArgumentError({
+      argument: 'groups',
+      value: groups.length,
+      message: `groups has ${groups.length} entries for ${count} examples.`,
+    });
+  const { ids, groupCount } = numberGroups(groups);
+  if (groupCount < 2)
+    throw new InvalidArgumentError({
+      argument: 'groups',
+      value: groupCount,
+      message: `A grouped split needs at least 2 groups, got ${groupCount}; split without groups or add groups.`,
+    });
+  const labels = options.labels;
+  const classOf = new Map<number, number>();
+  if (labels)
+    for (let index = 0; index < count; index++)
+      if (!classOf.has(labels[index] as number)) classOf.set(labels[index] as number, classOf.size);
+  const classCount = classOf.size;
+  const sizes = new Float64Array(groupCount);
+  const perGroup = Array.from({ length: groupCount }, () => new Float64Array(classCount));
+  const classTotals = new Float64Array(classCount);
+  for (let index = 0; index < count; index++) {
+    const group = ids[index] as number;
+    sizes[group] = (sizes[group] as number) + 1;
+    if (labels) {
+      const label = classOf.get(labels[index] as number) as number;
+      (perGroup[group] as Float64Array)[label] = ((perGroup[group] as Float64Array)[label] as number) + 1;
+      classTotals[label] = (classTotals[label] as number) + 1;
+    }
+  }
+  const targetSize = Math.ceil(count * options.testFraction);
+  const targets = Float64Array.from(classTotals, (total) => (total * targetSize) / count);
+  const order = (
+    shuffleInPlace(
+      Array.from({ length: groupCount }, (_, group) => group),
+      createRandom(options.seed ?? 0),
+    ) as number[]
+  )
+    .map((group, position) => ({ group, position }))
+    .sort((a, b) => (sizes[b.group] as number) - (sizes[a.group] as number) || a.position - b.position);
+  const testCounts = new Float64Array(classCount);
+  let testSize = 0;
+  const cost = (size: number, counts: Float64Array, add: Float64Array | undefined) => {
+    let total = (size - targetSize) ** 2;
+    for (let label = 0; label < classCount; label++)
+      total += ((counts[label] as number) + (add ? (add[label] as number) : 0) - (targets[label] as number)) ** 2;
+    return total;
+  };
+  const inTest = new Uint8Array(groupCount);
+  for (const { group } of order) {
+    const counts = perGroup[group] as Float64Array;
+    if (cost(testSize + (sizes[group] as number), testCounts, counts) < cost(testSize, testCounts, undefined)) {
+      inTest[group] = 1;
+      testSize += sizes[group] as number;
+      for (let label = 0; label < classCount; label++) testCounts[label] = (testCounts[label] as number) + (counts[label] as number);
+    }
+  }
+  // local search: move one group across, or swap a test group with a training group, while that
+  // lowers the cost (swaps are tried for up to 2,000 groups: O(groups² × classes) per pass)
+  const move = (group: number, sign: number) => {
+    testSize += sign * (sizes[group] as number);
+    const counts = perGroup[group] as Float64Array;
+    for (let label = 0; label < classCount; label++) testCounts[label] = (testCounts[label] as number) + sign * (counts[label] as number);
+    inTest[group] = sign > 0 ? 1 : 0;
+  };
+  const currentCost = () => cost(testSize, testCounts, undefined);
+  for (let pass = 0; pass < 50; pass++) {
+    let improved = false;
+    for (let group = 0; group < groupCount; group++) {
+      const before = currentCost();
+      const sign = inTest[group] ? -1 : 1;
+      move(group, sign);
+      if (currentCost() < before - 1e-9) improved = true;
+      else move(group, -sign);
+    }
+    if (groupCount <= 2000)
+      for (let first = 0; first < groupCount; first++) {
+        if (!inTest[first]) continue;
+        for (let second = 0; second < groupCount; second++) {
+          if (inTest[second] || !inTest[first]) continue;
+          const before = currentCost();
+          move(first, -1);
+          move(second, 1);
+          if (currentCost() < before - 1e-9) improved = true;
+          else {
+            move(second, -1);
+            move(first, 1);
+          }
+        }
+      }
+    if (!improved) break;
+  }
+  // both parts non-empty: move the smallest group across when one side has none
+  const sides = [0, 0];
+  for (const side of inTest) sides[side] = (sides[side] as number) + 1;
+  if (sides[1] === 0 || sides[0] === 0) {
+    const from = sides[1] === 0 ? 0 : 1;
+    const smallest = order.filter(({ group }) => inTest[group] === from).at(-1)?.group as number;
+    inTest[smallest] = from === 0 ? 1 : 0;
+  }
+  return Uint8Array.from(ids, (group) => inTest[group] as number);
 }
