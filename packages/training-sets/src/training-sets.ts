@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '@polytask/core';
 import type { TaskDataset } from '@polytask/task-dataset';
 import { type CombinedSet, combineDatasets } from './combined-set';
 import { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
-import { auditSplit } from './leakage-audit';
+import { type AuditOptions, auditSplit } from './leakage-audit';
 import {
   groupKFoldAssignment,
   iterativeStratificationAssignment,
@@ -58,7 +58,7 @@ export interface TrainingSetsOptions {
   /** Preparation fitted per fold and dataset on the training part. @default none */
   readonly preparation?: PreparationSpec;
   /** Run the leakage audit on every split. @default true */
-  readonly audit?: boolean | { readonly features?: boolean };
+  readonly audit?: boolean | AuditOptions;
   /**
    * Carve a validation part from each fold's training part (grouped and stratified like the outer
    * split), for early stopping, schedules and choosing the best epoch; the preparation is then fitted
