@@ -241,5 +241,11 @@ describe('ranking and detection metrics against scikit-learn 1.9.1', () => {
     expect((caught as NonFiniteScoresError).task).toBe('spoof');
     expect((caught as NonFiniteScoresError).count).toBe(2);
     expect((caught as Error).message).toMatch(/Task "spoof"/);
+    // a multi-class task of up to 5 labels uses no score-based metric, so its scores are not checked
+    const small = defineTask({ name: 'keyword', kind: 'multi-class', labels: ['a', 'b'] });
+    const rows = Uint8Array.from([1, 0, 0, 1]);
+    expect(
+      computeTaskMetrics({ task: small, truth: rows, decisions: rows, scores: Float32Array.from([Number.NaN, 0, 0, 1]) }).accuracy,
+    ).toBe(1);
   });
 });

@@ -433,6 +433,8 @@ export function minDetectionCost(
 /**
  * Computes every metric of one task.
  * @throws ShapeMismatchError when truth, decisions and scores do not have `[examples, outputSize]` values.
+ * @throws NonFiniteScoresError when a score is NaN or infinite and a score-based metric needs it
+ *   (binary and multi-label tasks, multi-class tasks with more than 5 labels).
  */
 export function computeTaskMetrics(input: TaskMetricsInput): TaskMetrics {
   const { task, truth, decisions, scores } = input;
@@ -450,7 +452,8 @@ export function computeTaskMetrics(input: TaskMetricsInput): TaskMetrics {
       });
     }
   }
-  if (scores) checkFinite(scores, task.name);
+  // scores feed ROC-AUC, average precision, EER and min-DCF (binary, multi-label) and top-5 accuracy (multi-class, > 5 labels)
+  if (scores && (task.kind !== 'multi-class' || task.labels.length > 5)) checkFinite(scores, task.name);
   if (!Number.isInteger(examples))
     throw new ShapeMismatchError({
       expected: width,
