@@ -383,9 +383,9 @@ function nearestEqualErrorRate(labels: ArrayLike<number>, scores: ArrayLike<numb
  * Costs and prior of the detection cost function (NIST SRE convention):
  * DCF(θ) = C_miss · P_miss(θ) · P_target + C_fa · P_fa(θ) · (1 − P_target), normalised by
  * min(C_miss · P_target, C_fa · (1 − P_target)), the cost of always accepting or always rejecting.
- * The defaults are NIST SRE 2008's and VoxSRC's (P_target 0.01, C_miss = C_fa = 1);
- * ASVspoof 5's countermeasure min-DCF uses `{ targetPrior: 0.05, missCost: 1, falseAlarmCost: 10 }`
- * with the spoof class as the target.
+ * The defaults (P_target 0.01, C_miss = C_fa = 1) are those of Kaldi's `compute_min_dcf.py` and
+ * one of NIST SRE 2016's operating points; set the challenge's own values when reporting for one.
+ * The positive class (label 1 of a binary task) is the target.
  */
 export interface DetectionCostOptions {
   /** P_target, the prior of the positive class. @default 0.01 */
