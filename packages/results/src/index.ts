@@ -8,11 +8,21 @@ export { lockFileName, lockRun, RunInUseError } from './lock-run';
 export {
   type AveragedMetrics,
   averagePrecision,
+  type BalancedAccuracyOptions,
+  balancedAccuracy,
   computeTaskMetrics,
+  type DetectionCostOptions,
+  type EqualErrorRateOptions,
+  equalErrorRate,
   type LabelMetrics,
+  minDetectionCost,
+  NonFiniteScoresError,
   rocAuc,
+  type ScoreMetricOptions,
   type TaskMetrics,
   type TaskMetricsInput,
+  type TopKAccuracyOptions,
+  topKAccuracy,
 } from './metrics';
 export {
   type CheckpointContents,

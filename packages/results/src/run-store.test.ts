@@ -102,8 +102,9 @@ describe('run store', () => {
     // tfjs layout: model.json names weights.bin in its manifest
     const modelJson = JSON.parse(readFileSync(path.join(store.directory, 'checkpoints/fold-0/epoch-3/model.json'), 'utf8'));
     expect(modelJson.weightsManifest).toEqual([{ paths: ['weights.bin'], weights: original.model.weightSpecs }]);
-    expect(readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').split('\n')[0]).toMatch(
-      /^fold,epoch,split,task,loss,accuracy,macro_precision/,
+    // the original columns keep their positions; later ones are appended after model
+    expect(readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').split('\n')[0]).toBe(
+      'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples,model,balanced_accuracy,top_5_accuracy,equal_error_rate,min_detection_cost',
     );
     expect(readFileSync(path.join(store.directory, 'confusion/fold-0/test/keyword/epoch-3.png')).subarray(1, 4).toString()).toBe('PNG');
     const eventFiles = readdirSync(path.join(store.directory, 'tensorboard/fold-0/test'));
@@ -158,7 +159,8 @@ describe('run store', () => {
     const kept = openRun(store.directory).records.map((entry) => `${entry.fold}:${entry.epoch}:${entry.model ?? 'multi'}`);
     expect(kept).toEqual(['0:1:multi', '0:1:single:keyword', '0:2:multi']);
     const csv = readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').trim().split('\n');
-    expect(csv.slice(1).map((row) => row.split(',').slice(0, 2).join(':') + row.slice(row.lastIndexOf(',')))).toEqual([
+    const modelColumn = csv[0]?.split(',').indexOf('model') as number;
+    expect(csv.slice(1).map((row) => `${row.split(',').slice(0, 2).join(':')},${row.split(',')[modelColumn]}`)).toEqual([
       '0:1,multi-task',
       '0:1,multi-task',
       '0:1,single:keyword',

@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import path from 'node:path';
 import { InvalidArgumentError, MissingFileError, PolytaskError, StorageError } from '@polytask/core';
 import { renderConfusionMatrixPng } from './confusion-matrix-png';
-import { metricColumns } from './internal/metric-columns';
+import { appendedMetricColumns, metricColumns } from './internal/metric-columns';
 import type { TaskMetrics } from './metrics';
 
 /** One tensor of a checkpoint, as in tfjs weight manifests. */
@@ -95,7 +95,7 @@ function writeAtomically(file: string, data: string | Uint8Array): void {
   });
 }
 
-const csvHeader = `fold,epoch,split,task,${metricColumns.map(([name]) => name).join(',')},examples,model\n`;
+const csvHeader = `fold,epoch,split,task,${metricColumns.map(([name]) => name).join(',')},examples,model,${appendedMetricColumns.map(([name]) => name).join(',')}\n`;
 const csvNumber = (value: number | null | undefined) => (value === undefined || value === null ? '' : String(value));
 
 /** The CSV rows of a record, one per task. */
@@ -109,6 +109,7 @@ function csvRows(record: EpochRecord): string[] {
       ...metricColumns.map(([, value]) => csvNumber(value(task))),
       task.examples,
       record.model ?? 'multi-task',
+      ...appendedMetricColumns.map(([, value]) => csvNumber(value(task))),
     ].join(','),
   );
 }

@@ -162,15 +162,22 @@ describe('the TensorBoard observer', () => {
     const store = createRunStore({ root, name: 'names-csv' });
     store.recordEpoch(record(0, 1, 'test'));
     const header = readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').split('\n')[0]?.split(',') ?? [];
-    const columns = header.slice(header.indexOf('task') + 1, header.indexOf('examples'));
+    // the first metric columns sit between task and examples, the later ones after model
+    const columns = [...header.slice(header.indexOf('task') + 1, header.indexOf('examples')), ...header.slice(header.indexOf('model') + 1)];
     const tags = Object.keys(log['fold-0/test']?.scalars ?? {})
       .filter((tag) => tag.startsWith('keyword/'))
       .map((tag) => tag.slice('keyword/'.length));
-    expect(columns).toEqual(expect.arrayContaining(['macro_precision', 'macro_recall']));
-    // the multi-class task has every column but the multi-label ones
-    expect(tags.sort()).toEqual(
-      columns.filter((name) => !['subset_accuracy', 'hamming_loss', 'mean_average_precision'].includes(name)).sort(),
-    );
+    expect(columns).toEqual(expect.arrayContaining(['macro_precision', 'macro_recall', 'balanced_accuracy', 'equal_error_rate']));
+    // the two-label multi-class task without scores has every column but the multi-label and score-based ones
+    const absent = [
+      'subset_accuracy',
+      'hamming_loss',
+      'mean_average_precision',
+      'top_5_accuracy',
+      'equal_error_rate',
+      'min_detection_cost',
+    ];
+    expect(tags.sort()).toEqual(columns.filter((name) => !absent.includes(name)).sort());
     expect(readdirSync(path.join(root, 'names', 'fold-0', 'test')).length).toBe(1);
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { renderConfusionMatrixPng } from './confusion-matrix-png';
-import { metricColumns } from './internal/metric-columns';
+import { allMetricColumns } from './internal/metric-columns';
 import type { EpochRecord, RunStore } from './run-store';
 import { createTensorBoardWriter, type HparamValue, type TensorBoardWriter } from './tensorboard-writer';
 
@@ -268,7 +268,7 @@ export function createTensorBoardObserver(
         const writer = writerFor(`fold-${record.fold}/${record.split}`);
         if (Number.isFinite(record.loss)) writer.scalar('loss', record.loss, record.epoch);
         for (const metrics of record.tasks) {
-          for (const [name, value] of metricColumns) {
+          for (const [name, value] of allMetricColumns) {
             const number = value(metrics);
             if (typeof number === 'number' && Number.isFinite(number)) writer.scalar(`${metrics.task}/${name}`, number, record.epoch);
           }

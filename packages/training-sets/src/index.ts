@@ -19,6 +19,7 @@ export { type CombinedSet, type CombinedTask, combineDatasets } from './combined
 export { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
 export { type AuditOptions, auditSplit, LeakageError, type LeakageKind } from './leakage-audit';
 export {
+  ClassesTooSmallError,
   type Fold,
   foldsFromAssignment,
   groupKFoldAssignment,
@@ -27,6 +28,7 @@ export {
   type SplitOptions,
   stratifiedGroupKFoldAssignment,
   stratifiedKFoldAssignment,
+  type TrainTestSplitOptions,
   trainTestSplitAssignment,
 } from './splitters';
 export {

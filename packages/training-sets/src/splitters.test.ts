@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRandom } from '@polytask/core';
 import { describe, expect, it } from 'vitest';
 import {
+  ClassesTooSmallError,
   foldsFromAssignment,
   groupKFoldAssignment,
   iterativeStratificationAssignment,
@@ -18,10 +19,31 @@ interface GoldenCase {
   stratified: number[];
   stratifiedShuffledCounts: number[][];
   kFoldSizes: number[];
+  kFold: number[];
   group: number[];
   stratifiedGroup: number[];
 }
-const golden = JSON.parse(readFileSync(new URL('./__fixtures__/sklearn-folds.json', import.meta.url), 'utf8')) as { cases: GoldenCase[] };
+/** An unshuffled split's folds, or the error scikit-learn raised; `warned` when it gave a UserWarning. */
+type Outcome = { folds: number[]; warned: boolean } | { error: string };
+interface RandomCase {
+  labels: number[];
+  groups: string[];
+  folds: number;
+  kFold: number[];
+  stratified: Outcome;
+  group?: number[];
+  stratifiedGroup?: Outcome;
+}
+const golden = JSON.parse(readFileSync(new URL('./__fixtures__/sklearn-folds.json', import.meta.url), 'utf8')) as {
+  sklearn: string;
+  cases: GoldenCase[];
+  random: RandomCase[];
+};
+
+it('the golden folds come from scikit-learn 1.9.1', () => {
+  expect(golden.sklearn).toBe('1.9.1');
+  expect(golden.random.length).toBeGreaterThanOrEqual(100);
+});
 
 function countsPerFold(assignment: Int32Array, labels: number[], folds: number): number[][] {
   const classes = [...new Set(labels)].sort((a, b) => a - b);
@@ -54,14 +76,60 @@ describe.each(golden.cases.map((testCase, index) => [index, testCase] as const))
       expect(foldOf.get(group) ?? assignment[index]).toBe(assignment[index]);
       foldOf.set(group, assignment[index] as number);
     });
-    // GroupKFold breaks ties between equal-size groups by its own sort; compare fold sizes, which are what it balances
-    const sizes = (values: ArrayLike<number>) =>
-      Array.from({ length: folds }, (__, fold) => Array.from(values).filter((value) => value === fold).length).sort((a, b) => a - b);
-    expect(sizes(assignment)).toEqual(sizes(testCase.group));
+    expect(Array.from(assignment)).toEqual(testCase.group);
+  });
+
+  it('unshuffled k-fold equals KFold exactly', () => {
+    expect(Array.from(kFoldAssignment(labels.length, { folds, shuffle: false }))).toEqual(testCase.kFold);
   });
 
   it('stratified group k-fold equals StratifiedGroupKFold', () => {
     expect(Array.from(stratifiedGroupKFoldAssignment(labels, groups, { folds }))).toEqual(testCase.stratifiedGroup);
+  });
+});
+
+describe('small random cases against scikit-learn 1.9.1 (unshuffled)', () => {
+  const expectOutcome = (run: () => Int32Array, expected: Outcome) => {
+    if ('error' in expected) {
+      expect(expected.error).toMatch(/cannot be greater than the number of members in each class/);
+      expect(run).toThrow(ClassesTooSmallError);
+    } else expect(Array.from(run())).toEqual(expected.folds);
+  };
+  it.each(golden.random.map((testCase, index) => [index, testCase] as const))('case %i', (_, testCase) => {
+    const { labels, groups, folds } = testCase;
+    expect(Array.from(kFoldAssignment(labels.length, { folds, shuffle: false }))).toEqual(testCase.kFold);
+    expectOutcome(() => stratifiedKFoldAssignment(labels, { folds, shuffle: false }), testCase.stratified);
+    if (testCase.group) expect(Array.from(groupKFoldAssignment(groups, { folds }))).toEqual(testCase.group);
+    if (testCase.stratifiedGroup) expectOutcome(() => stratifiedGroupKFoldAssignment(labels, groups, { folds }), testCase.stratifiedGroup);
+  });
+
+  it('covers the cases where scikit-learn raises and where it only warns', () => {
+    expect(golden.random.some((testCase) => 'error' in testCase.stratified)).toBe(true);
+    expect(golden.random.some((testCase) => 'warned' in testCase.stratified && testCase.stratified.warned)).toBe(true);
+  });
+});
+
+describe('group k-fold ties', () => {
+  it('places equal-size groups as scikit-learn does', () => {
+    expect(Array.from(groupKFoldAssignment(['a', 'a', 'b', 'c', 'd'], { folds: 2 }))).toEqual([0, 0, 0, 1, 1]);
+  });
+});
+
+describe('stratified k-fold with classes smaller than the fold count', () => {
+  it('raises a typed error when every class is smaller, as scikit-learn', () => {
+    let caught: unknown;
+    try {
+      stratifiedKFoldAssignment([1, 1, 2, 2, 3], { folds: 3 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(ClassesTooSmallError.isInstance(caught)).toBe(true);
+    expect((caught as ClassesTooSmallError).classCounts).toEqual({ '1': 2, '2': 2, '3': 1 });
+    expect(() => stratifiedGroupKFoldAssignment([1, 1, 2, 2], ['a', 'b', 'c', 'd'], { folds: 3 })).toThrow(ClassesTooSmallError);
+  });
+
+  it('returns folds when only some classes are smaller (scikit-learn warns)', () => {
+    expect(Array.from(stratifiedKFoldAssignment([1, 1, 1, 2], { folds: 3, shuffle: false }))).toEqual([0, 1, 2, 0]);
   });
 });
 
@@ -118,6 +186,39 @@ describe('other splits', () => {
     expect(labels.filter((label, index) => label === 1 && isTest[index]).length).toBe(5);
     expect(trainTestSplitAssignment(10, { testFraction: 0.25, seed: 2 }).reduce((sum, value) => sum + value, 0)).toBe(3);
     expect(() => trainTestSplitAssignment(10, { testFraction: 1.5 })).toThrow(/between 0 and 1/);
+  });
+
+  it('splits by ratio keeping groups on one side, stratified and close to the fraction', () => {
+    const random = createRandom(4);
+    for (let trial = 0; trial < 20; trial++) {
+      const count = 120;
+      const groups = Array.from({ length: count }, () => `speaker${Math.floor(random() * 30)}`);
+      // labels follow the group mostly, so the groups are class-skewed
+      const labels = groups.map((group) => (Number(group.slice(7)) % 3 === 0 || random() < 0.2 ? 1 : 0));
+      const isTest = trainTestSplitAssignment(count, { testFraction: 0.25, seed: trial, labels, groups });
+      const sideOf = new Map<string, number>();
+      groups.forEach((group, index) => {
+        expect(sideOf.get(group) ?? isTest[index]).toBe(isTest[index]);
+        sideOf.set(group, isTest[index] as number);
+      });
+      const testCount = isTest.reduce((sum, value) => sum + value, 0);
+      expect(Math.abs(testCount - 30)).toBeLessThanOrEqual(2);
+      const positives = labels.filter((label) => label === 1).length;
+      const testPositives = labels.filter((label, index) => label === 1 && isTest[index]).length;
+      expect(Math.abs(testPositives - (positives * 30) / count)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('treats ungrouped examples as groups of one and needs two groups', () => {
+    const isTest = trainTestSplitAssignment(8, {
+      testFraction: 0.5,
+      groups: ['a', 'a', 'a', 'a', undefined, undefined, undefined, undefined],
+    });
+    expect(isTest[0]).toBe(isTest[3]);
+    expect(isTest.reduce((sum, value) => sum + value, 0)).toBe(4);
+    expect(() => trainTestSplitAssignment(3, { testFraction: 0.5, groups: ['a', 'a', 'a'] })).toThrow(/at least 2 groups/);
+    const two = trainTestSplitAssignment(4, { testFraction: 0.1, groups: ['a', 'a', 'a', 'b'] });
+    expect(Array.from(two)).toEqual([0, 0, 0, 1]);
   });
 
   it('refuses more folds than examples or groups', () => {

@@ -4,7 +4,47 @@
  * multi-label targets (Sechidis et al. 2011), group k-fold and stratified group k-fold
  * (scikit-learn's algorithms; no group in two folds), and a single split by ratio.
  */
-import { createRandom, InvalidArgumentError, type RandomSource, shuffleInPlace } from '@polytask/core';
+import { createRandom, InvalidArgumentError, PolytaskError, type RandomSource, shuffleInPlace } from '@polytask/core';
+
+/**
+ * Every class has fewer examples than there are folds, so no fold split can stratify (scikit-learn's
+ * StratifiedKFold and StratifiedGroupKFold raise `ValueError` here). When only some classes are that
+ * small, scikit-learn merely warns (`UserWarning`); Polytask then returns the same folds without a
+ * warning, and the small classes are missing from some folds.
+ */
+export class ClassesTooSmallError extends PolytaskError {
+  /** The fold count asked for. */
+  readonly folds: number;
+  /** Examples per class, by class value. */
+  readonly classCounts: Readonly<Record<string, number>>;
+
+  constructor(options: { folds: number; classCounts: Readonly<Record<string, number>> }) {
+    const largest = Math.max(...Object.values(options.classCounts));
+    super({
+      message: `Cannot stratify ${options.folds} folds: every class has fewer examples than folds (the largest has ${largest}; counts ${JSON.stringify(options.classCounts)}). Use at most ${largest} folds or an unstratified split.`,
+      context: { folds: options.folds, classCounts: options.classCounts },
+    });
+    this.name = 'ClassesTooSmallError';
+    this.folds = options.folds;
+    this.classCounts = options.classCounts;
+  }
+
+  /** True when `error` is a {@link ClassesTooSmallError}, whichever copy of the package created it. */
+  static override isInstance(error: unknown): error is ClassesTooSmallError {
+    return PolytaskError.isInstance(error) && error.name === 'ClassesTooSmallError';
+  }
+}
+
+/** Throws {@link ClassesTooSmallError} when every class has fewer than `folds` examples (scikit-learn's check). */
+function checkClassSizes(labels: ArrayLike<number>, folds: number): void {
+  const counts = new Map<number, number>();
+  for (let index = 0; index < labels.length; index++) counts.set(labels[index] as number, (counts.get(labels[index] as number) ?? 0) + 1);
+  if ([...counts.values()].every((count) => count < folds))
+    throw new ClassesTooSmallError({
+      folds,
+      classCounts: Object.fromEntries([...counts.entries()].sort((a, b) => a[0] - b[0]).map(([label, count]) => [String(label), count])),
+    });
+}
 
 /** One fold: the positions used for training and for testing. */
 export interface Fold {
@@ -29,7 +69,15 @@ function checkFolds(folds: number, count: number, what = 'examples'): void {
     throw new InvalidArgumentError({ argument: 'folds', value: folds, message: `Cannot make ${folds} folds from ${count} ${what}.` });
 }
 
-/** Options shared by the splitters. */
+/**
+ * Options shared by the splitters.
+ *
+ * Seeds: a shuffled split is a pure function of the inputs and `seed` (same seed, same folds, on
+ * every platform), drawn from Polytask's own generator (`createRandom` in `@polytask/core`). It
+ * cannot reproduce scikit-learn's NumPy `random_state` streams, so shuffled folds equal
+ * scikit-learn's in sizes and per-class counts but not in membership; unshuffled folds
+ * (`shuffle: false`) equal scikit-learn's exactly.
+ */
 export interface SplitOptions {
   /** Number of folds. @default 5 */
   readonly folds?: number;
@@ -70,11 +118,15 @@ function encodeByFirstAppearance(labels: ArrayLike<number>): { encoded: Int32Arr
 /**
  * Stratified k-fold for one class per example, with scikit-learn's StratifiedKFold allocation
  * (same fold sizes and per-class counts; without shuffling, the same folds).
+ * Where scikit-learn only warns (some class smaller than `folds`), the folds are returned and
+ * that class is missing from some folds.
  * @returns the fold number of each example.
+ * @throws ClassesTooSmallError when every class has fewer than `folds` examples (scikit-learn raises).
  */
 export function stratifiedKFoldAssignment(labels: ArrayLike<number>, options: SplitOptions = {}): Int32Array {
   const folds = options.folds ?? 5;
   checkFolds(folds, labels.length);
+  checkClassSizes(labels, folds);
   const { encoded, classCount } = encodeByFirstAppearance(labels);
   const counts = new Int32Array(classCount);
   for (const value of encoded) counts[value] = (counts[value] as number) + 1;
@@ -259,17 +311,30 @@ function rebalanceBySwaps(assignment: Int32Array, targets: Uint8Array, labelCoun
   }
 }
 
+/** Compares strings by Unicode code points, as numpy sorts strings (JavaScript's `<` compares UTF-16 units). */
+function compareCodePoints(a: string, b: string): number {
+  const first = Array.from(a, (character) => character.codePointAt(0) as number);
+  const second = Array.from(b, (character) => character.codePointAt(0) as number);
+  for (let index = 0; index < Math.min(first.length, second.length); index++)
+    if (first[index] !== second[index]) return (first[index] as number) - (second[index] as number);
+  return first.length - second.length;
+}
+
 /** Distinct groups numbered in sorted order (as numpy.unique); an example without a group is its own group. */
 function numberGroups(groups: readonly (string | undefined)[]): { ids: Int32Array; groupCount: number } {
   const keys = groups.map((group, index) => group ?? `\u0000example-${String(index).padStart(12, '0')}`);
-  const distinct = [...new Set(keys)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const distinct = [...new Set(keys)].sort(compareCodePoints);
   const numbers = new Map(distinct.map((key, number) => [key, number]));
   return { ids: Int32Array.from(keys, (key) => numbers.get(key) as number), groupCount: distinct.length };
 }
 
 /**
- * Group k-fold (scikit-learn's GroupKFold): groups, largest first, each to the fold with the
- * fewest examples so far. An example without a group is its own group.
+ * Group k-fold (scikit-learn's GroupKFold with `shuffle=False`, exactly): groups, largest first,
+ * each to the fold with the fewest examples so far (the first such fold on a tie). Groups of equal
+ * size go in the order scikit-learn gives them, a stable ascending argsort reversed: the group that
+ * sorts last (by code point) first. An example without a group is its own group, sorted before
+ * every named group.
+ * @example groupKFoldAssignment(['a', 'a', 'b', 'c', 'd'], { folds: 2 }) // [0, 0, 0, 1, 1]
  * @returns the fold number of each example.
  */
 export function groupKFoldAssignment(groups: readonly (string | undefined)[], options: Pick<SplitOptions, 'folds'> = {}): Int32Array {
@@ -279,7 +344,7 @@ export function groupKFoldAssignment(groups: readonly (string | undefined)[], op
   const sizes = new Int32Array(groupCount);
   for (const id of ids) sizes[id] = (sizes[id] as number) + 1;
   const order = Array.from({ length: groupCount }, (_, group) => group).sort(
-    (a, b) => (sizes[b] as number) - (sizes[a] as number) || a - b,
+    (a, b) => (sizes[b] as number) - (sizes[a] as number) || b - a,
   );
   const foldSizes = new Int32Array(folds);
   const foldOfGroup = new Int32Array(groupCount);
@@ -303,8 +368,11 @@ function standardDeviation(values: Float64Array): number {
 
 /**
  * Stratified group k-fold (scikit-learn's StratifiedGroupKFold): groups are placed, most
- * class-skewed first, into the fold that keeps per-class proportions most even.
+ * class-skewed first, into the fold that keeps per-class proportions most even. Without
+ * shuffling (the default, as scikit-learn's) the folds equal scikit-learn's exactly; shuffled,
+ * the group order comes from `seed` (see {@link SplitOptions}).
  * @returns the fold number of each example.
+ * @throws ClassesTooSmallError when every class has fewer than `folds` examples (scikit-learn raises).
  */
 export function stratifiedGroupKFoldAssignment(
   labels: ArrayLike<number>,
@@ -312,6 +380,7 @@ export function stratifiedGroupKFoldAssignment(
   options: SplitOptions = {},
 ): Int32Array {
   const folds = options.folds ?? 5;
+  checkClassSizes(labels, folds);
   const { ids, groupCount } = numberGroups(groups);
   checkFolds(folds, groupCount, 'groups');
   // classes in sorted order (numpy.unique): the order of additions decides float ties
@@ -366,14 +435,32 @@ export function stratifiedGroupKFoldAssignment(
   return Int32Array.from(ids, (id) => foldOfGroup[id] as number);
 }
 
+/** Options of {@link trainTestSplitAssignment}. */
+export interface TrainTestSplitOptions {
+  /** Fraction of the examples in the test part, strictly between 0 and 1 (the test count is rounded up). */
+  readonly testFraction: number;
+  /** Seed of the shuffle. @default 0 */
+  readonly seed?: number;
+  /** One class per example: stratify the split by it. */
+  readonly labels?: ArrayLike<number>;
+  /**
+   * Group of each example (speaker, recording): when any is defined, whole groups go to one side
+   * (no group in both parts); an example without a group is its own group.
+   */
+  readonly groups?: readonly (string | undefined)[];
+}
+
 /**
- * One train/test split with `testFraction` of the examples (rounded up, as scikit-learn), stratified when `labels` are given.
+ * One train/test split with `testFraction` of the examples (rounded up, as scikit-learn),
+ * stratified when `labels` are given. With `groups`, whole groups go to one side: groups in a
+ * seeded order, largest first, each to the side that brings the test part closer to its target
+ * size and (with labels) to each class's target count, then single moves and pairwise swaps of
+ * groups while they lower that squared error; the test fraction is then as close as whole groups
+ * allow.
  * @returns 1 for test examples.
+ * @throws InvalidArgumentError when `testFraction` is outside (0, 1), leaves no training example, or there are fewer than two groups.
  */
-export function trainTestSplitAssignment(
-  count: number,
-  options: { testFraction: number; seed?: number; labels?: ArrayLike<number> },
-): Uint8Array {
+export function trainTestSplitAssignment(count: number, options: TrainTestSplitOptions): Uint8Array {
   const { testFraction } = options;
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new InvalidArgumentError({
@@ -382,6 +469,7 @@ export function trainTestSplitAssignment(
       message: `testFraction must be between 0 and 1, got ${testFraction}.`,
     });
   }
+  if (options.groups?.some((group) => group !== undefined)) return groupedTrainTestSplit(count, options);
   const random = createRandom(options.seed ?? 0);
   const isTest = new Uint8Array(count);
   const testCount = Math.ceil(count * testFraction);
@@ -423,4 +511,111 @@ export function trainTestSplitAssignment(
     for (let index = 0; index < (taken[position] as number); index++) isTest[members[index] as number] = 1;
   });
   return isTest;
+}
+
+/** The group-aware ratio split of {@link trainTestSplitAssignment}. */
+function groupedTrainTestSplit(count: number, options: TrainTestSplitOptions): Uint8Array {
+  const groups = options.groups ?? [];
+  if (groups.length !== count)
+    throw new InvalidArgumentError({
+      argument: 'groups',
+      value: groups.length,
+      message: `groups has ${groups.length} entries for ${count} examples.`,
+    });
+  const { ids, groupCount } = numberGroups(groups);
+  if (groupCount < 2)
+    throw new InvalidArgumentError({
+      argument: 'groups',
+      value: groupCount,
+      message: `A grouped split needs at least 2 groups, got ${groupCount}; split without groups or add groups.`,
+    });
+  const labels = options.labels;
+  const classOf = new Map<number, number>();
+  if (labels)
+    for (let index = 0; index < count; index++)
+      if (!classOf.has(labels[index] as number)) classOf.set(labels[index] as number, classOf.size);
+  const classCount = classOf.size;
+  const sizes = new Float64Array(groupCount);
+  const perGroup = Array.from({ length: groupCount }, () => new Float64Array(classCount));
+  const classTotals = new Float64Array(classCount);
+  for (let index = 0; index < count; index++) {
+    const group = ids[index] as number;
+    sizes[group] = (sizes[group] as number) + 1;
+    if (labels) {
+      const label = classOf.get(labels[index] as number) as number;
+      (perGroup[group] as Float64Array)[label] = ((perGroup[group] as Float64Array)[label] as number) + 1;
+      classTotals[label] = (classTotals[label] as number) + 1;
+    }
+  }
+  const targetSize = Math.ceil(count * options.testFraction);
+  const targets = Float64Array.from(classTotals, (total) => (total * targetSize) / count);
+  const order = (
+    shuffleInPlace(
+      Array.from({ length: groupCount }, (_, group) => group),
+      createRandom(options.seed ?? 0),
+    ) as number[]
+  )
+    .map((group, position) => ({ group, position }))
+    .sort((a, b) => (sizes[b.group] as number) - (sizes[a.group] as number) || a.position - b.position);
+  const testCounts = new Float64Array(classCount);
+  let testSize = 0;
+  const cost = (size: number, counts: Float64Array, add: Float64Array | undefined) => {
+    let total = (size - targetSize) ** 2;
+    for (let label = 0; label < classCount; label++)
+      total += ((counts[label] as number) + (add ? (add[label] as number) : 0) - (targets[label] as number)) ** 2;
+    return total;
+  };
+  const inTest = new Uint8Array(groupCount);
+  for (const { group } of order) {
+    const counts = perGroup[group] as Float64Array;
+    if (cost(testSize + (sizes[group] as number), testCounts, counts) < cost(testSize, testCounts, undefined)) {
+      inTest[group] = 1;
+      testSize += sizes[group] as number;
+      for (let label = 0; label < classCount; label++) testCounts[label] = (testCounts[label] as number) + (counts[label] as number);
+    }
+  }
+  // local search: move one group across, or swap a test group with a training group, while that
+  // lowers the cost (swaps are tried for up to 2,000 groups: O(groups² × classes) per pass)
+  const move = (group: number, sign: number) => {
+    testSize += sign * (sizes[group] as number);
+    const counts = perGroup[group] as Float64Array;
+    for (let label = 0; label < classCount; label++) testCounts[label] = (testCounts[label] as number) + sign * (counts[label] as number);
+    inTest[group] = sign > 0 ? 1 : 0;
+  };
+  const currentCost = () => cost(testSize, testCounts, undefined);
+  for (let pass = 0; pass < 50; pass++) {
+    let improved = false;
+    for (let group = 0; group < groupCount; group++) {
+      const before = currentCost();
+      const sign = inTest[group] ? -1 : 1;
+      move(group, sign);
+      if (currentCost() < before - 1e-9) improved = true;
+      else move(group, -sign);
+    }
+    if (groupCount <= 2000)
+      for (let first = 0; first < groupCount; first++) {
+        if (!inTest[first]) continue;
+        for (let second = 0; second < groupCount; second++) {
+          if (inTest[second] || !inTest[first]) continue;
+          const before = currentCost();
+          move(first, -1);
+          move(second, 1);
+          if (currentCost() < before - 1e-9) improved = true;
+          else {
+            move(second, -1);
+            move(first, 1);
+          }
+        }
+      }
+    if (!improved) break;
+  }
+  // both parts non-empty: move the smallest group across when one side has none
+  const sides = [0, 0];
+  for (const side of inTest) sides[side] = (sides[side] as number) + 1;
+  if (sides[1] === 0 || sides[0] === 0) {
+    const from = sides[1] === 0 ? 0 : 1;
+    const smallest = order.filter(({ group }) => inTest[group] === from).at(-1)?.group as number;
+    inTest[smallest] = from === 0 ? 1 : 0;
+  }
+  return Uint8Array.from(ids, (group) => inTest[group] as number);
 }

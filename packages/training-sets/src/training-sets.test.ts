@@ -173,4 +173,17 @@ describe('createTrainingSets', () => {
     expect(ratio.foldCount).toBe(1);
     expect(ratio.fold(0).test.size).toBe(5);
   });
+
+  it('keeps groups on one side of a ratio split unless told not to', () => {
+    const grouped = generatedDataset({ name: 'g', tasks: [keyword], count: 40, groups: (index) => `speaker${index % 8}` });
+    const { train, test } = createTrainingSets({ datasets: [grouped], split: { kind: 'ratio', testFraction: 0.25, seed: 1 } }).fold(0);
+    const groupsOf = (part: typeof train) =>
+      new Set(Array.from({ length: part.datasets[0]?.size ?? 0 }, (_, index) => part.datasets[0]?.groupOf(index)));
+    const trainGroups = groupsOf(train);
+    for (const group of groupsOf(test)) expect(trainGroups.has(group)).toBe(false);
+    expect(test.datasets[0]?.size).toBe(10);
+    expect(() => createTrainingSets({ datasets: [grouped], split: { kind: 'ratio', testFraction: 0.25, grouped: false } }).fold(0)).toThrow(
+      LeakageError,
+    );
+  });
 });

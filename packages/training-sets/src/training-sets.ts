@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '@polytask/core';
 import type { TaskDataset } from '@polytask/task-dataset';
 import { type CombinedSet, combineDatasets } from './combined-set';
 import { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
-import { auditSplit } from './leakage-audit';
+import { type AuditOptions, auditSplit } from './leakage-audit';
 import {
   groupKFoldAssignment,
   iterativeStratificationAssignment,
@@ -38,7 +38,17 @@ export type SplitPolicy =
       /** @default 0 */
       readonly seed?: number;
     }
-  | { readonly kind: 'ratio'; readonly testFraction: number; readonly seed?: number; readonly stratify?: boolean };
+  | {
+      readonly kind: 'ratio';
+      /** Fraction of the examples in the test part (as close as whole groups allow when grouped). */
+      readonly testFraction: number;
+      /** @default 0 */
+      readonly seed?: number;
+      /** Stratify by the first task's labels (one class per example). @default true */
+      readonly stratify?: boolean;
+      /** Keep groups (speakers, recordings) on one side when the dataset has them. @default true */
+      readonly grouped?: boolean;
+    };
 
 /** Options of {@link createTrainingSets}. */
 export interface TrainingSetsOptions {
@@ -48,7 +58,7 @@ export interface TrainingSetsOptions {
   /** Preparation fitted per fold and dataset on the training part. @default none */
   readonly preparation?: PreparationSpec;
   /** Run the leakage audit on every split. @default true */
-  readonly audit?: boolean | { readonly features?: boolean };
+  readonly audit?: boolean | AuditOptions;
   /**
    * Carve a validation part from each fold's training part (grouped and stratified like the outer
    * split), for early stopping, schedules and choosing the best epoch; the preparation is then fitted
@@ -184,6 +194,7 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
         testFraction: split.testFraction,
         seed: split.seed ?? 0,
         ...(stratify && first.kind === 'classes' ? { labels: first.labels } : {}),
+        ...((split.grouped ?? true) && hasGroups ? { groups } : {}),
       });
       return () => isTest;
     }
@@ -223,7 +234,7 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
       if (auditOptions) auditSplit(train, test, auditOptions);
       let validation: TaskDataset | undefined;
       if (options.validation) {
-        const grouped = split.kind === 'k-fold' ? (split.grouped ?? true) : true;
+        const grouped = split.grouped ?? true;
         const isValidation = validationAssignment(
           train,
           { ...options.validation, seed: (options.validation.seed ?? 0) + foldIndex },

@@ -37,6 +37,31 @@ describe('early stopping', () => {
     );
   });
 
+  it('treats the equal error rate and min-DCF of a binary task as lower-is-better', () => {
+    const spoof = defineTask({ name: 'spoof', kind: 'binary', labels: ['bonafide', 'spoof'] });
+    const binaryRecord = (epoch: number, scores: number[]): EpochRecord => ({
+      fold: 0,
+      epoch,
+      split: 'test',
+      loss: 1,
+      tasks: [
+        computeTaskMetrics({
+          task: spoof,
+          truth: Uint8Array.from([0, 0, 1, 1]),
+          decisions: Uint8Array.from([0, 0, 1, 1]),
+          scores: Float32Array.from(scores),
+        }),
+      ],
+    });
+    for (const metric of ['equalErrorRate', 'minDetectionCost']) {
+      const stopping = createEarlyStopping({ metric, task: 'spoof', patience: 1 });
+      expect(stopping.check(binaryRecord(1, [0.6, 0.1, 0.4, 0.9])).improved).toBe(true);
+      // perfectly separated: both error measures fall to 0
+      expect(stopping.check(binaryRecord(2, [0.2, 0.1, 0.4, 0.9])).improved).toBe(true);
+      expect(stopping.check(binaryRecord(3, [0.6, 0.1, 0.4, 0.9])).stop).toBe(true);
+    }
+  });
+
   it('per task: freezes each task whose metric stalls, stops when all are frozen, and survives a save', () => {
     const stopping = createEarlyStopping({ mode: 'per-task', patience: 1 });
     stopping.check(record(1, 2, { a: 1, b: 1 }));

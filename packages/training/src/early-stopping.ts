@@ -44,7 +44,9 @@ export interface EarlyStoppingDecision {
   readonly frozen: readonly string[];
 }
 
-const lowerIsBetter = (metric: string) => metric === 'loss' || metric.endsWith('hammingLoss');
+/** Metrics where lower is better: losses and error rates. */
+const lowerIsBetter = (metric: string) =>
+  metric === 'loss' || ['hammingLoss', 'equalErrorRate', 'minDetectionCost'].some((name) => metric.endsWith(name));
 
 function readMetric(task: TaskMetrics, metric: string): number {
   let value: unknown = task;
