@@ -40,6 +40,19 @@ describe('createTrainingSets', () => {
     expect(() => createTrainingSets({ datasets: [plain], validation: { fraction: 1.5 } }).fold(0)).toThrow(/fraction between 0 and 1/);
   });
 
+  it('carves validation by groups alone from a part whose every class is smaller than the inner fold count', () => {
+    // 12 examples of 3 classes in 6 groups: a 0.15 fraction means 7 inner folds, more than any class holds
+    const small = generatedDataset({ name: 'small', tasks: [keyword], count: 12, groups: (index) => `site-${index % 6}` });
+    const { train, validation } = createTrainingSets({
+      datasets: [small],
+      split: { kind: 'ratio', testFraction: 0.2, seed: 1 },
+      validation: { fraction: 0.15 },
+    }).fold(0);
+    expect(validation?.size).toBeGreaterThan(0);
+    const groupsOf = (set: typeof train) => new Set(Array.from({ length: set.size }, (_, index) => set.datasets[0]?.groupOf(index)));
+    for (const group of groupsOf(validation as typeof train)) expect(groupsOf(train).has(group)).toBe(false);
+  });
+
   it('fits the scaler on the training part only: a test-only outlier does not move it', () => {
     const count = 20;
     const features = Array.from({ length: count }, (_, index) => ({
