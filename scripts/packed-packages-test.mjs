@@ -3,13 +3,13 @@
  * `pnpm test:packed`: tests the published packages as users get them. Packs every package of
  * packages/ that is not private with `pnpm pack`, checks each tarball (no workspace: or catalog:
  * ranges, no @polytask/source condition, every export and bin present, bins executable, no test
- * helpers, every bare import of dist/ declared), installs all tarballs together with npm into an
- * empty folder (third-party packages come from the registry), imports every export there, and runs
- * the installed `polytask` command on two synthetic corpora once per built-in extraction method,
- * taking turns over the resampling methods. It also reports the install footprint and checks that
- * `@polytask/extraction` alone pulls neither meyda nor tfjs. Needs `pnpm build` first (the package
- * script runs it). Exits non-zero with a message naming each problem; temporary folders are removed
- * at the end (`--keep` keeps them and prints where).
+ * helpers, every bare import of the dist/ JavaScript and types declared), installs all tarballs
+ * together with npm into an empty folder (third-party packages come from the registry), imports
+ * every export there, and runs the installed `polytask` command on two synthetic corpora once per
+ * built-in extraction method, taking turns over the resampling methods. It also reports the install
+ * footprint and checks that `@polytask/extraction` alone pulls neither meyda nor tfjs. Needs
+ * `pnpm build` first (the package script runs it). Exits non-zero with a message naming each
+ * problem; temporary folders are removed at the end (`--keep` keeps them and prints where).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -164,7 +164,7 @@ function tarballProblems(files) {
     Object.keys(manifest.peerDependenciesMeta ?? {}).filter((peer) => manifest.peerDependenciesMeta[peer]?.optional),
   );
   for (const [file, { content }] of files) {
-    if (!/^dist\/.*\.js$/.test(file)) continue;
+    if (!/^dist\/.*\.(js|d\.ts)$/.test(file)) continue;
     const source = content.toString('utf8');
     const imports = [
       ...source.matchAll(/\bfrom\s*["']([^"'\n]+)["']|\bimport\s*\(\s*["']([^"'\n]+)["']\s*\)|\bimport\s*["']([^"'\n]+)["']/g),
