@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@polytask/core';
+import { resampleMethods } from '@polytask/extraction';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverride, loadExperimentConfig, parseExperimentConfig } from './experiment-config';
 
@@ -25,7 +26,15 @@ describe('experiment configs', () => {
     expect(config.datasets.map((entry) => entry.onError)).toEqual(['skip', undefined]);
   });
 
+  it('accepts every resampling method of the extraction package', () => {
+    for (const resampling of resampleMethods) {
+      const config = parseExperimentConfig({ ...minimal, extraction: { ...minimal.extraction, resampling } });
+      expect(config.extraction.resampling).toBe(resampling);
+    }
+  });
+
   it.each([
+    [{ ...minimal, extraction: { ...minimal.extraction, resampling: 'sinc' } }, 'extraction.resampling', /extraction\.resampling/],
     [{ ...minimal, training: { lr: 'fast' } }, 'training.lr', /training\.lr: .*got "fast"/],
     [{ ...minimal, datasets: [] }, 'datasets', /datasets: .*got \[\]/],
     [{ ...minimal, model: { kind: 'transformer' } }, 'model.kind', /model\.kind/],

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, MissingFileError } from '@polytask/core';
+import { resampleMethods } from '@polytask/extraction';
 import { optimizerNames } from '@polytask/training';
 import { samplingStrategies } from '@polytask/training-sets';
 import { z } from 'zod';
@@ -50,6 +51,8 @@ export const experimentConfigSchema = z.strictObject({
     name: z.string(),
     sampleRate: positiveInteger,
     channelPolicy: z.enum(['mean', 'first']).optional(),
+    /** Resampler for files at another rate: `polyphase` (default, scipy's resample_poly) or `high-quality` (needs `@alexanderolsen/libsamplerate-js`). */
+    resampling: z.enum(resampleMethods).optional(),
     params: z.record(z.string(), z.unknown()).default({}),
   }),
   cacheDirectory: z.string().default('.polytask/cache'),
