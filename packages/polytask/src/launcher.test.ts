@@ -70,7 +70,9 @@ async function startRun(): Promise<{ launcher: ChildProcess; trainer: number; ru
     const now = existsSync(path.join(root, 'runs')) ? readdirSync(path.join(root, 'runs')) : [];
     const created = now.find((name) => !before.includes(name));
     if (created) run = path.join(root, 'runs', created);
-    return run !== '' && existsSync(path.join(run, 'checkpoints', 'fold-0', 'epoch-1', 'state.json'));
+    // any complete checkpoint: older ones are pruned (the last and the best stay), so epoch-1 may be gone already
+    const folder = path.join(run, 'checkpoints', 'fold-0');
+    return run !== '' && existsSync(folder) && readdirSync(folder).some((epoch) => existsSync(path.join(folder, epoch, 'state.json')));
   }, 'the first checkpoint');
   const [trainer] = children(started.pid as number);
   expect(trainer).toBeGreaterThan(0);
