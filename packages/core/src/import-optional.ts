@@ -25,7 +25,8 @@ export class MissingDependencyError extends PolytaskError {
   }
 }
 
-function isNotFound(error: unknown, specifier: string): boolean {
+/** True when `error` says `specifier` itself is not installed (not a failure inside the package while it loads). */
+export function isModuleNotFound(error: unknown, specifier: string): boolean {
   const { code, message } = (error ?? {}) as { code?: string; message?: string };
   return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(message).includes(specifier);
 }
@@ -44,7 +45,7 @@ export async function importOptional(
   try {
     return await importer(specifier);
   } catch (error) {
-    if (!isNotFound(error, specifier)) throw error;
+    if (!isModuleNotFound(error, specifier)) throw error;
   }
   let resolved: string;
   try {

@@ -3,7 +3,7 @@
  * definitions, labelled examples, and the typed error hierarchy. Depends on nothing.
  */
 
-export { importOptional, MissingDependencyError } from './import-optional';
+export { importOptional, isModuleNotFound, MissingDependencyError } from './import-optional';
 export {
   decodeTarget,
   encodeTarget,

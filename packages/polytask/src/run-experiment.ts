@@ -5,7 +5,7 @@
  * folder, optionally train single-task baselines, and summarise mean ± std over folds.
  * `resumeExperiment` continues an interrupted run from its last complete epoch.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
 import type { DataReader, SkippedItem } from '@polytask/data-reading';
@@ -21,6 +21,7 @@ import {
   openRun,
   type TaskMetrics,
   type TrainingObserver,
+  writeFileAtomically,
 } from '@polytask/results';
 import { renameTasks, type TaskDataset } from '@polytask/task-dataset';
 import {
@@ -164,7 +165,7 @@ export async function readExperimentDatasets(
 /** Lists the files skipped while reading the datasets in `<runDirectory>/skipped-files.json` (nothing when none was). */
 export function writeSkippedFiles(runDirectory: string, datasets: Pick<ExperimentDatasets, 'skipped'>): void {
   if (datasets.skipped.length === 0) return;
-  writeFileSync(path.join(runDirectory, 'skipped-files.json'), `${JSON.stringify(datasets.skipped, null, 1)}\n`);
+  writeFileAtomically(path.join(runDirectory, 'skipped-files.json'), `${JSON.stringify(datasets.skipped, null, 1)}\n`);
 }
 
 /**
@@ -434,12 +435,6 @@ function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): vo
     baselineStore.removeTemporaries();
     baselineStore.discardUncommitted((fold) => lastCommitted(baselineStore.directory, fold));
   }
-}
-
-/** Writes a file through a temporary name, so a crash never leaves it half-written. */
-function writeFileAtomically(file: string, contents: string): void {
-  writeFileSync(`${file}.tmp`, contents);
-  renameSync(`${file}.tmp`, file);
 }
 
 /**

@@ -32,6 +32,7 @@ export {
   openRun,
   type RunStore,
   type WeightSpec,
+  writeFileAtomically,
 } from './run-store';
 export { createTensorBoardWriter, type HparamValue, type TensorBoardWriter, type TensorBoardWriterOptions } from './tensorboard-writer';
 export {

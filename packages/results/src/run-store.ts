@@ -81,7 +81,13 @@ function makeDirectory(directory: string): void {
   }
 }
 
-function writeAtomically(file: string, data: string | Uint8Array): void {
+/**
+ * Writes a file of a run folder through a temporary sibling (`<file>.tmp-<pid>-<random>`, which
+ * {@link RunStore.removeTemporaries} clears after a kill) renamed into place, so it is whole or
+ * absent; a full disk or a read-only folder is a `StorageError` naming the file, the temporary removed.
+ * @example writeFileAtomically(path.join(run, 'summary.json'), JSON.stringify(summary))
+ */
+export function writeFileAtomically(file: string, data: string | Uint8Array): void {
   const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   guardWrite(file, path.basename(file), () => {
     try {
@@ -181,15 +187,15 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
   const metricsCsv = path.join(directory, 'metrics.csv');
   return {
     directory,
-    writeConfig: (config) => writeAtomically(path.join(directory, 'config.json'), JSON.stringify(config, null, 2)),
+    writeConfig: (config) => writeFileAtomically(path.join(directory, 'config.json'), JSON.stringify(config, null, 2)),
     writePreparations: (fold, preparations) =>
-      writeAtomically(path.join(directory, 'preparations', `fold-${fold}.json`), JSON.stringify(preparations)),
+      writeFileAtomically(path.join(directory, 'preparations', `fold-${fold}.json`), JSON.stringify(preparations)),
     recordEpoch(record) {
       // one write per line: a crash leaves at most a torn last line, which readers skip
       // a torn line (disk full midway) is dropped by the resume, which rewrites both files from whole records
       const metricsJsonl = path.join(directory, 'metrics.jsonl');
       guardWrite(metricsJsonl, 'the metrics', () => appendFileSync(metricsJsonl, `${JSON.stringify(record)}\n`));
-      if (!existsSync(metricsCsv)) writeAtomically(metricsCsv, csvHeader);
+      if (!existsSync(metricsCsv)) writeFileAtomically(metricsCsv, csvHeader);
       const rows = csvRows(record);
       guardWrite(metricsCsv, 'the metrics', () => appendFileSync(metricsCsv, `${rows.join('\n')}\n`));
     },
@@ -208,19 +214,19 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
     discardUncommitted(committed) {
       if (!existsSync(path.join(directory, 'metrics.jsonl'))) return;
       const kept = readRecords(directory).filter((record) => record.epoch <= committed(record.fold, record.model));
-      writeAtomically(path.join(directory, 'metrics.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
-      writeAtomically(metricsCsv, csvHeader + kept.flatMap((record) => csvRows(record).map((row) => `${row}\n`)).join(''));
+      writeFileAtomically(path.join(directory, 'metrics.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
+      writeFileAtomically(metricsCsv, csvHeader + kept.flatMap((record) => csvRows(record).map((row) => `${row}\n`)).join(''));
     },
     writeConfusion({ fold, split, epoch, metrics }) {
       const base = path.join(directory, 'confusion', `fold-${fold}`, split, safeName(metrics.task), `epoch-${epoch}`);
-      writeAtomically(`${base}.json`, JSON.stringify({ labels: metrics.labels, kind: metrics.kind, matrix: metrics.confusion }));
+      writeFileAtomically(`${base}.json`, JSON.stringify({ labels: metrics.labels, kind: metrics.kind, matrix: metrics.confusion }));
       if (metrics.kind === 'multi-label') return undefined;
       const rendered = renderConfusionMatrixPng({
         labels: metrics.labels,
         matrix: metrics.confusion as number[][],
         title: `${metrics.task}, ${split}, fold ${fold}, epoch ${epoch}`,
       });
-      writeAtomically(`${base}.png`, rendered.png);
+      writeFileAtomically(`${base}.png`, rendered.png);
       return rendered;
     },
     pruneCheckpoints(fold, keep) {

@@ -35,15 +35,26 @@ export class ClassesTooSmallError extends PolytaskError {
   }
 }
 
-/** Throws {@link ClassesTooSmallError} when every class has fewer than `folds` examples (scikit-learn's check). */
-function checkClassSizes(labels: ArrayLike<number>, folds: number): void {
+/** Examples per class label. */
+function classCounts(labels: ArrayLike<number>): Map<number, number> {
   const counts = new Map<number, number>();
   for (let index = 0; index < labels.length; index++) counts.set(labels[index] as number, (counts.get(labels[index] as number) ?? 0) + 1);
-  if ([...counts.values()].every((count) => count < folds))
-    throw new ClassesTooSmallError({
-      folds,
-      classCounts: Object.fromEntries([...counts.entries()].sort((a, b) => a[0] - b[0]).map(([label, count]) => [String(label), count])),
-    });
+  return counts;
+}
+
+/** False when every class has fewer than `folds` examples, where scikit-learn refuses to stratify. (Not exported by the package.) */
+export function canStratify(labels: ArrayLike<number>, folds: number): boolean {
+  return [...classCounts(labels).values()].some((count) => count >= folds);
+}
+
+/** Throws {@link ClassesTooSmallError} when every class has fewer than `folds` examples (scikit-learn's check). */
+function checkClassSizes(labels: ArrayLike<number>, folds: number): void {
+  if (canStratify(labels, folds)) return;
+  const counts = classCounts(labels);
+  throw new ClassesTooSmallError({
+    folds,
+    classCounts: Object.fromEntries([...counts.entries()].sort((a, b) => a[0] - b[0]).map(([label, count]) => [String(label), count])),
+  });
 }
 
 /** One fold: the positions used for training and for testing. */

@@ -16,6 +16,7 @@ import { type CombinedSet, combineDatasets } from './combined-set';
 import { applyPreparation, type FittedPreparation, fitPreparation, type PreparationSpec } from './fold-preparation';
 import { type AuditOptions, auditSplit } from './leakage-audit';
 import {
+  canStratify,
   groupKFoldAssignment,
   iterativeStratificationAssignment,
   kFoldAssignment,
@@ -109,13 +110,6 @@ function labelsOfFirstTask(
   };
 }
 
-/** The size of the largest class among `labels`. */
-function largestClass(labels: ArrayLike<number>): number {
-  const counts = new Map<number, number>();
-  for (let index = 0; index < labels.length; index++) counts.set(labels[index] as number, (counts.get(labels[index] as number) ?? 0) + 1);
-  return Math.max(0, ...counts.values());
-}
-
 /**
  * 1 for the examples of a (training) part that go to validation: one inner fold of a grouped,
  * stratified k-fold (k = folds, or round(1 / fraction)) when the part has groups, else a
@@ -140,7 +134,7 @@ function validationAssignment(part: TaskDataset, policy: ValidationPolicy, group
     // stratified when it can be: a part whose every class is smaller than the fold count (a small
     // corpus) is carved by groups alone, where the outer split would refuse as scikit-learn does
     const assignment =
-      first.kind === 'classes' && largestClass(first.labels) >= folds
+      first.kind === 'classes' && canStratify(first.labels, folds)
         ? stratifiedGroupKFoldAssignment(first.labels, groups, { folds, shuffle: true, seed })
         : groupKFoldAssignment(groups, { folds });
     return Uint8Array.from(assignment, (value) => (value === 0 ? 1 : 0));

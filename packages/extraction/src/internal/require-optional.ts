@@ -5,12 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { MissingDependencyError } from '@polytask/core';
-
-function isNotFound(error: unknown, specifier: string): boolean {
-  const { code, message } = (error ?? {}) as { code?: string; message?: string };
-  return (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && String(message).includes(specifier);
-}
+import { isModuleNotFound, MissingDependencyError } from '@polytask/core';
 
 /**
  * `require(specifier)`, or MissingDependencyError saying to `npm i` it when it is installed nowhere.
@@ -29,7 +24,7 @@ export function requireOptional(
       const loaded = requirer(specifier) as { default?: unknown; __esModule?: boolean };
       return loaded?.__esModule && loaded.default !== undefined ? loaded.default : loaded;
     } catch (error) {
-      if (!isNotFound(error, specifier)) throw error;
+      if (!isModuleNotFound(error, specifier)) throw error;
       lastError = error;
     }
   }
