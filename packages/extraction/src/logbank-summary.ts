@@ -6,6 +6,7 @@
 import { type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
 import { type FilterbankOptions, logFilterbankEnergies } from './filterbank';
 import { type MelSpectrogramOptions, melPower } from './mel-spectrogram';
+import { compressInPlace } from './power-to-db';
 
 /** Statistics a summary can hold. Standard deviation, skewness and kurtosis are the biased (population) estimates; kurtosis is excess (Fisher). */
 export type SummaryStatistic =
@@ -131,8 +132,7 @@ export type LogbankSummaryOptions =
 export function logbankSummary(signal: Float32Array, options: LogbankSummaryOptions): FeatureMatrix {
   if (options.source === 'mel') {
     const { values, frames, melBandCount } = melPower(signal, options);
-    const offset = options.logOffset ?? 1e-6;
-    for (let index = 0; index < values.length; index++) values[index] = Math.log((values[index] as number) + offset);
+    compressInPlace(values, { kind: 'natural', offset: options.logOffset ?? 1e-6 });
     return summarizeFrames({ data: new Float32Array(values), shape: [frames, melBandCount] }, options.statistics);
   }
   return summarizeFrames(logFilterbankEnergies(signal, options), options.statistics);

@@ -5,7 +5,14 @@
 import type { FeatureMatrix } from '@polytask/core';
 import { type MelFilterbankOptions, sparseMelFilterbank } from './mel-filterbank';
 import { compressInPlace, type LogCompression } from './power-to-db';
-import { forEachSpectrumFrame, frameCount, resolveSpectrogramOptions, type SpectrogramOptions } from './spectrogram';
+import {
+  forEachSpectrumFrame,
+  frameCount,
+  frameSource,
+  nativeStftFor,
+  resolveSpectrogramOptions,
+  type SpectrogramOptions,
+} from './spectrogram';
 
 /** Mel spectrogram options: the STFT's, the filterbank's, and the sample rate. */
 export interface MelSpectrogramOptions extends SpectrogramOptions, Omit<MelFilterbankOptions, 'fftSize'> {}
@@ -29,6 +36,14 @@ export function melPower(
   for (let band = 0; band < melBandCount; band++) start[band + 1] = (start[band] as number) + (weights[band] as Float64Array).length;
   const flat = new Float64Array(start[melBandCount] as number);
   for (let band = 0; band < melBandCount; band++) flat.set(weights[band] as Float64Array, start[band] as number);
+  // the kernels' band product takes |X|²; other powers go frame by frame
+  const native = spectrogramOptions.power === 2 ? nativeStftFor(spectrogramOptions) : undefined;
+  if (native) {
+    const source = frameSource(signal, spectrogramOptions);
+    const values = new Float64Array(source.frames * melBandCount);
+    native.bandPower(source, spectrogramOptions, { firstBin, start, weights: flat }, values);
+    return { values, frames: source.frames, melBandCount };
+  }
   const values = new Float64Array(frameCount(signal.length, spectrogramOptions) * melBandCount);
   const frames = forEachSpectrumFrame(signal, spectrogramOptions, (frame, row) => {
     // locals, not closure slots, in the hot loop

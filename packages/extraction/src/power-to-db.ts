@@ -3,6 +3,7 @@
  * natural log with an offset (`log(x + offset)`).
  */
 import { type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
+import { nativeStft } from './internal/native-stft';
 
 /** Decibel conversion options; librosa's names in parentheses. */
 export interface DecibelOptions {
@@ -40,11 +41,16 @@ export function decibelsInPlace(values: Float64Array | Float32Array, options: De
     for (const value of values) if (value > reference) reference = value;
   }
   const offset = 10 * Math.log10(Math.max(minimumPower, reference));
+  const native = values instanceof Float64Array ? nativeStft() : undefined;
   let maximum = Number.NEGATIVE_INFINITY;
-  for (let index = 0; index < values.length; index++) {
-    const decibels = 10 * Math.log10(Math.max(minimumPower, values[index] as number)) - offset;
-    values[index] = decibels;
-    if (decibels > maximum) maximum = decibels;
+  if (native) {
+    maximum = native.decibels(values as Float64Array, minimumPower, offset);
+  } else {
+    for (let index = 0; index < values.length; index++) {
+      const decibels = 10 * Math.log10(Math.max(minimumPower, values[index] as number)) - offset;
+      values[index] = decibels;
+      if (decibels > maximum) maximum = decibels;
+    }
   }
   if (topDecibels !== null) {
     const floor = maximum - topDecibels;
@@ -72,5 +78,7 @@ export function compressInPlace(values: Float64Array, compression: LogCompressio
   const offset = compression.offset ?? 1e-6;
   if (!(offset >= 0))
     throw new InvalidArgumentError({ argument: 'offset', value: offset, message: `The log offset must be non-negative, got ${offset}.` });
-  for (let index = 0; index < values.length; index++) values[index] = Math.log((values[index] as number) + offset);
+  const native = nativeStft();
+  if (native) native.naturalLogs(values, offset);
+  else for (let index = 0; index < values.length; index++) values[index] = Math.log((values[index] as number) + offset);
 }

@@ -5,6 +5,7 @@
  */
 import { type FeatureMatrix, InvalidArgumentError } from '@polytask/core';
 import { fastRealFft } from './internal/fast-fft';
+import { type FrameSource, type NativeStft, nativeStft, nativeStftSupports } from './internal/native-stft';
 import { realFft } from './internal/real-fft';
 import { createWindow, type WindowName } from './window';
 
@@ -28,10 +29,11 @@ export interface SpectrogramOptions {
   /** Exponent of the magnitude: 1 magnitude, 2 power (`power`). @default 2 */
   readonly power?: number;
   /**
-   * FFT implementation: `float64` (fft.js, librosa-exact) or `pffft` (SIMD WebAssembly,
-   * float32, 3-4× faster; needs `@echogarden/pffft-wasm`, `await loadFastFft()`, and an
-   * fftSize that is a multiple of 32). pffft powers are within 1e-6 of their frame's largest
-   * power, not 1e-4 relative in quiet bins (README, Speed). @default 'float64'
+   * FFT implementation: `float64` (librosa-exact: the bundled float64 SIMD WebAssembly kernels
+   * for power-of-two sizes, fft.js where WebAssembly SIMD is missing, Bluestein over fft.js for
+   * other sizes) or `pffft` (SIMD WebAssembly, float32; needs `@echogarden/pffft-wasm`,
+   * `await loadFastFft()`, and an fftSize that is a multiple of 32). pffft powers are within 1e-6
+   * of their frame's largest power, not 1e-4 relative in quiet bins (README, Speed). @default 'float64'
    */
   readonly fft?: 'float64' | 'pffft';
 }
@@ -103,8 +105,56 @@ function paddedSample(signal: Float32Array, index: number, mode: PadMode): numbe
 }
 
 /**
- * Calls `visit(frameIndex, spectrumRow)` for every STFT frame with |X|^power in float64.
- * The row buffer is reused between calls. Used by every spectral feature.
+ * The float64 WebAssembly kernels when they serve these options (fft 'float64', a power-of-two
+ * fftSize, and WebAssembly SIMD available); undefined for the pure-JavaScript path.
+ * @internal exported for the feature functions of this package
+ */
+export function nativeStftFor(options: ResolvedSpectrogramOptions): NativeStft | undefined {
+  return options.fft === 'float64' && nativeStftSupports(options.fftSize) ? nativeStft() : undefined;
+}
+
+function checkFrames(signal: Float32Array, options: ResolvedSpectrogramOptions): number {
+  const frames = frameCount(signal.length, options);
+  if (frames === 0) {
+    throw new InvalidArgumentError({
+      argument: 'signal',
+      value: signal.length,
+      message: `The signal has ${signal.length} samples, fewer than one frame of fftSize ${options.fftSize} without centring; pad it or set center: true.`,
+    });
+  }
+  return frames;
+}
+
+/**
+ * The padded signal as the native kernels read it: frame f covers padded samples
+ * f · hopLength .. f · hopLength + fftSize - 1 (padding as `padMode` when centred).
+ * @internal exported for the feature functions of this package
+ */
+export function frameSource(signal: Float32Array, options: ResolvedSpectrogramOptions): FrameSource {
+  const { hopLength, padMode } = options;
+  const offset = options.center ? Math.floor(options.fftSize / 2) : 0;
+  return {
+    frames: checkFrames(signal, options),
+    hopLength,
+    read(target, first) {
+      const start = first - offset;
+      const inside = Math.max(0, start);
+      const end = Math.min(signal.length, start + target.length);
+      if (end <= inside) {
+        for (let index = 0; index < target.length; index++) target[index] = paddedSample(signal, start + index, padMode);
+        return;
+      }
+      target.set(signal.subarray(inside, end), inside - start);
+      for (let index = 0; index < inside - start; index++) target[index] = paddedSample(signal, start + index, padMode);
+      for (let index = end - start; index < target.length; index++) target[index] = paddedSample(signal, start + index, padMode);
+    },
+  };
+}
+
+/**
+ * Calls `visit(frameIndex, spectrumRow)` for every STFT frame with |X|^power in float64, one
+ * frame at a time through fft.js, Bluestein or pffft (the native kernels take whole signals:
+ * see {@link nativeStftFor}). The row buffer is reused between calls.
  * @internal exported for the feature functions of this package
  */
 export function forEachSpectrumFrame(
@@ -113,14 +163,7 @@ export function forEachSpectrumFrame(
   visit: (frame: number, row: Float64Array) => void,
 ): number {
   const { fftSize, hopLength, windowLength, center, padMode, power } = options;
-  const frames = frameCount(signal.length, options);
-  if (frames === 0) {
-    throw new InvalidArgumentError({
-      argument: 'signal',
-      value: signal.length,
-      message: `The signal has ${signal.length} samples, fewer than one frame of fftSize ${fftSize} without centring; pad it or set center: true.`,
-    });
-  }
+  const frames = checkFrames(signal, options);
   const window = new Float64Array(fftSize);
   window.set(createWindow(options.window, windowLength, true), Math.floor((fftSize - windowLength) / 2));
   const fft = options.fft === 'pffft' ? fastRealFft(fftSize) : realFft(fftSize);
@@ -135,14 +178,19 @@ export function forEachSpectrumFrame(
       for (let index = 0; index < fftSize; index++) frame[index] = paddedSample(signal, start + index, padMode) * (window[index] as number);
     }
     fft.powerOfInput(row);
-    if (power === 1) {
-      for (let bin = 0; bin < fft.binCount; bin++) row[bin] = Math.sqrt(row[bin] as number);
-    } else if (power !== 2) {
-      for (let bin = 0; bin < fft.binCount; bin++) row[bin] = (row[bin] as number) ** (power / 2);
-    }
+    raiseToPower(row, power);
     visit(frameIndex, row);
   }
   return frames;
+}
+
+/** |X|² to |X|^power in place (power 2: nothing to do; power 1: square root). */
+function raiseToPower(values: Float32Array | Float64Array, power: number): void {
+  if (power === 1) {
+    for (let index = 0; index < values.length; index++) values[index] = Math.sqrt(values[index] as number);
+  } else if (power !== 2) {
+    for (let index = 0; index < values.length; index++) values[index] = (values[index] as number) ** (power / 2);
+  }
 }
 
 /**
@@ -152,6 +200,20 @@ export function forEachSpectrumFrame(
 export function spectrogram(signal: Float32Array, options: SpectrogramOptions = {}): FeatureMatrix {
   const resolved = resolveSpectrogramOptions(options);
   const bins = Math.floor(resolved.fftSize / 2) + 1;
+  const native = nativeStftFor(resolved);
+  if (native) {
+    const source = frameSource(signal, resolved);
+    const { power } = resolved;
+    if (power === 1 || power === 2) {
+      const output = new Float32Array(source.frames * bins);
+      native.spectrum(source, resolved, power === 1, output);
+      return { data: output, shape: [source.frames, bins] };
+    }
+    const output = new Float64Array(source.frames * bins);
+    native.spectrum(source, resolved, false, output);
+    raiseToPower(output, power);
+    return { data: new Float32Array(output), shape: [source.frames, bins] };
+  }
   const output = new Float32Array(frameCount(signal.length, resolved) * bins);
   const frames = forEachSpectrumFrame(signal, resolved, (frame, row) => output.set(row, frame * bins));
   return { data: output, shape: [frames, bins] };
