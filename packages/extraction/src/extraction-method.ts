@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { applyChannelPolicy, type DecodedAudio } from './audio/decoded-audio';
 import { AudioDurationError } from './audio-duration-error';
 import { loadFastFft } from './internal/fast-fft';
+import { loadNativeStft } from './internal/native-stft';
 import { type ResampleMethod, resample, resampleMethods } from './resample';
 
 /** A feature extraction users can name in a spec. */
@@ -223,6 +224,7 @@ export function createExtractionRegistry(methods: readonly AnyExtractionMethod[]
           method: spec.name,
         });
       if (spec.params.fft === 'pffft') await loadFastFft();
+      else await loadNativeStft();
       const matrices: FeatureMatrix[] = [];
       for (const channel of channels) {
         const signal =

@@ -25,6 +25,7 @@ export {
 } from './extraction-method';
 export { type FilterbankOptions, filterbankEnergies, logFilterbankEnergies } from './filterbank';
 export { fastFftLoaded, fastFftSupports, loadFastFft } from './internal/fast-fft';
+export { loadNativeStft } from './internal/native-stft';
 export {
   defaultSummaryStatistics,
   type LogbankSummaryOptions,

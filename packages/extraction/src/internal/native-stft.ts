@@ -267,7 +267,20 @@ function bindKernels(exports: StftExports): NativeStft {
         0,
         (signal, frames, out) => {
           const { window, reverse, twiddles, post, work, power } = plan;
-          exports.stft_power(options.fftSize, window, reverse, twiddles, post, work, power, signal, frames, source.hopLength, magnitude ? 1 : 0, out);
+          exports.stft_power(
+            options.fftSize,
+            window,
+            reverse,
+            twiddles,
+            post,
+            work,
+            power,
+            signal,
+            frames,
+            source.hopLength,
+            magnitude ? 1 : 0,
+            out,
+          );
         },
         (out, firstFrame) => target.set(out, firstFrame * bins),
       );
