@@ -21,7 +21,7 @@ static inline v2d splat(double value) { return (v2d){value, value}; }
  * The tables of one FFT size n (a power of two, n >= 4; m = n / 2 complex points):
  *   window[n]            the analysis window, zero-padded to n
  *   reverse[m]           bit reversal of 0..m-1 (int32)
- *   twiddles[...]        per radix-4 stage of span s (s = 1 or 2, then × 4 while 4s <= m):
+ *   twiddles[...]        per radix-4 stage after the first, of span s (s = 2 or 4, then × 4 while 4s <= m):
  *                        for k < s, cos and sin of 2πk/(4s), 2π2k/(4s), 2π3k/(4s) (6 doubles)
  *   post[2 (m + 1)]      cos and sin of 2πk/n for k = 0..m (the real-input split)
  *   work[2 m]            v2d scratch: real parts, then imaginary parts
@@ -37,52 +37,104 @@ typedef struct {
   v2d *power;
 } Plan;
 
-/* Loads two windowed frames (lanes) into bit-reversed order as m complex points z = x[2j] + i x[2j+1]. */
-static void load_frames(const Plan *plan, const float *first, const float *second) {
-  const int m = plan->size >> 1;
-  v2d *re = plan->work;
-  v2d *im = plan->work + m;
-  const double *window = plan->window;
-  const int32_t *reverse = plan->reverse;
-  for (int j = 0; j < m; j++) {
-    const int target = reverse[j];
-    const double w0 = window[2 * j], w1 = window[2 * j + 1];
-    re[target] = (v2d){(double)first[2 * j], (double)second[2 * j]} * splat(w0);
-    im[target] = (v2d){(double)first[2 * j + 1], (double)second[2 * j + 1]} * splat(w1);
-  }
+/* Sample j of the half-size complex input of both frames: x[2j] + i x[2j+1], windowed. */
+static inline void input_point(const Plan *plan, const float *first, const float *second, int j, v2d *real, v2d *imaginary) {
+  *real = (v2d){(double)first[2 * j], (double)second[2 * j]} * splat(plan->window[2 * j]);
+  *imaginary = (v2d){(double)first[2 * j + 1], (double)second[2 * j + 1]} * splat(plan->window[2 * j + 1]);
 }
 
-/* In-place complex FFT of m points held in bit-reversed order in work; natural order out. */
-static void complex_fft(const Plan *plan) {
+/*
+ * Loads two windowed frames (one per lane) as m complex points z_j = x[2j] + i x[2j+1] into
+ * bit-reversed order and runs the first FFT stage on the way, which needs no twiddles: radix 2
+ * when log2 m is odd (z_j and z_{j+m/2} land at r and r + 1, r = reverse[j]), else radix 4
+ * (z_j, z_{j+m/2}, z_{j+m/4}, z_{j+3m/4} land at r .. r + 3). Returns the span done.
+ */
+static int load_first_stage(const Plan *plan, const float *first, const float *second) {
   const int m = plan->size >> 1;
   v2d *re = plan->work;
   v2d *im = plan->work + m;
-  int span = 1;
+  const int32_t *reverse = plan->reverse;
+  if (m == 1) {
+    input_point(plan, first, second, 0, re, im);
+    return 1;
+  }
   int log2 = 0;
   while ((1 << log2) < m) log2++;
   if (log2 & 1) {
-    for (int base = 0; base < m; base += 2) {
-      const v2d ar = re[base], ai = im[base], br = re[base + 1], bi = im[base + 1];
-      re[base] = ar + br;
-      im[base] = ai + bi;
-      re[base + 1] = ar - br;
-      im[base + 1] = ai - bi;
+    const int half = m >> 1;
+    for (int j = 0; j < half; j++) {
+      const int r = reverse[j];
+      v2d ar, ai, br, bi;
+      input_point(plan, first, second, j, &ar, &ai);
+      input_point(plan, first, second, j + half, &br, &bi);
+      re[r] = ar + br;
+      im[r] = ai + bi;
+      re[r + 1] = ar - br;
+      im[r + 1] = ai - bi;
     }
-    span = 2;
+    return 2;
   }
+  const int quarter = m >> 2;
+  for (int j = 0; j < quarter; j++) {
+    const int r = reverse[j];
+    v2d p0r, p0i, p1r, p1i, p2r, p2i, p3r, p3i;
+    input_point(plan, first, second, j, &p0r, &p0i);
+    input_point(plan, first, second, j + quarter, &p1r, &p1i);
+    input_point(plan, first, second, j + 2 * quarter, &p2r, &p2i);
+    input_point(plan, first, second, j + 3 * quarter, &p3r, &p3i);
+    const v2d t0r = p0r + p2r, t0i = p0i + p2i;
+    const v2d t1r = p0r - p2r, t1i = p0i - p2i;
+    const v2d t2r = p1r + p3r, t2i = p1i + p3i;
+    const v2d t3r = p1r - p3r, t3i = p1i - p3i;
+    re[r] = t0r + t2r;
+    im[r] = t0i + t2i;
+    re[r + 2] = t0r - t2r;
+    im[r + 2] = t0i - t2i;
+    re[r + 1] = t1r + t3i;
+    im[r + 1] = t1i - t3r;
+    re[r + 3] = t1r - t3i;
+    im[r + 3] = t1i + t3r;
+  }
+  return 4;
+}
+
+/*
+ * The radix-4 stages after the first, in place: the four blocks of `span` points at base,
+ * base + s, base + 2s and base + 3s hold the DFTs of the residues 0, 2, 1, 3 (mod 4), and
+ * become one DFT of 4s points, in natural order after the last stage.
+ */
+static void radix4_stages(const Plan *plan, int span) {
+  const int m = plan->size >> 1;
+  v2d *re = plan->work;
+  v2d *im = plan->work + m;
   const double *twiddle = plan->twiddles;
-  /* blocks of 4 spans at base, base + s, base + 2s, base + 3s hold the DFTs of residues 0, 2, 1, 3 (mod 4) */
   for (; 4 * span <= m; span *= 4) {
     const int s = span;
     for (int block = 0; block < m; block += 4 * s) {
       v2d *r0 = re + block, *i0 = im + block;
-      const double *t = twiddle;
-      for (int k = 0; k < s; k++, t += 6) {
+      /* k = 0: every twiddle is 1 */
+      {
+        const v2d p0r = r0[0], p0i = i0[0], p2r = r0[s], p2i = i0[s];
+        const v2d p1r = r0[2 * s], p1i = i0[2 * s], p3r = r0[3 * s], p3i = i0[3 * s];
+        const v2d t0r = p0r + p2r, t0i = p0i + p2i, t1r = p0r - p2r, t1i = p0i - p2i;
+        const v2d t2r = p1r + p3r, t2i = p1i + p3i, t3r = p1r - p3r, t3i = p1i - p3i;
+        r0[0] = t0r + t2r;
+        i0[0] = t0i + t2i;
+        r0[2 * s] = t0r - t2r;
+        i0[2 * s] = t0i - t2i;
+        r0[s] = t1r + t3i;
+        i0[s] = t1i - t3r;
+        r0[3 * s] = t1r - t3i;
+        i0[3 * s] = t1i + t3r;
+      }
+      const double *t = twiddle + 6;
+      for (int k = 1; k < s; k++, t += 6) {
         const v2d c1 = splat(t[0]), s1 = splat(t[1]), c2 = splat(t[2]), s2 = splat(t[3]), c3 = splat(t[4]), s3 = splat(t[5]);
         const v2d p0r = r0[k], p0i = i0[k];
         const v2d p2r = r0[k + s], p2i = i0[k + s];
         const v2d p1r = r0[k + 2 * s], p1i = i0[k + 2 * s];
         const v2d p3r = r0[k + 3 * s], p3i = i0[k + 3 * s];
+        /* a_r = W^{rk} P_r with W = e^{-2πi/(4s)}: (x + iy)(c - is) = (xc + ys) + i(yc - xs) */
         const v2d a1r = p1r * c1 + p1i * s1, a1i = p1i * c1 - p1r * s1;
         const v2d a2r = p2r * c2 + p2i * s2, a2i = p2i * c2 - p2r * s2;
         const v2d a3r = p3r * c3 + p3i * s3, a3i = p3i * c3 - p3r * s3;
@@ -104,7 +156,11 @@ static void complex_fft(const Plan *plan) {
   }
 }
 
-/* |X_k|² for k = 0..m of both frames from the half-size complex spectrum Z. */
+/*
+ * |X_k|² for k = 0..m of both frames from the half-size complex spectrum Z, bins k and m - k
+ * together: with E = Z_k + conj Z_{m-k}, O = -i (Z_k - conj Z_{m-k}) and e^{-2πik/n} = c - is,
+ * 2 X_k = E + (c - is) O and 2 X_{m-k} = conj E - (c + is) conj O.
+ */
 static void power_spectrum(const Plan *plan) {
   const int m = plan->size >> 1;
   const v2d *re = plan->work;
@@ -112,13 +168,16 @@ static void power_spectrum(const Plan *plan) {
   const double *post = plan->post;
   v2d *power = plan->power;
   const v2d quarter = splat(0.25);
-  for (int k = 1; k < m; k++) {
+  for (int k = 1; 2 * k <= m; k++) {
     const v2d zr = re[k], zi = im[k], mr = re[m - k], mi = im[m - k];
     const v2d evenReal = zr + mr, evenImaginary = zi - mi;
     const v2d oddReal = zi + mi, oddImaginary = mr - zr;
     const v2d c = splat(post[2 * k]), s = splat(post[2 * k + 1]);
-    const v2d real = evenReal + c * oddReal + s * oddImaginary;
-    const v2d imaginary = evenImaginary + c * oddImaginary - s * oddReal;
+    const v2d turnedReal = c * oddReal + s * oddImaginary;
+    const v2d turnedImaginary = c * oddImaginary - s * oddReal;
+    const v2d real = evenReal + turnedReal, imaginary = evenImaginary + turnedImaginary;
+    const v2d mirrorReal = evenReal - turnedReal, mirrorImaginary = turnedImaginary - evenImaginary;
+    power[m - k] = quarter * (mirrorReal * mirrorReal + mirrorImaginary * mirrorImaginary);
     power[k] = quarter * (real * real + imaginary * imaginary);
   }
   const v2d sum = re[0] + im[0], difference = re[0] - im[0];
@@ -127,8 +186,7 @@ static void power_spectrum(const Plan *plan) {
 }
 
 static void transform_pair(const Plan *plan, const float *first, const float *second) {
-  load_frames(plan, first, second);
-  complex_fft(plan);
+  radix4_stages(plan, load_first_stage(plan, first, second));
   power_spectrum(plan);
 }
 

@@ -3,7 +3,7 @@
  * by `power_to_db` (or `log(x + offset)`). Output is `[frames, melBands]`, row-major.
  */
 import type { FeatureMatrix } from '@polytask/core';
-import { type MelFilterbankOptions, sparseMelFilterbank } from './mel-filterbank';
+import { type MelFilterbankOptions, resolveMelOptions, sparseMelFilterbank } from './mel-filterbank';
 import { compressInPlace, type LogCompression } from './power-to-db';
 import {
   forEachSpectrumFrame,
@@ -23,19 +23,40 @@ export interface LogMelSpectrogramOptions extends MelSpectrogramOptions {
   readonly compression?: LogCompression;
 }
 
+/** A mel filterbank as flat sparse bands: band b weighs bins firstBin[b] + i by weights[start[b] + i]. */
+interface FlatMelBands {
+  readonly melBandCount: number;
+  readonly firstBin: Int32Array;
+  readonly start: Int32Array;
+  readonly weights: Float64Array;
+}
+
+/** Filterbanks built recently, by their resolved options (never mutated once built). */
+const melBandsCache = new Map<string, FlatMelBands>();
+const melBandsCacheSize = 16;
+
+function flatMelBands(options: MelFilterbankOptions): FlatMelBands {
+  const key = JSON.stringify(resolveMelOptions(options));
+  const cached = melBandsCache.get(key);
+  if (cached) return cached;
+  const { melBandCount, firstBin, weights } = sparseMelFilterbank(options);
+  const start = new Int32Array(melBandCount + 1);
+  for (let band = 0; band < melBandCount; band++) start[band + 1] = (start[band] as number) + (weights[band] as Float64Array).length;
+  const flat = new Float64Array(start[melBandCount] as number);
+  for (let band = 0; band < melBandCount; band++) flat.set(weights[band] as Float64Array, start[band] as number);
+  const bands = { melBandCount, firstBin, start, weights: flat };
+  if (melBandsCache.size >= melBandsCacheSize) melBandsCache.delete(melBandsCache.keys().next().value as string);
+  melBandsCache.set(key, bands);
+  return bands;
+}
+
 /** Computes the mel power as float64 `[frames, melBands]`; shared by the mel features. */
 export function melPower(
   signal: Float32Array,
   options: MelSpectrogramOptions,
 ): { values: Float64Array; frames: number; melBandCount: number } {
   const spectrogramOptions = resolveSpectrogramOptions(options);
-  const filterbank = sparseMelFilterbank({ ...options, fftSize: spectrogramOptions.fftSize });
-  const { melBandCount, firstBin, weights } = filterbank;
-  // all bands' weights in one flat array: band b spans flat[start[b]..start[b + 1]) from bin firstBin[b]
-  const start = new Int32Array(melBandCount + 1);
-  for (let band = 0; band < melBandCount; band++) start[band + 1] = (start[band] as number) + (weights[band] as Float64Array).length;
-  const flat = new Float64Array(start[melBandCount] as number);
-  for (let band = 0; band < melBandCount; band++) flat.set(weights[band] as Float64Array, start[band] as number);
+  const { melBandCount, firstBin, start, weights: flat } = flatMelBands({ ...options, fftSize: spectrogramOptions.fftSize });
   // the kernels' band product takes |X|²; other powers go frame by frame
   const native = spectrogramOptions.power === 2 ? nativeStftFor(spectrogramOptions) : undefined;
   if (native) {

@@ -119,10 +119,10 @@ function createHeap(memory: WasmMemory, base: number) {
   };
 }
 
-/** The twiddle factors of the radix-4 stages, in the order complex_fft reads them. */
+/** The twiddle factors of the radix-4 stages after the first (which needs none), in the order radix4_stages reads them. */
 function stageTwiddles(half: number): Float64Array {
   const stages: number[] = [];
-  for (let span = Math.log2(half) % 2 === 1 ? 2 : 1; 4 * span <= half; span *= 4) stages.push(span);
+  for (let span = Math.log2(half) % 2 === 1 ? 2 : 4; 4 * span <= half; span *= 4) stages.push(span);
   const table = new Float64Array(Math.max(1, 6 * stages.reduce((sum, span) => sum + span, 0)));
   let index = 0;
   for (const span of stages) {
