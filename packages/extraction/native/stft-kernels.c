@@ -39,8 +39,11 @@ typedef struct {
 
 /* Sample j of the half-size complex input of both frames: x[2j] + i x[2j+1], windowed. */
 static inline void input_point(const Plan *plan, const float *first, const float *second, int j, v2d *real, v2d *imaginary) {
-  *real = (v2d){(double)first[2 * j], (double)second[2 * j]} * splat(plan->window[2 * j]);
-  *imaginary = (v2d){(double)first[2 * j + 1], (double)second[2 * j + 1]} * splat(plan->window[2 * j + 1]);
+  const v128_t window = wasm_v128_load(plan->window + 2 * j);
+  const v128_t a = wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(first + 2 * j)), window);
+  const v128_t b = wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(second + 2 * j)), window);
+  *real = (v2d)wasm_i64x2_shuffle(a, b, 0, 2);
+  *imaginary = (v2d)wasm_i64x2_shuffle(a, b, 1, 3);
 }
 
 /*

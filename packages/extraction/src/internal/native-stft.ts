@@ -3,7 +3,7 @@
  * committed as native-stft-binary.ts). Two frames ride in the two lanes of each f64x2 vector
  * through a radix-4 float64 FFT, the power spectrum, the sparse mel product and the logarithms,
  * so each frame gets the arithmetic of a scalar float64 FFT: the same librosa tolerances as the
- * fft.js path, about 3× faster. Instantiated synchronously on first use (Node compiles modules
+ * fft.js path, 2-3× faster end to end (README, Speed). Instantiated synchronously on first use (Node compiles modules
  * of any size synchronously), or ahead of time by {@link loadNativeStft}. Where WebAssembly SIMD
  * is missing, or `POLYTASK_NATIVE_STFT=0` (read at first use), {@link nativeStft} returns
  * undefined and the callers keep the pure-JavaScript path.
