@@ -1,8 +1,8 @@
 /*
  * Float64 STFT kernels for @polytask/extraction, compiled to WebAssembly with SIMD.
  * Two frames are transformed at once, one in each lane of an f64x2 vector, so every step of
- * the FFT is plain scalar code on vectors: no shuffles, and each frame sees exactly the
- * arithmetic of a scalar float64 FFT (radix-2/4 decimation in time over a half-size complex
+ * the FFT is plain scalar code on vectors (only the frame load shuffles lanes), and each frame
+ * sees exactly the arithmetic of a scalar float64 FFT (radix-2/4 decimation in time over a half-size complex
  * FFT, twiddles computed by the caller with Math.cos / Math.sin).
  * The module has no data and allocates nothing: the caller lays out every table and buffer
  * in the exported memory and passes byte offsets.
@@ -18,7 +18,7 @@ typedef double v2d __attribute__((vector_size(16), aligned(16)));
 static inline v2d splat(double value) { return (v2d){value, value}; }
 
 /*
- * The tables of one FFT size n (a power of two, n >= 4; m = n / 2 complex points):
+ * The tables of one FFT size n (a power of two, n >= 2; m = n / 2 complex points):
  *   window[n]            the analysis window, zero-padded to n
  *   reverse[m]           bit reversal of 0..m-1 (int32)
  *   twiddles[...]        per radix-4 stage after the first, of span s (s = 2 or 4, then × 4 while 4s <= m):
