@@ -114,14 +114,46 @@ export {
   experimentConfigSchema,
   loadExperimentConfig,
   parseExperimentConfig,
+  setConfigValue,
 } from './experiment-config';
+export {
+  configFingerprint,
+  type DatasetOutline,
+  type ExperimentPlan,
+  type ExperimentVariant,
+  type ExtractionUnit,
+  expandSweep,
+  formatPlan,
+  PlanMismatchError,
+  planExperiment,
+  type TrainingUnit,
+} from './experiment-plan';
 export { type ExtensionImporter, type ExtensionPackage, type LoadedExtensions, loadExtensions } from './load-extensions';
 export {
+  type CollectExperimentOptions,
+  type CollectResult,
+  collectExperiment,
+  defaultUnitRunDirectory,
   type ExperimentResult,
   evaluateRunCheckpoints,
+  planConfig,
+  prepareRunFolder,
   type RunExperimentOptions,
   readExperimentDatasets,
   resumeExperiment,
   runExperiment,
+  runExtractionUnits,
   type TaskSummary,
+  type VariantSummary,
 } from './run-experiment';
+export { type ParallelRunResult, type RunUnitsInParallelOptions, runUnitsInParallel, threadsPerProcess } from './run-in-parallel';
+export {
+  type SlurmResources,
+  type SlurmScripts,
+  type SlurmSubmission,
+  SlurmSubmitError,
+  slurmSubmitCommands,
+  submitSlurmJobs,
+  type WriteSlurmScriptsOptions,
+  writeSlurmScripts,
+} from './slurm-jobs';
