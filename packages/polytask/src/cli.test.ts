@@ -160,6 +160,8 @@ describe('polytask CLI and experiments', () => {
       .records.filter((record) => record.fold === 1 && record.split === 'train')
       .map((record) => record.loss);
     const best = losses.indexOf(Math.min(...losses)) + 1;
-    expect(readdirSync(path.join(run, 'fold-1', 'multi-task', 'checkpoints', 'fold-1')).sort()).toEqual([...new Set([`epoch-${best}`, 'epoch-3'])].sort());
+    expect(readdirSync(path.join(run, 'fold-1', 'multi-task', 'checkpoints', 'fold-1')).sort()).toEqual(
+      [...new Set([`epoch-${best}`, 'epoch-3'])].sort(),
+    );
   });
 });

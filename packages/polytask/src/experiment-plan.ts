@@ -83,7 +83,12 @@ export class PlanMismatchError extends PolytaskError {
 }
 
 const safeName = (text: string) => text.replace(/[^A-Za-z0-9._=,-]+/g, '_');
-const formatValue = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+const formatValue = (value: unknown) =>
+  typeof value === 'string'
+    ? value
+    : Array.isArray(value) && value.every((item) => typeof item !== 'object')
+      ? value.join('-')
+      : JSON.stringify(value);
 
 /** Every combination of a grid's values, the last path varying fastest. */
 function gridCombinations(grid: Readonly<Record<string, readonly unknown[]>>): Record<string, unknown>[] {

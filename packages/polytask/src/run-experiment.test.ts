@@ -134,7 +134,9 @@ describe('a multi-dataset experiment', () => {
       observers: [stopper],
     });
     expect(controller.signal.aborted, where).toBe(true);
-    expect([0, 1].filter((fold) => existsSync(path.join(first.runDirectory, `fold-${fold}`, 'multi-task', 'result.json'))).length).toBeLessThan(2);
+    expect(
+      [0, 1].filter((fold) => existsSync(path.join(first.runDirectory, `fold-${fold}`, 'multi-task', 'result.json'))).length,
+    ).toBeLessThan(2);
     // no TensorBoard summary of partial results
     expect(existsSync(path.join(first.runDirectory, 'tensorboard', 'summary'))).toBe(false);
     const resumed = await resumeExperiment(first.runDirectory, { log: () => {} });

@@ -522,7 +522,10 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     try {
       for (const variant of plan.variants) {
         const ofVariant = units.filter((unit) => unit.variant === variant.name);
-        if (ofVariant.every((unit) => existsSync(path.join(runDirectory, unit.folder, resultFileName)))) continue;
+        if (ofVariant.every((unit) => existsSync(path.join(runDirectory, unit.folder, resultFileName)))) {
+          for (const unit of ofVariant) log(`${sweeping ? `${variant.name} ` : ''}fold ${unit.fold + 1} ${unit.model}: already complete`);
+          continue;
+        }
         const extensions = await loadExtensions(variant.config, options.importExtension);
         const datasets = await readExperimentDatasets(variant.config, options);
         checkConfigAgainstTasks(variant.config, datasets);

@@ -178,11 +178,11 @@ const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
  */
 export function createRunStore(options: { root: string; name?: string }): RunStore {
   const name = options.name ?? new Date().toISOString().replace(/[:.]/g, '-');
-  if (!/^[A-Za-z0-9._-]+$/.test(name))
+  if (!/^[A-Za-z0-9._=,-]+$/.test(name))
     throw new InvalidArgumentError({
       argument: 'name',
       value: name,
-      message: `Run name "${name}" may use letters, digits, ".", "_" and "-" only.`,
+      message: `Run name "${name}" may use letters, digits, ".", "_", "-", "=" and "," only.`,
     });
   const directory = path.join(options.root, name);
   guardWrite(directory, 'the run folder', () => makeDirectory(directory));
