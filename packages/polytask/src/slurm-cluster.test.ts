@@ -14,8 +14,8 @@ import { type SlurmCluster, startSlurmCluster } from './__fixtures__/slurm-clust
 const daemonNames = ['munged', 'slurmctld', 'slurmd', 'slurmstepd'];
 /** The pids of processes with exactly this name (pgrep exits 1 when there is none). */
 const pgrep = (name: string) =>
-  spawnSync('pgrep', ['-x', name], { encoding: 'utf8' })
-    .stdout.split('\n')
+  (spawnSync('pgrep', ['-x', name], { encoding: 'utf8' }).stdout ?? '')
+    .split('\n')
     .map(Number)
     .filter((pid) => pid > 0);
 const daemonsBefore = new Set(daemonNames.flatMap(pgrep));

@@ -38,7 +38,10 @@ export interface SlurmJobOutcome {
 
 /** A running test cluster. */
 export interface SlurmCluster {
-  /** What sbatch, squeue, scontrol and scancel child processes need on top of `process.env`. */
+  /**
+   * What sbatch, squeue, scontrol and scancel child processes need on top of `process.env`
+   * (`SLURM_CONF`; drop inherited `SLURM_*`/`SBATCH_*` variables if the tests may run inside a Slurm job).
+   */
   env: Record<string, string>;
   /** The one (default) partition. */
   partition: string;
@@ -83,6 +86,11 @@ const binaries = ['munged', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'scontrol
 type Binary = (typeof binaries)[number];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The environment without Slurm's variables (set when the tests themselves run in a Slurm job, or by a user's SBATCH_* defaults). */
+function outsideSlurm(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/^(SLURM|SBATCH|SQUEUE|SINFO|SCONTROL|SALLOC|SRUN)_/.test(name)));
+}
 
 /** The absolute path of an executable on PATH or in the sbin folders (daemons live in /usr/sbin). */
 function findExecutable(name: string): string | undefined {
@@ -434,7 +442,7 @@ export async function startSlurmCluster(options: { cpus?: number } = {}): Promis
   const directory = mkdtempSync(path.join(tmpdir(), 'polytask-slurm-'));
   const conf = path.join(directory, 'slurm.conf');
   const clusterEnv = { SLURM_CONF: conf };
-  const env = { ...process.env, ...clusterEnv };
+  const env = { ...outsideSlurm(process.env), ...clusterEnv };
   const client: Client = (binary, args) => run(bin[binary], args, env);
   let stopped: Promise<void> | undefined;
   let up = false;
