@@ -567,7 +567,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
       log(`run folder: ${path.resolve(runDirectory)}; when every unit is done: polytask collect ${runDirectory}`);
       return { runDirectory, backend: backend.backend, summary: [], variants: [] };
     }
-    const collected = collectExperiment(runDirectory, { log, ...(status === 'stopped' ? { status } : {}) });
+    const collected = collectLocked(runDirectory, { log, ...(status === 'stopped' ? { status } : {}) });
     return { runDirectory, backend: backend.backend, summary: collected.variants[0]?.summary ?? [], variants: collected.variants };
   } finally {
     lock?.release();
@@ -679,6 +679,17 @@ function collectVariant(
  * @example const { missing, failed } = collectExperiment('.polytask/runs/study-3f2a9c01d4')
  */
 export function collectExperiment(runDirectory: string, options: CollectExperimentOptions = {}): CollectResult {
+  // one collector (or whole run) at a time; units running elsewhere are not disturbed
+  const lock = lockRun(runDirectory);
+  try {
+    return collectLocked(runDirectory, options);
+  } finally {
+    lock.release();
+  }
+}
+
+/** {@link collectExperiment} by the holder of the run folder's lock. */
+function collectLocked(runDirectory: string, options: CollectExperimentOptions): CollectResult {
   const log = options.log ?? console.log;
   const run = openRun(runDirectory);
   const planFile = path.join(runDirectory, 'plan.json');
@@ -691,6 +702,12 @@ export function collectExperiment(runDirectory: string, options: CollectExperime
   const stored = JSON.parse(readFileSync(planFile, 'utf8')) as ReturnType<typeof planToJson>;
   const variants = expandSweep(config);
   const plan: ExperimentPlan = { ...stored, variants };
+  // what collects killed midway left (the run's and each variant's own files; units clear their own)
+  for (const folder of new Set(['', ...variants.map((variant) => variant.folder)]))
+    createRunStore({
+      root: path.dirname(path.join(runDirectory, folder)),
+      name: path.basename(path.join(runDirectory, folder)),
+    }).removeTemporaries();
   const collected = variants.map((variant) => collectVariant(runDirectory, plan, variant, options));
   const sweeping = config.sweep !== undefined;
   writeTensorBoardExperiment(runDirectory, plan, sweeping);

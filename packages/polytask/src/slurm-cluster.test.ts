@@ -4,11 +4,13 @@
  * and a stop that leaves no daemon or job process behind, twice in one process. Needs root and
  * Debian's slurmctld, slurmd and munge; elsewhere the test says why and is skipped.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { runFingerprint } from './__fixtures__/run-fingerprint';
 import { type SlurmCluster, startSlurmCluster } from './__fixtures__/slurm-cluster';
 
 const daemonNames = ['munged', 'slurmctld', 'slurmd', 'slurmstepd'];
@@ -149,3 +151,86 @@ it.skipIf(skipped !== undefined)('starts again in the same process and its stop 
   await stopAndCheck(again);
   expect(alive(jobPid)).toBe(false);
 });
+
+/** Runs the installed command (bin/polytask.js over the built packages) in `work` with `env`; resolves with its exit code and output. */
+function polytask(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const launcher = fileURLToPath(new URL('../bin/polytask.js', import.meta.url));
+  const child = spawn(process.execPath, [launcher, ...args], {
+    cwd: work,
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+it.skipIf(skipped !== undefined)(
+  'polytask slurm runs a sweep as job arrays (extraction, training units, collect) and it equals the local run; --resubmit redoes a lost unit',
+  async () => {
+    const cluster = await startSlurmCluster({ cpus: 2 });
+    if ('skipped' in cluster) throw new Error(`the cluster did not start: ${cluster.skipped}`);
+    clusters.push(cluster);
+    const experiment = path.join(work, 'sweep.json');
+    const config = (runs: string, cache: string) => ({
+      name: 'sweep',
+      datasets: [
+        { reader: 'synthetic', options: { directory: path.join(work, 'voices'), clipsPerSpeakerAndKeyword: 1 } },
+        { reader: 'synthetic', options: { corpus: 'scenes', directory: path.join(work, 'scenes'), clipsPerSiteAndScene: 2 } },
+      ],
+      extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 512, hopLength: 512, melBandCount: 16 } },
+      cacheDirectory: cache,
+      runsDirectory: runs,
+      split: { kind: 'k-fold', folds: 2, seed: 1 },
+      preparation: { frames: { fit: 'minimum' }, scaling: 'per-feature' },
+      model: { kind: 'dnn', hiddenUnits: [16] },
+      training: { epochs: 2, batchSize: 16, lr: 0.01, seed: 3 },
+      backend: 'cpu',
+      sweep: { grid: { 'training.lr': [0.01, 0.03] } },
+    });
+    // the local reference has its own cache, so the cluster's extraction job really extracts
+    writeFileSync(path.join(work, 'local.json'), JSON.stringify(config(path.join(work, 'local-runs'), path.join(work, 'local-cache'))));
+    writeFileSync(experiment, JSON.stringify(config(path.join(work, 'runs'), path.join(work, 'cache'))));
+    const local = await polytask(['run', 'local.json']);
+    expect(local.code, local.output).toBe(0);
+    const localRun = path.join(work, 'local-runs', readdirSync(path.join(work, 'local-runs'))[0] as string);
+    const reference = runFingerprint(localRun);
+
+    const run = path.join(work, 'runs', 'on-slurm');
+    const submitted = await polytask(
+      ['slurm', 'sweep.json', '--run-dir', run, '--partition', cluster.partition, '--cpus-per-task', '1', '--time', '10', '--limit', '2'],
+      cluster.env,
+    );
+    expect(submitted.code, submitted.output).toBe(0);
+    expect(submitted.output).toMatch(/submitted 4 training unit\(s\): extraction job \d+, training array \d+, collect job \d+/);
+    const [submission] = JSON.parse(readFileSync(path.join(run, 'slurm', 'submissions.json'), 'utf8')) as {
+      extract: string;
+      train: string;
+      collect: string;
+    }[];
+    const jobs = submission as { extract: string; train: string; collect: string };
+    const outcomes = await cluster.waitForJobs([jobs.extract, jobs.train, jobs.collect], 400_000);
+    const logs = () =>
+      readdirSync(path.join(run, 'slurm', 'logs'))
+        .map((file) => `--- ${file}\n${readFileSync(path.join(run, 'slurm', 'logs', file), 'utf8')}`)
+        .join('\n');
+    for (const job of [jobs.extract, jobs.train, jobs.collect]) expect(outcomes[job]?.state, `${JSON.stringify(outcomes)}\n${logs()}`).toBe('COMPLETED');
+    expect(readFileSync(path.join(run, 'slurm', 'train.sbatch'), 'utf8')).toContain('#SBATCH --array=0-3%2');
+    expect(runFingerprint(run)).toEqual(reference);
+
+    // a unit lost after the fact: --resubmit sends only it, and a new collect
+    rmSync(path.join(run, 'variants', 'lr=0.03', 'fold-1'), { recursive: true, force: true });
+    const resubmitted = await polytask(['slurm', '--resubmit', run], cluster.env);
+    expect(resubmitted.code, resubmitted.output).toBe(0);
+    expect(resubmitted.output).toMatch(/submitted 1 training unit\(s\): training array \d+, collect job \d+/);
+    const second = (
+      JSON.parse(readFileSync(path.join(run, 'slurm', 'submissions.json'), 'utf8')) as { train: string; collect: string; units: number[] }[]
+    )[1];
+    expect(second?.units).toEqual([3]);
+    const again = await cluster.waitForJobs([second?.train as string, second?.collect as string], 300_000);
+    expect(again[second?.collect as string]?.state, logs()).toBe('COMPLETED');
+    expect(runFingerprint(run)).toEqual(reference);
+    await stopAndCheck(cluster);
+  },
+);

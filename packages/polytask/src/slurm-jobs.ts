@@ -5,7 +5,7 @@
  * run folder, the feature cache and the installation must be on a filesystem every node shares.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PolytaskError } from '@polytask/core';
@@ -70,7 +70,8 @@ export function polytaskCommand(): string[] {
   return [process.execPath, '--single-threaded-gc', path.resolve(here, '..', 'bin', 'polytask.js')];
 }
 
-function header(options: WriteSlurmScriptsOptions, name: string, resources: boolean): string[] {
+/** A job script: `#SBATCH` lines (sbatch reads them only before the first command), then the commands. */
+function header(options: WriteSlurmScriptsOptions, name: string, resources: boolean, array?: string): string[] {
   const logs = path.resolve(options.runDirectory, 'slurm', 'logs');
   return [
     '#!/bin/bash',
@@ -83,9 +84,12 @@ function header(options: WriteSlurmScriptsOptions, name: string, resources: bool
     ...(resources && options.cpusPerTask ? [`#SBATCH --cpus-per-task=${options.cpusPerTask}`] : []),
     ...(resources && options.mem ? [`#SBATCH --mem=${options.mem}`] : []),
     ...(resources && options.gpus ? [`#SBATCH --gpus=${options.gpus}`] : []),
+    ...(array ? [`#SBATCH --array=${array}`] : []),
     'set -euo pipefail',
     // the launcher must not fork again: Slurm signals (scancel, time limit) reach the trainer directly
     'export POLYTASK_NO_RESPAWN=1',
+    // sbatch hands the submitting shell's environment on, the launcher's mark included
+    'unset POLYTASK_LAUNCHER_PID',
   ];
 }
 
@@ -104,15 +108,13 @@ export function writeSlurmScripts(options: WriteSlurmScriptsOptions): SlurmScrip
   const extract =
     extractions > 0
       ? [
-          ...header(options, 'extract', true),
-          `#SBATCH --array=0-${extractions - 1}`,
+          ...header(options, 'extract', true, `0-${extractions - 1}`),
           threadsLine,
           `exec ${command} extract ${quote(config)} --unit "$SLURM_ARRAY_TASK_ID"`,
         ]
       : undefined;
   const train = [
-    ...header(options, 'train', true),
-    `#SBATCH --array=0-${units - 1}${options.limit ? `%${options.limit}` : ''}`,
+    ...header(options, 'train', true, `0-${units - 1}${options.limit ? `%${options.limit}` : ''}`),
     threadsLine,
     `exec ${command} run ${quote(config)} --run-dir ${quote(run)} --unit "$SLURM_ARRAY_TASK_ID"`,
   ];
@@ -122,6 +124,8 @@ export function writeSlurmScripts(options: WriteSlurmScriptsOptions): SlurmScrip
     train: path.join(folder, 'train.sbatch'),
     collect: path.join(folder, 'collect.sbatch'),
   };
+  // Slurm does not create the --output folder: a task whose log folder is missing fails before it starts
+  mkdirSync(path.join(folder, 'logs'), { recursive: true });
   if (extract && files.extract) writeFileAtomically(files.extract, `${extract.join('\n')}\n`);
   writeFileAtomically(files.train, `${train.join('\n')}\n`);
   writeFileAtomically(files.collect, `${collect.join('\n')}\n`);
