@@ -114,10 +114,8 @@ export {
   experimentConfigSchema,
   loadExperimentConfig,
   parseExperimentConfig,
-  setConfigValue,
 } from './experiment-config';
 export {
-  configFingerprint,
   type DatasetOutline,
   type ExperimentPlan,
   type ExperimentVariant,
@@ -125,7 +123,6 @@ export {
   expandSweep,
   formatPlan,
   PlanMismatchError,
-  planExperiment,
   type TrainingUnit,
 } from './experiment-plan';
 export { type ExtensionImporter, type ExtensionPackage, type LoadedExtensions, loadExtensions } from './load-extensions';
@@ -133,11 +130,9 @@ export {
   type CollectExperimentOptions,
   type CollectResult,
   collectExperiment,
-  defaultUnitRunDirectory,
   type ExperimentResult,
   evaluateRunCheckpoints,
   planConfig,
-  prepareRunFolder,
   type RunExperimentOptions,
   readExperimentDatasets,
   resumeExperiment,
@@ -146,13 +141,12 @@ export {
   type TaskSummary,
   type VariantSummary,
 } from './run-experiment';
-export { type ParallelRunResult, type RunUnitsInParallelOptions, runUnitsInParallel, threadsPerProcess } from './run-in-parallel';
+export { type ParallelRunResult, type RunUnitsInParallelOptions, runUnitsInParallel } from './run-in-parallel';
 export {
   type SlurmResources,
   type SlurmScripts,
   type SlurmSubmission,
   SlurmSubmitError,
-  slurmSubmitCommands,
   submitSlurmJobs,
   type WriteSlurmScriptsOptions,
   writeSlurmScripts,

@@ -215,7 +215,8 @@ it.skipIf(skipped !== undefined)(
       readdirSync(path.join(run, 'slurm', 'logs'))
         .map((file) => `--- ${file}\n${readFileSync(path.join(run, 'slurm', 'logs', file), 'utf8')}`)
         .join('\n');
-    for (const job of [jobs.extract, jobs.train, jobs.collect]) expect(outcomes[job]?.state, `${JSON.stringify(outcomes)}\n${logs()}`).toBe('COMPLETED');
+    for (const job of [jobs.extract, jobs.train, jobs.collect])
+      expect(outcomes[job]?.state, `${JSON.stringify(outcomes)}\n${logs()}`).toBe('COMPLETED');
     expect(readFileSync(path.join(run, 'slurm', 'train.sbatch'), 'utf8')).toContain('#SBATCH --array=0-3%2');
     expect(runFingerprint(run)).toEqual(reference);
 
