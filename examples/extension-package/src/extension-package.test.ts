@@ -25,7 +25,7 @@ describe('an extension package named in experiment.json', () => {
     expect(config.model).toEqual({ kind: 'package', package: '@example/extension-package', options: { units: 48 } });
     // the residual model is the one that trained
     const topology = JSON.parse(
-      readFileSync(path.join(straight.runDirectory, 'checkpoints', 'fold-0', 'epoch-15', 'model.json'), 'utf8'),
+      readFileSync(path.join(straight.runDirectory, 'fold-0', 'multi-task', 'checkpoints', 'fold-0', 'epoch-15', 'model.json'), 'utf8'),
     ) as { modelTopology: { config: { name: string } } };
     expect(topology.modelTopology.config.name).toBe('residual_multi_task_dnn');
     const metric = (task: string) => straight.summary.find((row) => row.task === task)?.multiTask ?? [];

@@ -33,7 +33,7 @@ describe('quick start', () => {
       expect(row.singleTask, row.task).toHaveLength(2);
     }
     expect(existsSync(path.join(result.runDirectory, 'metrics.csv'))).toBe(true);
-    expect(readdirSync(path.join(result.runDirectory, 'checkpoints', 'fold-0')).length).toBeGreaterThan(0);
+    expect(readdirSync(path.join(result.runDirectory, 'fold-0', 'multi-task', 'checkpoints', 'fold-0')).length).toBeGreaterThan(0);
     expect(
       readdirSync(path.join(result.runDirectory, 'tensorboard', 'fold-0', 'test')).some((file) => file.startsWith('events.out.tfevents')),
     ).toBe(true);

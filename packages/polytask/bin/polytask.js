@@ -26,7 +26,8 @@ if (!process.execArgv.includes('--single-threaded-gc') && !process.env.POLYTASK_
 } else {
   // launched by the branch above: a launcher that dies while this process starts ends it at once
   // (nothing is written yet); from main() on, its death stops the run after the batch
-  const launched = process.env.POLYTASK_LAUNCHER_PID !== undefined;
+  // (the variable alone is no proof: a job scheduler may hand a launcher's environment to a later process)
+  const launched = process.env.POLYTASK_LAUNCHER_PID !== undefined && typeof process.send === 'function';
   let handedOver = false;
   if (launched) {
     if (!process.connected) process.exit(130);

@@ -77,7 +77,7 @@ describe('polytask CLI and experiments', () => {
       expect(await main(['evaluate', run, '--checkpoints'])).toBe(0);
       const evaluated = log.mock.calls.map((call) => String(call[0])).filter((line) => line.startsWith('fold 0 epoch 2:'));
       expect(evaluated).toHaveLength(1);
-      const stored = JSON.parse(readFileSync(path.join(run, 'fold-0.result.json'), 'utf8')).finalTasks[0].accuracy;
+      const stored = JSON.parse(readFileSync(path.join(run, 'fold-0', 'multi-task', 'result.json'), 'utf8')).tasks[0].accuracy;
       expect(evaluated[0]).toContain(`keyword accuracy ${(100 * stored).toFixed(1)}%`);
     } finally {
       log.mockRestore();
@@ -147,11 +147,11 @@ describe('polytask CLI and experiments', () => {
       // interrupt during the second epoch of the second fold
       observers: [{ onBatchEnd: (info) => (info.fold === 1 && info.epoch === 2 ? controller.abort() : undefined) }],
     });
-    expect(lines.some((line) => /^interrupted in fold 2; resume with: polytask resume /.test(line))).toBe(true);
+    expect(lines.some((line) => /^interrupted in fold 2 \(multi-task\); resume with: polytask resume /.test(line))).toBe(true);
     const run = first.runDirectory;
-    expect(existsSync(path.join(run, 'fold-0.result.json'))).toBe(true);
-    expect(existsSync(path.join(run, 'fold-1.result.json'))).toBe(false);
-    expect(readdirSync(path.join(run, 'checkpoints', 'fold-1'))).toEqual(['epoch-1']);
+    expect(existsSync(path.join(run, 'fold-0', 'multi-task', 'result.json'))).toBe(true);
+    expect(existsSync(path.join(run, 'fold-1', 'multi-task', 'result.json'))).toBe(false);
+    expect(readdirSync(path.join(run, 'fold-1', 'multi-task', 'checkpoints', 'fold-1'))).toEqual(['epoch-1']);
     const resumed = await resumeExperiment(run, { log: () => {} });
     expect(resumed.runDirectory).toBe(run);
     expect(resumed.summary[0]?.multiTask).toHaveLength(2);
@@ -160,6 +160,8 @@ describe('polytask CLI and experiments', () => {
       .records.filter((record) => record.fold === 1 && record.split === 'train')
       .map((record) => record.loss);
     const best = losses.indexOf(Math.min(...losses)) + 1;
-    expect(readdirSync(path.join(run, 'checkpoints', 'fold-1')).sort()).toEqual([...new Set([`epoch-${best}`, 'epoch-3'])].sort());
+    expect(readdirSync(path.join(run, 'fold-1', 'multi-task', 'checkpoints', 'fold-1')).sort()).toEqual(
+      [...new Set([`epoch-${best}`, 'epoch-3'])].sort(),
+    );
   });
 });

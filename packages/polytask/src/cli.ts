@@ -3,31 +3,49 @@
  * The `polytask` command: run, extract, resume, compare and evaluate experiments.
  * Exit code 0 on success; otherwise 1 with a one-line reason.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PolytaskError } from '@polytask/core';
 import { openRun } from '@polytask/results';
-import { loadExperimentConfig } from './experiment-config';
+import { type ExperimentConfig, loadExperimentConfig, parseExperimentConfig } from './experiment-config';
+import { formatPlan, parseShard, planToJson } from './experiment-plan';
 import {
+  collectExperiment,
+  defaultUnitRunDirectory,
   evaluateRunCheckpoints,
   formatMeanAndDeviation,
-  readExperimentDatasets,
+  planConfig,
+  prepareRunFolder,
   resumeExperiment,
   runExperiment,
+  runExtractionUnits,
   type TaskSummary,
 } from './run-experiment';
+import { runUnitsInParallel } from './run-in-parallel';
+import { slurmSubmitCommands, submitSlurmJobs, writeSlurmScripts } from './slurm-jobs';
 
-const usage = `usage: polytask <command> [arguments] [--set path=value ...]
+const usage = `usage: polytask <command> [arguments] [options]
 
-  run <config.json>        extract if needed, split, train every fold, evaluate, summarise
-  extract <config.json>    read and extract every dataset into the feature cache
-  resume <run-folder>      continue an interrupted run from its last complete epoch
-  compare <run-folder...>  side-by-side summary of runs (multi-task and single-task)
+  run <config.json>        extract if needed, split, train every work unit (fold x model x variant), collect the summary
+      --parallel <n>         run the units in n processes on this machine (threads shared out over the cores)
+      --unit <i>[,<j>...]    run only these training units (no collect), in --run-dir or <runsDirectory>/<name>-<config hash>
+      --shard <k>/<n>        run the training units whose index is k-1 modulo n (no collect)
+      --run-dir <folder>     the run folder to use (the units of one run on several machines share it)
+  plan <config.json>       list the work units: variants of the sweep, extraction units, training units
+  extract <config.json>    read and extract every dataset into the feature cache (--unit <i> or --shard <k>/<n>: only those)
+  collect <run-folder>     gather the complete units into metrics, summaries, the sweep's comparison and TensorBoard; list missing and failed units
+  resume <run-folder>      continue an interrupted run: every unit from its last complete epoch, then collect
+  slurm <config.json>      write sbatch scripts (extraction array, training array, collect job, chained by afterok) and submit them
+      --partition <p> --time <hh:mm:ss> --cpus-per-task <n> --gpus <g> --mem <m> --account <a> --limit <units at once>
+      --run-dir <folder>  --dry-run (write the scripts and print the sbatch commands)
+  slurm --resubmit <run-folder>  submit only the missing and failed units of a run, and a new collect job
+  compare <run-folder...>  side-by-side summary of runs and of a sweep's variants (--sort <task>[:macroF1] orders by a task's metric)
   evaluate <run-folder>    per fold: the stored test metrics of the last epoch and of the best validation epoch
   evaluate <run-folder> --checkpoints  reload every stored checkpoint (by default each fold keeps its last and best; training.checkpoints) and evaluate it on its fold's test part
   datasets                 list the dataset reader packages installed here
 
---set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn`;
+--set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn
+--sweep adds a grid axis of the config's sweep, e.g. --sweep training.lr=0.001,0.01`;
 
 /** What `summary.json` holds. */
 interface RunSummaryFile {
@@ -37,16 +55,107 @@ interface RunSummaryFile {
   readonly foldCount?: number;
 }
 
-function splitArguments(argv: readonly string[]): { positional: string[]; overrides: string[] } {
+const valueFlags = [
+  '--set',
+  '--sweep',
+  '--unit',
+  '--shard',
+  '--run-dir',
+  '--parallel',
+  '--sort',
+  '--partition',
+  '--time',
+  '--cpus-per-task',
+  '--gpus',
+  '--mem',
+  '--account',
+  '--limit',
+] as const;
+const booleanFlags = ['--checkpoints', '--dry-run', '--resubmit', '--json'] as const;
+
+/** Command-line arguments: positional ones, and each flag's values in order. */
+interface ParsedArguments {
+  readonly positional: string[];
+  readonly flags: Map<string, string[]>;
+}
+
+function splitArguments(argv: readonly string[]): ParsedArguments {
   const positional: string[] = [];
-  const overrides: string[] = [];
+  const flags = new Map<string, string[]>();
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index] as string;
-    if (argument === '--set') overrides.push(argv[++index] ?? '');
-    else if (argument.startsWith('--set=')) overrides.push(argument.slice(6));
-    else positional.push(argument);
+    if (!argument.startsWith('--')) {
+      positional.push(argument);
+      continue;
+    }
+    const equals = argument.indexOf('=');
+    const name = equals > 0 ? argument.slice(0, equals) : argument;
+    if ((booleanFlags as readonly string[]).includes(name)) {
+      flags.set(name, ['true']);
+      continue;
+    }
+    if (!(valueFlags as readonly string[]).includes(name))
+      throw new PolytaskError({
+        message: `unknown option ${name}; the options are ${[...valueFlags, ...booleanFlags].join(', ')} (polytask help)`,
+      });
+    const value = equals > 0 ? argument.slice(equals + 1) : argv[++index];
+    if (value === undefined) throw new PolytaskError({ message: `${name} needs a value (polytask help)` });
+    flags.set(name, [...(flags.get(name) ?? []), value]);
   }
-  return { positional, overrides };
+  return { positional, flags };
+}
+
+const flag = (parsed: ParsedArguments, name: string) => parsed.flags.get(name)?.at(-1);
+
+/** A positive whole number flag. */
+function integerFlag(parsed: ParsedArguments, name: string): number | undefined {
+  const text = flag(parsed, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new PolytaskError({ message: `${name} ${text}: give a whole number.` });
+  return value;
+}
+
+/** The training or extraction units `--unit` and `--shard` select out of `count`; undefined for all. */
+function selectedUnits(parsed: ParsedArguments, count: number): number[] | undefined {
+  const units = parsed.flags.get('--unit');
+  const shard = flag(parsed, '--shard');
+  if (units && shard) throw new PolytaskError({ message: 'give --unit or --shard, not both' });
+  if (units)
+    return units.flatMap((text) =>
+      text.split(',').map((part) => {
+        const value = Number(part);
+        if (!Number.isInteger(value) || value < 0)
+          throw new PolytaskError({ message: `--unit ${part}: give a unit index (polytask plan lists them).` });
+        return value;
+      }),
+    );
+  if (!shard) return undefined;
+  const { index, count: shards } = parseShard(shard);
+  return Array.from({ length: count }, (_, unit) => unit).filter((unit) => unit % shards === index);
+}
+
+/** Loads a config with `--set` overrides and `--sweep` grid axes. */
+function loadConfig(file: string, parsed: ParsedArguments): ExperimentConfig {
+  const config = loadExperimentConfig(file, parsed.flags.get('--set') ?? []);
+  const axes = parsed.flags.get('--sweep') ?? [];
+  if (axes.length === 0) return config;
+  const grid: Record<string, unknown[]> = { ...config.sweep?.grid };
+  for (const axis of axes) {
+    const equals = axis.indexOf('=');
+    if (equals <= 0) throw new PolytaskError({ message: `--sweep ${axis}: give path=value1,value2, e.g. --sweep training.lr=0.001,0.01` });
+    grid[axis.slice(0, equals)] = axis
+      .slice(equals + 1)
+      .split(',')
+      .map((value) => {
+        try {
+          return JSON.parse(value) as unknown;
+        } catch {
+          return value;
+        }
+      });
+  }
+  return parseExperimentConfig({ ...config, sweep: { ...config.sweep, grid } }, `${file} with --sweep`);
 }
 
 function installedReaders(): string[] {
@@ -60,7 +169,6 @@ function installedReaders(): string[] {
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { positional, overrides } = splitArguments(rest);
   const controller = new AbortController();
   // SIGINT, SIGTERM, SIGHUP (forwarded by the launcher) and the launcher's death finish the batch,
   // leaving the run resumable; a second signal exits at once
@@ -83,16 +191,69 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.channel?.unref();
   }
   try {
+    const parsed = splitArguments(rest);
+    const { positional } = parsed;
+    const overrides = parsed.flags.get('--set') ?? [];
     switch (command) {
       case 'run': {
         if (!positional[0]) throw new PolytaskError({ message: 'run needs a config file: polytask run <config.json>' });
-        await runExperiment(loadExperimentConfig(positional[0], overrides), { signal: controller.signal });
+        const config = loadConfig(positional[0], parsed);
+        const runDirectory = flag(parsed, '--run-dir');
+        const processes = integerFlag(parsed, '--parallel');
+        if (processes !== undefined) {
+          const plan = await planConfig(config);
+          const directory = runDirectory ?? defaultUnitRunDirectory(config);
+          mkdirSync(directory, { recursive: true });
+          prepareRunFolder(directory, config, plan);
+          await runExtractionUnits(
+            plan,
+            plan.extraction.map((unit) => unit.index),
+          );
+          const outcome = await runUnitsInParallel({
+            runDirectory: directory,
+            plan,
+            processes,
+            signal: controller.signal,
+            ...((parsed.flags.get('--unit') ?? flag(parsed, '--shard'))
+              ? { units: selectedUnits(parsed, plan.training.length) ?? [] }
+              : {}),
+          });
+          collectExperiment(directory, outcome.stopped ? { status: 'stopped' } : {});
+          if (outcome.stopped) return 130;
+          if (outcome.failed.length)
+            throw new PolytaskError({
+              message: `${outcome.failed.length} unit(s) failed (${outcome.failed.map((entry) => entry.unit).join(', ')}); their errors are above and in ${directory}/<unit>/failed.json; rerun them with polytask run ${positional[0]} --run-dir ${directory} --unit <i>`,
+            });
+          return 0;
+        }
+        const units =
+          parsed.flags.get('--unit') || flag(parsed, '--shard')
+            ? selectedUnits(parsed, (await planConfig(config)).training.length)
+            : undefined;
+        await runExperiment(config, {
+          signal: controller.signal,
+          ...(units ? { units } : {}),
+          ...(runDirectory ? { runDirectory } : {}),
+        });
         return controller.signal.aborted ? 130 : 0;
+      }
+      case 'plan': {
+        if (!positional[0]) throw new PolytaskError({ message: 'plan needs a config file: polytask plan <config.json>' });
+        const plan = await planConfig(loadConfig(positional[0], parsed));
+        console.log(flag(parsed, '--json') ? JSON.stringify(planToJson(plan), null, 1) : formatPlan(plan));
+        return 0;
       }
       case 'extract': {
         if (!positional[0]) throw new PolytaskError({ message: 'extract needs a config file: polytask extract <config.json>' });
-        await readExperimentDatasets(loadExperimentConfig(positional[0], overrides));
+        const config = loadConfig(positional[0], parsed);
+        const plan = await planConfig(config);
+        await runExtractionUnits(plan, selectedUnits(parsed, plan.extraction.length) ?? plan.extraction.map((unit) => unit.index));
         return 0;
+      }
+      case 'collect': {
+        if (!positional[0]) throw new PolytaskError({ message: 'collect needs a run folder: polytask collect <run-folder>' });
+        const { missing, failed } = collectExperiment(positional[0]);
+        return missing.length === 0 && failed.length === 0 ? 0 : 1;
       }
       case 'resume': {
         if (!positional[0]) throw new PolytaskError({ message: 'resume needs a run folder: polytask resume <run-folder>' });
@@ -103,23 +264,87 @@ export async function main(argv: readonly string[]): Promise<number> {
         await resumeExperiment(positional[0], { signal: controller.signal });
         return controller.signal.aborted ? 130 : 0;
       }
+      case 'slurm': {
+        if (!positional[0])
+          throw new PolytaskError({ message: 'slurm needs a config file (or --resubmit <run-folder>): polytask slurm <config.json>' });
+        const resources = {
+          ...(flag(parsed, '--partition') ? { partition: flag(parsed, '--partition') as string } : {}),
+          ...(flag(parsed, '--time') ? { time: flag(parsed, '--time') as string } : {}),
+          ...(flag(parsed, '--cpus-per-task') ? { cpusPerTask: integerFlag(parsed, '--cpus-per-task') as number } : {}),
+          ...(flag(parsed, '--gpus') ? { gpus: flag(parsed, '--gpus') as string } : {}),
+          ...(flag(parsed, '--mem') ? { mem: flag(parsed, '--mem') as string } : {}),
+          ...(flag(parsed, '--account') ? { account: flag(parsed, '--account') as string } : {}),
+          ...(flag(parsed, '--limit') ? { limit: integerFlag(parsed, '--limit') as number } : {}),
+        };
+        const resubmit = flag(parsed, '--resubmit') !== undefined;
+        const runDirectory = resubmit
+          ? positional[0]
+          : (flag(parsed, '--run-dir') ?? defaultUnitRunDirectory(loadConfig(positional[0], parsed)));
+        const config = resubmit ? loadExperimentConfig(path.join(runDirectory, 'config.json')) : loadConfig(positional[0], parsed);
+        const plan = await planConfig(config);
+        mkdirSync(runDirectory, { recursive: true });
+        prepareRunFolder(runDirectory, config, plan);
+        let units: number[] | undefined;
+        if (resubmit) {
+          const { missing, failed } = collectExperiment(runDirectory, { log: () => {} });
+          units = [...missing, ...failed.map((entry) => entry.unit)].map((unit) => unit.index).sort((a, b) => a - b);
+          if (units.length === 0) {
+            console.log(`${runDirectory}: every unit is complete; nothing to resubmit (polytask collect ${runDirectory})`);
+            return 0;
+          }
+        }
+        const scripts = writeSlurmScripts({ runDirectory, plan, ...resources });
+        if (flag(parsed, '--dry-run')) {
+          console.log(
+            `scripts written to ${path.join(runDirectory, 'slurm')}; submit with:\n${slurmSubmitCommands(scripts, units).join('\n')}`,
+          );
+          return 0;
+        }
+        const submission = submitSlurmJobs({ runDirectory, scripts, allUnits: plan.training.length, ...(units ? { units } : {}) });
+        console.log(
+          `submitted ${submission.units.length} training unit(s): ${submission.extract ? `extraction job ${submission.extract}, ` : ''}training array ${submission.train}, collect job ${submission.collect}; logs in ${path.join(runDirectory, 'slurm', 'logs')}; afterwards: polytask compare ${runDirectory}`,
+        );
+        return 0;
+      }
       case 'compare': {
         if (positional.length === 0) throw new PolytaskError({ message: 'compare needs run folders: polytask compare <run-folder...>' });
-        const runs = positional.map((folder): RunSummaryFile & { folder: string } => {
+        const entries = positional.flatMap((folder): (RunSummaryFile & { name: string })[] => {
+          const comparison = path.join(folder, 'comparison.json');
+          // a sweep: one entry per variant
+          if (existsSync(comparison))
+            return (JSON.parse(readFileSync(comparison, 'utf8')) as { variants: (RunSummaryFile & { variant: string })[] }).variants.map(
+              (variant) => ({ ...variant, name: `${path.basename(folder)}/${variant.variant}` }),
+            );
           const file = path.join(folder, 'summary.json');
-          if (existsSync(file)) return { folder, ...(JSON.parse(readFileSync(file, 'utf8')) as RunSummaryFile) };
+          if (existsSync(file)) return [{ ...(JSON.parse(readFileSync(file, 'utf8')) as RunSummaryFile), name: path.basename(folder) }];
           // a run stopped before its first summary is listed as such
-          if (existsSync(path.join(folder, 'config.json'))) return { folder, summary: [], status: 'no summary yet' };
+          if (existsSync(path.join(folder, 'config.json'))) return [{ name: path.basename(folder), summary: [], status: 'no summary yet' }];
           throw new PolytaskError({ message: `${folder} has no summary.json or config.json; is it a run folder?` });
         });
+        const sort = flag(parsed, '--sort');
+        if (sort) {
+          const [task, metric = 'headline'] = sort.split(':');
+          if (!['headline', 'macroF1'].includes(metric))
+            throw new PolytaskError({ message: `--sort ${sort}: give <task> (its headline metric) or <task>:macroF1` });
+          if (!entries.some((entry) => entry.summary.some((row) => row.task === task)))
+            throw new PolytaskError({
+              message: `--sort ${sort}: no run has a task "${task}"; the tasks are ${[...new Set(entries.flatMap((entry) => entry.summary.map((row) => row.task)))].join(', ')}`,
+            });
+          const score = (entry: RunSummaryFile) => {
+            const row = entry.summary.find((candidate) => candidate.task === task);
+            const values = (metric === 'macroF1' ? row?.multiTaskMacroF1 : row?.multiTask) ?? [];
+            return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NEGATIVE_INFINITY;
+          };
+          entries.sort((a, b) => score(b) - score(a));
+        }
         console.log(
           '| run | task | metric | multi-task | single-task | multi-task macro F1 | single-task macro F1 |\n|---|---|---|---|---|---|---|',
         );
-        for (const { folder, summary, status, folds, foldCount } of runs) {
+        for (const { name: runName, summary, status, folds, foldCount } of entries) {
           // a stopped or partial run says so next to its name
           const partial = folds !== undefined && foldCount !== undefined && folds < foldCount ? `${folds} of ${foldCount} folds` : '';
           const note = [status && status !== 'success' ? status : '', partial].filter(Boolean).join(', ');
-          const name = note ? `${path.basename(folder)} (${note})` : path.basename(folder);
+          const name = note ? `${runName} (${note})` : runName;
           if (summary.length === 0) console.log(`| ${name} | - | - | - | - | - | - |`);
           for (const row of summary)
             console.log(
@@ -130,7 +355,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       case 'evaluate': {
         if (!positional[0]) throw new PolytaskError({ message: 'evaluate needs a run folder: polytask evaluate <run-folder>' });
-        if (positional.includes('--checkpoints')) {
+        if (flag(parsed, '--checkpoints')) {
           await evaluateRunCheckpoints(positional[0]);
           return 0;
         }

@@ -234,6 +234,28 @@ export const experimentConfigSchema = z.strictObject({
     .optional()
     .transform((backend) => (backend === 'auto' ? undefined : backend)),
   runsDirectory: z.string().default('.polytask/runs'),
+  /**
+   * Settings to compare: a grid (every combination of the listed values per config path) and/or a
+   * list of named variants (each a set of config paths to values); each variant is the config with
+   * its values set. See `polytask plan`.
+   */
+  sweep: z
+    .strictObject({
+      grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+      variants: z
+        .array(
+          z.strictObject({
+            name: z
+              .string()
+              .regex(/^[A-Za-z0-9._=,-]+$/)
+              .optional(),
+            set: z.record(z.string(), z.unknown()),
+          }),
+        )
+        .min(1)
+        .optional(),
+    })
+    .optional(),
 });
 
 /** A validated experiment configuration. */
@@ -248,7 +270,6 @@ export function applyOverride(config: Record<string, unknown>, assignment: strin
       value: assignment,
       message: `Override "${assignment}" must look like path.to.key=value, e.g. training.lr=0.001.`,
     });
-  const keys = assignment.slice(0, equals).split('.');
   const raw = assignment.slice(equals + 1);
   let value: unknown = raw;
   try {
@@ -256,6 +277,12 @@ export function applyOverride(config: Record<string, unknown>, assignment: strin
   } catch {
     // a plain string
   }
+  return setConfigValue(config, assignment.slice(0, equals), value);
+}
+
+/** Sets `value` at a dotted path (`training.lr`, `datasets.0.options.root`) in a copy of `config`, creating objects on the way. */
+export function setConfigValue(config: Record<string, unknown>, configPath: string, value: unknown): Record<string, unknown> {
+  const keys = configPath.split('.');
   const result = structuredClone(config);
   let target: Record<string, unknown> = result;
   for (const key of keys.slice(0, -1)) {

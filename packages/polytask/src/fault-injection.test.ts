@@ -126,9 +126,10 @@ beforeAll(async () => {
 
 describe('kill -9 at a commit point, then resume: identical to the uninterrupted run', () => {
   it.each([
-    ['between the records of an epoch and its checkpoint', 'runs/[^/]+/checkpoints/fold-1/epoch-2$'],
-    ['in a baseline, before its checkpoint', 'baselines/noise/checkpoints/fold-0/epoch-2$'],
-    ['after the baselines, before the fold is marked complete', String.raw`fold-0\.result\.json$`],
+    ['between the records of an epoch and its checkpoint', 'runs/[^/]+/fold-1/multi-task/checkpoints/fold-1/epoch-2$'],
+    ['in a baseline, before its checkpoint', 'fold-0/single-noise/checkpoints/fold-0/epoch-2$'],
+    ['before the multi-task unit is marked complete', String.raw`fold-0/multi-task/result\.json$`],
+    ['after the last baseline, before its unit is marked complete', String.raw`fold-0/single-events/result\.json$`],
     ['before the summary', String.raw`summary\.json$`],
   ])('%s', async (_, pattern) => {
     const { file, runs } = experiment(`kill-${pattern.replace(/[^a-z0-9]+/gi, '-')}`);

@@ -115,13 +115,39 @@ export {
   loadExperimentConfig,
   parseExperimentConfig,
 } from './experiment-config';
+export {
+  type DatasetOutline,
+  type ExperimentPlan,
+  type ExperimentVariant,
+  type ExtractionUnit,
+  expandSweep,
+  formatPlan,
+  PlanMismatchError,
+  type TrainingUnit,
+} from './experiment-plan';
 export { type ExtensionImporter, type ExtensionPackage, type LoadedExtensions, loadExtensions } from './load-extensions';
 export {
+  type CollectExperimentOptions,
+  type CollectResult,
+  collectExperiment,
   type ExperimentResult,
   evaluateRunCheckpoints,
+  planConfig,
   type RunExperimentOptions,
   readExperimentDatasets,
   resumeExperiment,
   runExperiment,
+  runExtractionUnits,
   type TaskSummary,
+  type VariantSummary,
 } from './run-experiment';
+export { type ParallelRunResult, type RunUnitsInParallelOptions, runUnitsInParallel } from './run-in-parallel';
+export {
+  type SlurmResources,
+  type SlurmScripts,
+  type SlurmSubmission,
+  SlurmSubmitError,
+  submitSlurmJobs,
+  type WriteSlurmScriptsOptions,
+  writeSlurmScripts,
+} from './slurm-jobs';

@@ -7,7 +7,15 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, InvalidArgumentError, importOptional, ShapeMismatchError } from '@polytask/core';
+import {
+  ConfigError,
+  InvalidArgumentError,
+  importOptional,
+  MissingFileError,
+  PolytaskError,
+  ShapeMismatchError,
+  type TaskDefinition,
+} from '@polytask/core';
 import type { DataReader, SkippedItem } from '@polytask/data-reading';
 import { readDataset } from '@polytask/data-reading';
 import { createMultiTaskCnn, createMultiTaskDnn, type HeadSpec } from '@polytask/models';
@@ -19,6 +27,7 @@ import {
   type EpochRecord,
   lockRun,
   openRun,
+  RunInUseError,
   type TaskMetrics,
   type TrainingObserver,
   writeFileAtomically,
@@ -42,6 +51,18 @@ import { createTrainingSets, type ValidationPolicy } from '@polytask/training-se
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type ExperimentConfig, parseExperimentConfig } from './experiment-config';
+import {
+  configFingerprint,
+  type DatasetOutline,
+  type ExperimentPlan,
+  type ExperimentVariant,
+  expandSweep,
+  PlanMismatchError,
+  planExperiment,
+  planToJson,
+  type TrainingUnit,
+  unitFolderName,
+} from './experiment-plan';
 import { checkReaderOptions } from './internal/check-reader-options';
 import { type ExtensionImporter, type LoadedExtensions, loadExtensions } from './load-extensions';
 
@@ -60,7 +81,10 @@ export interface TaskSummary {
 export interface ExperimentResult {
   readonly runDirectory: string;
   readonly backend: string;
+  /** The summary of the first (without a sweep: the only) variant. */
   readonly summary: readonly TaskSummary[];
+  /** Every variant's summary (empty when only some units ran). */
+  readonly variants: readonly VariantSummary[];
 }
 
 /** Options of {@link runExperiment}. */
@@ -75,6 +99,8 @@ export interface RunExperimentOptions {
   readonly importExtension?: ExtensionImporter;
   /** Continue this run folder instead of creating one. */
   readonly runDirectory?: string;
+  /** Only these training units of the plan (indices), without collecting; `runDirectory` defaults to the config's unit folder. */
+  readonly units?: readonly number[];
   /** Extra observers (progress displays, streamers) next to the run store and TensorBoard. */
   readonly observers?: readonly TrainingObserver[];
 }
@@ -168,210 +194,586 @@ export function writeSkippedFiles(runDirectory: string, datasets: Pick<Experimen
   writeFileAtomically(path.join(runDirectory, 'skipped-files.json'), `${JSON.stringify(datasets.skipped, null, 1)}\n`);
 }
 
+/** One variant's comparison of multi-task and single-task models, as `summary.json` holds it. */
+export interface VariantSummary {
+  readonly variant: string;
+  /** The config path → value pairs of the variant (empty without a sweep). */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** `success` when every unit of the variant is complete, `failed` when one failed, else `incomplete` (`stopped` when its run was interrupted). */
+  readonly status: 'success' | 'incomplete' | 'failed' | 'stopped';
+  /** Folds whose every unit is complete (only they are summarised). */
+  readonly folds: number;
+  readonly foldCount: number;
+  readonly summary: readonly TaskSummary[];
+}
+
+/** What {@link collectExperiment} gathered, and what it still misses. */
+export interface CollectResult {
+  readonly runDirectory: string;
+  readonly variants: readonly VariantSummary[];
+  /** Training units with no result yet (never run, running, or interrupted). */
+  readonly missing: readonly TrainingUnit[];
+  /** Training units whose last attempt failed, with the error's message. */
+  readonly failed: readonly { readonly unit: TrainingUnit; readonly message: string }[];
+}
+
+const resultFileName = 'result.json';
+const failedFileName = 'failed.json';
+
+/** What a training unit's `result.json` holds: the test metrics it reports (of the epoch model selection chose). */
+interface UnitResult {
+  readonly variant: string;
+  readonly fold: number;
+  readonly model: string;
+  readonly epoch: number;
+  readonly tasks: readonly TaskMetrics[];
+}
+
+/** The reader's listing of a config entry, outlined for planning: its tasks (renamed) and predefined split. */
+async function outlineDataset(
+  entry: ExperimentConfig['datasets'][number],
+  index: number,
+  options: Pick<RunExperimentOptions, 'log' | 'importReader'>,
+): Promise<DatasetOutline> {
+  const reader = await loadReader(entry, { ...options, log: () => {}, index });
+  const items = await reader.listItems();
+  const own = reader.tasks.map((task) => task.name);
+  const unknown = Object.keys(entry.tasks ?? {}).find((name) => !own.includes(name));
+  if (unknown !== undefined)
+    throw new InvalidArgumentError({
+      argument: `datasets.${index}.tasks`,
+      value: entry.tasks,
+      message: `Dataset "${reader.name}" has no task "${unknown}" to rename; its tasks are ${own.join(', ')}.`,
+    });
+  const tasks = reader.tasks.map((task) => ({ ...task, name: entry.tasks?.[task.name] ?? task.name }));
+  const folds = items.filter((item) => item.fold !== undefined).map((item) => item.fold as number);
+  if (folds.length > 0) return { tasks, predefinedSplit: { kind: 'folds', foldCount: reader.foldCount ?? Math.max(...folds) + 1 } };
+  if (items.some((item) => item.split !== undefined)) return { tasks, predefinedSplit: { kind: 'train-test' } };
+  return { tasks, predefinedSplit: undefined };
+}
+
 /**
- * Runs (or, with `runDirectory`, continues) an experiment.
+ * Plans a config's work units (see `experiment-plan.ts`), reading each reader's listing but no audio.
+ * @example console.log(formatPlan(await planConfig(loadExperimentConfig('experiment.json'))))
+ */
+export function planConfig(
+  config: ExperimentConfig,
+  options: Pick<RunExperimentOptions, 'log' | 'importReader'> = {},
+): Promise<ExperimentPlan> {
+  return planExperiment(config, { outline: (entry, index) => outlineDataset(entry, index, options) });
+}
+
+/**
+ * Creates a run folder for a config and its plan, or checks that an existing one holds the same
+ * config and plan (units of one run started on several machines all prepare it).
+ * @throws ConfigError when the folder holds another config; PlanMismatchError when its plan differs.
+ */
+export function prepareRunFolder(runDirectory: string, config: ExperimentConfig, plan: ExperimentPlan): void {
+  const configFile = path.join(runDirectory, 'config.json');
+  const planFile = path.join(runDirectory, 'plan.json');
+  const planJson = planToJson(plan);
+  if (existsSync(configFile)) {
+    const stored = JSON.parse(readFileSync(configFile, 'utf8')) as unknown;
+    if (JSON.stringify(stored) !== JSON.stringify(JSON.parse(JSON.stringify(config))))
+      throw new ConfigError({
+        configPath: '(root)',
+        value: runDirectory,
+        message: `${runDirectory} holds a run of another config (${configFile}); give another run folder (--run-dir) or use that config.`,
+      });
+    if (existsSync(planFile)) {
+      const storedPlan = JSON.parse(readFileSync(planFile, 'utf8')) as ReturnType<typeof planToJson>;
+      if (JSON.stringify(storedPlan.training) !== JSON.stringify(planJson.training))
+        throw new PlanMismatchError({ what: 'training units', planned: storedPlan.training.length, actual: planJson.training.length });
+      return;
+    }
+  } else {
+    writeFileAtomically(configFile, JSON.stringify(config, null, 2));
+  }
+  writeFileAtomically(planFile, `${JSON.stringify(planJson, null, 1)}\n`);
+}
+
+/** The run folder a config's `--unit`/`--shard` runs share when none is given: `<runsDirectory>/<name>-<config fingerprint>`. */
+export function defaultUnitRunDirectory(config: ExperimentConfig): string {
+  return path.join(config.runsDirectory, `${config.name}-${configFingerprint(config)}`);
+}
+
+/** TensorBoard's log folder of a variant: the run's `tensorboard/` without a sweep, else `tensorboard/<variant>`. */
+function variantTensorBoardDirectory(runDirectory: string, variant: ExperimentVariant): string {
+  return variant.folder === '' ? path.join(runDirectory, 'tensorboard') : path.join(runDirectory, 'tensorboard', variant.name);
+}
+
+/** HParams values of a variant (its swept values by path, objects as JSON). */
+function variantHparams(variant: ExperimentVariant, sweeping: boolean): Record<string, string | number | boolean> {
+  if (!sweeping) return {};
+  const values: Record<string, string | number | boolean> = { variant: variant.name };
+  for (const [key, value] of Object.entries(variant.values))
+    values[key] = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
+  return values;
+}
+
+/** The base hyperparameters of a variant's sessions. */
+function baseHparams(config: ExperimentConfig) {
+  return {
+    model: config.model.kind === 'package' ? config.model.package : config.model.kind,
+    lr: config.training.lr,
+    optimizer: typeof config.training.optimizer === 'string' ? config.training.optimizer : config.training.optimizer.name,
+    lossCombiner: combinerName(config),
+    extraction: config.extraction.name,
+    batchSize: config.training.batchSize,
+  };
+}
+
+/** Waits while another live process holds a unit's lock (a whole run meets a unit run by `--unit` elsewhere). */
+async function lockUnit(directory: string, options: { signal?: AbortSignal; wait: boolean; log: (line: string) => void }) {
+  let said = false;
+  for (;;) {
+    mkdirSync(directory, { recursive: true });
+    try {
+      return lockRun(directory);
+    } catch (error) {
+      if (!options.wait || !RunInUseError.isInstance(error)) throw error;
+      if (!said) options.log(`${directory}: ${(error as Error).message.split(';')[0]}; waiting for it`);
+      said = true;
+      if (options.signal?.aborted) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+/** What a unit's training needs of its variant and fold. */
+interface UnitContext {
+  readonly runDirectory: string;
+  readonly variant: ExperimentVariant;
+  readonly sweeping: boolean;
+  readonly extensions: LoadedExtensions;
+  readonly fold: FoldSetsOf;
+  readonly foldCount: number;
+  readonly options: RunExperimentOptions;
+  readonly wait: boolean;
+}
+
+type FoldSetsOf = ReturnType<ReturnType<typeof createExperimentSets>['folds']> extends Iterable<infer Fold> ? Fold : never;
+
+/**
+ * Trains one unit into its folder (resuming from its last checkpoint), then writes its
+ * `result.json`. A unit already complete is left as it is.
+ * @returns `stopped` when the signal interrupted it (resumable), else `complete`.
+ */
+async function runTrainingUnit(unit: TrainingUnit, context: UnitContext): Promise<'complete' | 'stopped'> {
+  const { runDirectory, variant, fold: sets, options } = context;
+  const log = options.log ?? console.log;
+  const directory = path.join(runDirectory, unit.folder);
+  const label = `${context.sweeping ? `${variant.name} ` : ''}fold ${unit.fold + 1}/${context.foldCount} ${unit.model}`;
+  if (existsSync(path.join(directory, resultFileName))) {
+    log(`${label}: already complete`);
+    return 'complete';
+  }
+  const lock = await lockUnit(directory, { wait: context.wait, log, ...(options.signal ? { signal: options.signal } : {}) });
+  if (!lock) return 'stopped';
+  try {
+    // a process that held the lock may have completed it meanwhile
+    if (existsSync(path.join(directory, resultFileName))) {
+      log(`${label}: already complete`);
+      return 'complete';
+    }
+    const store = createRunStore({ root: path.dirname(directory), name: path.basename(directory) });
+    const previous = openRun(directory);
+    const resume = previous.checkpointEpochs(unit.fold).length > 0 ? previous.loadCheckpoint(unit.fold) : undefined;
+    store.removeTemporaries();
+    store.discardUncommitted((fold) => (fold === unit.fold ? (resume?.epoch ?? 0) : 0));
+    const { train, validation, test, preparations } = sets;
+    const inputShape = train.shapeOf(0);
+    for (let index = 1; index < train.size; index++) {
+      if (train.shapeOf(index).join('x') !== inputShape.join('x')) {
+        throw new ShapeMismatchError({
+          expected: inputShape,
+          actual: train.shapeOf(index),
+          message: `Examples have different feature shapes ([${inputShape}] vs [${train.shapeOf(index)}]); set preparation.frames (e.g. { "fit": "median" }) so the model gets one shape.`,
+        });
+      }
+    }
+    const task = unit.model === 'multi-task' ? undefined : unit.model.slice('single:'.length);
+    const taskNames = train.tasks.map(({ task: definition }) => definition.name);
+    if (task !== undefined && !taskNames.includes(task))
+      throw new PlanMismatchError({ what: 'the task', planned: task, actual: taskNames });
+    const tensorboardRoot = variantTensorBoardDirectory(runDirectory, variant);
+    const groupPrefix = context.sweeping ? `${variant.name}/` : '';
+    const tensorboard = createTensorBoardObserver({
+      directory:
+        task === undefined ? tensorboardRoot : path.join(tensorboardRoot, `single-${path.basename(directory).slice('single-'.length)}`),
+      writeExperiment: false,
+      sessionGroup: `${groupPrefix}${task === undefined ? 'multi-task' : `single-${task}`}`,
+    });
+    const observers: TrainingObserver[] = [tensorboard, createRunStoreObserver(store), ...(options.observers ?? [])];
+    const hparams = {
+      ...baseHparams(variant.config),
+      ...variantHparams(variant, context.sweeping),
+      // 'all' for the multi-task sessions, a task's name for its single-task baseline sessions
+      tasks: task ?? 'all',
+    };
+    await tensorboard.onRunStart?.({
+      foldCount: context.foldCount,
+      tasks: task === undefined ? taskNames : [task],
+      hparams,
+      config: variant.config,
+    });
+    for (const observer of observers) await observer.onFoldStart?.({ fold: unit.fold, preparations });
+    const settings = {
+      ...trainingSettings(variant.config, context.extensions),
+      seed: variant.config.training.seed + unit.fold,
+      ...(validation ? { validation } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    log(`${label}: ${resume ? `resuming after epoch ${resume.epoch}` : 'training'}`);
+    let result: Awaited<ReturnType<typeof trainFold>>;
+    try {
+      result = await withModel(buildModel(variant.config, train, unit.fold, context.extensions), (model) =>
+        trainFold({
+          ...settings,
+          ...(task !== undefined && settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, task) } : {}),
+          model,
+          train,
+          test,
+          fold: unit.fold,
+          ...(task !== undefined ? { tasks: [task] } : {}),
+          store,
+          observers,
+          ...(resume ? { resume } : {}),
+        }),
+      );
+    } catch (error) {
+      // the unit's event files are closed however its training ends
+      await tensorboard.onRunEnd?.({ status: 'failure', error });
+      throw error;
+    }
+    await tensorboard.onRunEnd?.({ status: result.interrupted ? 'stopped' : 'success' });
+    if (result.interrupted) return 'stopped';
+    const reported = reportedTest(variant.config, result, directory, unit.fold);
+    const unitResult: UnitResult = {
+      variant: unit.variant,
+      fold: unit.fold,
+      model: unit.model,
+      epoch: reported?.epoch ?? result.epochsCompleted,
+      tasks: reported?.tasks ?? [],
+    };
+    rmSync(path.join(directory, failedFileName), { force: true });
+    writeFileAtomically(path.join(directory, resultFileName), JSON.stringify(unitResult));
+    log(
+      `${label}: ${unitResult.tasks.map((metrics) => `${metrics.task} ${headline(metrics)[0]} ${(100 * headline(metrics)[1]).toFixed(1)}%`).join(', ')}`,
+    );
+    return 'complete';
+  } catch (error) {
+    // collect lists the unit as failed until a later attempt completes it
+    writeFileAtomically(
+      path.join(directory, failedFileName),
+      JSON.stringify({
+        message: PolytaskError.isInstance(error) ? error.message : String((error as Error)?.stack ?? error),
+        at: new Date().toISOString(),
+        pid: process.pid,
+      }),
+    );
+    throw error;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Runs (or, with `runDirectory`, continues) an experiment: every work unit of its plan in order,
+ * then {@link collectExperiment}. With `units`, only those training units run (no collect), in the
+ * run folder `runDirectory` or the config's default unit folder, so units of one run can be spread
+ * over processes and machines.
  * @example await runExperiment(loadExperimentConfig('experiments/georgiev.json'))
  */
 export async function runExperiment(config: ExperimentConfig, options: RunExperimentOptions = {}): Promise<ExperimentResult> {
   const log = options.log ?? console.log;
   const backend = await selectBackend({ preference: config.backend, log });
   await import('@tensorflow/tfjs-layers');
-  const extensions = await loadExtensions(config, options.importExtension);
-  const datasets = await readExperimentDatasets(config, options);
-  checkConfigAgainstTasks(config, datasets);
-  const sets = createExperimentSets(config, datasets);
-  const store = options.runDirectory
-    ? createRunStore({ root: path.dirname(options.runDirectory), name: path.basename(options.runDirectory) })
-    : createRunStore({ root: config.runsDirectory, name: `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}` });
-  // one writer per run folder: a second run or resume of it is refused while this one lives
-  const lock = lockRun(store.directory);
-  writeSkippedFiles(store.directory, datasets);
+  const plan = await planConfig(config, options);
+  const selected = options.units;
+  for (const index of selected ?? [])
+    if (!plan.training[index])
+      throw new ConfigError({
+        configPath: '--unit',
+        value: index,
+        message: `--unit ${index}: the plan has training units 0 to ${plan.training.length - 1} (polytask plan lists them).`,
+      });
+  // the config's settings fit the datasets' tasks, checked before any folder or training
+  for (const variant of plan.variants) checkConfigAgainstTasks(variant.config, plan.outlines?.[variant.name] ?? []);
+  const runDirectory =
+    options.runDirectory ??
+    (selected
+      ? defaultUnitRunDirectory(config)
+      : path.join(config.runsDirectory, `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  mkdirSync(runDirectory, { recursive: true });
+  // a whole run has one writer; units lock only their own folders
+  const lock = selected ? undefined : lockRun(runDirectory);
+  let status: 'success' | 'stopped' = 'success';
   try {
-    const tensorboard = path.join(store.directory, 'tensorboard');
-    const observers: TrainingObserver[] = [
-      createRunStoreObserver(store),
-      createTensorBoardObserver({ directory: tensorboard }),
-      ...(options.observers ?? []),
-    ];
-    const hparams = {
-      model: config.model.kind === 'package' ? config.model.package : config.model.kind,
-      lr: config.training.lr,
-      optimizer: typeof config.training.optimizer === 'string' ? config.training.optimizer : config.training.optimizer.name,
-      lossCombiner: combinerName(config),
-      extraction: config.extraction.name,
-      batchSize: config.training.batchSize,
-      // 'all' for the multi-task sessions, a task's name for its single-task baseline sessions
-      tasks: 'all',
-    };
-    const taskNames = [...new Set(datasets.flatMap((dataset) => dataset.tasks.map((task) => task.name)))];
-    for (const observer of observers) await observer.onRunStart?.({ foldCount: sets.foldCount, tasks: taskNames, hparams, config });
-    const previous = options.runDirectory ? openRun(store.directory) : undefined;
-    if (previous) discardUncommittedRecords(store);
-    const summary = new Map<
-      string,
-      { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
-    >();
-    let status: 'success' | 'stopped' = 'success';
-    let completedFolds = 0;
+    prepareRunFolder(runDirectory, config, plan);
+    const units = selected ? selected.map((index) => plan.training[index] as TrainingUnit) : plan.training;
+    const sweeping = config.sweep !== undefined;
+    for (const observer of options.observers ?? [])
+      await observer.onRunStart?.({
+        foldCount: Math.max(...Object.values(plan.foldCounts)),
+        tasks: [...new Set(Object.values(plan.tasks).flat())],
+        config,
+      });
     try {
-      for (const { fold, train, validation, test, preparations } of sets.folds()) {
-        const doneFile = path.join(store.directory, `fold-${fold}.result.json`);
-        let finalTasks: TaskMetrics[];
-        let singleTasks: Record<string, TaskMetrics> = {};
-        if (existsSync(doneFile)) {
-          ({ finalTasks, singleTasks } = JSON.parse(readFileSync(doneFile, 'utf8')) as {
-            finalTasks: TaskMetrics[];
-            singleTasks: Record<string, TaskMetrics>;
-          });
-          log(`fold ${fold + 1}/${sets.foldCount}: already complete`);
-        } else {
-          for (const observer of observers) await observer.onFoldStart?.({ fold, preparations });
-          const inputShape = train.shapeOf(0);
-          for (let index = 1; index < train.size; index++) {
-            if (train.shapeOf(index).join('x') !== inputShape.join('x')) {
-              throw new ShapeMismatchError({
-                expected: inputShape,
-                actual: train.shapeOf(index),
-                message: `Examples have different feature shapes ([${inputShape}] vs [${train.shapeOf(index)}]); set preparation.frames (e.g. { "fit": "median" }) so the model gets one shape.`,
-              });
-            }
-          }
-          const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
-          const build = () => buildModel(config, train, fold, extensions);
-          const settings = {
-            ...trainingSettings(config, extensions),
-            seed: config.training.seed + fold,
-            ...(validation ? { validation } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-          };
-          const resume = previous && previous.checkpointEpochs(fold).length > 0 ? previous.loadCheckpoint(fold) : undefined;
-          const multi = await withModel(build(), (model) =>
-            trainFold({
-              ...settings,
-              model,
-              train,
-              test,
+      for (const variant of plan.variants) {
+        const ofVariant = units.filter((unit) => unit.variant === variant.name);
+        if (ofVariant.every((unit) => existsSync(path.join(runDirectory, unit.folder, resultFileName)))) {
+          for (const unit of ofVariant) log(`${sweeping ? `${variant.name} ` : ''}fold ${unit.fold + 1} ${unit.model}: already complete`);
+          continue;
+        }
+        const extensions = await loadExtensions(variant.config, options.importExtension);
+        const datasets = await readExperimentDatasets(variant.config, options);
+        checkConfigAgainstTasks(variant.config, datasets);
+        const sets = createExperimentSets(variant.config, datasets);
+        if (sets.foldCount !== plan.foldCounts[variant.name])
+          throw new PlanMismatchError({ what: 'fold count', planned: plan.foldCounts[variant.name], actual: sets.foldCount });
+        writeSkippedFiles(path.join(runDirectory, variant.folder), datasets);
+        for (const fold of sets.folds()) {
+          const ofFold = ofVariant.filter((unit) => unit.fold === fold.fold);
+          for (const unit of ofFold) {
+            const outcome = await runTrainingUnit(unit, {
+              runDirectory,
+              variant,
+              sweeping,
+              extensions,
               fold,
-              store,
-              observers,
-              ...(resume ? { resume } : {}),
-            }),
-          );
-          if (multi.interrupted) {
-            status = 'stopped';
-            log(`interrupted in fold ${fold + 1}; resume with: polytask resume ${store.directory}`);
-            break;
-          }
-          finalTasks = [...(reportedTest(config, multi, store.directory, fold)?.tasks ?? [])];
-          if (config.baselines && heads.length > 1) {
-            for (const head of heads) {
-              // each baseline has its own checkpoints (and confusion matrices) and resumes like a fold
-              const baselineFolder = baselineDirectory(store.directory, head.name);
-              const baselineStore = createRunStore({ root: path.dirname(baselineFolder), name: path.basename(baselineFolder) });
-              const model = `single:${head.name}`;
-              // baseline sessions join the HParams experiment with `tasks` set to the task's name
-              const baselineLog = createTensorBoardObserver({
-                directory: path.join(tensorboard, `single-${path.basename(baselineFolder)}`),
-                writeExperiment: false,
-                sessionGroup: `single-${head.name}`,
-              });
-              const recordInRun: TrainingObserver = {
-                onEpochEnd(info) {
-                  for (const record of [info.train, info.validation, info.test]) if (record) store.recordEpoch({ ...record, model });
-                },
-              };
-              const baselineObservers = [baselineLog, createRunStoreObserver(baselineStore), recordInRun];
-              await baselineLog.onRunStart?.({ foldCount: sets.foldCount, tasks: [head.name], hparams: { ...hparams, tasks: head.name } });
-              await baselineLog.onFoldStart?.({ fold, preparations });
-              const baselineRun = openRun(baselineStore.directory);
-              const baselineResume = baselineRun.checkpointEpochs(fold).length > 0 ? baselineRun.loadCheckpoint(fold) : undefined;
-              let alone: Awaited<ReturnType<typeof trainFold>>;
-              try {
-                alone = await withModel(build(), (model) =>
-                  trainFold({
-                    ...settings,
-                    ...(settings.earlyStopping ? { earlyStopping: baselineStopping(settings.earlyStopping, head.name) } : {}),
-                    model,
-                    train,
-                    test,
-                    fold,
-                    tasks: [head.name],
-                    store: baselineStore,
-                    observers: baselineObservers,
-                    ...(baselineResume ? { resume: baselineResume } : {}),
-                  }),
-                );
-              } catch (error) {
-                // the baseline's event files are closed however its training ends
-                await baselineLog.onRunEnd?.({ status: 'failure', error });
-                throw error;
-              }
-              await baselineLog.onRunEnd?.({ status: alone.interrupted ? 'stopped' : 'success' });
-              if (alone.interrupted) {
-                status = 'stopped';
-                break;
-              }
-              const metrics = reportedTest(config, alone, store.directory, fold, model)?.tasks[0];
-              if (metrics) singleTasks[head.name] = metrics;
-            }
-            if (status === 'stopped') {
-              log(`interrupted in fold ${fold + 1}'s baselines; resume with: polytask resume ${store.directory}`);
+              foldCount: sets.foldCount,
+              options,
+              wait: !selected,
+            });
+            if (outcome === 'stopped') {
+              status = 'stopped';
+              log(
+                `interrupted in ${sweeping ? `${variant.name} ` : ''}fold ${unit.fold + 1} (${unit.model}); resume with: ${selected ? `polytask run <config> --run-dir ${runDirectory} --unit ${unit.index}` : `polytask resume ${runDirectory}`}`,
+              );
               break;
             }
           }
-          writeFileAtomically(doneFile, JSON.stringify({ finalTasks, singleTasks }));
-          log(
-            `fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
-          );
+          if (status === 'stopped') break;
         }
-        if (finalTasks.length > 0) completedFolds++;
-        for (const task of finalTasks) {
-          const [metric, value] = headline(task);
-          const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
-          entry.multiTask.push(value);
-          entry.multiTaskMacroF1.push(task.macro.f1);
-          const alone = singleTasks[task.task];
-          if (alone !== undefined) {
-            entry.singleTask.push(headline(alone)[1]);
-            entry.singleTaskMacroF1.push(alone.macro.f1);
-          }
-          summary.set(task.task, entry);
-        }
+        if (status === 'stopped') break;
       }
     } catch (error) {
-      for (const observer of observers) await observer.onRunEnd?.({ status: 'failure', error });
+      for (const observer of options.observers ?? []) await observer.onRunEnd?.({ status: 'failure', error });
       throw error;
     }
-    for (const observer of observers) await observer.onRunEnd?.({ status });
-    const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
-    // only complete folds are summarised; the header says how many
-    const table = [
-      `| task | metric | multi-task (mean ± std over ${completedFolds}${completedFolds === sets.foldCount ? '' : ` of ${sets.foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
-      '|---|---|---|---|---|---|',
-      ...rows.map(
-        (row) =>
-          `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
-      ),
-    ].join('\n');
-    writeFileAtomically(
-      path.join(store.directory, 'summary.json'),
-      JSON.stringify(
-        { name: config.name, status, backend: backend.backend, folds: completedFolds, foldCount: sets.foldCount, summary: rows },
-        null,
-        1,
-      ),
-    );
-    writeFileAtomically(path.join(store.directory, 'summary.md'), `# ${config.name}\n\n${table}\n`);
-    if (status === 'success' && completedFolds === sets.foldCount) writeTensorBoardSummary(store.directory, table, rows);
-    log('');
-    log(table);
-    log('');
-    log(`run folder: ${path.resolve(store.directory)}`);
-    log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(tensorboard)}`);
-    return { runDirectory: store.directory, backend: backend.backend, summary: rows };
+    for (const observer of options.observers ?? []) await observer.onRunEnd?.({ status });
+    if (selected) {
+      log(`run folder: ${path.resolve(runDirectory)}; when every unit is done: polytask collect ${runDirectory}`);
+      return { runDirectory, backend: backend.backend, summary: [], variants: [] };
+    }
+    const collected = collectLocked(runDirectory, { log, ...(status === 'stopped' ? { status } : {}) });
+    return { runDirectory, backend: backend.backend, summary: collected.variants[0]?.summary ?? [], variants: collected.variants };
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Options of {@link collectExperiment}. */
+export interface CollectExperimentOptions {
+  /** @default console.log */
+  readonly log?: (line: string) => void;
+  /** Marks incomplete variants as stopped (the run collecting them was interrupted). */
+  readonly status?: 'stopped';
+}
+
+/** A variant's runs and their summaries, from its units' folders. */
+function collectVariant(
+  runDirectory: string,
+  plan: ExperimentPlan,
+  variant: ExperimentVariant,
+  options: CollectExperimentOptions,
+): { summary: VariantSummary; table: string; missing: TrainingUnit[]; failed: { unit: TrainingUnit; message: string }[] } {
+  const units = plan.training.filter((unit) => unit.variant === variant.name);
+  const foldCount = plan.foldCounts[variant.name] ?? 0;
+  const results = new Map<number, UnitResult>();
+  const missing: TrainingUnit[] = [];
+  const failed: { unit: TrainingUnit; message: string }[] = [];
+  const records: EpochRecord[] = [];
+  for (const unit of units) {
+    const directory = path.join(runDirectory, unit.folder);
+    const resultFile = path.join(directory, resultFileName);
+    const complete = existsSync(resultFile);
+    if (complete) results.set(unit.index, JSON.parse(readFileSync(resultFile, 'utf8')) as UnitResult);
+    else if (existsSync(path.join(directory, failedFileName)))
+      failed.push({
+        unit,
+        message: (JSON.parse(readFileSync(path.join(directory, failedFileName), 'utf8')) as { message: string }).message,
+      });
+    else missing.push(unit);
+    if (!existsSync(directory)) continue;
+    const run = openRun(directory);
+    // an unfinished unit's records count up to its last checkpoint (what its resume keeps)
+    const committed = complete ? Number.POSITIVE_INFINITY : (run.checkpointEpochs(unit.fold).at(-1) ?? 0);
+    for (const record of run.records)
+      if (record.epoch <= committed) records.push(unit.model === 'multi-task' ? record : { ...record, model: unit.model });
+  }
+  const variantDirectory = path.join(runDirectory, variant.folder);
+  createRunStore({ root: path.dirname(variantDirectory), name: path.basename(variantDirectory) }).replaceRecords(records);
+  const summary = new Map<
+    string,
+    { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
+  >();
+  let completedFolds = 0;
+  for (let fold = 0; fold < foldCount; fold++) {
+    const ofFold = units.filter((unit) => unit.fold === fold);
+    // a fold is summarised when its multi-task model and every baseline are complete
+    if (!ofFold.every((unit) => results.has(unit.index))) continue;
+    completedFolds++;
+    const multi = results.get((ofFold.find((unit) => unit.model === 'multi-task') as TrainingUnit).index) as UnitResult;
+    for (const metrics of multi.tasks) {
+      const [metric, value] = headline(metrics);
+      const entry = summary.get(metrics.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
+      entry.multiTask.push(value);
+      entry.multiTaskMacroF1.push(metrics.macro.f1);
+      const baseline = ofFold.find((unit) => unit.model === `single:${metrics.task}`);
+      const alone = baseline && results.get(baseline.index)?.tasks[0];
+      if (alone) {
+        entry.singleTask.push(headline(alone)[1]);
+        entry.singleTaskMacroF1.push(alone.macro.f1);
+      }
+      summary.set(metrics.task, entry);
+    }
+  }
+  const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
+  const complete = missing.length === 0 && failed.length === 0;
+  const status = complete ? 'success' : failed.length > 0 ? 'failed' : (options.status ?? 'incomplete');
+  // only complete folds are summarised; the header says how many
+  const table = [
+    `| task | metric | multi-task (mean ± std over ${completedFolds}${completedFolds === foldCount ? '' : ` of ${foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+    ),
+  ].join('\n');
+  const variantSummary: VariantSummary = {
+    variant: variant.name,
+    values: variant.values,
+    status,
+    folds: completedFolds,
+    foldCount,
+    summary: rows,
+  };
+  writeFileAtomically(path.join(variantDirectory, 'summary.json'), JSON.stringify({ name: plan.name, ...variantSummary }, null, 1));
+  writeFileAtomically(
+    path.join(variantDirectory, 'summary.md'),
+    `# ${plan.name}${variant.folder ? ` (${variant.name})` : ''}\n\n${table}\n`,
+  );
+  if (complete) writeTensorBoardSummary(variantDirectory, variantTensorBoardDirectory(runDirectory, variant), table, rows);
+  return { summary: variantSummary, table, missing, failed };
+}
+
+/**
+ * Gathers a run's work units into its results: per variant the metrics files of every unit (the
+ * multi-task model's records, then each baseline's with `model` set), `summary.json`/`summary.md`
+ * (multi-task vs single-task, mean ± std over the folds whose units are all complete), the
+ * TensorBoard summary; for a sweep `comparison.json`/`comparison.md` across variants; and the
+ * HParams experiment covering every variant and fold. Safe to run at any time: what is missing or
+ * failed is listed, and a later collect replaces everything it wrote.
+ * @example const { missing, failed } = collectExperiment('.polytask/runs/study-3f2a9c01d4')
+ */
+export function collectExperiment(runDirectory: string, options: CollectExperimentOptions = {}): CollectResult {
+  // one collector (or whole run) at a time; units running elsewhere are not disturbed
+  const lock = lockRun(runDirectory);
+  try {
+    return collectLocked(runDirectory, options);
   } finally {
     lock.release();
   }
+}
+
+/** {@link collectExperiment} by the holder of the run folder's lock. */
+function collectLocked(runDirectory: string, options: CollectExperimentOptions): CollectResult {
+  const log = options.log ?? console.log;
+  const run = openRun(runDirectory);
+  const planFile = path.join(runDirectory, 'plan.json');
+  if (!existsSync(planFile))
+    throw new MissingFileError({
+      path: planFile,
+      message: `${planFile}: no such file; ${runDirectory} is not a run folder of this Polytask version (runs are planned in work units since 0.2).`,
+    });
+  const config = parseExperimentConfig(run.config, path.join(runDirectory, 'config.json'));
+  const stored = JSON.parse(readFileSync(planFile, 'utf8')) as ReturnType<typeof planToJson>;
+  const variants = expandSweep(config);
+  const plan: ExperimentPlan = { ...stored, variants };
+  // what collects killed midway left (the run's and each variant's own files; units clear their own)
+  for (const folder of new Set(['', ...variants.map((variant) => variant.folder)]))
+    createRunStore({
+      root: path.dirname(path.join(runDirectory, folder)),
+      name: path.basename(path.join(runDirectory, folder)),
+    }).removeTemporaries();
+  const collected = variants.map((variant) => collectVariant(runDirectory, plan, variant, options));
+  const sweeping = config.sweep !== undefined;
+  writeTensorBoardExperiment(runDirectory, plan, sweeping);
+  if (sweeping)
+    writeComparison(
+      runDirectory,
+      plan,
+      collected.map((entry) => entry.summary),
+    );
+  const missing = collected.flatMap((entry) => entry.missing);
+  const failed = collected.flatMap((entry) => entry.failed);
+  for (const [index, entry] of collected.entries()) {
+    log('');
+    if (sweeping) log(`## ${variants[index]?.name}`);
+    log(entry.table);
+  }
+  log('');
+  if (sweeping) log(readFileSync(path.join(runDirectory, 'comparison.md'), 'utf8'));
+  if (missing.length) log(`${missing.length} unit(s) not complete: ${missing.map((unit) => unit.index).join(', ')}`);
+  for (const { unit, message } of failed) log(`unit ${unit.index} (${unit.folder}) failed: ${message}`);
+  log(`run folder: ${path.resolve(runDirectory)}`);
+  log(`TensorBoard: pip install tensorboard && tensorboard --logdir ${path.resolve(runDirectory, 'tensorboard')}`);
+  return { runDirectory, variants: collected.map((entry) => entry.summary), missing, failed };
+}
+
+/** The sweep's comparison: one row per variant and task (multi-task and single-task, mean ± std over folds). */
+function writeComparison(runDirectory: string, plan: ExperimentPlan, summaries: readonly VariantSummary[]): void {
+  const rows = summaries.flatMap((summary) =>
+    summary.summary.map((row) => ({
+      variant: summary.variant,
+      status: summary.status,
+      folds: summary.folds,
+      foldCount: summary.foldCount,
+      ...row,
+    })),
+  );
+  writeFileAtomically(path.join(runDirectory, 'comparison.json'), JSON.stringify({ name: plan.name, variants: summaries }, null, 1));
+  const table = [
+    '| variant | task | metric | multi-task | single-task | multi-task macro F1 | single-task macro F1 |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${row.variant}${row.status === 'success' ? '' : ` (${row.status}, ${row.folds} of ${row.foldCount} folds)`} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+    ),
+  ].join('\n');
+  writeFileAtomically(path.join(runDirectory, 'comparison.md'), `# ${plan.name}: comparison of ${summaries.length} variants\n\n${table}\n`);
+}
+
+/**
+ * The HParams experiment at the root of the run's TensorBoard folder: every hyperparameter the
+ * sessions carry (variant values included) and each task's metrics. Written once, whole (through a
+ * temporary folder), so units running at once never write it.
+ */
+function writeTensorBoardExperiment(runDirectory: string, plan: ExperimentPlan, sweeping: boolean): void {
+  const directory = path.join(runDirectory, 'tensorboard');
+  mkdirSync(directory, { recursive: true });
+  if (readdirSync(directory).some((name) => name.includes('tfevents'))) return;
+  const first = plan.variants[0] as ExperimentVariant;
+  const hparams = { ...baseHparams(first.config), ...variantHparams(first, sweeping), tasks: 'all' };
+  const tasks = [...new Set(Object.values(plan.tasks).flat())];
+  const temporary = path.join(runDirectory, `tensorboard-experiment.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const writer = createTensorBoardWriter({ directory: temporary });
+  writer.hparamsExperiment({ hparams, metrics: ['loss', ...tasks.flatMap((task) => [`${task}/macro_f1`, `${task}/loss`])] });
+  writer.close();
+  for (const name of readdirSync(temporary)) renameSync(path.join(temporary, name), path.join(directory, name));
+  rmSync(temporary, { recursive: true, force: true });
 }
 
 /** Runs `use` with a model built for one training and frees the model's weights however it ends. */
@@ -384,15 +786,15 @@ async function withModel<Result>(model: LayersModel, use: (model: LayersModel) =
 }
 
 /**
- * The comparison in TensorBoard too, once per completed experiment: a text table and one scalar per
- * task and setting (step = fold count) in `tensorboard/summary`, written in a temporary folder and
- * renamed over an earlier one (a resume of a completed run replaces it).
+ * The comparison in TensorBoard too, once per completed variant: a text table and one scalar per
+ * task and setting (step = fold count) in `<log folder>/summary`, written in a temporary folder and
+ * renamed over an earlier one (a later collect replaces it).
  */
-function writeTensorBoardSummary(runDirectory: string, table: string, rows: readonly TaskSummary[]): void {
-  const target = path.join(runDirectory, 'tensorboard', 'summary');
+function writeTensorBoardSummary(variantDirectory: string, tensorboard: string, table: string, rows: readonly TaskSummary[]): void {
+  const target = path.join(tensorboard, 'summary');
   // outside the log directory (TensorBoard would list it as a run); a killed write's folder goes with the run's temporaries
   const suffix = `tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const temporary = path.join(runDirectory, `tensorboard-summary.${suffix}`);
+  const temporary = path.join(variantDirectory, `tensorboard-summary.${suffix}`);
   mkdirSync(path.dirname(target), { recursive: true });
   const writer = createTensorBoardWriter({ directory: temporary });
   writer.text('summary', table, 0);
@@ -404,37 +806,10 @@ function writeTensorBoardSummary(runDirectory: string, table: string, rows: read
       writer.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
   }
   writer.close();
-  const replaced = path.join(runDirectory, `tensorboard-summary-replaced.${suffix}`);
+  const replaced = path.join(variantDirectory, `tensorboard-summary-replaced.${suffix}`);
   if (existsSync(target)) renameSync(target, replaced);
   renameSync(temporary, target);
   rmSync(replaced, { recursive: true, force: true });
-}
-
-/** Where a task's single-task baseline keeps its own run files: `<run>/baselines/<task, file-safe>`. */
-function baselineDirectory(runDirectory: string, task: string): string {
-  return path.join(runDirectory, 'baselines', task.replace(/[^A-Za-z0-9_.-]/g, '_'));
-}
-
-/**
- * Before a resume: drops the metrics records (of the multi-task model and of each baseline) that
- * no checkpoint committed, from the run's and each baseline's own metrics files.
- */
-function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): void {
-  store.removeTemporaries();
-  const lastCommitted = (directory: string, fold: number) => {
-    if (!existsSync(directory)) return 0;
-    return openRun(directory).checkpointEpochs(fold).at(-1) ?? 0;
-  };
-  store.discardUncommitted((fold, model) =>
-    lastCommitted(model === undefined ? store.directory : baselineDirectory(store.directory, model.slice('single:'.length)), fold),
-  );
-  const baselines = path.join(store.directory, 'baselines');
-  if (!existsSync(baselines)) return;
-  for (const name of readdirSync(baselines)) {
-    const baselineStore = createRunStore({ root: baselines, name });
-    baselineStore.removeTemporaries();
-    baselineStore.discardUncommitted((fold) => lastCommitted(baselineStore.directory, fold));
-  }
 }
 
 /**
@@ -444,14 +819,13 @@ function discardUncommittedRecords(store: ReturnType<typeof createRunStore>): vo
 function reportedTest(
   config: ExperimentConfig,
   result: { bestEpoch: number | undefined; epochsCompleted: number; history: readonly { train: EpochRecord; test?: EpochRecord }[] },
-  runDirectory: string,
+  unitDirectory: string,
   fold: number,
-  model?: string,
 ): EpochRecord | undefined {
   const stopping = config.training.earlyStopping;
   const epoch =
     stopping && (stopping.restoreBestWeights ?? true) && result.bestEpoch !== undefined ? result.bestEpoch : result.epochsCompleted;
-  return result.history.find((entry) => entry.train.epoch === epoch)?.test ?? openRun(runDirectory).metricsOf(fold, epoch, 'test', model);
+  return result.history.find((entry) => entry.train.epoch === epoch)?.test ?? openRun(unitDirectory).metricsOf(fold, epoch, 'test');
 }
 
 /** Early stopping of a task's baseline: it watches that task (a `task` set for the multi-task model names another). */
@@ -464,7 +838,7 @@ function baselineStopping(spec: EarlyStoppingSpec, task: string): EarlyStoppingS
  * datasets have: loss and combiner weights name tasks, and early stopping fits the model and every baseline.
  * @throws ConfigError at the setting's path.
  */
-function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly TaskDataset[]): void {
+function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { readonly tasks: readonly TaskDefinition[] }[]): void {
   const tasks = [...new Map(datasets.flatMap((dataset) => dataset.tasks.map((task) => [task.name, task] as const))).values()];
   const names = tasks.map((task) => task.name);
   const unknown = (configPath: string, keys: readonly string[]) => {
@@ -615,9 +989,32 @@ function buildModel(
 }
 
 /**
- * Evaluates the stored checkpoints of a run on each fold's test part (the thesis's "blank model"
- * evaluation): every checkpoint, or only the last one per fold.
- * @returns one test record per fold and evaluated epoch.
+ * Runs extraction units of a plan: reads each unit's dataset through its reader into the feature
+ * cache (in index mode, so nothing stays in memory); a cache another process is filling is waited for.
+ */
+export async function runExtractionUnits(
+  plan: ExperimentPlan,
+  units: readonly number[],
+  options: Pick<RunExperimentOptions, 'log' | 'importReader'> = {},
+): Promise<void> {
+  for (const index of units) {
+    const unit = plan.extraction[index];
+    if (!unit)
+      throw new ConfigError({
+        configPath: '--unit',
+        value: index,
+        message: `--unit ${index}: the plan has extraction units 0 to ${plan.extraction.length - 1} (polytask plan lists them).`,
+      });
+    const variant = plan.variants.find((candidate) => candidate.name === unit.variant) as ExperimentVariant;
+    const entry = variant.config.datasets[unit.dataset] as ExperimentConfig['datasets'][number];
+    await readExperimentDatasets({ ...variant.config, indexMode: true, datasets: [entry] }, options);
+  }
+}
+
+/**
+ * Evaluates the stored checkpoints of a run's multi-task models on each fold's test part (the
+ * thesis's "blank model" evaluation): every checkpoint, or only the last one per fold; every variant of a sweep.
+ * @returns one test record per variant, fold and evaluated epoch.
  */
 export async function evaluateRunCheckpoints(
   runDirectory: string,
@@ -628,21 +1025,24 @@ export async function evaluateRunCheckpoints(
   const config = parseExperimentConfig(run.config, path.join(runDirectory, 'config.json'));
   await selectBackend({ preference: config.backend, log: () => {} });
   await import('@tensorflow/tfjs-layers');
-  const extensions = await loadExtensions(config);
-  const datasets = await readExperimentDatasets(config, { log: () => {} });
-  const sets = createExperimentSets(config, datasets);
   const records: EpochRecord[] = [];
-  for (const { fold, train, test } of sets.folds()) {
-    const epochs = run.checkpointEpochs(fold);
-    for (const epoch of options.which === 'last' ? epochs.slice(-1) : epochs) {
-      const model = buildModel(config, train, fold, extensions);
-      await restoreCheckpoint(model, tf.train.adam(), run.loadCheckpoint(fold, epoch));
-      const record = await evaluateModel({ model, set: test, fold, epoch, batchSize: config.training.batchSize });
-      model.dispose();
-      records.push(record);
-      log(
-        `fold ${fold} epoch ${epoch}: ${record.tasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
-      );
+  for (const variant of expandSweep(config)) {
+    const extensions = await loadExtensions(variant.config);
+    const datasets = await readExperimentDatasets(variant.config, { log: () => {} });
+    const sets = createExperimentSets(variant.config, datasets);
+    for (const { fold, train, test } of sets.folds()) {
+      const unit = openRun(path.join(runDirectory, variant.folder, unitFolderName(fold, 'multi-task')));
+      const epochs = unit.checkpointEpochs(fold);
+      for (const epoch of options.which === 'last' ? epochs.slice(-1) : epochs) {
+        const model = buildModel(variant.config, train, fold, extensions);
+        await restoreCheckpoint(model, tf.train.adam(), unit.loadCheckpoint(fold, epoch));
+        const record = await evaluateModel({ model, set: test, fold, epoch, batchSize: variant.config.training.batchSize });
+        model.dispose();
+        records.push(record);
+        log(
+          `${variant.folder ? `${variant.name} ` : ''}fold ${fold} epoch ${epoch}: ${record.tasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
+        );
+      }
     }
   }
   return records;

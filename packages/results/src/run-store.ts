@@ -164,6 +164,8 @@ export interface RunStore {
    * are rewritten atomically.
    */
   discardUncommitted(committed: (fold: number, model: string | undefined) => number): void;
+  /** Rewrites both metrics files (JSON lines and CSV) to hold exactly `records`, atomically (collecting work units into one run). */
+  replaceRecords(records: readonly EpochRecord[]): void;
   /** Removes what writes killed midway left (`*.tmp-<pid>-*` checkpoint folders and files); call only while holding the run's lock. */
   removeTemporaries(): void;
 }
@@ -176,15 +178,19 @@ const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
  */
 export function createRunStore(options: { root: string; name?: string }): RunStore {
   const name = options.name ?? new Date().toISOString().replace(/[:.]/g, '-');
-  if (!/^[A-Za-z0-9._-]+$/.test(name))
+  if (!/^[A-Za-z0-9._=,-]+$/.test(name))
     throw new InvalidArgumentError({
       argument: 'name',
       value: name,
-      message: `Run name "${name}" may use letters, digits, ".", "_" and "-" only.`,
+      message: `Run name "${name}" may use letters, digits, ".", "_", "-", "=" and "," only.`,
     });
   const directory = path.join(options.root, name);
   guardWrite(directory, 'the run folder', () => makeDirectory(directory));
   const metricsCsv = path.join(directory, 'metrics.csv');
+  const replaceRecords = (records: readonly EpochRecord[]) => {
+    writeFileAtomically(path.join(directory, 'metrics.jsonl'), records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    writeFileAtomically(metricsCsv, csvHeader + records.flatMap((record) => csvRows(record).map((row) => `${row}\n`)).join(''));
+  };
   return {
     directory,
     writeConfig: (config) => writeFileAtomically(path.join(directory, 'config.json'), JSON.stringify(config, null, 2)),
@@ -213,10 +219,9 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
     },
     discardUncommitted(committed) {
       if (!existsSync(path.join(directory, 'metrics.jsonl'))) return;
-      const kept = readRecords(directory).filter((record) => record.epoch <= committed(record.fold, record.model));
-      writeFileAtomically(path.join(directory, 'metrics.jsonl'), kept.map((record) => `${JSON.stringify(record)}\n`).join(''));
-      writeFileAtomically(metricsCsv, csvHeader + kept.flatMap((record) => csvRows(record).map((row) => `${row}\n`)).join(''));
+      replaceRecords(readRecords(directory).filter((record) => record.epoch <= committed(record.fold, record.model)));
     },
+    replaceRecords: (records) => replaceRecords(records),
     writeConfusion({ fold, split, epoch, metrics }) {
       const base = path.join(directory, 'confusion', `fold-${fold}`, split, safeName(metrics.task), `epoch-${epoch}`);
       writeFileAtomically(`${base}.json`, JSON.stringify({ labels: metrics.labels, kind: metrics.kind, matrix: metrics.confusion }));

@@ -33,6 +33,8 @@ export {
 } from './splitters';
 export {
   createTrainingSets,
+  type ExperimentFoldCountOptions,
+  experimentFoldCount,
   type FoldSets,
   type SplitPolicy,
   type TrainingSets,

@@ -146,19 +146,25 @@ function validationAssignment(part: TaskDataset, policy: ValidationPolicy, group
   });
 }
 
+/** Options of {@link experimentFoldCount}. */
+export interface ExperimentFoldCountOptions {
+  readonly split: NonNullable<TrainingSetsOptions['split']>;
+  /** Per dataset: its predefined split (only the kind and the fold count matter), or undefined. */
+  readonly predefinedSplits: readonly ({ readonly kind: 'folds'; readonly foldCount: number } | { readonly kind: 'train-test' } | undefined)[];
+}
+
 /**
- * Prepares leakage-free train/test sets for every fold.
- * @example for (const { train, test } of createTrainingSets({ datasets, preparation: { frames: { fit: 'median' }, scaling: 'per-feature' } }).folds()) { ... }
+ * The number of folds {@link createTrainingSets} makes for these datasets and split, known before
+ * any feature is extracted (planning work units): 1 for a ratio split or predefined train/test
+ * parts only; `split.folds`, else the smallest predefined fold count, else 5 for k-fold.
+ * @throws InvalidArgumentError when a ratio split meets predefined folds, or a predefined fold count is not a multiple of the result.
  */
-export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
-  const { datasets } = options;
-  if (datasets.length === 0)
-    throw new InvalidArgumentError({ argument: 'datasets', value: [], message: 'Give at least one task dataset.' });
-  const split = options.split ?? { kind: 'k-fold' };
-  const predefinedFolds = datasets
-    .map((dataset) => (dataset.predefinedSplit?.kind === 'folds' ? dataset.predefinedSplit.foldCount : undefined))
+export function experimentFoldCount(options: ExperimentFoldCountOptions): number {
+  const { split } = options;
+  const predefinedFolds = options.predefinedSplits
+    .map((predefined) => (predefined?.kind === 'folds' ? predefined.foldCount : undefined))
     .filter((count) => count !== undefined);
-  const needsSplitting = datasets.some((dataset) => dataset.predefinedSplit === undefined);
+  const needsSplitting = options.predefinedSplits.some((predefined) => predefined === undefined);
   let foldCount: number;
   if (split.kind === 'ratio') {
     if (predefinedFolds.length > 0)
@@ -182,6 +188,24 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
       });
     }
   }
+  return foldCount;
+}
+
+/**
+ * Prepares leakage-free train/test sets for every fold.
+ * @example for (const { train, test } of createTrainingSets({ datasets, preparation: { frames: { fit: 'median' }, scaling: 'per-feature' } }).folds()) { ... }
+ */
+export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
+  const { datasets } = options;
+  if (datasets.length === 0)
+    throw new InvalidArgumentError({ argument: 'datasets', value: [], message: 'Give at least one task dataset.' });
+  const split = options.split ?? { kind: 'k-fold' };
+  const foldCount = experimentFoldCount({
+    split,
+    predefinedSplits: datasets.map((dataset) =>
+      dataset.predefinedSplit?.kind === 'folds' ? { kind: 'folds', foldCount: dataset.predefinedSplit.foldCount } : dataset.predefinedSplit,
+    ),
+  });
   // per dataset: the test-membership of each example in each fold
   const assignments = datasets.map((dataset) => {
     const predefined = dataset.predefinedSplit;

@@ -43,16 +43,18 @@ export function runFingerprint(runDirectory: string) {
     .filter((entry) => entry.includes('confusion/') && entry.endsWith('.json'))
     .sort()
     .map((entry) => `${entry} ${digest(readFileSync(path.join(runDirectory, entry)))}`);
-  const baselines = path.join(runDirectory, 'baselines');
   const summary = readJson(path.join(runDirectory, 'summary.json'));
   return {
     metrics: metricsRecords(path.join(runDirectory, 'metrics.jsonl')),
     csv: existsSync(path.join(runDirectory, 'metrics.csv')) ? readFileSync(path.join(runDirectory, 'metrics.csv'), 'utf8') : undefined,
-    baselineMetrics: existsSync(baselines)
-      ? Object.fromEntries(readdirSync(baselines).map((task) => [task, metricsRecords(path.join(baselines, task, 'metrics.jsonl'))]))
-      : {},
-    folds: all
-      .filter((entry) => /^fold-\d+\.result\.json$/.test(entry))
+    unitMetrics: Object.fromEntries(
+      all
+        .filter((entry) => /(^|\/)fold-\d+\/[^/]+\/metrics\.jsonl$/.test(entry))
+        .sort()
+        .map((entry) => [entry, metricsRecords(path.join(runDirectory, entry))]),
+    ),
+    units: all
+      .filter((entry) => /(^|\/)fold-\d+\/[^/]+\/result\.json$/.test(entry))
       .sort()
       .map((entry) => [entry, readJson(path.join(runDirectory, entry))]),
     summary,
