@@ -104,6 +104,16 @@ describe('work units', () => {
     expect(text).toContain('  lr=0.01,hiddenUnits=8: 2 fold(s)');
   }, 120_000);
 
+  it('extraction shards at once fill the cache once; the training then reads it', async () => {
+    const file = experiment('extract', { baselines: false });
+    const outcomes = await Promise.all(['1/2', '2/2'].map((shard) => succeed(['extract', file, '--shard', shard])));
+    // each shard extracted its own dataset: the voices (shard 1) and the scenes (shard 2)
+    expect(outcomes[0]).toMatch(/synthetic: 48 examples, features extracted/);
+    expect(outcomes[1]).toMatch(/synthetic-scenes: 48 examples, features extracted/);
+    const again = await succeed(['extract', file]);
+    expect(again, again).not.toMatch(/features extracted/);
+  }, 300_000);
+
   it('units in a shuffled order, two at once, one twice, then collected, equal one sequential run; so does --parallel 2', async () => {
     const file = experiment('sweep', { sweep, baselines: false });
     await succeed(['run', file]);

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRandom, defineTask, type TaskDefinition } from '@polytask/core';
 import type { DataReader, DatasetItem } from '@polytask/data-reading';
-import { hasMetadata, readMetadata, toPcm16, writeMetadata, writeWav } from './internal/corpus-files';
+import { generateOnce, readMetadata, toPcm16, writeMetadata, writeWav } from './internal/corpus-files';
 
 /** The corpus's tasks: keyword (multi-class, main), speaker pitch (binary), noise tags (multi-label). */
 export const syntheticTasks: readonly TaskDefinition[] = Object.freeze([
@@ -100,27 +100,28 @@ function synthesize(
  */
 export function generateSyntheticCorpus(options: SyntheticCorpusOptions): string {
   const { directory } = options;
-  if (hasMetadata(directory)) return directory;
-  const clips = options.clipsPerSpeakerAndKeyword ?? 4;
-  const sampleRate = options.sampleRate ?? 16000;
-  const seconds = options.seconds ?? 1;
-  const random = createRandom(options.seed ?? 2021);
-  const rows = ['file,keyword,pitch,noise,speaker'];
-  const keywords = syntheticTasks[0]?.labels ?? [];
-  for (const speaker of speakers) {
-    mkdirSync(path.join(directory, 'clips', speaker.id), { recursive: true });
-    for (const keyword of keywords) {
-      for (let clip = 0; clip < clips; clip++) {
-        const tags = [random() < 0.4 ? 'hum' : '', random() < 0.4 ? 'hiss' : ''].filter(Boolean);
-        const file = path.join('clips', speaker.id, `${keyword}-${clip}.wav`);
-        const samples = synthesize(keyword, speaker.f0, speaker.brightness, tags, sampleRate, seconds, random);
-        writeWav({ file: path.join(directory, file), sampleRate, samples });
-        rows.push([file, keyword, speaker.pitch, tags.join(';'), speaker.id].join(','));
+  generateOnce(directory, () => {
+    const clips = options.clipsPerSpeakerAndKeyword ?? 4;
+    const sampleRate = options.sampleRate ?? 16000;
+    const seconds = options.seconds ?? 1;
+    const random = createRandom(options.seed ?? 2021);
+    const rows = ['file,keyword,pitch,noise,speaker'];
+    const keywords = syntheticTasks[0]?.labels ?? [];
+    for (const speaker of speakers) {
+      mkdirSync(path.join(directory, 'clips', speaker.id), { recursive: true });
+      for (const keyword of keywords) {
+        for (let clip = 0; clip < clips; clip++) {
+          const tags = [random() < 0.4 ? 'hum' : '', random() < 0.4 ? 'hiss' : ''].filter(Boolean);
+          const file = path.join('clips', speaker.id, `${keyword}-${clip}.wav`);
+          const samples = synthesize(keyword, speaker.f0, speaker.brightness, tags, sampleRate, seconds, random);
+          writeWav({ file: path.join(directory, file), sampleRate, samples });
+          rows.push([file, keyword, speaker.pitch, tags.join(';'), speaker.id].join(','));
+        }
       }
     }
-  }
-  // metadata last, atomically: its presence marks a complete corpus
-  writeMetadata(directory, rows);
+    // metadata last, atomically: its presence marks a complete corpus
+    writeMetadata(directory, rows);
+  });
   return directory;
 }
 

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createRandom, defineTask, type RandomSource, type TaskDefinition } from '@polytask/core';
 import type { DataReader, DatasetItem } from '@polytask/data-reading';
-import { hasMetadata, readMetadata, toPcm16, writeMetadata, writeWav } from './internal/corpus-files';
+import { generateOnce, readMetadata, toPcm16, writeMetadata, writeWav } from './internal/corpus-files';
 
 /** The scenes corpus's tasks: scene (multi-class, main) and sound events (multi-label). */
 export const syntheticScenesTasks: readonly TaskDefinition[] = Object.freeze([
@@ -183,28 +183,29 @@ function synthesizeScene(options: {
  */
 export function generateSyntheticScenes(options: SyntheticScenesOptions): string {
   const { directory } = options;
-  if (hasMetadata(directory)) return directory;
-  const clips = options.clipsPerSiteAndScene ?? 8;
-  const sampleRate = options.sampleRate ?? 22050;
-  const seconds = options.seconds ?? 1;
-  const random = createRandom(options.seed ?? 2017);
-  const rows = ['file,scene,events,site'];
-  const scenes = syntheticScenesTasks[0]?.labels ?? [];
-  const eventLabels = syntheticScenesTasks[1]?.labels ?? [];
-  for (const site of sites) {
-    mkdirSync(path.join(directory, 'sites', site.id), { recursive: true });
-    for (const scene of scenes) {
-      for (let clip = 0; clip < clips; clip++) {
-        const events = eventLabels.filter(() => random() < 0.4);
-        const file = path.join('sites', site.id, `${scene}-${clip}.wav`);
-        const samples = synthesizeScene({ scene, site, events, sampleRate, seconds, random });
-        writeWav({ file: path.join(directory, file), sampleRate, samples });
-        rows.push([file, scene, events.join(';'), site.id].join(','));
+  generateOnce(directory, () => {
+    const clips = options.clipsPerSiteAndScene ?? 8;
+    const sampleRate = options.sampleRate ?? 22050;
+    const seconds = options.seconds ?? 1;
+    const random = createRandom(options.seed ?? 2017);
+    const rows = ['file,scene,events,site'];
+    const scenes = syntheticScenesTasks[0]?.labels ?? [];
+    const eventLabels = syntheticScenesTasks[1]?.labels ?? [];
+    for (const site of sites) {
+      mkdirSync(path.join(directory, 'sites', site.id), { recursive: true });
+      for (const scene of scenes) {
+        for (let clip = 0; clip < clips; clip++) {
+          const events = eventLabels.filter(() => random() < 0.4);
+          const file = path.join('sites', site.id, `${scene}-${clip}.wav`);
+          const samples = synthesizeScene({ scene, site, events, sampleRate, seconds, random });
+          writeWav({ file: path.join(directory, file), sampleRate, samples });
+          rows.push([file, scene, events.join(';'), site.id].join(','));
+        }
       }
     }
-  }
-  // metadata last, atomically: its presence marks a complete corpus
-  writeMetadata(directory, rows);
+    // metadata last, atomically: its presence marks a complete corpus
+    writeMetadata(directory, rows);
+  });
   return directory;
 }
 

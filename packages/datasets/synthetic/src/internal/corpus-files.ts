@@ -3,9 +3,9 @@
  * written last and atomically (its presence marks a complete corpus), and reading that table
  * back with typed errors that name the file and the fix.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataFormatError, MissingFileError } from '@polytask/core';
+import { DataFormatError, MissingFileError, tryLockFile } from '@polytask/core';
 import wavefile from 'wavefile';
 
 /** The name of every generated corpus's metadata table. */
@@ -89,4 +89,30 @@ export function readMetadata<Column extends string>(options: ReadMetadataOptions
     }
     return Object.fromEntries(columns.map((column, position) => [column, values[position]])) as Record<Column, string>;
   });
+}
+
+/**
+ * Generates a corpus once however many processes ask at the same time (parallel units, job arrays
+ * sharing a folder): the first takes `<directory>/.generate.lock`, the others wait for it (a lock
+ * of a dead process is taken over), and whoever gets the lock generates only when the metadata,
+ * written last, is still missing. No reader ever sees a WAV file being rewritten.
+ */
+export function generateOnce(directory: string, generate: () => void): void {
+  if (hasMetadata(directory)) return;
+  mkdirSync(directory, { recursive: true });
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const lock = tryLockFile(path.join(directory, '.generate.lock'));
+    if ('release' in lock) {
+      try {
+        if (!hasMetadata(directory)) generate();
+      } finally {
+        lock.release();
+      }
+      return;
+    }
+    // another process generates it: wait, without spinning
+    Atomics.wait(pause, 0, 0, 100);
+    if (hasMetadata(directory)) return;
+  }
 }
