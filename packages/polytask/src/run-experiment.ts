@@ -32,13 +32,14 @@ import {
   type LearningRateSchedule,
   type LossCombinerSpec,
   type OptimizerSpec,
+  regressionLossKinds,
   restoreCheckpoint,
   selectBackend,
   type TaskLossSpec,
   type TrainFoldOptions,
   trainFold,
 } from '@polytask/training';
-import { createTrainingSets, type ValidationPolicy } from '@polytask/training-sets';
+import { createTrainingSets, type TargetScaler, type ValidationPolicy } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type ExperimentConfig, parseExperimentConfig } from './experiment-config';
@@ -79,14 +80,35 @@ export interface RunExperimentOptions {
   readonly observers?: readonly TrainingObserver[];
 }
 
-const headline = (metrics: TaskMetrics): [string, number] =>
-  metrics.kind === 'multi-label' ? ['macro F1', metrics.macro.f1] : ['accuracy', metrics.accuracy ?? 0];
+/** The headline metric of a task's kind: macro F1 (multi-label), R² (regression, higher is better) or accuracy. */
+const headline = (metrics: TaskMetrics): [string, number] => {
+  if (metrics.kind === 'regression') return ['R²', metrics.r2 ?? Number.NaN];
+  return metrics.kind === 'multi-label' ? ['macro F1', metrics.macro?.f1 ?? 0] : ['accuracy', metrics.accuracy ?? 0];
+};
+/** `task metric value` for logs: fractions as percentages, R² as a number. */
+const describeHeadline = (metrics: TaskMetrics): string => {
+  const [metric, value] = headline(metrics);
+  return `${metrics.task} ${metric} ${isFractionMetric(metric) ? `${(100 * value).toFixed(1)}%` : value.toFixed(3)}`;
+};
 const mean = (values: readonly number[]) => (values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NaN);
 const deviation = (values: readonly number[]) => Math.sqrt(mean(values.map((value) => (value - mean(values)) ** 2)));
 
-/** Formats `mean% ± std` of fractions. */
-export function formatMeanAndDeviation(values: readonly number[]): string {
-  return values.length ? `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}` : '-';
+/** True for a summary metric shown as a percentage (accuracy, F1); false for R², shown as a number. */
+export function isFractionMetric(metric: string): boolean {
+  return metric !== 'R²';
+}
+
+/** Options of {@link formatMeanAndDeviation}. */
+export interface FormatMeanAndDeviationOptions {
+  /** Show the values as percentages (fractions such as accuracy); false for R². @default true */
+  readonly percent?: boolean;
+}
+
+/** Formats `mean% ± std` of fractions, or `mean ± std` with three decimals when `percent` is false. */
+export function formatMeanAndDeviation(values: readonly number[], options: FormatMeanAndDeviationOptions = {}): string {
+  if (!values.length) return '-';
+  if (options.percent === false) return `${mean(values).toFixed(3)} ± ${deviation(values).toFixed(3)}`;
+  return `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}`;
 }
 
 /** Options of {@link loadReader}. */
@@ -180,6 +202,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   const datasets = await readExperimentDatasets(config, options);
   checkConfigAgainstTasks(config, datasets);
   const sets = createExperimentSets(config, datasets);
+  logStratification(config, datasets, log);
   const store = options.runDirectory
     ? createRunStore({ root: path.dirname(options.runDirectory), name: path.basename(options.runDirectory) })
     : createRunStore({ root: config.runsDirectory, name: `${config.name}-${new Date().toISOString().replace(/[:.]/g, '-')}` });
@@ -320,20 +343,19 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
             }
           }
           writeFileAtomically(doneFile, JSON.stringify({ finalTasks, singleTasks }));
-          log(
-            `fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
-          );
+          log(`fold ${fold + 1}/${sets.foldCount}: ${finalTasks.map(describeHeadline).join(', ')}`);
         }
         if (finalTasks.length > 0) completedFolds++;
         for (const task of finalTasks) {
           const [metric, value] = headline(task);
           const entry = summary.get(task.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
           entry.multiTask.push(value);
-          entry.multiTaskMacroF1.push(task.macro.f1);
+          // regression tasks have no macro F1: their columns stay empty
+          if (task.macro) entry.multiTaskMacroF1.push(task.macro.f1);
           const alone = singleTasks[task.task];
           if (alone !== undefined) {
             entry.singleTask.push(headline(alone)[1]);
-            entry.singleTaskMacroF1.push(alone.macro.f1);
+            if (alone.macro) entry.singleTaskMacroF1.push(alone.macro.f1);
           }
           summary.set(task.task, entry);
         }
@@ -350,7 +372,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
       '|---|---|---|---|---|---|',
       ...rows.map(
         (row) =>
-          `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+          `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
       ),
     ].join('\n');
     writeFileAtomically(
@@ -371,6 +393,23 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
     return { runDirectory: store.directory, backend: backend.backend, summary: rows };
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Says how datasets with regression tasks are split: by their first classification task, or, with
+ * regression tasks only, by (grouped) k-fold without stratification (real values have no classes).
+ */
+function logStratification(config: ExperimentConfig, datasets: readonly TaskDataset[], log: (line: string) => void): void {
+  const stratified = config.split.kind === 'ratio' || config.split.stratify !== false;
+  for (const dataset of datasets) {
+    if (!stratified || dataset.predefinedSplit || dataset.tasks[0]?.kind !== 'regression') continue;
+    const classification = dataset.tasks.find((task) => task.kind !== 'regression');
+    log(
+      classification
+        ? `${dataset.name}: main task "${dataset.tasks[0].name}" is a regression task; folds are stratified by "${classification.name}"`
+        : `${dataset.name}: regression tasks only, so its folds are ${config.split.kind === 'ratio' ? 'a shuffled split' : 'k-fold'} (grouped when it has groups), not stratified`,
+    );
   }
 }
 
@@ -511,8 +550,17 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly Ta
       message: 'training.samplingWeights: the every-dataset sampler puts every dataset in each batch, so every weight must be positive.',
     });
   for (const [task, spec] of Object.entries(config.training.losses ?? {})) {
-    const weights = spec.classWeights;
     const definition = tasks.find((candidate) => candidate.name === task);
+    const regressionLoss = (regressionLossKinds as readonly string[]).includes(spec.kind);
+    if (regressionLoss !== (definition?.kind === 'regression'))
+      throw new ConfigError({
+        configPath: `training.losses.${task}.kind`,
+        value: spec.kind,
+        message: regressionLoss
+          ? `training.losses.${task}.kind: "${task}" is ${definition?.kind}; ${spec.kind} is a regression loss. Use cross-entropy or focal.`
+          : `training.losses.${task}.kind: "${task}" is a regression task; use ${regressionLossKinds.join(', ')}.`,
+      });
+    const weights = 'classWeights' in spec ? spec.classWeights : undefined;
     const expected = definition?.kind === 'binary' ? 2 : definition?.labels.length;
     if (Array.isArray(weights) && weights.length !== expected)
       throw new ConfigError({
@@ -570,6 +618,7 @@ function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions
     ...(training.gradientClipNorm ? { gradientClipNorm: training.gradientClipNorm } : {}),
     ...(training.earlyStopping ? { earlyStopping: training.earlyStopping as EarlyStoppingSpec } : {}),
     ...(training.checkpoints ? { checkpoints: training.checkpoints as CheckpointRetention } : {}),
+    ...(training.targetScaling ? { targetScaling: training.targetScaling } : {}),
   } satisfies Partial<TrainFoldOptions>;
 }
 
@@ -636,13 +685,21 @@ export async function evaluateRunCheckpoints(
     const epochs = run.checkpointEpochs(fold);
     for (const epoch of options.which === 'last' ? epochs.slice(-1) : epochs) {
       const model = buildModel(config, train, fold, extensions);
-      await restoreCheckpoint(model, tf.train.adam(), run.loadCheckpoint(fold, epoch));
-      const record = await evaluateModel({ model, set: test, fold, epoch, batchSize: config.training.batchSize });
+      const checkpoint = run.loadCheckpoint(fold, epoch);
+      await restoreCheckpoint(model, tf.train.adam(), checkpoint);
+      // regression heads predict scaled targets: the fold's scaler (in the checkpoint) unscales them
+      const targetScaler = (checkpoint.state as { targetScaler?: TargetScaler } | undefined)?.targetScaler;
+      const record = await evaluateModel({
+        model,
+        set: test,
+        fold,
+        epoch,
+        batchSize: config.training.batchSize,
+        ...(targetScaler ? { targetScaler } : {}),
+      });
       model.dispose();
       records.push(record);
-      log(
-        `fold ${fold} epoch ${epoch}: ${record.tasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
-      );
+      log(`fold ${fold} epoch ${epoch}: ${record.tasks.map(describeHeadline).join(', ')}`);
     }
   }
   return records;
