@@ -2,7 +2,7 @@
  * A regression task end to end through the experiment runner: the generated voices corpus
  * (multi-class, binary and multi-label tasks) and the tones corpus (a regression task with two
  * outputs, pitch and level, and no classification task, so its folds are plain grouped k-fold)
- * in one experiment with the default model and training settings. The regression task learns
+ * in one experiment with the default training settings (and a narrower default DNN). The regression task learns
  * (R² above 0), the classification tasks beat chance, the results files carry the regression
  * metrics, and a run interrupted midway and resumed ends as the uninterrupted one.
  */
@@ -19,7 +19,7 @@ import { tensorBoardContents } from './test-support';
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-regression-experiment-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Two corpora, two grouped folds; model and training are the defaults. */
+/** Two corpora, two grouped folds; the default DNN made narrow (for speed), default training. */
 const config = (name: string) =>
   parseExperimentConfig({
     name,
@@ -31,6 +31,7 @@ const config = (name: string) =>
     cacheDirectory: path.join(root, 'cache'),
     runsDirectory: path.join(root, 'runs'),
     split: { kind: 'k-fold', folds: 2, seed: 1 },
+    model: { kind: 'dnn', hiddenUnits: [64, 64] },
     backend: 'cpu',
   });
 
@@ -43,7 +44,8 @@ describe('an experiment with a regression task next to classification tasks', ()
     const row = (task: string) => straight.summary.find((entry) => entry.task === task);
     expect(row('tone')?.metric).toBe('R²');
     expect(row('tone')?.multiTask).toHaveLength(2);
-    for (const value of row('tone')?.multiTask ?? []) expect(value).toBeGreaterThan(0);
+    // pitch and level are plain in a log-mel spectrogram: well above 0 (the mean's score), about 0.8 here
+    for (const value of row('tone')?.multiTask ?? []) expect(value).toBeGreaterThan(0.5);
     // regression has no macro F1
     expect(row('tone')?.multiTaskMacroF1).toEqual([]);
     // keyword: four classes (chance 25%); pitch: two (chance 50%)
