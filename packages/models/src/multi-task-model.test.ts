@@ -42,7 +42,9 @@ describe('multi-task builders', () => {
       const head = model.getLayer('head_affect');
       expect((head.getConfig() as { activation: string }).activation).toBe('linear');
       // a linear head can leave (0, 1): large inputs give outputs outside it
-      const outputs = model.predict(tf.fill([2, ...((model.inputs[0] as tfl.SymbolicTensor).shape.slice(1) as number[])], 50)) as tf.Tensor[];
+      const outputs = model.predict(
+        tf.fill([2, ...((model.inputs[0] as tfl.SymbolicTensor).shape.slice(1) as number[])], 50),
+      ) as tf.Tensor[];
       const affect = (outputs[3] as tf.Tensor).dataSync();
       expect(Array.from(affect).some((value) => value < 0 || value > 1)).toBe(true);
       tf.dispose(outputs);

@@ -277,7 +277,8 @@ function createView(stored: Stored, indices: Int32Array): TaskDataset {
     targetMatrix(taskName) {
       const task = taskNamed(taskName);
       const source = stored.targets.get(task.name) as TargetRow;
-      const matrix = task.kind === 'regression' ? new Float32Array(indices.length * task.outputSize) : new Uint8Array(indices.length * task.outputSize);
+      const matrix =
+        task.kind === 'regression' ? new Float32Array(indices.length * task.outputSize) : new Uint8Array(indices.length * task.outputSize);
       for (const [position, index] of indices.entries()) {
         matrix.set(source.subarray(index * task.outputSize, (index + 1) * task.outputSize), position * task.outputSize);
       }

@@ -112,9 +112,10 @@ describe('createTrainingSets', () => {
     const sets = createTrainingSets({ datasets: [dataset], split: { kind: 'k-fold', folds: 3, seed: 1 }, audit: false });
     for (const { test } of sets.folds()) {
       const part = test.datasets[0];
+      if (!part) throw new Error('no test part');
       const counts = [0, 0, 0];
-      for (let index = 0; index < (part?.size ?? 0); index++) {
-        const label = (part?.targetsOf('keyword', index) as Uint8Array).indexOf(1);
+      for (let index = 0; index < part.size; index++) {
+        const label = (part.targetsOf('keyword', index) as Uint8Array).indexOf(1);
         counts[label] = (counts[label] as number) + 1;
       }
       expect(counts).toEqual([4, 4, 4]);

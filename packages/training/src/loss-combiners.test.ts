@@ -70,7 +70,7 @@ describe('loss combiners', () => {
     const combiner = createLossCombiner({ kind: 'uncertainty' }, ['label', 'level'], { regressionTasks: ['level'] });
     // s = 0: classification 1·L + 0, regression ½·L + 0
     expect(combiner.combine(losses({ label: 2, level: 2 })).dataSync()[0]).toBeCloseTo(3, 5);
-    combiner.variables.forEach((variable) => variable.assign(tf.scalar(Math.log(2))));
+    for (const variable of combiner.variables) variable.assign(tf.scalar(Math.log(2)));
     // s = log 2: classification L/2 + log 2, regression L/4 + ½·log 2
     expect(combiner.combine(losses({ label: 2, level: 2 })).dataSync()[0]).toBeCloseTo(1 + Math.log(2) + 0.5 + 0.5 * Math.log(2), 5);
     expect(combiner.weights()).toEqual({ label: expect.closeTo(0.5, 5), level: expect.closeTo(0.25, 5) });
