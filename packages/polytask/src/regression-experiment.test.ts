@@ -71,7 +71,9 @@ describe('an experiment with a regression task next to classification tasks', ()
     expect(tone.perOutput).toHaveLength(2);
     expect(existsSync(path.join(straight.runDirectory, 'confusion', 'fold-0', 'test', 'tone'))).toBe(false);
     expect(existsSync(path.join(straight.runDirectory, 'confusion', 'fold-0', 'test', 'keyword'))).toBe(true);
-    const scalars = Object.keys(tensorBoardContents(straight.runDirectory)['fold-0/test']?.scalars ?? {});
+    const logs = tensorBoardContents(straight.runDirectory);
+    const scalars = Object.keys(logs['fold-0/test']?.scalars ?? {});
+    expect(Object.keys(logs.summary?.scalars ?? {})).toEqual(expect.arrayContaining(['multi_task/tone_R2', 'multi_task/keyword_accuracy']));
     expect(scalars).toEqual(
       expect.arrayContaining(['tone/r2', 'tone/mean_squared_error', 'tone/root_mean_squared_error', 'tone/mean_absolute_error']),
     );

@@ -437,10 +437,10 @@ function writeTensorBoardSummary(runDirectory: string, table: string, rows: read
   writer.text('summary', table, 0);
   for (const row of rows) {
     const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
-    if (row.multiTask.length)
-      writer.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
-    if (row.singleTask.length)
-      writer.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
+    // `accuracy`, `macro_F1`, `R2`: tags stay ASCII
+    const metric = row.metric.replace('²', '2').replace(/[^A-Za-z0-9_]/g, '_');
+    if (row.multiTask.length) writer.scalar(`multi_task/${tag}_${metric}`, mean(row.multiTask), row.multiTask.length);
+    if (row.singleTask.length) writer.scalar(`single_task/${tag}_${metric}`, mean(row.singleTask), row.singleTask.length);
   }
   writer.close();
   const replaced = path.join(runDirectory, `tensorboard-summary-replaced.${suffix}`);
