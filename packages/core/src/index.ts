@@ -6,6 +6,8 @@
 export { importOptional, isModuleNotFound, MissingDependencyError } from './import-optional';
 export {
   decodeTarget,
+  type EncodeRegressionTargetOptions,
+  encodeRegressionTarget,
   encodeTarget,
   type FeatureMatrix,
   featureMatrix,
@@ -21,6 +23,7 @@ export {
   type ErrorContext,
   InvalidArgumentError,
   MissingFileError,
+  NonFiniteTargetError,
   PolytaskError,
   type PolytaskErrorOptions,
   ShapeMismatchError,
@@ -31,6 +34,7 @@ export { createRandom, type RandomSource, shuffleInPlace } from './random';
 export {
   type DefineTaskOptions,
   defineTask,
+  isRegressionTask,
   isTaskKind,
   labelIndex,
   sameTask,

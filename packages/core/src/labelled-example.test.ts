@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTarget, encodeTarget, featureMatrix, shapeSize } from './labelled-example';
-import { InvalidArgumentError, ShapeMismatchError } from './polytask-error';
+import { decodeTarget, encodeRegressionTarget, encodeTarget, featureMatrix, shapeSize } from './labelled-example';
+import { InvalidArgumentError, NonFiniteTargetError, ShapeMismatchError } from './polytask-error';
 import { defineTask } from './task-definition';
 
 const emotion = defineTask({ name: 'emotion', kind: 'multi-class', labels: ['neutral', 'happy', 'sad'] });
@@ -43,5 +43,32 @@ describe('encodeTarget and decodeTarget', () => {
     expect(() => encodeTarget(emotion, ['happy', 'sad'])).toThrow(InvalidArgumentError);
     expect(() => encodeTarget(spoof, [])).toThrow(InvalidArgumentError);
     expect(() => decodeTarget(emotion, new Uint8Array(2))).toThrow(ShapeMismatchError);
+  });
+});
+
+describe('regression targets', () => {
+  const affect = defineTask({ name: 'affect', kind: 'regression', outputs: ['valence', 'arousal'] });
+
+  it('defines a regression task with named outputs, or one output named after the task', () => {
+    expect(affect.labels).toEqual(['valence', 'arousal']);
+    expect(defineTask({ name: 'age', kind: 'regression' }).labels).toEqual(['age']);
+  });
+
+  it('encodes values as a Float32Array row', () => {
+    expect(Array.from(encodeRegressionTarget({ task: affect, values: [0.25, -1.5] }))).toEqual([0.25, -1.5]);
+    expect(encodeRegressionTarget({ task: defineTask({ name: 'age', kind: 'regression' }), values: 31 })).toBeInstanceOf(Float32Array);
+  });
+
+  it('rejects NaN with a typed error naming the item, task and dataset', () => {
+    const attempt = () => encodeRegressionTarget({ task: affect, values: [0.1, Number.NaN], item: 'clip-3.wav', dataset: 'moods' });
+    expect(attempt).toThrow(NonFiniteTargetError);
+    expect(attempt).toThrow(/clip-3\.wav.*moods.*affect/);
+  });
+
+  it('rejects the wrong number of values, labels for regression and values for classification', () => {
+    expect(() => encodeRegressionTarget({ task: affect, values: [1] })).toThrow(InvalidArgumentError);
+    expect(() => encodeTarget(affect, 'valence')).toThrow(InvalidArgumentError);
+    expect(() => encodeRegressionTarget({ task: emotion, values: [1] })).toThrow(InvalidArgumentError);
+    expect(() => decodeTarget(affect, new Float32Array(2))).toThrow(InvalidArgumentError);
   });
 });

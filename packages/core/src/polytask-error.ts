@@ -110,6 +110,35 @@ export class ShapeMismatchError extends PolytaskError {
   }
 }
 
+/** A regression target is NaN or infinite: the item, task and (when known) dataset are named so the source row can be fixed. */
+export class NonFiniteTargetError extends PolytaskError {
+  /** The task whose target it is. */
+  readonly task: string;
+  /** The item (example id, or its position when no id is known). */
+  readonly item: string;
+  /** The dataset (reader) name, when known. */
+  readonly dataset: string | undefined;
+  /** The offending value. */
+  readonly value: number;
+
+  constructor(options: { task: string; item: string; dataset?: string; value: number }) {
+    const where = options.dataset === undefined ? '' : ` of dataset "${options.dataset}"`;
+    super({
+      message: `Item "${options.item}"${where} has the target ${options.value} for regression task "${options.task}"; targets must be finite numbers. Fix or drop the item.`,
+      context: { task: options.task, item: options.item, dataset: options.dataset, value: options.value },
+    });
+    this.name = 'NonFiniteTargetError';
+    this.task = options.task;
+    this.item = options.item;
+    this.dataset = options.dataset;
+    this.value = options.value;
+  }
+
+  static override isInstance(error: unknown): error is NonFiniteTargetError {
+    return PolytaskError.isInstance(error) && error.name === 'NonFiniteTargetError';
+  }
+}
+
 /** An experiment configuration holds a bad value at `configPath` (for example `training.lr`). */
 export class ConfigError extends PolytaskError {
   /** Dotted path of the bad entry inside the configuration. */

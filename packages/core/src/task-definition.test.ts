@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from './polytask-error';
-import { defineTask, isTaskKind, labelIndex, sameTask, taskKinds, taskOutputSize } from './task-definition';
+import { defineTask, isRegressionTask, isTaskKind, labelIndex, sameTask, taskKinds, taskOutputSize } from './task-definition';
 
 describe('defineTask', () => {
   it('freezes a valid definition and copies the labels', () => {
@@ -14,7 +14,10 @@ describe('defineTask', () => {
 
   it.each([
     [{ name: '', kind: 'multi-class', labels: ['a', 'b'] }, 'name'],
-    [{ name: 't', kind: 'regression', labels: ['a', 'b'] }, 'kind'],
+    [{ name: 't', kind: 'ranking', labels: ['a', 'b'] }, 'kind'],
+    [{ name: 't', kind: 'regression', outputs: ['a', 'a'] }, 'labels'],
+    [{ name: 't', kind: 'regression', outputs: ['a'], labels: ['b'] }, 'outputs'],
+    [{ name: 't', kind: 'multi-label', labels: ['a'], outputs: ['a'] }, 'outputs'],
     [{ name: 't', kind: 'multi-class', labels: ['a', 'a'] }, 'labels'],
     [{ name: 't', kind: 'multi-class', labels: ['a'] }, 'labels'],
     [{ name: 't', kind: 'binary', labels: ['a', 'b', 'c'] }, 'labels'],
@@ -51,9 +54,17 @@ describe('defineTask', () => {
     expect(sameTask(abc, defineTask({ name: 'k', kind: 'multi-label', labels: ['a', 'b', 'c'] }))).toBe(false);
   });
 
-  it('knows the three kinds', () => {
-    expect(taskKinds).toEqual(['binary', 'multi-class', 'multi-label']);
+  it('knows the four kinds', () => {
+    expect(taskKinds).toEqual(['binary', 'multi-class', 'multi-label', 'regression']);
     expect(isTaskKind('multi-label')).toBe(true);
-    expect(isTaskKind('regression')).toBe(false);
+    expect(isTaskKind('regression')).toBe(true);
+    expect(isTaskKind('ranking')).toBe(false);
+  });
+
+  it('gives a regression task one column per output', () => {
+    const affect = defineTask({ name: 'affect', kind: 'regression', outputs: ['valence', 'arousal'] });
+    expect(taskOutputSize(affect)).toBe(2);
+    expect(isRegressionTask(affect)).toBe(true);
+    expect(sameTask(affect, defineTask({ name: 'affect', kind: 'regression', labels: ['valence', 'arousal'] }))).toBe(true);
   });
 });

@@ -16,8 +16,13 @@ export interface DatasetItem {
   readonly path?: string;
   /** Files `readAudio` reads this item from, when it has no `path`; their size and modification time are part of the cache key. */
   readonly sources?: readonly string[];
-  /** Label(s) per task name: one label for binary and multi-class tasks, a list (possibly empty) for multi-label ones. */
+  /** Label(s) per classification task name: one label for binary and multi-class tasks, a list (possibly empty) for multi-label ones. */
   readonly labels: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Real values per regression task name: a number for a single-output task, one number per output
+   * (in the task's `labels` order) otherwise. NaN and infinities are refused (`NonFiniteTargetError`).
+   */
+  readonly values?: Readonly<Record<string, number | readonly number[]>>;
   /** Group for grouped splitting (speaker, recording, clip of origin). */
   readonly group?: string;
   /** Predefined part, for corpora with an official train/test split. */

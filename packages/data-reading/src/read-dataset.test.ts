@@ -201,4 +201,46 @@ describe('readDataset', () => {
       }),
     ).rejects.toThrow(/extraction\.params\.fftSize/);
   });
+
+  it('reads regression targets from item.values into a float32 cache, and names the item of a NaN value', async () => {
+    const corpus = writeCorpus('regression-corpus', 4);
+    const level = defineTask({ name: 'level', kind: 'regression', outputs: ['frequency', 'amplitude'] });
+    const values = (index: number) => [index % 2 ? 2000 : 300, index % 3 ? 0.8 : 0.1];
+    const reader: DataReader = {
+      specificationVersion: 'v1',
+      name: 'levels',
+      tasks: [tone, level],
+      listItems: async () =>
+        Array.from({ length: 4 }, (_, index) => ({
+          id: `clip-${index}.wav`,
+          path: path.join(corpus, `clip-${index}.wav`),
+          labels: { tone: index % 2 ? 'high' : 'low' },
+          values: { level: values(index) },
+        })),
+    };
+    const cacheDirectory = path.join(root, 'cache-regression');
+    const first = await readDataset(reader, { extraction: logMel, cacheDirectory, progress: 'none' });
+    expect(Array.from(first.dataset.targetsOf('level', 3))).toEqual([2000, Math.fround(0.1)]);
+    const second = await readDataset(reader, { extraction: logMel, cacheDirectory, progress: 'none' });
+    expect(second.fromCache).toBe(true);
+    expect(second.dataset.targetMatrix('level')).toEqual(first.dataset.targetMatrix('level'));
+    expect(second.dataset.targetMatrix('tone')).toBeInstanceOf(Uint8Array);
+    const broken: DataReader = {
+      ...reader,
+      name: 'broken-levels',
+      listItems: async () =>
+        (await reader.listItems()).map((item, index) => (index === 2 ? { ...item, values: { level: [Number.NaN, 1] } } : item)),
+    };
+    await expect(readDataset(broken, { extraction: logMel, cacheDirectory, progress: 'none' })).rejects.toThrow(
+      /Item "clip-2\.wav" of dataset "broken-levels" has the target NaN for regression task "level"/,
+    );
+    const missing: DataReader = {
+      ...reader,
+      name: 'missing-levels',
+      listItems: async () => [{ id: 'a', path: path.join(corpus, 'clip-0.wav'), labels: { tone: 'low' } }],
+    };
+    await expect(readDataset(missing, { extraction: logMel, cacheDirectory, progress: 'none' })).rejects.toThrow(
+      /has no value for regression task "level"/,
+    );
+  });
 });

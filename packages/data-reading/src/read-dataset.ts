@@ -11,7 +11,15 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeTarget, type FeatureMatrix, InvalidArgumentError, PolytaskError, type TargetRow } from '@polytask/core';
+import {
+  encodeRegressionTarget,
+  encodeTarget,
+  type FeatureMatrix,
+  InvalidArgumentError,
+  NonFiniteTargetError,
+  PolytaskError,
+  type TargetRow,
+} from '@polytask/core';
 import {
   builtInExtractionMethods,
   createDefaultExtractionRegistry,
@@ -154,6 +162,27 @@ function prepareItems(reader: DataReader, tasks: readonly Task[], items: readonl
       });
     }
     for (const task of tasks) {
+      if (task.kind === 'regression') {
+        const values = item.values?.[task.name];
+        if (values === undefined)
+          throw new InvalidArgumentError({
+            argument: 'item.values',
+            value: item.id,
+            message: `Item "${item.id}" of reader "${reader.name}" has no value for regression task "${task.name}" (give it in item.values).`,
+          });
+        try {
+          rows.get(task.name)?.push(encodeRegressionTarget({ task, values, item: item.id, dataset: reader.name }));
+        } catch (cause) {
+          if (NonFiniteTargetError.isInstance(cause)) throw cause;
+          throw new InvalidArgumentError({
+            argument: 'item.values',
+            value: item.id,
+            message: `Item "${item.id}" of reader "${reader.name}": ${(cause as Error).message}`,
+            cause,
+          });
+        }
+        continue;
+      }
       const labels = item.labels[task.name];
       if (labels === undefined) {
         throw new InvalidArgumentError({
@@ -463,7 +492,8 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
     targets: new Map(
       tasks.map((task) => {
         const all = rows.get(task.name) as TargetRow[];
-        const flat = new Uint8Array(kept.length * task.outputSize);
+        const flat =
+          task.kind === 'regression' ? new Float32Array(kept.length * task.outputSize) : new Uint8Array(kept.length * task.outputSize);
         let position = 0;
         all.forEach((row, index) => {
           if (keptIndex[index]) flat.set(row, position++ * task.outputSize);

@@ -8,6 +8,8 @@ export {
   createMultiTaskCnn,
   createMultiTaskDnn,
   type DnnOptions,
+  type HeadActivation,
   type HeadSpec,
+  headActivation,
   type TrunkOptions,
 } from './multi-task-model';

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkModelForTasks, createMultiTaskCnn, createMultiTaskDnn, type HeadSpec } from './multi-task-model';
+import { checkModelForTasks, createMultiTaskCnn, createMultiTaskDnn, type HeadSpec, headActivation } from './multi-task-model';
 
 const tasks: HeadSpec[] = [
   { name: 'keyword', kind: 'multi-class', outputSize: 3 },
@@ -28,6 +28,27 @@ describe('multi-task builders', () => {
     for (const row of [...(gender ?? []), ...(events ?? [])]) for (const value of row) expect(value > 0 && value < 1).toBe(true);
     expect(model.layers.map((layer) => layer.name)).toContain('head_speaker_gender');
     tf.dispose(outputs);
+  });
+
+  it('gives regression heads a linear output (no activation), in the DNN and the CNN', () => {
+    const withRegression: HeadSpec[] = [...tasks, { name: 'affect', kind: 'regression', outputSize: 2 }];
+    expect(headActivation('regression')).toBe('linear');
+    expect(headActivation('multi-class')).toBe('softmax');
+    expect(headActivation('multi-label')).toBe('sigmoid');
+    for (const model of [
+      createMultiTaskDnn({ inputShape: [6, 4], tasks: withRegression, hiddenUnits: [8], seed: 1 }),
+      createMultiTaskCnn({ inputShape: [8, 8], tasks: withRegression, filters: [4], denseUnits: 8, seed: 1 }),
+    ]) {
+      const head = model.getLayer('head_affect');
+      expect((head.getConfig() as { activation: string }).activation).toBe('linear');
+      // a linear head can leave (0, 1): large inputs give outputs outside it
+      const outputs = model.predict(
+        tf.fill([2, ...((model.inputs[0] as tfl.SymbolicTensor).shape.slice(1) as number[])], 50),
+      ) as tf.Tensor[];
+      const affect = (outputs[3] as tf.Tensor).dataSync();
+      expect(Array.from(affect).some((value) => value < 0 || value > 1)).toBe(true);
+      tf.dispose(outputs);
+    }
   });
 
   it('builds a CNN over [frames, bins] with pooling and a readout, deterministic for a seed', () => {

@@ -1,7 +1,7 @@
 /**
  * Hard-sharing multi-task models: a shared trunk (the thesis's DNN or CNN) and one head per
  * task, whose activation follows the task kind (softmax for multi-class, sigmoid for binary
- * and multi-label). Any user `tf.LayersModel` with one output per task is accepted after
+ * and multi-label, linear for regression). Any user `tf.LayersModel` with one output per task is accepted after
  * {@link checkModelForTasks}.
  */
 import { InvalidArgumentError, ShapeMismatchError, type TaskKind } from '@polytask/core';
@@ -11,8 +11,22 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export interface HeadSpec {
   readonly name: string;
   readonly kind: TaskKind;
-  /** Output columns (1 for binary). */
+  /** Output columns (1 for binary, one per output for regression). */
   readonly outputSize: number;
+}
+
+/** A head's activation by task kind. */
+export type HeadActivation = 'softmax' | 'sigmoid' | 'linear';
+
+/**
+ * The head activation a task kind needs, the convention every model (yours too) follows: training
+ * reads a head's outputs as probabilities (softmax for multi-class, sigmoid for binary and
+ * multi-label) or, for regression, as the (scaled) predictions themselves (linear: no activation).
+ * @example tfl.layers.dense({ units: task.outputSize, activation: headActivation(task.kind) })
+ */
+export function headActivation(kind: TaskKind): HeadActivation {
+  if (kind === 'regression') return 'linear';
+  return kind === 'multi-class' ? 'softmax' : 'sigmoid';
 }
 
 /** Options shared by the builders. */
@@ -51,8 +65,6 @@ export interface CnnOptions extends TrunkOptions {
   /** Units of the shared dense layer after the convolutions; 0 for none. @default 64 */
   readonly denseUnits?: number;
 }
-
-const headActivation = (kind: TaskKind) => (kind === 'multi-class' ? 'softmax' : 'sigmoid');
 
 function checkCommon(options: TrunkOptions): void {
   if (options.tasks.length === 0)

@@ -125,7 +125,7 @@ describe('polytask CLI and experiments', () => {
       writeFileSync(file, JSON.stringify({ ...config, datasets: [config.datasets[0], { reader: 'synthetic', options }] }));
       expect(await main(['run', file])).toBe(1);
       expect(String(error.mock.calls[1]?.[0])).toMatch(
-        /^polytask: datasets\.1\.options\.corpus \(reader "synthetic"\): expected one of "voices", "scenes", got "voice"; did you mean "voices"\?$/,
+        /^polytask: datasets\.1\.options\.corpus \(reader "synthetic"\): expected one of "voices", "scenes", "tones", got "voice"; did you mean "voices"\?$/,
       );
     } finally {
       error.mockRestore();

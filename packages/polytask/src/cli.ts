@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PolytaskError } from '@polytask/core';
-import { openRun } from '@polytask/results';
+import { openRun, type TaskMetrics } from '@polytask/results';
 import { type ExperimentConfig, loadExperimentConfig, parseExperimentConfig } from './experiment-config';
 import { formatPlan, parseShard, planToJson } from './experiment-plan';
 import {
@@ -14,6 +14,7 @@ import {
   defaultUnitRunDirectory,
   evaluateRunCheckpoints,
   formatMeanAndDeviation,
+  isFractionMetric,
   planConfig,
   prepareRunFolder,
   resumeExperiment,
@@ -53,6 +54,14 @@ interface RunSummaryFile {
   readonly status?: string;
   readonly folds?: number;
   readonly foldCount?: number;
+}
+
+/** One task's line in `polytask evaluate`: macro F1 and accuracy, or R² and RMSE for a regression task. */
+function describeEvaluation(task: TaskMetrics): string {
+  if (task.kind === 'regression')
+    return `${task.task} R² ${(task.r2 ?? Number.NaN).toFixed(3)}, RMSE ${(task.rootMeanSquaredError ?? Number.NaN).toPrecision(4)}`;
+  const accuracy = task.accuracy === undefined ? '' : `, accuracy ${(100 * task.accuracy).toFixed(1)}%`;
+  return `${task.task} macro F1 ${(100 * (task.macro?.f1 ?? 0)).toFixed(1)}%${accuracy}`;
 }
 
 const valueFlags = [
@@ -348,7 +357,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           if (summary.length === 0) console.log(`| ${name} | - | - | - | - | - | - |`);
           for (const row of summary)
             console.log(
-              `| ${name} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
+              `| ${name} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
             );
         }
         return 0;
@@ -377,9 +386,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             ['best (lowest validation loss)', best],
           ] as const) {
             if (!record) continue;
-            console.log(
-              `fold ${fold} ${label}, epoch ${record.epoch}: ${record.tasks.map((task) => `${task.task} macro F1 ${(100 * task.macro.f1).toFixed(1)}%${task.accuracy === undefined ? '' : `, accuracy ${(100 * task.accuracy).toFixed(1)}%`}`).join('; ')}`,
-            );
+            console.log(`fold ${fold} ${label}, epoch ${record.epoch}: ${record.tasks.map(describeEvaluation).join('; ')}`);
           }
         }
         return 0;

@@ -187,16 +187,24 @@ export const experimentConfigSchema = z.strictObject({
         ])
         .optional(),
       gradientClipNorm: z.number().positive().optional(),
-      /** Per task: cross-entropy with class weights (a list or "balanced") or focal loss, e.g. { "spoof": { "kind": "focal" } }. */
+      /**
+       * Per task: cross-entropy with class weights (a list or "balanced") or focal loss, e.g. { "spoof": { "kind": "focal" } };
+       * for a regression task mean-squared-error (its default), mean-absolute-error or huber (with `delta`).
+       */
       losses: z
         .record(
           z.string(),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('cross-entropy'), classWeights: classWeights.optional() }),
             z.strictObject({ kind: z.literal('focal'), gamma: z.number().nonnegative().optional(), classWeights: classWeights.optional() }),
+            z.strictObject({ kind: z.literal('mean-squared-error') }),
+            z.strictObject({ kind: z.literal('mean-absolute-error') }),
+            z.strictObject({ kind: z.literal('huber'), delta: z.number().positive().optional() }),
           ]),
         )
         .optional(),
+      /** Regression targets: standard-scaled with the training part's mean and deviation per fold (default), or left as they are. */
+      targetScaling: z.enum(['standard', 'none']).optional(),
       earlyStopping: z
         .strictObject({
           metric: z.string().optional(),

@@ -41,13 +41,14 @@ import {
   type LearningRateSchedule,
   type LossCombinerSpec,
   type OptimizerSpec,
+  regressionLossKinds,
   restoreCheckpoint,
   selectBackend,
   type TaskLossSpec,
   type TrainFoldOptions,
   trainFold,
 } from '@polytask/training';
-import { createTrainingSets, type ValidationPolicy } from '@polytask/training-sets';
+import { createTrainingSets, type TargetScaler, type ValidationPolicy } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type ExperimentConfig, parseExperimentConfig } from './experiment-config';
@@ -105,14 +106,35 @@ export interface RunExperimentOptions {
   readonly observers?: readonly TrainingObserver[];
 }
 
-const headline = (metrics: TaskMetrics): [string, number] =>
-  metrics.kind === 'multi-label' ? ['macro F1', metrics.macro.f1] : ['accuracy', metrics.accuracy ?? 0];
+/** The headline metric of a task's kind: macro F1 (multi-label), R² (regression, higher is better) or accuracy. */
+const headline = (metrics: TaskMetrics): [string, number] => {
+  if (metrics.kind === 'regression') return ['R²', metrics.r2 ?? Number.NaN];
+  return metrics.kind === 'multi-label' ? ['macro F1', metrics.macro?.f1 ?? 0] : ['accuracy', metrics.accuracy ?? 0];
+};
+/** `task metric value` for logs: fractions as percentages, R² as a number. */
+const describeHeadline = (metrics: TaskMetrics): string => {
+  const [metric, value] = headline(metrics);
+  return `${metrics.task} ${metric} ${isFractionMetric(metric) ? `${(100 * value).toFixed(1)}%` : value.toFixed(3)}`;
+};
 const mean = (values: readonly number[]) => (values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NaN);
 const deviation = (values: readonly number[]) => Math.sqrt(mean(values.map((value) => (value - mean(values)) ** 2)));
 
-/** Formats `mean% ± std` of fractions. */
-export function formatMeanAndDeviation(values: readonly number[]): string {
-  return values.length ? `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}` : '-';
+/** True for a summary metric shown as a percentage (accuracy, F1); false for R², shown as a number. */
+export function isFractionMetric(metric: string): boolean {
+  return metric !== 'R²';
+}
+
+/** Options of {@link formatMeanAndDeviation}. */
+export interface FormatMeanAndDeviationOptions {
+  /** Show the values as percentages (fractions such as accuracy); false for R². @default true */
+  readonly percent?: boolean;
+}
+
+/** Formats `mean% ± std` of fractions, or `mean ± std` with three decimals when `percent` is false. */
+export function formatMeanAndDeviation(values: readonly number[], options: FormatMeanAndDeviationOptions = {}): string {
+  if (!values.length) return '-';
+  if (options.percent === false) return `${mean(values).toFixed(3)} ± ${deviation(values).toFixed(3)}`;
+  return `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}`;
 }
 
 /** Options of {@link loadReader}. */
@@ -458,9 +480,7 @@ async function runTrainingUnit(unit: TrainingUnit, context: UnitContext): Promis
     };
     rmSync(path.join(directory, failedFileName), { force: true });
     writeFileAtomically(path.join(directory, resultFileName), JSON.stringify(unitResult));
-    log(
-      `${label}: ${unitResult.tasks.map((metrics) => `${metrics.task} ${headline(metrics)[0]} ${(100 * headline(metrics)[1]).toFixed(1)}%`).join(', ')}`,
-    );
+    log(`${label}: ${unitResult.tasks.map(describeHeadline).join(', ')}`);
     return 'complete';
   } catch (error) {
     // collect lists the unit as failed until a later attempt completes it
@@ -530,6 +550,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
         const datasets = await readExperimentDatasets(variant.config, options);
         checkConfigAgainstTasks(variant.config, datasets);
         const sets = createExperimentSets(variant.config, datasets);
+        logStratification(variant.config, datasets, log);
         if (sets.foldCount !== plan.foldCounts[variant.name])
           throw new PlanMismatchError({ what: 'fold count', planned: plan.foldCounts[variant.name], actual: sets.foldCount });
         writeSkippedFiles(path.join(runDirectory, variant.folder), datasets);
@@ -630,12 +651,13 @@ function collectVariant(
       const [metric, value] = headline(metrics);
       const entry = summary.get(metrics.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
       entry.multiTask.push(value);
-      entry.multiTaskMacroF1.push(metrics.macro.f1);
+      // regression tasks have no macro F1: their columns stay empty
+      if (metrics.macro) entry.multiTaskMacroF1.push(metrics.macro.f1);
       const baseline = ofFold.find((unit) => unit.model === `single:${metrics.task}`);
       const alone = baseline && results.get(baseline.index)?.tasks[0];
       if (alone) {
         entry.singleTask.push(headline(alone)[1]);
-        entry.singleTaskMacroF1.push(alone.macro.f1);
+        if (alone.macro) entry.singleTaskMacroF1.push(alone.macro.f1);
       }
       summary.set(metrics.task, entry);
     }
@@ -649,7 +671,7 @@ function collectVariant(
     '|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
-        `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+        `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
     ),
   ].join('\n');
   const variantSummary: VariantSummary = {
@@ -750,7 +772,7 @@ function writeComparison(runDirectory: string, plan: ExperimentPlan, summaries: 
     '|---|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
-        `| ${row.variant}${row.status === 'success' ? '' : ` (${row.status}, ${row.folds} of ${row.foldCount} folds)`} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask)} | ${formatMeanAndDeviation(row.singleTask)} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+        `| ${row.variant}${row.status === 'success' ? '' : ` (${row.status}, ${row.folds} of ${row.foldCount} folds)`} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
     ),
   ].join('\n');
   writeFileAtomically(path.join(runDirectory, 'comparison.md'), `# ${plan.name}: comparison of ${summaries.length} variants\n\n${table}\n`);
@@ -774,6 +796,23 @@ function writeTensorBoardExperiment(runDirectory: string, plan: ExperimentPlan, 
   writer.close();
   for (const name of readdirSync(temporary)) renameSync(path.join(temporary, name), path.join(directory, name));
   rmSync(temporary, { recursive: true, force: true });
+}
+
+/**
+ * Says how datasets with regression tasks are split: by their first classification task, or, with
+ * regression tasks only, by (grouped) k-fold without stratification (real values have no classes).
+ */
+function logStratification(config: ExperimentConfig, datasets: readonly TaskDataset[], log: (line: string) => void): void {
+  const stratified = config.split.kind === 'ratio' || config.split.stratify !== false;
+  for (const dataset of datasets) {
+    if (!stratified || dataset.predefinedSplit || dataset.tasks[0]?.kind !== 'regression') continue;
+    const classification = dataset.tasks.find((task) => task.kind !== 'regression');
+    log(
+      classification
+        ? `${dataset.name}: main task "${dataset.tasks[0].name}" is a regression task; folds are stratified by "${classification.name}"`
+        : `${dataset.name}: regression tasks only, so its folds are ${config.split.kind === 'ratio' ? 'a shuffled split' : 'k-fold'} (grouped when it has groups), not stratified`,
+    );
+  }
 }
 
 /** Runs `use` with a model built for one training and frees the model's weights however it ends. */
@@ -800,10 +839,10 @@ function writeTensorBoardSummary(variantDirectory: string, tensorboard: string, 
   writer.text('summary', table, 0);
   for (const row of rows) {
     const tag = row.task.replace(/[^A-Za-z0-9_]/g, '_');
-    if (row.multiTask.length)
-      writer.scalar(`multi_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.multiTask), row.multiTask.length);
-    if (row.singleTask.length)
-      writer.scalar(`single_task/${tag}_${row.metric.replace(/ /g, '_')}`, mean(row.singleTask), row.singleTask.length);
+    // `accuracy`, `macro_F1`, `R2`: tags stay ASCII
+    const metric = row.metric.replace('²', '2').replace(/[^A-Za-z0-9_]/g, '_');
+    if (row.multiTask.length) writer.scalar(`multi_task/${tag}_${metric}`, mean(row.multiTask), row.multiTask.length);
+    if (row.singleTask.length) writer.scalar(`single_task/${tag}_${metric}`, mean(row.singleTask), row.singleTask.length);
   }
   writer.close();
   const replaced = path.join(variantDirectory, `tensorboard-summary-replaced.${suffix}`);
@@ -885,8 +924,17 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { 
       message: 'training.samplingWeights: the every-dataset sampler puts every dataset in each batch, so every weight must be positive.',
     });
   for (const [task, spec] of Object.entries(config.training.losses ?? {})) {
-    const weights = spec.classWeights;
     const definition = tasks.find((candidate) => candidate.name === task);
+    const regressionLoss = (regressionLossKinds as readonly string[]).includes(spec.kind);
+    if (regressionLoss !== (definition?.kind === 'regression'))
+      throw new ConfigError({
+        configPath: `training.losses.${task}.kind`,
+        value: spec.kind,
+        message: regressionLoss
+          ? `training.losses.${task}.kind: "${task}" is ${definition?.kind}; ${spec.kind} is a regression loss. Use cross-entropy or focal.`
+          : `training.losses.${task}.kind: "${task}" is a regression task; use ${regressionLossKinds.join(', ')}.`,
+      });
+    const weights = 'classWeights' in spec ? spec.classWeights : undefined;
     const expected = definition?.kind === 'binary' ? 2 : definition?.labels.length;
     if (Array.isArray(weights) && weights.length !== expected)
       throw new ConfigError({
@@ -944,6 +992,7 @@ function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions
     ...(training.gradientClipNorm ? { gradientClipNorm: training.gradientClipNorm } : {}),
     ...(training.earlyStopping ? { earlyStopping: training.earlyStopping as EarlyStoppingSpec } : {}),
     ...(training.checkpoints ? { checkpoints: training.checkpoints as CheckpointRetention } : {}),
+    ...(training.targetScaling ? { targetScaling: training.targetScaling } : {}),
   } satisfies Partial<TrainFoldOptions>;
 }
 
@@ -1035,13 +1084,21 @@ export async function evaluateRunCheckpoints(
       const epochs = unit.checkpointEpochs(fold);
       for (const epoch of options.which === 'last' ? epochs.slice(-1) : epochs) {
         const model = buildModel(variant.config, train, fold, extensions);
-        await restoreCheckpoint(model, tf.train.adam(), unit.loadCheckpoint(fold, epoch));
-        const record = await evaluateModel({ model, set: test, fold, epoch, batchSize: variant.config.training.batchSize });
+        const checkpoint = unit.loadCheckpoint(fold, epoch);
+        await restoreCheckpoint(model, tf.train.adam(), checkpoint);
+        // regression heads predict scaled targets: the fold's scaler (in the checkpoint) unscales them
+        const targetScaler = (checkpoint.state as { targetScaler?: TargetScaler } | undefined)?.targetScaler;
+        const record = await evaluateModel({
+          model,
+          set: test,
+          fold,
+          epoch,
+          batchSize: variant.config.training.batchSize,
+          ...(targetScaler ? { targetScaler } : {}),
+        });
         model.dispose();
         records.push(record);
-        log(
-          `${variant.folder ? `${variant.name} ` : ''}fold ${fold} epoch ${epoch}: ${record.tasks.map((task) => `${task.task} ${headline(task)[0]} ${(100 * headline(task)[1]).toFixed(1)}%`).join(', ')}`,
-        );
+        log(`${variant.folder ? `${variant.name} ` : ''}fold ${fold} epoch ${epoch}: ${record.tasks.map(describeHeadline).join(', ')}`);
       }
     }
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineTask } from '@polytask/core';
 import { describe, expect, it } from 'vitest';
 import {
+  type AveragedMetrics,
   averagePrecision,
   balancedAccuracy,
   computeTaskMetrics,
@@ -9,6 +10,7 @@ import {
   type LabelMetrics,
   minDetectionCost,
   NonFiniteScoresError,
+  regressionMetrics,
   rocAuc,
   topKAccuracy,
 } from './metrics';
@@ -73,9 +75,9 @@ describe('computeTaskMetrics against scikit-learn', () => {
       loss: 0.3,
     });
     expectLabels(metrics.perLabel, reference.perLabel);
-    expectAverage(metrics.macro, reference.macro);
-    expectAverage(metrics.weighted, reference.weighted);
-    expectAverage(metrics.micro, reference.micro as Golden['macro']);
+    expectAverage(metrics.macro as AveragedMetrics, reference.macro);
+    expectAverage(metrics.weighted as AveragedMetrics, reference.weighted);
+    expectAverage(metrics.micro as AveragedMetrics, reference.micro as Golden['macro']);
     expect(metrics.accuracy).toBeCloseTo(reference.accuracy as number, 12);
     expect(metrics.confusion).toEqual(reference.confusion);
     expect(metrics.loss).toBe(0.3);
@@ -92,8 +94,8 @@ describe('computeTaskMetrics against scikit-learn', () => {
       scores: Float32Array.from(reference.scores as number[]),
     });
     expectLabels(metrics.perLabel, reference.perLabel);
-    expectAverage(metrics.macro, reference.macro);
-    expectAverage(metrics.weighted, reference.weighted);
+    expectAverage(metrics.macro as AveragedMetrics, reference.macro);
+    expectAverage(metrics.weighted as AveragedMetrics, reference.weighted);
     expect(metrics.accuracy).toBeCloseTo(reference.accuracy as number, 12);
     // scores were rounded to 2 decimals in Python and stored as float32 here: ties are kept
     expect(metrics.rocAuc?.[0]).toBeCloseTo(reference.rocAuc as number, 6);
@@ -111,9 +113,9 @@ describe('computeTaskMetrics against scikit-learn', () => {
       scores: Float32Array.from((reference.scores as number[][]).flat()),
     });
     expectLabels(metrics.perLabel, reference.perLabel);
-    expectAverage(metrics.macro, reference.macro);
-    expectAverage(metrics.weighted, reference.weighted);
-    expectAverage(metrics.micro, reference.micro as Golden['macro']);
+    expectAverage(metrics.macro as AveragedMetrics, reference.macro);
+    expectAverage(metrics.weighted as AveragedMetrics, reference.weighted);
+    expectAverage(metrics.micro as AveragedMetrics, reference.micro as Golden['macro']);
     expectAverage(
       metrics.samples as Golden['macro'] & { precision: number; recall: number; f1: number },
       reference.samples as Golden['macro'],
@@ -165,6 +167,57 @@ const fixture = JSON.parse(readFileSync(new URL('./__fixtures__/sklearn-metrics.
   balanced: BalancedCase[];
   errors: Record<string, string | null>;
 };
+
+describe('regression metrics against scikit-learn 1.9.1', () => {
+  // references: sklearn.metrics r2_score, mean_squared_error, mean_absolute_error, root_mean_squared_error
+  // (scikit-learn 1.9.1) on these values, multioutput='uniform_average' and 'raw_values'
+  const truth = [3, -0.5, -0.5, 2, 2, 7, 7, 1.5, 1, 3];
+  const predictions = [2.5, 0, 0, 2, 2, 8, 8, 1, 0.5, -1];
+  const level = defineTask({ name: 'level', kind: 'regression', outputs: ['rise', 'fall'] });
+
+  it('averages MSE, RMSE, MAE and R² uniformly over two outputs, and gives each output its own', () => {
+    const metrics = computeTaskMetrics({
+      task: level,
+      truth: Float32Array.from(truth),
+      predictions: Float32Array.from(predictions),
+      loss: 1,
+    });
+    expect(metrics.kind).toBe('regression');
+    expect(metrics.labels).toEqual(['rise', 'fall']);
+    expect(metrics.examples).toBe(5);
+    expect(metrics.meanSquaredError).toBeCloseTo(1.925, 12);
+    expect(metrics.rootMeanSquaredError).toBeCloseTo(1.231218335848466, 12);
+    expect(metrics.meanAbsoluteError).toBeCloseTo(0.85, 12);
+    expect(metrics.r2).toBeCloseTo(0.687639963355049, 12);
+    expect(metrics.perOutput?.map((output) => output.r2)).toEqual([expect.closeTo(0.9453125, 12), expect.closeTo(0.4299674267100978, 12)]);
+    expect(metrics.perOutput?.map((output) => output.meanSquaredError)).toEqual([expect.closeTo(0.35, 12), expect.closeTo(3.5, 12)]);
+    expect(metrics.perOutput?.map((output) => output.meanAbsoluteError)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(1.2, 12)]);
+    expect(metrics.perOutput?.map((output) => output.rootMeanSquaredError)).toEqual([
+      expect.closeTo(0.5916079783099616, 12),
+      expect.closeTo(1.8708286933869707, 12),
+    ]);
+    expect(metrics.confusion).toEqual([]);
+    expect(metrics.macro).toBeUndefined();
+    expect(metrics.loss).toBe(1);
+  });
+
+  it('scores one output as r2_score does, a constant truth as 1 when exact and 0 otherwise (force_finite)', () => {
+    // r2_score([3, -0.5, 2, 7], [2.5, 0, 2, 8]) = 0.9486081370449679
+    expect(regressionMetrics([3, -0.5, 2, 7], [2.5, 0, 2, 8]).average.r2).toBeCloseTo(0.9486081370449679, 12);
+    // r2_score([[1, 2], [1, 3], [1, 4]], [[1, 2], [1, 3.5], [1, 3]], multioutput='raw_values') = [1, 0.375]
+    expect(regressionMetrics([1, 2, 1, 3, 1, 4], [1, 2, 1, 3.5, 1, 3], { outputCount: 2 }).perOutput.map((output) => output.r2)).toEqual([
+      1, 0.375,
+    ]);
+    // and [0, 1] with the constant output mispredicted
+    expect(regressionMetrics([1, 2, 1, 3, 1, 4], [1.5, 2, 1, 3, 1, 4], { outputCount: 2 }).average.r2).toBe(0.5);
+  });
+
+  it('refuses NaN predictions, mismatched shapes and missing predictions', () => {
+    expect(() => regressionMetrics([1, 2], [1, Number.NaN], { task: 'level' })).toThrow(NonFiniteScoresError);
+    expect(() => regressionMetrics([1, 2, 3], [1, 2], {})).toThrow(/2 predictions for 3 true values/);
+    expect(() => computeTaskMetrics({ task: level, truth: Float32Array.of(1, 2) })).toThrow(/needs its predictions/);
+  });
+});
 
 describe('ranking and detection metrics against scikit-learn 1.9.1', () => {
   it('was generated by scikit-learn 1.9.1', () => expect(fixture.sklearn).toBe('1.9.1'));

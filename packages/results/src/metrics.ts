@@ -1,5 +1,7 @@
 /**
- * Classification metrics per task with scikit-learn's definitions and an explicit label
+ * Metrics per task with scikit-learn's definitions. Regression tasks: mean squared error, its
+ * root, mean absolute error and R² (`r2_score`), per output and averaged uniformly over outputs.
+ * Classification tasks: metrics with scikit-learn's definitions and an explicit label
  * list, so labels absent from an epoch get zeros instead of crashing (zero_division = 0):
  * per-label precision, recall, F1 and support; macro, weighted and micro (and, for
  * multi-label, per-sample) averages; accuracy and balanced accuracy, or subset accuracy and
@@ -74,18 +76,46 @@ export interface AveragedMetrics {
   readonly f1: number;
 }
 
+/** Error metrics of one regression output, or their uniform average over the outputs (scikit-learn's `multioutput='uniform_average'`). */
+export interface RegressionMetrics {
+  /** Mean squared error (`mean_squared_error`). */
+  readonly meanSquaredError: number;
+  /** Root mean squared error (`root_mean_squared_error`; averaged over outputs after the root). */
+  readonly rootMeanSquaredError: number;
+  /** Mean absolute error (`mean_absolute_error`). */
+  readonly meanAbsoluteError: number;
+  /**
+   * Coefficient of determination (`r2_score`): 1 − SS_res / SS_tot; an output whose truth is constant
+   * scores 1 when predicted exactly, else 0 (scikit-learn's `force_finite`).
+   */
+  readonly r2: number;
+}
+
 /** Every metric of one task over one split and epoch. Plain JSON. */
 export interface TaskMetrics {
   readonly task: string;
   readonly kind: TaskDefinition['kind'];
+  /** Label names; for regression, the output names. */
   readonly labels: readonly string[];
   readonly examples: number;
-  /** Per label, in label order (binary tasks report both labels). */
+  /** Per label, in label order (binary tasks report both labels); empty for regression. */
   readonly perLabel: readonly LabelMetrics[];
-  readonly macro: AveragedMetrics;
-  readonly weighted: AveragedMetrics;
-  /** Micro average (for multi-class and binary this equals accuracy). */
-  readonly micro: AveragedMetrics;
+  /** Macro average over labels (classification only). */
+  readonly macro?: AveragedMetrics;
+  /** Support-weighted average over labels (classification only). */
+  readonly weighted?: AveragedMetrics;
+  /** Micro average (classification only; for multi-class and binary this equals accuracy). */
+  readonly micro?: AveragedMetrics;
+  /** Mean squared error, uniform average over outputs (regression). */
+  readonly meanSquaredError?: number;
+  /** Root mean squared error, uniform average of each output's (regression). */
+  readonly rootMeanSquaredError?: number;
+  /** Mean absolute error, uniform average over outputs (regression). */
+  readonly meanAbsoluteError?: number;
+  /** R², uniform average over outputs (regression; higher is better, 1 is perfect, 0 is the mean's score). */
+  readonly r2?: number;
+  /** The regression metrics of each output, in output order (regression). */
+  readonly perOutput?: readonly RegressionMetrics[];
   /** Per-sample average (multi-label only). */
   readonly samples?: AveragedMetrics;
   /** Fraction of correct decisions (multi-class, binary). */
@@ -111,7 +141,7 @@ export interface TaskMetrics {
   readonly averagePrecision?: readonly (number | null)[];
   /** Mean of the per-label average precisions (mAP), labels without positives counted as 0: scikit-learn's `average='macro'`. */
   readonly meanAveragePrecision?: number | null;
-  /** `[true][predicted]` counts (multi-class, binary), or per label `[[tn, fp], [fn, tp]]` (multi-label). */
+  /** `[true][predicted]` counts (multi-class, binary), or per label `[[tn, fp], [fn, tp]]` (multi-label); empty for regression. */
   readonly confusion: readonly (readonly number[])[] | readonly (readonly (readonly number[])[])[];
   /** Mean loss, when given. */
   readonly loss?: number;
@@ -120,10 +150,12 @@ export interface TaskMetrics {
 /** Inputs of {@link computeTaskMetrics}. */
 export interface TaskMetricsInput {
   readonly task: TaskDefinition;
-  /** True target rows `[examples, outputSize]`. */
-  readonly truth: Uint8Array;
-  /** Decision rows `[examples, outputSize]`. */
-  readonly decisions: Uint8Array;
+  /** True target rows `[examples, outputSize]`: 0/1 for classification, real values for regression. */
+  readonly truth: Uint8Array | Float32Array;
+  /** Decision rows `[examples, outputSize]` (classification; required there). */
+  readonly decisions?: Uint8Array;
+  /** Predicted values `[examples, outputSize]`, in the targets' units (regression; required there). */
+  readonly predictions?: Float32Array;
   /** Probabilities `[examples, outputSize]`, for ROC-AUC, average precision, top-5 accuracy, EER and min-DCF. */
   readonly scores?: Float32Array;
   /** Mean loss over the examples. */
@@ -430,6 +462,67 @@ export function minDetectionCost(
   return smallest / Math.min(missCost * targetPrior, falseAlarmCost * (1 - targetPrior));
 }
 
+/** Options of {@link regressionMetrics}. */
+export interface RegressionMetricsOptions {
+  /** Output columns of each row. @default 1 */
+  readonly outputCount?: number;
+  /** The task's name, for the error message. */
+  readonly task?: string;
+}
+
+/**
+ * MSE, RMSE, MAE and R² of real-valued predictions, per output and averaged uniformly over the
+ * outputs, as scikit-learn's regression metrics with `multioutput='uniform_average'`.
+ * @param truth true values `[examples, outputCount]`, row-major.
+ * @param predictions predicted values, same shape.
+ * @throws ShapeMismatchError when the shapes differ. @throws NonFiniteScoresError when a prediction is NaN or infinite.
+ * @example regressionMetrics([3, -0.5, 2, 7], [2.5, 0, 2, 8]).average.r2 // 0.9486…
+ */
+export function regressionMetrics(
+  truth: ArrayLike<number>,
+  predictions: ArrayLike<number>,
+  options: RegressionMetricsOptions = {},
+): { average: RegressionMetrics; perOutput: RegressionMetrics[] } {
+  const width = options.outputCount ?? 1;
+  if (predictions.length !== truth.length || truth.length % width !== 0)
+    throw new ShapeMismatchError({
+      expected: truth.length,
+      actual: predictions.length,
+      message: `${options.task === undefined ? 'Regression' : `Task "${options.task}"`}: ${predictions.length} predictions for ${truth.length} true values of ${width} output(s).`,
+    });
+  checkFinite(predictions, options.task);
+  const rows = truth.length / width;
+  const perOutput = Array.from({ length: width }, (_, column) => {
+    let mean = 0;
+    for (let row = 0; row < rows; row++) mean += truth[row * width + column] as number;
+    mean = rows > 0 ? mean / rows : 0;
+    let squared = 0;
+    let absolute = 0;
+    let total = 0;
+    for (let row = 0; row < rows; row++) {
+      const actual = truth[row * width + column] as number;
+      const error = actual - (predictions[row * width + column] as number);
+      squared += error * error;
+      absolute += Math.abs(error);
+      total += (actual - mean) ** 2;
+    }
+    const meanSquaredError = divide(squared, rows);
+    // scikit-learn's force_finite: a constant truth scores 1 when predicted exactly, else 0
+    const r2 = total === 0 ? (squared === 0 ? 1 : 0) : 1 - squared / total;
+    return { meanSquaredError, rootMeanSquaredError: Math.sqrt(meanSquaredError), meanAbsoluteError: divide(absolute, rows), r2 };
+  });
+  const mean = (key: keyof RegressionMetrics) => perOutput.reduce((sum, output) => sum + output[key], 0) / width;
+  return {
+    average: {
+      meanSquaredError: mean('meanSquaredError'),
+      rootMeanSquaredError: mean('rootMeanSquaredError'),
+      meanAbsoluteError: mean('meanAbsoluteError'),
+      r2: mean('r2'),
+    },
+    perOutput,
+  };
+}
+
 /**
  * Computes every metric of one task.
  * @throws ShapeMismatchError when truth, decisions and scores do not have `[examples, outputSize]` values.
@@ -437,9 +530,37 @@ export function minDetectionCost(
  *   (binary and multi-label tasks, multi-class tasks with more than 5 labels).
  */
 export function computeTaskMetrics(input: TaskMetricsInput): TaskMetrics {
-  const { task, truth, decisions, scores } = input;
+  const { task, truth, scores } = input;
   const width = taskOutputSize(task);
   const examples = truth.length / width;
+  if (task.kind === 'regression') {
+    const predictions = input.predictions;
+    if (!predictions)
+      throw new InvalidArgumentError({
+        argument: 'predictions',
+        value: task.name,
+        message: `Regression task "${task.name}" needs its predictions (in the targets' units) for metrics.`,
+      });
+    const { average, perOutput } = regressionMetrics(truth, predictions, { outputCount: width, task: task.name });
+    return {
+      task: task.name,
+      kind: task.kind,
+      labels: task.labels,
+      examples,
+      perLabel: [],
+      ...average,
+      perOutput,
+      confusion: [],
+      ...(input.loss === undefined ? {} : { loss: input.loss }),
+    };
+  }
+  const decisions = input.decisions;
+  if (!decisions)
+    throw new InvalidArgumentError({
+      argument: 'decisions',
+      value: task.name,
+      message: `Task "${task.name}" needs its decision rows for metrics.`,
+    });
   for (const [name, values] of [
     ['decisions', decisions],
     ['scores', scores],
@@ -538,7 +659,7 @@ export function computeTaskMetrics(input: TaskMetricsInput): TaskMetrics {
 
   // multi-class and binary: one class per example
   const classCount = task.labels.length;
-  const classOf = (rows: Uint8Array, row: number) => {
+  const classOf = (rows: Uint8Array | Float32Array, row: number) => {
     if (task.kind === 'binary') return rows[row] ? 1 : 0;
     const index = rows.subarray(row * width, (row + 1) * width).indexOf(1);
     if (index === -1)

@@ -104,7 +104,7 @@ describe('run store', () => {
     expect(modelJson.weightsManifest).toEqual([{ paths: ['weights.bin'], weights: original.model.weightSpecs }]);
     // the original columns keep their positions; later ones are appended after model
     expect(readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').split('\n')[0]).toBe(
-      'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples,model,balanced_accuracy,top_5_accuracy,equal_error_rate,min_detection_cost',
+      'fold,epoch,split,task,loss,accuracy,macro_precision,macro_recall,macro_f1,weighted_f1,micro_f1,subset_accuracy,hamming_loss,mean_average_precision,examples,model,balanced_accuracy,top_5_accuracy,equal_error_rate,min_detection_cost,mean_squared_error,root_mean_squared_error,mean_absolute_error,r2',
     );
     expect(readFileSync(path.join(store.directory, 'confusion/fold-0/test/keyword/epoch-3.png')).subarray(1, 4).toString()).toBe('PNG');
     const eventFiles = readdirSync(path.join(store.directory, 'tensorboard/fold-0/test'));

@@ -143,7 +143,7 @@ export interface RunStore {
   writePreparations(fold: number, preparations: unknown): void;
   /** Appends the metrics of one fold, epoch and split (JSON line and CSV rows). */
   recordEpoch(record: EpochRecord): void;
-  /** Stores a task's confusion matrix as JSON and PNG; returns the PNG for other observers. */
+  /** Stores a task's confusion matrix as JSON and PNG; returns the PNG for other observers. Regression tasks have none: nothing is written. */
   writeConfusion(options: {
     fold: number;
     split: EpochRecord['split'];
@@ -223,6 +223,7 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
     },
     replaceRecords: (records) => replaceRecords(records),
     writeConfusion({ fold, split, epoch, metrics }) {
+      if (metrics.kind === 'regression') return undefined;
       const base = path.join(directory, 'confusion', `fold-${fold}`, split, safeName(metrics.task), `epoch-${epoch}`);
       writeFileAtomically(`${base}.json`, JSON.stringify({ labels: metrics.labels, kind: metrics.kind, matrix: metrics.confusion }));
       if (metrics.kind === 'multi-label') return undefined;

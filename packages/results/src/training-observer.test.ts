@@ -2,7 +2,7 @@
  * The TensorBoard observer's logs of a fold interrupted or killed and resumed read back as those of
  * an uninterrupted fold: steps continue, what followed the last commit is gone, one session start and end.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defineTask } from '@polytask/core';
@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { computeTaskMetrics } from './metrics';
 import { createRunStore, type EpochRecord } from './run-store';
 import { readTensorBoardLog } from './testing';
-import { createTensorBoardObserver, notifyObservers, type TrainingObserver } from './training-observer';
+import { createRunStoreObserver, createTensorBoardObserver, notifyObservers, type TrainingObserver } from './training-observer';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-observer-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -176,8 +176,57 @@ describe('the TensorBoard observer', () => {
       'top_5_accuracy',
       'equal_error_rate',
       'min_detection_cost',
+      'mean_squared_error',
+      'root_mean_squared_error',
+      'mean_absolute_error',
+      'r2',
     ];
     expect(tags.sort()).toEqual(columns.filter((name) => !absent.includes(name)).sort());
     expect(readdirSync(path.join(root, 'names', 'fold-0', 'test')).length).toBe(1);
+  });
+
+  it('logs the error metrics and R² of a regression task as scalars, with no confusion matrix anywhere', async () => {
+    const level = defineTask({ name: 'level', kind: 'regression', outputs: ['rise', 'fall'] });
+    const metrics = computeTaskMetrics({
+      task: level,
+      truth: Float32Array.of(3, -0.5, -0.5, 2, 2, 7),
+      predictions: Float32Array.of(2.5, 0, 0, 2, 2, 8),
+      loss: 0.25,
+    });
+    const regressionRecord: EpochRecord = { fold: 0, epoch: 1, split: 'test', loss: 0.25, tasks: [metrics] };
+    const directory = path.join(root, 'regression');
+    const observer = await start(directory, 0, 0);
+    await notifyObservers([observer], 'onEpochEnd', {
+      fold: 0,
+      epoch: 1,
+      train: { ...regressionRecord, split: 'train' },
+      test: regressionRecord,
+    });
+    await end(observer, 0, 'success');
+    const log = readTensorBoardLog(directory)['fold-0/test'];
+    const tags = Object.keys(log?.scalars ?? {}).filter((tag) => tag.startsWith('level/'));
+    expect(tags.sort()).toEqual([
+      'level/loss',
+      'level/mean_absolute_error',
+      'level/mean_squared_error',
+      'level/r2',
+      'level/root_mean_squared_error',
+    ]);
+    expect(Object.keys(log?.steps ?? {}).filter((tag) => tag.startsWith('level/'))).toEqual([]);
+    const store = createRunStore({ root, name: 'regression-csv' });
+    const storeObserver = createRunStoreObserver(store);
+    await notifyObservers([storeObserver], 'onEpochEnd', {
+      fold: 0,
+      epoch: 1,
+      train: { ...regressionRecord, split: 'train' },
+      test: regressionRecord,
+    });
+    const [header, row] = readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(','));
+    expect(Number(row?.[header?.indexOf('r2') as number])).toBeCloseTo(metrics.r2 as number, 12);
+    expect(row?.[header?.indexOf('macro_f1') as number]).toBe('');
+    expect(existsSync(path.join(store.directory, 'confusion'))).toBe(false);
   });
 });

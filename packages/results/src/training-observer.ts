@@ -272,7 +272,8 @@ export function createTensorBoardObserver(
             const number = value(metrics);
             if (typeof number === 'number' && Number.isFinite(number)) writer.scalar(`${metrics.task}/${name}`, number, record.epoch);
           }
-          if (metrics.kind !== 'multi-label') {
+          // multi-label tasks have a matrix per label (in the JSON files), regression tasks none
+          if (metrics.kind !== 'multi-label' && metrics.kind !== 'regression') {
             const { png, width, height } = renderConfusionMatrixPng({ labels: metrics.labels, matrix: metrics.confusion as number[][] });
             writer.image(`${metrics.task}/confusion`, png, { width, height }, record.epoch);
           }

@@ -100,6 +100,41 @@ describe('saveTaskDataset and loadTaskDataset', () => {
   });
 });
 
+describe('a cache with a regression task', () => {
+  const affect = createTask({ name: 'affect', kind: 'regression', outputs: ['valence', 'arousal'] });
+  const dataset = createTaskDataset({
+    name: 'moods',
+    tasks: [sound, affect],
+    features: Array.from({ length: 3 }, (_, index) => ({ data: Float32Array.of(index, index + 0.5), shape: [1, 2] })),
+    targets: {
+      sound: [encodeTarget(sound, 'rain'), encodeTarget(sound, 'dog'), encodeTarget(sound, 'siren')],
+      affect: Float32Array.of(0.125, -3.5, 1e6, 0, -0.25, 42),
+    },
+  });
+
+  it('stores float32 targets and loads regression columns as Float32Array, classification columns as Uint8Array', async () => {
+    const directory = datasetCacheDirectory(root, 'moods', 'regression');
+    await saveTaskDataset(dataset, directory);
+    const header = readFileSync(path.join(directory, 'targets.npy')).subarray(0, 64).toString('latin1');
+    expect(header).toContain("'descr': '<f4'");
+    for (const indexMode of [false, true]) {
+      const loaded = await loadTaskDataset(directory, { indexMode, verification: 'checksums' });
+      expect(loaded.targetMatrix('affect')).toEqual(dataset.targetMatrix('affect'));
+      expect(loaded.targetMatrix('affect')).toBeInstanceOf(Float32Array);
+      expect(loaded.targetMatrix('sound')).toEqual(dataset.targetMatrix('sound'));
+      expect(loaded.targetMatrix('sound')).toBeInstanceOf(Uint8Array);
+      expect(loaded.task('affect')?.activation).toBe('linear');
+      loaded.close();
+    }
+  });
+
+  it('keeps the uint8 layout for classification-only datasets (caches written before regression still load)', async () => {
+    const directory = datasetCacheDirectory(root, 'moods', 'classification');
+    await saveTaskDataset(makeDataset([[1, 2]]), directory);
+    expect(readFileSync(path.join(directory, 'targets.npy')).subarray(0, 64).toString('latin1')).toContain("'descr': '|u1'");
+  });
+});
+
 describe('damaged caches are detected, never loaded', () => {
   const dataset = makeDataset([
     [2, 3],

@@ -3,7 +3,9 @@
  * and extraction spec hash holds:
  * - `features.npy`: float32, `[count, ...shape]` when every example has the same shape,
  *   otherwise the examples concatenated `[totalValues]` (shapes in `examples.json`);
- * - `targets.npy`: uint8 `[count, columns]`, every task's target row side by side;
+ * - `targets.npy`: `[count, columns]`, every task's target row side by side: uint8 when every task
+ *   is a classification task, float32 when one is a regression task (classification columns hold
+ *   0.0/1.0 there and load back as uint8), so caches without regression tasks keep their layout;
  * - `examples.json`: ids, groups, metadata, shapes, predefined split, and the CRC32 of each
  *   example's feature bytes;
  * - `manifest.json`, written last: schema version, tasks, counts, spec, file sizes and
@@ -20,7 +22,7 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { type FeatureMatrix, PolytaskError, ShapeMismatchError, shapeSize, type TaskKind } from '@polytask/core';
+import { type FeatureMatrix, PolytaskError, ShapeMismatchError, shapeSize, type TargetRow, type TaskKind } from '@polytask/core';
 import { asCacheWriteError, InvalidCacheError } from './cache-errors';
 import { elementOffsets, openIndexFeatureStore } from './feature-store';
 import { decodeNpyHeader, encodeNpyHeader } from './npy';
@@ -89,8 +91,8 @@ export interface WriteDatasetCacheOptions {
   readonly shapes: readonly (readonly number[])[];
   /** Returns example `index`'s values (length = its shape's size), in order 0..count-1. */
   readonly readFeatures: (index: number) => Float32Array | Promise<Float32Array>;
-  /** Flat target rows per task. */
-  readonly targets: ReadonlyMap<string, Uint8Array>;
+  /** Flat target rows per task (Float32Array for regression tasks). */
+  readonly targets: ReadonlyMap<string, TargetRow>;
   readonly ids: readonly string[];
   readonly groups: readonly (string | undefined)[];
   readonly metadata: readonly ExampleMetadata[];
@@ -189,14 +191,19 @@ export async function writeDatasetCache(options: WriteDatasetCacheOptions): Prom
       return entry;
     });
     const columns = columnStart;
-    const targetBytes = new Uint8Array(count * columns);
+    const real = tasks.some((task) => task.kind === 'regression');
+    const targetValues = real ? new Float32Array(count * columns) : new Uint8Array(count * columns);
     for (const [taskIndex, task] of tasks.entries()) {
-      const source = options.targets.get(task.name) as Uint8Array;
+      const source = options.targets.get(task.name) as TargetRow;
       const offset = (taskEntries[taskIndex] as { columns: readonly [number, number] }).columns[0];
       for (let row = 0; row < count; row++)
-        targetBytes.set(source.subarray(row * task.outputSize, (row + 1) * task.outputSize), row * columns + offset);
+        for (let column = 0; column < task.outputSize; column++)
+          targetValues[row * columns + offset + column] = source[row * task.outputSize + column] as number;
     }
-    const targets = await writeHashedFile(path.join(temporary, 'targets.npy'), [encodeNpyHeader('|u1', [count, columns]), targetBytes]);
+    const targets = await writeHashedFile(path.join(temporary, 'targets.npy'), [
+      encodeNpyHeader(real ? '<f4' : '|u1', [count, columns]),
+      new Uint8Array(targetValues.buffer, targetValues.byteOffset, targetValues.byteLength),
+    ]);
     const split = options.predefinedSplit;
     const examplesJson = JSON.stringify({
       ids: options.ids,
@@ -387,7 +394,7 @@ export async function loadTaskDataset(directory: string, options: LoadTaskDatase
           name: entry.name,
           kind: entry.kind,
           labels: entry.labels,
-          ...(entry.kind === 'multi-class' ? {} : { threshold: entry.thresholds }),
+          ...(entry.kind === 'multi-class' || entry.kind === 'regression' ? {} : { threshold: entry.thresholds }),
         });
       if (task.kind !== entry.kind || task.labels.join('\u0000') !== entry.labels.join('\u0000')) {
         throw new InvalidCacheError({
@@ -400,15 +407,19 @@ export async function loadTaskDataset(directory: string, options: LoadTaskDatase
     const targetsFile = await readVerified(directory, manifest, 'targets.npy');
     const targetsHeader = decodeNpyHeader(targetsFile, path.join(directory, 'targets.npy'));
     const columns = manifest.tasks.at(-1)?.columns[1] ?? 0;
-    const targetData = targetsFile.subarray(targetsHeader.dataOffset);
-    if (targetData.length !== manifest.count * columns)
+    const targetBytes = targetsFile.subarray(targetsHeader.dataOffset);
+    const itemSize = targetsHeader.dtype === '<f4' ? 4 : 1;
+    if (!['<f4', '|u1'].includes(targetsHeader.dtype) || targetBytes.length !== manifest.count * columns * itemSize)
       throw new InvalidCacheError({ directory, reason: 'targets.npy does not match the manifest' });
-    const targets: Record<string, Uint8Array> = {};
+    // float32 targets (a cache with a regression task) are copied out, so their alignment does not matter
+    const targetData: TargetRow = itemSize === 4 ? new Float32Array(targetBytes.slice().buffer) : targetBytes;
+    const targets: Record<string, TargetRow> = {};
     for (const entry of manifest.tasks) {
       const [start, end] = entry.columns;
       const width = end - start;
-      const flat = new Uint8Array(manifest.count * width);
-      for (let row = 0; row < manifest.count; row++) flat.set(targetData.subarray(row * columns + start, row * columns + end), row * width);
+      const flat = entry.kind === 'regression' ? new Float32Array(manifest.count * width) : new Uint8Array(manifest.count * width);
+      for (let row = 0; row < manifest.count; row++)
+        for (let column = 0; column < width; column++) flat[row * width + column] = targetData[row * columns + start + column] as number;
       targets[entry.name] = flat;
     }
     let features: readonly FeatureMatrix[] | ReturnType<typeof openIndexFeatureStore>;

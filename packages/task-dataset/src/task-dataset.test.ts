@@ -1,4 +1,4 @@
-import { encodeTarget, InvalidArgumentError, ShapeMismatchError } from '@polytask/core';
+import { encodeTarget, InvalidArgumentError, NonFiniteTargetError, ShapeMismatchError } from '@polytask/core';
 import { describe, expect, it } from 'vitest';
 import { createTask } from './task';
 import { createTaskDataset, predefinedTrainTest } from './task-dataset';
@@ -91,5 +91,46 @@ describe('createTaskDataset', () => {
     const dataset = createTaskDataset({ ...base, targets: { gender: Uint8Array.from([1, 0, 0, 1]) } });
     expect(() => dataset.featuresOf(2)).toThrow(InvalidArgumentError);
     expect(() => dataset.targetsOf('age', 0)).toThrow(/has no task "age"/);
+  });
+});
+
+describe('createTaskDataset with a regression task', () => {
+  const affect = createTask({ name: 'affect', kind: 'regression', outputs: ['valence', 'arousal'] });
+  const moods = (targets: Float32Array | number[][]) =>
+    createTaskDataset({
+      name: 'moods',
+      tasks: [affect, spoof],
+      features: features(3),
+      targets: { affect: targets, spoof: Uint8Array.of(0, 1, 1) },
+      ids: ['a.wav', 'b.wav', 'c.wav'],
+    });
+
+  it('keeps Float32Array targets (flat or as rows) next to 0/1 classification targets', () => {
+    const flat = moods(Float32Array.of(0.5, -1, 2.25, 3, -4, 0));
+    expect(flat.targetMatrix('affect')).toBeInstanceOf(Float32Array);
+    expect(Array.from(flat.targetsOf('affect', 1))).toEqual([2.25, 3]);
+    expect(Array.from(flat.subset([2, 0]).targetMatrix('affect'))).toEqual([-4, 0, 0.5, -1]);
+    expect(flat.targetMatrix('spoof')).toBeInstanceOf(Uint8Array);
+    const rows = moods([
+      [0.5, -1],
+      [2.25, 3],
+      [-4, 0],
+    ]);
+    expect(rows.targetMatrix('affect')).toEqual(flat.targetMatrix('affect'));
+  });
+
+  it('rejects NaN targets naming the dataset and item, and uint8 targets for regression', () => {
+    const attempt = () => moods(Float32Array.of(0.5, -1, 2.25, Number.NaN, -4, 0));
+    expect(attempt).toThrow(NonFiniteTargetError);
+    expect(attempt).toThrow(/"b\.wav" of dataset "moods"/);
+    expect(() => moods(new Uint8Array(6) as unknown as Float32Array)).toThrow(/real-valued targets/);
+    expect(() => moods(Float32Array.of(1, 2, 3))).toThrow(ShapeMismatchError);
+  });
+
+  it('refuses Float32Array targets for a classification task and label sampling of a regression task', () => {
+    expect(() =>
+      createTaskDataset({ name: 'x', tasks: [spoof], features: features(2), targets: { spoof: new Float32Array(2) as never } }),
+    ).toThrow(/Float32Array targets are for regression tasks/);
+    expect(() => moods(new Float32Array(6)).sampleLabels({ task: 'affect', limits: {} })).toThrow(/regression task/);
   });
 });

@@ -5,7 +5,14 @@
  * metadata, and an optional predefined split (train/test or folds). Subsets and label
  * sampling are views: they never copy or change stored data.
  */
-import { createRandom, type FeatureMatrix, InvalidArgumentError, ShapeMismatchError, type TargetRow } from '@polytask/core';
+import {
+  createRandom,
+  type FeatureMatrix,
+  InvalidArgumentError,
+  NonFiniteTargetError,
+  ShapeMismatchError,
+  type TargetRow,
+} from '@polytask/core';
 import { createMemoryFeatureStore, type FeatureStore } from './feature-store';
 import type { Task } from './task';
 
@@ -37,8 +44,8 @@ export interface TaskDataset {
   shapeOf(index: number): readonly number[];
   /** The example's target row for a task (a view; do not modify). */
   targetsOf(taskName: string, index: number): TargetRow;
-  /** Every example's target rows for a task, `[size, outputSize]`, copied. */
-  targetMatrix(taskName: string): Uint8Array;
+  /** Every example's target rows for a task, `[size, outputSize]`, copied: a Uint8Array for classification, a Float32Array for regression. */
+  targetMatrix(taskName: string): TargetRow;
   /** Stable identifier of the example (for example its file path relative to the corpus). */
   idOf(index: number): string;
   /** Group (speaker, recording) of the example, if known. */
@@ -48,7 +55,7 @@ export interface TaskDataset {
   storedIndexOf(index: number): number;
   /** A view of the examples at `indices` (in that order). */
   subset(indices: ArrayLike<number>): TaskDataset;
-  /** A view limiting examples per label; see {@link SampleLabelsOptions}. */
+  /** A view limiting examples per label of a classification task; see {@link SampleLabelsOptions}. */
   sampleLabels(options: SampleLabelsOptions): TaskDataset;
   /** Releases file handles of index mode. */
   close(): void;
@@ -70,8 +77,11 @@ export interface TaskDatasetContents {
   readonly tasks: readonly Task[];
   /** Features: matrices kept in memory, or a store. */
   readonly features: FeatureStore | readonly FeatureMatrix[];
-  /** Target rows per task name: `[count, outputSize]` flat, or one row per example. */
-  readonly targets: Readonly<Record<string, Uint8Array | readonly TargetRow[]>>;
+  /**
+   * Target rows per task name: `[count, outputSize]` flat, or one row per example. Classification
+   * targets are 0/1 in Uint8Arrays; regression targets are finite reals (a Float32Array, or number rows).
+   */
+  readonly targets: Readonly<Record<string, TargetRow | readonly TargetRow[] | readonly (readonly number[])[]>>;
   /** Identifiers. @default the example number as text */
   readonly ids?: readonly string[];
   /** Group per example (undefined for unknown). */
@@ -84,7 +94,7 @@ interface Stored {
   readonly name: string;
   readonly tasks: readonly Task[];
   readonly store: FeatureStore;
-  readonly targets: ReadonlyMap<string, Uint8Array>;
+  readonly targets: ReadonlyMap<string, TargetRow>;
   readonly ids: readonly string[];
   readonly groups: readonly (string | undefined)[];
   readonly metadata: readonly ExampleMetadata[];
@@ -93,7 +103,67 @@ interface Stored {
 
 const noMetadata: ExampleMetadata = Object.freeze({});
 
-function flattenTargets(task: Task, value: Uint8Array | readonly TargetRow[] | undefined, count: number): Uint8Array {
+/** Regression targets as one flat Float32Array, every value finite. */
+function flattenRegressionTargets(
+  task: Task,
+  value: TaskDatasetContents['targets'][string] | undefined,
+  context: { count: number; dataset: string; ids: readonly string[] | undefined },
+): Float32Array {
+  const { count } = context;
+  if (value === undefined)
+    throw new InvalidArgumentError({
+      argument: 'targets',
+      value: task.name,
+      message: `No targets were given for regression task "${task.name}"; every task needs a target row per example.`,
+    });
+  let flat: Float32Array;
+  if (value instanceof Float32Array) flat = value;
+  else if (value instanceof Uint8Array)
+    throw new InvalidArgumentError({
+      argument: 'targets',
+      value: task.name,
+      message: `Regression task "${task.name}" needs real-valued targets (a Float32Array), got a Uint8Array.`,
+    });
+  else {
+    const rows = value as readonly ArrayLike<number>[];
+    if (rows.length !== count)
+      throw new ShapeMismatchError({
+        expected: count,
+        actual: rows.length,
+        message: `Task "${task.name}" has ${rows.length} target rows for ${count} examples.`,
+      });
+    flat = new Float32Array(count * task.outputSize);
+    rows.forEach((row, index) => {
+      if (row.length !== task.outputSize)
+        throw new ShapeMismatchError({
+          expected: task.outputSize,
+          actual: row.length,
+          message: `Target row ${index} of task "${task.name}" has ${row.length} columns; the task has ${task.outputSize}.`,
+        });
+      for (let column = 0; column < task.outputSize; column++) flat[index * task.outputSize + column] = row[column] as number;
+    });
+  }
+  if (flat.length !== count * task.outputSize)
+    throw new ShapeMismatchError({
+      expected: count * task.outputSize,
+      actual: flat.length,
+      message: `Task "${task.name}" needs ${count} × ${task.outputSize} target values, got ${flat.length}.`,
+    });
+  for (let index = 0; index < flat.length; index++) {
+    if (!Number.isFinite(flat[index] as number)) {
+      const example = Math.floor(index / task.outputSize);
+      throw new NonFiniteTargetError({
+        task: task.name,
+        item: context.ids?.[example] ?? String(example),
+        dataset: context.dataset,
+        value: flat[index] as number,
+      });
+    }
+  }
+  return flat;
+}
+
+function flattenTargets(task: Task, value: TaskDatasetContents['targets'][string] | undefined, count: number): Uint8Array {
   if (value === undefined) {
     throw new InvalidArgumentError({
       argument: 'targets',
@@ -103,6 +173,12 @@ function flattenTargets(task: Task, value: Uint8Array | readonly TargetRow[] | u
   }
   let flat: Uint8Array;
   if (value instanceof Uint8Array) flat = value;
+  else if (value instanceof Float32Array)
+    throw new InvalidArgumentError({
+      argument: 'targets',
+      value: task.name,
+      message: `Task "${task.name}" is ${task.kind}: its targets are 0/1 rows in a Uint8Array, got a Float32Array (Float32Array targets are for regression tasks).`,
+    });
   else {
     if (value.length !== count) {
       throw new ShapeMismatchError({
@@ -112,7 +188,7 @@ function flattenTargets(task: Task, value: Uint8Array | readonly TargetRow[] | u
       });
     }
     flat = new Uint8Array(count * task.outputSize);
-    value.forEach((row, index) => {
+    (value as readonly ArrayLike<number>[]).forEach((row, index) => {
       if (row.length !== task.outputSize) {
         throw new ShapeMismatchError({
           expected: task.outputSize,
@@ -120,7 +196,7 @@ function flattenTargets(task: Task, value: Uint8Array | readonly TargetRow[] | u
           message: `Target row ${index} of task "${task.name}" has ${row.length} columns; the task has ${task.outputSize}.`,
         });
       }
-      flat.set(row, index * task.outputSize);
+      for (let column = 0; column < task.outputSize; column++) flat[index * task.outputSize + column] = row[column] as number;
     });
   }
   if (flat.length !== count * task.outputSize) {
@@ -196,12 +272,13 @@ function createView(stored: Stored, indices: Int32Array): TaskDataset {
     targetsOf(taskName, index) {
       const task = taskNamed(taskName);
       const start = storedIndex(index) * task.outputSize;
-      return (stored.targets.get(task.name) as Uint8Array).subarray(start, start + task.outputSize);
+      return (stored.targets.get(task.name) as TargetRow).subarray(start, start + task.outputSize);
     },
     targetMatrix(taskName) {
       const task = taskNamed(taskName);
-      const source = stored.targets.get(task.name) as Uint8Array;
-      const matrix = new Uint8Array(indices.length * task.outputSize);
+      const source = stored.targets.get(task.name) as TargetRow;
+      const matrix =
+        task.kind === 'regression' ? new Float32Array(indices.length * task.outputSize) : new Uint8Array(indices.length * task.outputSize);
       for (const [position, index] of indices.entries()) {
         matrix.set(source.subarray(index * task.outputSize, (index + 1) * task.outputSize), position * task.outputSize);
       }
@@ -218,6 +295,12 @@ function createView(stored: Stored, indices: Int32Array): TaskDataset {
     },
     sampleLabels(options) {
       const task = taskNamed(options.task ?? (stored.tasks[0] as Task).name);
+      if (task.kind === 'regression')
+        throw new InvalidArgumentError({
+          argument: 'task',
+          value: task.name,
+          message: `Task "${task.name}" of dataset "${stored.name}" is a regression task: it has no labels to sample; name a classification task.`,
+        });
       const random = createRandom(options.seed ?? 0);
       const keep = new Uint8Array(indices.length).fill(1);
       const labels = Object.keys(options.limits).sort((a, b) => task.labels.indexOf(a) - task.labels.indexOf(b));
@@ -292,7 +375,14 @@ export function createTaskDataset(contents: TaskDatasetContents): TaskDataset {
         message: `Targets were given for "${name}", which is not a task of dataset "${contents.name}".`,
       });
   }
-  const targets = new Map(contents.tasks.map((task) => [task.name, flattenTargets(task, contents.targets[task.name], count)]));
+  const targets = new Map<string, TargetRow>(
+    contents.tasks.map((task) => [
+      task.name,
+      task.kind === 'regression'
+        ? flattenRegressionTargets(task, contents.targets[task.name], { count, dataset: contents.name, ids: contents.ids })
+        : flattenTargets(task, contents.targets[task.name], count),
+    ]),
+  );
   const check = (what: string, length: number | undefined) => {
     if (length !== undefined && length !== count) {
       throw new ShapeMismatchError({

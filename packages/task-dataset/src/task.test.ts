@@ -1,6 +1,6 @@
 import { InvalidArgumentError, ShapeMismatchError } from '@polytask/core';
 import { describe, expect, it } from 'vitest';
-import { createTask, type TaskLoss } from './task';
+import { createTask, huberLoss, meanAbsoluteError, meanSquaredError, type TaskLoss } from './task';
 
 const keyword = createTask({ name: 'keyword', kind: 'multi-class', labels: ['yes', 'no', 'up'] });
 const events = createTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car'], threshold: [0.3, 0.7] });
@@ -84,5 +84,33 @@ describe('createTask: losses on hand-computed values', () => {
   it('derives the activation and output size from the kind', () => {
     expect([keyword.activation, events.activation, spoof.activation]).toEqual(['softmax', 'sigmoid', 'sigmoid']);
     expect([keyword.outputSize, events.outputSize, spoof.outputSize]).toEqual([3, 2, 1]);
+  });
+});
+
+describe('createTask: regression', () => {
+  const affect = createTask({ name: 'affect', kind: 'regression', outputs: ['valence', 'arousal'] });
+
+  it('has one linear output per named output, mean squared error and no thresholds', () => {
+    expect(affect.outputSize).toBe(2);
+    expect(affect.labels).toEqual(['valence', 'arousal']);
+    expect(affect.activation).toBe('linear');
+    expect(affect.thresholds).toEqual([]);
+    expect(affect.loss.name).toBe('mean-squared-error');
+    expect(Array.from(affect.toLossTargets(Float32Array.of(0.5, -2, 3, 4), 2))).toEqual([0.5, -2, 3, 4]);
+  });
+
+  it('makes no decisions and takes no threshold', () => {
+    expect(() => affect.decide(new Float32Array(2), 1)).toThrow(/makes no decisions/);
+    expect(() => createTask({ name: 'age', kind: 'regression', threshold: 0.5 })).toThrow(/takes no threshold/);
+  });
+
+  it('computes MSE, MAE and Huber on hand-computed values', () => {
+    // errors 0.5, -2, 0, 3: squares 0.25 + 4 + 0 + 9 = 13.25; absolutes 5.5; Huber 0.125 + 1.5 + 0 + 2.5 = 4.125
+    const predictions = Float32Array.of(1.5, -1, 2, 7);
+    const targets = Float32Array.of(1, 1, 2, 4);
+    expect(meanSquaredError.compute(predictions, targets, 2)).toBeCloseTo(13.25 / 4, 6);
+    expect(meanAbsoluteError.compute(predictions, targets, 2)).toBeCloseTo(5.5 / 4, 6);
+    expect(huberLoss.compute(predictions, targets, 2)).toBeCloseTo(4.125 / 4, 6);
+    expect(createTask({ name: 'age', kind: 'regression', loss: huberLoss }).loss).toBe(huberLoss);
   });
 });

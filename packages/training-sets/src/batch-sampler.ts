@@ -53,7 +53,7 @@ export interface BatchSamplerOptions {
   readonly batchesPerEpoch?: number;
   /** Dataset weights for `balanced` and `every-dataset`. @default equal */
   readonly weights?: readonly number[];
-  /** Task whose labels `label-balanced` balances. @default the first task */
+  /** Task whose labels `label-balanced` balances. @default the first classification task */
   readonly task?: string;
 }
 
@@ -260,9 +260,15 @@ export function createBatchSampler(options: BatchSamplerOptions): BatchSampler {
       break;
     }
     case 'label-balanced': {
-      const taskName = options.task ?? set.tasks[0]?.task.name;
+      const taskName = options.task ?? (set.tasks.find((candidate) => candidate.task.kind !== 'regression') ?? set.tasks[0])?.task.name;
       const entry = set.tasks.find((candidate) => candidate.task.name === taskName);
       if (!entry) throw new InvalidArgumentError({ argument: 'task', value: taskName, message: `The set has no task "${taskName}".` });
+      if (entry.task.kind === 'regression')
+        throw new InvalidArgumentError({
+          argument: 'task',
+          value: taskName,
+          message: `The label-balanced sampler balances the labels of a classification task; "${taskName}" is a regression task. Name a classification task or use another sampler.`,
+        });
       const width = entry.columns[1] - entry.columns[0];
       const taskPosition = set.tasks.indexOf(entry);
       const row = new Float32Array(set.columnCount);

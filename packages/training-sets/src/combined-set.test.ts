@@ -1,7 +1,7 @@
 import { createTask } from '@polytask/task-dataset';
 import { describe, expect, it } from 'vitest';
 import { combineDatasets } from './combined-set';
-import { emotion, events, gender, generatedDataset, keyword } from './test-datasets';
+import { emotion, events, gender, generatedDataset, keyword, level } from './test-datasets';
 
 describe('combineDatasets', () => {
   // three datasets with 1, 2 and 3 tasks of mixed kinds; "keyword" appears in two of them
@@ -54,5 +54,33 @@ describe('combineDatasets', () => {
       count: 2,
     });
     expect(() => combineDatasets([a, other])).toThrow(/Task "keyword" of dataset "d" .* differs from the task of that name in "a"/);
+  });
+});
+
+describe('combineDatasets with a regression task', () => {
+  it('writes real values in the regression columns, zero padding and mask 0 for items without it', () => {
+    const set = combineDatasets([
+      generatedDataset({ name: 'a', tasks: [keyword], count: 2 }),
+      generatedDataset({ name: 'b', tasks: [level], count: 3, base: 100 }),
+    ]);
+    expect(set.columnsOf('level')).toEqual([3, 5]);
+    const row = (index: number) => {
+      const target = new Float32Array(set.columnCount);
+      set.writeTargetRow(index, target, 0);
+      return Array.from(target);
+    };
+    expect(row(1)).toEqual([0, 1, 0, 0, 0]);
+    expect(row(4)).toEqual([0, 0, 0, 1, 8]);
+    expect(Array.from(set.taskMask(1))).toEqual([0, 1]);
+  });
+
+  it('refuses a regression task and a classification task of one name', () => {
+    const other = createTask({ name: 'level', kind: 'multi-class', labels: ['rise', 'fall'] });
+    expect(() =>
+      combineDatasets([
+        generatedDataset({ name: 'a', tasks: [level], count: 2 }),
+        generatedDataset({ name: 'b', tasks: [other], count: 2 }),
+      ]),
+    ).toThrow(/differs from the task of that name/);
   });
 });

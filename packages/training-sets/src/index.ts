@@ -32,6 +32,16 @@ export {
   trainTestSplitAssignment,
 } from './splitters';
 export {
+  fitTargetScaler,
+  type OutputScaling,
+  type ScaleTargetRowsOptions,
+  scaleTargetRows,
+  scaleTaskValues,
+  type TargetScaler,
+  type TaskValuesOptions,
+  unscaleTaskValues,
+} from './target-scaler';
+export {
   createTrainingSets,
   type ExperimentFoldCountOptions,
   experimentFoldCount,

@@ -1,11 +1,13 @@
 /** Small generated datasets for this package's tests (not exported). */
-import { encodeTarget } from '@polytask/core';
+import { encodeRegressionTarget, encodeTarget } from '@polytask/core';
 import { createTask, createTaskDataset, type PredefinedSplit, type Task, type TaskDataset } from '@polytask/task-dataset';
 
 export const keyword = createTask({ name: 'keyword', kind: 'multi-class', labels: ['yes', 'no', 'up'] });
 export const gender = createTask({ name: 'gender', kind: 'binary', labels: ['female', 'male'] });
 export const events = createTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car', 'speech'] });
 export const emotion = createTask({ name: 'emotion', kind: 'multi-class', labels: ['neutral', 'happy'] });
+/** Regression: example i has `level` = [i / 2, 10 − i]. */
+export const level = createTask({ name: 'level', kind: 'regression', outputs: ['rise', 'fall'] });
 
 /** A dataset whose example i has features filled with `base + i` and labels cycling through each task's labels. */
 export function generatedDataset(options: {
@@ -31,12 +33,14 @@ export function generatedDataset(options: {
       options.tasks.map((task) => [
         task.name,
         Array.from({ length: options.count }, (_, index) =>
-          encodeTarget(
-            task,
-            task.kind === 'multi-label'
-              ? task.labels.filter((__, label) => (index >> label) & 1)
-              : (task.labels[index % task.labels.length] as string),
-          ),
+          task.kind === 'regression'
+            ? encodeRegressionTarget({ task, values: [index / 2, 10 - index].slice(0, task.outputSize) })
+            : encodeTarget(
+                task,
+                task.kind === 'multi-label'
+                  ? task.labels.filter((__, label) => (index >> label) & 1)
+                  : (task.labels[index % task.labels.length] as string),
+              ),
         ),
       ]),
     ),

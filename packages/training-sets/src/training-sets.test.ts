@@ -2,7 +2,7 @@ import { encodeTarget } from '@polytask/core';
 import { createTaskDataset } from '@polytask/task-dataset';
 import { describe, expect, it } from 'vitest';
 import { LeakageError } from './leakage-audit';
-import { events, gender, generatedDataset, keyword } from './test-datasets';
+import { events, gender, generatedDataset, keyword, level } from './test-datasets';
 import { createTrainingSets } from './training-sets';
 
 describe('createTrainingSets', () => {
@@ -104,6 +104,45 @@ describe('createTrainingSets', () => {
       const trainGroups = new Set(Array.from({ length: train.size }, (_, index) => train.datasets[0]?.groupOf(index)));
       for (let index = 0; index < test.size; index++) expect(trainGroups.has(test.datasets[0]?.groupOf(index))).toBe(false);
     }
+  });
+
+  it('stratifies a dataset whose main task is regression by its first classification task', () => {
+    // keyword cycles yes/no/up; a stratified 3-fold split puts 4 of each in every test part
+    const dataset = generatedDataset({ name: 'levels', tasks: [level, keyword], count: 36 });
+    const sets = createTrainingSets({ datasets: [dataset], split: { kind: 'k-fold', folds: 3, seed: 1 }, audit: false });
+    for (const { test } of sets.folds()) {
+      const part = test.datasets[0];
+      if (!part) throw new Error('no test part');
+      const counts = [0, 0, 0];
+      for (let index = 0; index < part.size; index++) {
+        const label = (part.targetsOf('keyword', index) as Uint8Array).indexOf(1);
+        counts[label] = (counts[label] as number) + 1;
+      }
+      expect(counts).toEqual([4, 4, 4]);
+    }
+  });
+
+  it('splits a regression-only dataset by plain (grouped) k-fold, and carves validation from it', () => {
+    const dataset = generatedDataset({ name: 'levels', tasks: [level], count: 30, groups: (index) => `speaker-${index % 6}` });
+    const ungrouped = generatedDataset({ name: 'plain', tasks: [level], count: 20, base: 500 });
+    const sets = createTrainingSets({
+      datasets: [dataset, ungrouped],
+      split: { kind: 'k-fold', folds: 3, seed: 1 },
+      validation: { fraction: 0.25 },
+    });
+    const tested = [new Set<string>(), new Set<string>()];
+    for (const { train, validation, test } of sets.folds()) {
+      expect(train.size + (validation?.size ?? 0) + test.size).toBe(50);
+      test.datasets.forEach((part, datasetIndex) => {
+        for (let index = 0; index < part.size; index++) tested[datasetIndex]?.add(part.idOf(index));
+      });
+      const trainGroups = new Set(Array.from({ length: train.datasets[0]?.size ?? 0 }, (_, index) => train.datasets[0]?.groupOf(index)));
+      for (let index = 0; index < (test.datasets[0]?.size ?? 0); index++)
+        expect(trainGroups.has(test.datasets[0]?.groupOf(index))).toBe(false);
+    }
+    // every example is tested exactly once over the folds
+    expect(tested.map((ids) => ids.size)).toEqual([30, 20]);
+    expect(createTrainingSets({ datasets: [ungrouped], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0).test.size).toBe(5);
   });
 
   it('repeats a predefined train/test split in every fold, and uses predefined folds as folds', () => {

@@ -93,13 +93,19 @@ export interface TrainingSets {
   folds(): Generator<FoldSets>;
 }
 
-function labelsOfFirstTask(
+/**
+ * The labels splits stratify by: those of the dataset's first classification task (its main task
+ * unless that is a regression task). A dataset with regression tasks only gives `none`: its
+ * splits are plain (grouped) k-fold or shuffle splits, since real values have no classes to balance.
+ */
+function stratificationLabels(
   dataset: TaskDataset,
-): { kind: 'classes'; labels: Int32Array } | { kind: 'multi-label'; targets: Uint8Array; width: number } {
-  const task = dataset.tasks[0];
-  if (!task)
+): { kind: 'classes'; labels: Int32Array } | { kind: 'multi-label'; targets: Uint8Array; width: number } | { kind: 'none' } {
+  if (dataset.tasks.length === 0)
     throw new InvalidArgumentError({ argument: 'datasets', value: dataset.name, message: `Dataset "${dataset.name}" has no task.` });
-  const matrix = dataset.targetMatrix(task.name);
+  const task = dataset.tasks.find((candidate) => candidate.kind !== 'regression');
+  if (!task) return { kind: 'none' };
+  const matrix = dataset.targetMatrix(task.name) as Uint8Array;
   if (task.kind === 'multi-label') return { kind: 'multi-label', targets: matrix, width: task.outputSize };
   if (task.kind === 'binary') return { kind: 'classes', labels: Int32Array.from(matrix) };
   return {
@@ -126,7 +132,7 @@ function validationAssignment(part: TaskDataset, policy: ValidationPolicy, group
     });
   if (part.size < 2) return new Uint8Array(part.size);
   const groups = Array.from({ length: part.size }, (_, index) => part.groupOf(index));
-  const first = labelsOfFirstTask(part);
+  const first = stratificationLabels(part);
   if (grouped && groups.some((group) => group !== undefined)) {
     const groupCount = new Set(groups).size;
     const folds = Math.max(2, Math.min(Math.round(1 / fraction), groupCount));
@@ -216,7 +222,7 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
     const hasGroups = groups.some((group) => group !== undefined);
     if (split.kind === 'ratio') {
       const stratify = split.stratify ?? true;
-      const first = labelsOfFirstTask(dataset);
+      const first = stratificationLabels(dataset);
       const isTest = trainTestSplitAssignment(dataset.size, {
         testFraction: split.testFraction,
         seed: split.seed ?? 0,
@@ -230,13 +236,13 @@ export function createTrainingSets(options: TrainingSetsOptions): TrainingSets {
     const stratify = split.stratify ?? true;
     const grouped = (split.grouped ?? true) && hasGroups;
     let assignment: Int32Array;
-    const first = labelsOfFirstTask(dataset);
+    const first = stratificationLabels(dataset);
     if (grouped)
       assignment =
         stratify && first.kind === 'classes'
           ? stratifiedGroupKFoldAssignment(first.labels, groups, { folds, shuffle: true, seed })
           : groupKFoldAssignment(groups, { folds });
-    else if (!stratify) assignment = kFoldAssignment(dataset.size, { folds, seed });
+    else if (!stratify || first.kind === 'none') assignment = kFoldAssignment(dataset.size, { folds, seed });
     else if (first.kind === 'classes') assignment = stratifiedKFoldAssignment(first.labels, { folds, seed });
     else assignment = iterativeStratificationAssignment(first.targets, first.width, { folds, seed });
     return (fold: number) => Uint8Array.from(assignment, (value) => (value === fold ? 1 : 0));

@@ -80,7 +80,7 @@ function windowView(
     targetMatrix(taskName) {
       const task = dataset.task(taskName);
       const width = task?.outputSize ?? 1;
-      const matrix = new Uint8Array(sources.length * width);
+      const matrix = task?.kind === 'regression' ? new Float32Array(sources.length * width) : new Uint8Array(sources.length * width);
       for (let index = 0; index < sources.length; index++) matrix.set(dataset.targetsOf(taskName, sources[index] as number), index * width);
       return matrix;
     },

@@ -1,7 +1,7 @@
 import { defineTask } from '@polytask/core';
 import { computeTaskMetrics, type EpochRecord } from '@polytask/results';
 import { describe, expect, it } from 'vitest';
-import { createEarlyStopping } from './early-stopping';
+import { checkEarlyStoppingSpec, createEarlyStopping } from './early-stopping';
 
 const task = (name: string) => defineTask({ name, kind: 'multi-class', labels: ['a', 'b'] });
 function record(epoch: number, loss: number, taskLosses: Record<string, number>): EpochRecord {
@@ -35,6 +35,30 @@ describe('early stopping', () => {
     expect(() => createEarlyStopping({ metric: 'macro.nothing', task: 'a' }).check(record(1, 1, { a: 1 }))).toThrow(
       /has no numeric metric "macro.nothing"/,
     );
+  });
+
+  it('watches R² of a regression task as higher-is-better and its errors as lower-is-better, and checks the metric exists', () => {
+    const level = defineTask({ name: 'level', kind: 'regression', outputs: ['value'] });
+    const truth = Float32Array.of(0, 1, 2, 3);
+    const at = (epoch: number, offset: number): EpochRecord => ({
+      fold: 0,
+      epoch,
+      split: 'validation',
+      loss: 1,
+      tasks: [computeTaskMetrics({ task: level, truth, predictions: truth.map((value) => value + offset) })],
+    });
+    // offsets shrink, then grow: R² and MSE both improve twice, then stall
+    const byR2 = createEarlyStopping({ metric: 'r2', task: 'level', patience: 2 });
+    const byError = createEarlyStopping({ metric: 'meanSquaredError', task: 'level', patience: 2 });
+    const offsets = [1, 0.5, 0.25, 0.5, 0.75];
+    expect(offsets.map((offset, index) => byR2.check(at(index + 1, offset)).improved)).toEqual([true, true, true, false, false]);
+    expect(offsets.map((offset, index) => byError.check(at(index + 1, offset)).improved)).toEqual([true, true, true, false, false]);
+    expect(byR2.toJSON().bestEpoch).toEqual({ global: 3 });
+    expect(() => checkEarlyStoppingSpec({ metric: 'r2', task: 'level' }, [level])).not.toThrow();
+    expect(() => checkEarlyStoppingSpec({ metric: 'accuracy', task: 'level' }, [level])).toThrow(
+      /Regression task "level" has no numeric metric "accuracy"; use loss, r2/,
+    );
+    expect(() => checkEarlyStoppingSpec({ metric: 'r2', task: 'a' }, [task('a')])).toThrow(/no numeric metric "r2"/);
   });
 
   it('treats the equal error rate and min-DCF of a binary task as lower-is-better', () => {

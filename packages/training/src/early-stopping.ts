@@ -11,7 +11,8 @@ import { computeTaskMetrics, type EpochRecord, type TaskMetrics } from '@polytas
 export interface EarlyStoppingSpec {
   /**
    * Metric: `loss` (combined), or a TaskMetrics field path such as `macro.f1`, `accuracy`,
-   * `meanAveragePrecision`, `loss` per task in per-task mode. @default 'loss'
+   * `meanAveragePrecision`, `r2` or `meanSquaredError` (regression), `loss` per task in per-task
+   * mode. Losses and errors are watched for a decrease, the others for an increase. @default 'loss'
    */
   readonly metric?: string;
   /** Task whose metric is watched (global mode); per-task mode watches every task. */
@@ -44,9 +45,12 @@ export interface EarlyStoppingDecision {
   readonly frozen: readonly string[];
 }
 
-/** Metrics where lower is better: losses and error rates. */
+/** Metrics where lower is better: losses, error rates and regression errors (R² is higher-is-better). */
 const lowerIsBetter = (metric: string) =>
-  metric === 'loss' || ['hammingLoss', 'equalErrorRate', 'minDetectionCost'].some((name) => metric.endsWith(name));
+  metric === 'loss' ||
+  ['hammingLoss', 'equalErrorRate', 'minDetectionCost', 'meanSquaredError', 'rootMeanSquaredError', 'meanAbsoluteError'].some((name) =>
+    metric.endsWith(name),
+  );
 
 function readMetric(task: TaskMetrics, metric: string): number {
   let value: unknown = task;
@@ -55,7 +59,10 @@ function readMetric(task: TaskMetrics, metric: string): number {
     throw new InvalidArgumentError({
       argument: 'earlyStopping.metric',
       value: metric,
-      message: `Task "${task.task}" has no numeric metric "${metric}"; use e.g. loss, accuracy, macro.f1 or meanAveragePrecision.`,
+      message:
+        task.kind === 'regression'
+          ? `Regression task "${task.task}" has no numeric metric "${metric}"; use loss, r2, meanSquaredError, rootMeanSquaredError or meanAbsoluteError.`
+          : `Task "${task.task}" has no numeric metric "${metric}"; use e.g. loss, accuracy, macro.f1 or meanAveragePrecision.`,
     });
   }
   return value;
@@ -81,6 +88,11 @@ export function checkEarlyStoppingSpec(spec: EarlyStoppingSpec, tasks: readonly 
   for (const task of watched) {
     // metrics of two made-up rows tell which fields the task's kind has
     const width = taskOutputSize(task);
+    if (task.kind === 'regression') {
+      const values = Float32Array.from({ length: 2 * width }, (_, index) => index);
+      readMetric(computeTaskMetrics({ task, truth: values, predictions: values, loss: 0 }), metric);
+      continue;
+    }
     const truth = new Uint8Array(2 * width);
     if (task.kind === 'binary') truth[0] = 1;
     else for (const row of [0, 1]) truth[row * width + (row % width)] = 1;

@@ -11,7 +11,13 @@ export {
   type EarlyStoppingSpec,
   type EarlyStoppingState,
 } from './early-stopping';
-export { createLossCombiner, type LossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
+export {
+  createLossCombiner,
+  type LossCombiner,
+  type LossCombinerFactory,
+  type LossCombinerOptions,
+  type LossCombinerSpec,
+} from './loss-combiners';
 export {
   createSchedule,
   createTrainingOptimizer,
@@ -36,6 +42,8 @@ export {
   type ClassWeights,
   crossEntropyLoss,
   registerTensorLoss,
+  regressionLoss,
+  regressionLossKinds,
   resolveTaskLosses,
   type TaskLossSpec,
   type TensorLoss,

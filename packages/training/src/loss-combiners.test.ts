@@ -66,6 +66,22 @@ describe('loss combiners', () => {
     expect(weights.noisy).toBeCloseTo(1 / 2, 1);
   });
 
+  it('uncertainty weighting uses the regression form ½·exp(−s)·L + ½·s for regression tasks', () => {
+    const combiner = createLossCombiner({ kind: 'uncertainty' }, ['label', 'level'], { regressionTasks: ['level'] });
+    // s = 0: classification 1·L + 0, regression ½·L + 0
+    expect(combiner.combine(losses({ label: 2, level: 2 })).dataSync()[0]).toBeCloseTo(3, 5);
+    for (const variable of combiner.variables) variable.assign(tf.scalar(Math.log(2)));
+    // s = log 2: classification L/2 + log 2, regression L/4 + ½·log 2
+    expect(combiner.combine(losses({ label: 2, level: 2 })).dataSync()[0]).toBeCloseTo(1 + Math.log(2) + 0.5 + 0.5 * Math.log(2), 5);
+    expect(combiner.weights()).toEqual({ label: expect.closeTo(0.5, 5), level: expect.closeTo(0.25, 5) });
+    // the optimum of ½·exp(−s)·L + ½·s is also s = log L: the weight 1/(2σ²) tends to 1/(2L)
+    const optimizer = tf.train.sgd(0.1);
+    for (let step = 0; step < 300; step++)
+      optimizer.minimize(() => combiner.combine(losses({ label: 0.5, level: 0.5 })), false, [...combiner.variables]);
+    expect(combiner.weights().level).toBeCloseTo(1, 1);
+    expect(combiner.weights().label).toBeCloseTo(2, 1);
+  });
+
   it('dynamic weight average raises the weight of the task whose loss fell least', () => {
     const combiner = createLossCombiner({ kind: 'dynamic-weight-average', temperature: 1 }, ['fast', 'slow']);
     combiner.onEpochEnd?.({ fast: 1, slow: 1 });

@@ -1,8 +1,9 @@
 /**
  * Loss combiners: how per-task losses become the one loss the optimizer minimises.
  * - `sum` (default) and `weighted` (fixed weights);
- * - `uncertainty` (Kendall, Gal and Cipolla 2018): learned log-variances s_i, loss Σ exp(−s_i)·L_i + s_i,
- *   so a noisier task (higher loss) gets a larger s_i and a lower weight;
+ * - `uncertainty` (Kendall, Gal and Cipolla 2018): learned log-variances s_i = log σ_i², loss Σ exp(−s_i)·L_i + s_i
+ *   for classification tasks and the regression form Σ ½·exp(−s_i)·L_i + ½·s_i (1/(2σ²)·L + log σ) for
+ *   regression tasks, so a noisier task (higher loss) gets a larger s_i and a lower weight;
  * - `dynamic-weight-average` (Liu et al. 2019): weights from the ratio of each task's last two epoch losses;
  * - `gradnorm` (Chen et al. 2018): weights adjusted so each task's gradient norm on the last shared layer
  *   tracks its relative training rate (asymmetry α);
@@ -56,8 +57,15 @@ export interface LossCombiner {
 /** Makes a combiner for the fold's task names: how a combiner of your own is plugged into training. */
 export type LossCombinerFactory = (tasks: readonly string[]) => LossCombiner;
 
+/** Options of {@link createLossCombiner} beyond the spec and task names. */
+export interface LossCombinerOptions {
+  /** Names of the regression tasks among `tasks` (uncertainty weighting uses its regression form for them). @default none */
+  readonly regressionTasks?: readonly string[];
+}
+
 /** Creates a combiner for `tasks` (task names) from its spec. */
-export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly string[]): LossCombiner {
+export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly string[], options: LossCombinerOptions = {}): LossCombiner {
+  const regression = new Set(options.regressionTasks ?? []);
   const weighted = (weights: Map<string, number>) => (losses: ReadonlyMap<string, tf.Scalar>) =>
     tf.tidy(() => {
       let total = tf.scalar(0);
@@ -96,12 +104,19 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
             let total = tf.scalar(0);
             for (const [task, loss] of losses) {
               const logVariance = logVariances.get(task) as tf.Variable;
-              total = tf.add(total, tf.add(tf.mul(tf.exp(tf.neg(logVariance)), loss), logVariance));
+              const term = tf.add(tf.mul(tf.exp(tf.neg(logVariance)), loss), logVariance);
+              // regression: 1/(2σ²)·L + log σ = ½·(exp(−s)·L + s)
+              total = tf.add(total, regression.has(task) ? tf.mul(term, 0.5) : term);
             }
             return total as tf.Scalar;
           }),
         weights: () =>
-          Object.fromEntries([...logVariances].map(([task, variable]) => [task, Math.exp(-(variable.dataSync()[0] as number))])),
+          Object.fromEntries(
+            [...logVariances].map(([task, variable]) => [
+              task,
+              (regression.has(task) ? 0.5 : 1) * Math.exp(-(variable.dataSync()[0] as number)),
+            ]),
+          ),
       };
     }
     case 'dynamic-weight-average': {

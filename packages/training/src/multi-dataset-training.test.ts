@@ -252,7 +252,7 @@ describe('multi-dataset training', () => {
       const last = result.history.at(-1)?.test;
       const metric = (task: string) => {
         const metrics = last?.tasks.find((entry) => entry.task === task);
-        return metrics?.kind === 'multi-label' ? metrics.macro.f1 : (metrics?.accuracy ?? 0);
+        return metrics?.kind === 'multi-label' ? metrics.macro?.f1 : (metrics?.accuracy ?? 0);
       };
       // chance: keyword 1/3, speaker 1/2, events (one of two labels each) macro F1 ~0.5, mood 1/5
       expect(metric('keyword')).toBeGreaterThan(0.7);
@@ -352,8 +352,8 @@ describe('multi-dataset training', () => {
       for (const task of entry.validation?.tasks ?? []) {
         if (frozenAfter.has(task.task)) continue;
         const previous = best.get(task.task);
-        if (previous !== undefined && !(task.macro.f1 > previous)) frozenAfter.set(task.task, index);
-        else best.set(task.task, task.macro.f1);
+        if (previous !== undefined && !((task.macro?.f1 ?? 0) > previous)) frozenAfter.set(task.task, index);
+        else best.set(task.task, task.macro?.f1 ?? 0);
       }
     });
     expect(frozenAfter.size).toBeGreaterThan(0);

@@ -1,10 +1,10 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { createTask } from '@polytask/task-dataset';
+import { createTask, meanAbsoluteError } from '@polytask/task-dataset';
 import { combineDatasets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { balancedClassWeights, crossEntropyLoss, resolveTaskLosses } from './task-losses';
-import { events, keyword, learnableDataset, speaker } from './test-support';
+import { balancedClassWeights, crossEntropyLoss, regressionLoss, resolveTaskLosses } from './task-losses';
+import { events, keyword, learnableDataset, loudness, speaker } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -14,7 +14,7 @@ const rowLosses = (
   loss: ReturnType<typeof crossEntropyLoss>,
   probabilities: number[][],
   targets: number[][],
-  kind: 'multi-class' | 'binary' | 'multi-label',
+  kind: 'multi-class' | 'binary' | 'multi-label' | 'regression',
 ) => Array.from(loss({ probabilities: tf.tensor2d(probabilities), targets: tf.tensor2d(targets), kind }).dataSync());
 
 describe('task losses', () => {
@@ -62,5 +62,40 @@ describe('task losses', () => {
     const set = combineDatasets([learnableDataset({ name: 'c', tasks: [odd], count: 4 })]);
     expect(() => resolveTaskLosses({ set })).toThrow(/loss "hinge", which training has no tensor form of: registerTensorLoss\('hinge'/);
     expect(resolveTaskLosses({ set, taskLosses: { odd: crossEntropyLoss() } }).size).toBe(1);
+  });
+
+  it('regression losses by hand: squared, absolute and Huber errors averaged over the outputs', () => {
+    // errors 0.5 and −2 in one row, 3 and 0 in the other
+    const predictions = [
+      [1.5, -1],
+      [5, 2],
+    ];
+    const targets = [
+      [1, 1],
+      [2, 2],
+    ];
+    const of = (kind: 'mean-squared-error' | 'mean-absolute-error' | 'huber', delta?: number) =>
+      rowLosses(regressionLoss({ kind, ...(delta === undefined ? {} : { delta }) }), predictions, targets, 'regression');
+    expect(of('mean-squared-error')).toEqual([expect.closeTo((0.25 + 4) / 2, 5), expect.closeTo(9 / 2, 5)]);
+    expect(of('mean-absolute-error')).toEqual([expect.closeTo(2.5 / 2, 5), expect.closeTo(3 / 2, 5)]);
+    // δ = 1: ½·0.25, 2 − ½; 3 − ½, 0
+    expect(of('huber')).toEqual([expect.closeTo((0.125 + 1.5) / 2, 5), expect.closeTo(2.5 / 2, 5)]);
+    // δ = 2.5: ½·0.25, ½·4; 2.5·(3 − 1.25), 0
+    expect(of('huber', 2.5)).toEqual([expect.closeTo((0.125 + 2) / 2, 5), expect.closeTo(4.375 / 2, 5)]);
+    expect(() => regressionLoss({ kind: 'huber', delta: 0 })).toThrow(/delta must be positive/);
+  });
+
+  it('gives a regression task its own loss by default or by spec, and refuses a classification loss for it', () => {
+    const set = combineDatasets([learnableDataset({ name: 'levels', tasks: [loudness, speaker], count: 4 })]);
+    const outputs = { probabilities: tf.tensor2d([[3, 1]]), targets: tf.tensor2d([[1, 1]]), kind: 'regression' as const };
+    const byDefault = resolveTaskLosses({ set }).get('loudness');
+    expect(byDefault?.(outputs).dataSync()[0]).toBeCloseTo(2, 5);
+    const huber = resolveTaskLosses({ set, specs: { loudness: { kind: 'huber' } } }).get('loudness');
+    expect(huber?.(outputs).dataSync()[0]).toBeCloseTo(0.75, 5);
+    const mae = createTask({ name: 'loudness', kind: 'regression', outputs: ['low', 'high'], loss: meanAbsoluteError });
+    const maeSet = combineDatasets([learnableDataset({ name: 'levels', tasks: [mae], count: 4 })]);
+    expect(resolveTaskLosses({ set: maeSet }).get('loudness')?.(outputs).dataSync()[0]).toBeCloseTo(1, 5);
+    expect(() => resolveTaskLosses({ set, specs: { loudness: { kind: 'focal' } } })).toThrow(/regression task: give it a regression loss/);
+    expect(() => resolveTaskLosses({ set, specs: { speaker: { kind: 'huber' } } })).toThrow(/huber is a regression loss/);
   });
 });

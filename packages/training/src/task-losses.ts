@@ -1,9 +1,10 @@
 /**
  * Per-task tensor losses for training. A task's loss is chosen by its `loss.name` (the name
- * `createTask({ loss })` gives): the built-in `softmax-cross-entropy` and
- * `sigmoid-cross-entropy`, a loss registered with {@link registerTensorLoss}, or one given to
+ * `createTask({ loss })` gives): the built-in `softmax-cross-entropy`, `sigmoid-cross-entropy`
+ * and, for regression tasks, `mean-squared-error` (their default), `mean-absolute-error` and `huber`, a loss registered with {@link registerTensorLoss}, or one given to
  * `trainFold({ taskLosses })`. A {@link TaskLossSpec} adds class weights (given, or `balanced`
- * from the training part's label frequencies) or swaps in the focal loss for imbalanced tasks.
+ * from the training part's label frequencies) or swaps in the focal loss for imbalanced tasks; for a
+ * regression task it picks MSE, MAE or Huber. Regression losses see the standard-scaled targets.
  */
 import { InvalidArgumentError, type TaskKind } from '@polytask/core';
 import type { CombinedSet } from '@polytask/training-sets';
@@ -11,10 +12,16 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const epsilon = 1e-7;
 
-/** What a tensor loss receives: a head's probabilities and the 0/1 target rows, both `[rows, columns]`. */
+/**
+ * What a tensor loss receives: a head's outputs and the target rows, both `[rows, columns]`:
+ * probabilities and 0/1 targets for classification, predictions and (scaled) real targets for regression.
+ */
 export interface TensorLossInput {
+  /** The head's outputs: probabilities, or predictions for a regression task (linear head). */
   readonly probabilities: tf.Tensor2D;
+  /** The target rows. */
   readonly targets: tf.Tensor2D;
+  /** The task's kind. */
   readonly kind: TaskKind;
 }
 
@@ -37,7 +44,37 @@ export type TaskLossSpec =
       /** @default 2 */
       readonly gamma?: number;
       readonly classWeights?: ClassWeights;
+    }
+  | {
+      /** A regression loss: mean squared error (the default), mean absolute error, or Huber (squared below `delta`, linear above). */
+      readonly kind: 'mean-squared-error' | 'mean-absolute-error' | 'huber';
+      /** Huber's δ, in units of the scaled targets (standard deviations). @default 1 */
+      readonly delta?: number;
     };
+
+/** The regression loss kinds of a {@link TaskLossSpec}. */
+export const regressionLossKinds = Object.freeze(['mean-squared-error', 'mean-absolute-error', 'huber'] as const);
+
+/**
+ * A regression loss per row, averaged over the columns: squared error, absolute error, or Huber
+ * (½e² for |e| ≤ δ, δ(|e| − ½δ) above; Keras' `Huber`).
+ * @example regressionLoss({ kind: 'huber', delta: 2 })
+ */
+export function regressionLoss(options: { kind: (typeof regressionLossKinds)[number]; delta?: number }): TensorLoss {
+  const delta = options.delta ?? 1;
+  if (!(delta > 0))
+    throw new InvalidArgumentError({ argument: 'delta', value: delta, message: `Huber's delta must be positive, got ${delta}.` });
+  return ({ probabilities: predictions, targets }) =>
+    tf.tidy(() => {
+      const error = tf.sub(predictions, targets);
+      if (options.kind === 'mean-squared-error') return tf.mean(tf.square(error), 1) as tf.Tensor1D;
+      const absolute = tf.abs(error);
+      if (options.kind === 'mean-absolute-error') return tf.mean(absolute, 1) as tf.Tensor1D;
+      const quadratic = tf.minimum(absolute, delta);
+      const linear = tf.sub(absolute, quadratic);
+      return tf.mean(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, linear)), 1) as tf.Tensor1D;
+    });
+}
 
 const registry = new Map<string, TensorLoss>();
 
@@ -136,9 +173,23 @@ export function resolveTaskLosses(options: {
   for (const { task } of set.tasks) {
     const given = options.taskLosses?.[task.name];
     const spec = options.specs?.[task.name];
+    const regressionSpec = spec && (regressionLossKinds as readonly string[]).includes(spec.kind);
+    if (spec && regressionSpec !== (task.kind === 'regression'))
+      throw new InvalidArgumentError({
+        argument: 'losses',
+        value: spec.kind,
+        message:
+          task.kind === 'regression'
+            ? `Task "${task.name}" is a regression task: give it a regression loss (${regressionLossKinds.join(', ')}), not ${spec.kind}.`
+            : `Task "${task.name}" is ${task.kind}: ${spec.kind} is a regression loss; use cross-entropy or focal.`,
+      });
     if (given) losses.set(task.name, given);
-    else if (spec) {
-      const weights = spec.classWeights === 'balanced' ? balancedClassWeights(set, task.name) : spec.classWeights;
+    else if (spec && regressionSpec) {
+      const { kind, delta } = spec as { kind: (typeof regressionLossKinds)[number]; delta?: number };
+      losses.set(task.name, regressionLoss({ kind, ...(delta === undefined ? {} : { delta }) }));
+    } else if (spec && !regressionSpec) {
+      const crossEntropy = spec as Extract<TaskLossSpec, { kind: 'cross-entropy' | 'focal' }>;
+      const weights = crossEntropy.classWeights === 'balanced' ? balancedClassWeights(set, task.name) : crossEntropy.classWeights;
       const expected = task.kind === 'binary' ? 2 : task.outputSize;
       if (weights && (weights.length !== expected || weights.some((weight) => !(weight >= 0)))) {
         throw new InvalidArgumentError({
@@ -147,11 +198,22 @@ export function resolveTaskLosses(options: {
           message: `Task "${task.name}" needs ${expected} non-negative class weights (${task.kind === 'binary' ? '[negative, positive]' : 'one per label'}), got ${JSON.stringify(weights)}.`,
         });
       }
-      losses.set(task.name, crossEntropyLoss({ gamma: spec.kind === 'focal' ? (spec.gamma ?? 2) : 0, ...(weights ? { weights } : {}) }));
+      losses.set(
+        task.name,
+        crossEntropyLoss({ gamma: crossEntropy.kind === 'focal' ? (crossEntropy.gamma ?? 2) : 0, ...(weights ? { weights } : {}) }),
+      );
     } else {
       const name = task.loss?.name;
       const registered = name === undefined ? undefined : registry.get(name);
       if (registered) losses.set(task.name, registered);
+      else if (name !== undefined && (regressionLossKinds as readonly string[]).includes(name))
+        losses.set(task.name, regressionLoss({ kind: name as (typeof regressionLossKinds)[number] }));
+      else if (task.kind === 'regression')
+        throw new InvalidArgumentError({
+          argument: 'loss',
+          value: name,
+          message: `Regression task "${task.name}" uses the loss "${name}", which training has no tensor form of: registerTensorLoss('${name}', loss), pass trainFold({ taskLosses }) or use ${regressionLossKinds.join(', ')}.`,
+        });
       else if (name === undefined || name === 'softmax-cross-entropy' || name === 'sigmoid-cross-entropy')
         losses.set(task.name, crossEntropyLoss());
       else

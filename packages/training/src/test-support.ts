@@ -1,5 +1,5 @@
 /** Generated datasets and backend comparisons for this package's tests (not exported, not published). */
-import { createRandom, encodeTarget } from '@polytask/core';
+import { createRandom, encodeRegressionTarget, encodeTarget } from '@polytask/core';
 import { createTask, createTaskDataset, type Task, type TaskDataset } from '@polytask/task-dataset';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
@@ -42,7 +42,8 @@ export async function expectSameAsCpu(compute: () => tf.Tensor | tf.Tensor[]): P
 
 /**
  * "Audio-like" features `[frames, bins]` whose band energies depend on each task's label, with noise.
- * `noisyTask` gets labels unrelated to the features.
+ * `noisyTask` gets labels unrelated to the features. A regression task's output j is 10 + 5·u for a
+ * uniform u that also sets the energy of one band, so it is learnable and far from standard scale.
  */
 export function learnableDataset(options: {
   name: string;
@@ -57,11 +58,21 @@ export function learnableDataset(options: {
   const bins = options.bins ?? 8;
   const random = createRandom(options.seed ?? 1);
   const labels = Array.from({ length: options.count }, () => options.tasks.map((task) => Math.floor(random() * task.labels.length)));
-  const features = labels.map((row) => {
+  // regression values from their own stream, so classification-only datasets stay as they were
+  const levels = createRandom((options.seed ?? 1) + 7);
+  const values = labels.map(() => options.tasks.map((task) => (task.kind === 'regression' ? task.labels.map(() => levels()) : [])));
+  const features = labels.map((row, rowIndex) => {
     const data = new Float32Array(frames * bins);
     for (let index = 0; index < data.length; index++) data[index] = (random() - 0.5) * 0.6;
     options.tasks.forEach((task, taskIndex) => {
       if (task.name === options.noisyTask) return;
+      if (task.kind === 'regression') {
+        values[rowIndex]?.[taskIndex]?.forEach((level, output) => {
+          const band = (taskIndex * 3 + output * 2 + 1) % bins;
+          for (let frame = 0; frame < frames; frame++) data[frame * bins + band] = (data[frame * bins + band] as number) + 3 * level;
+        });
+        return;
+      }
       const band = (taskIndex * 3 + (row[taskIndex] as number) * 2) % bins;
       for (let frame = 0; frame < frames; frame++) data[frame * bins + band] = (data[frame * bins + band] as number) + 1.5;
     });
@@ -75,11 +86,15 @@ export function learnableDataset(options: {
     targets: Object.fromEntries(
       options.tasks.map((task, taskIndex) => [
         task.name,
-        labels.map((row) =>
-          encodeTarget(
-            task,
-            task.labels[task.name === options.noisyTask ? Math.floor(noise() * task.labels.length) : (row[taskIndex] as number)] as string,
-          ),
+        labels.map((row, rowIndex) =>
+          task.kind === 'regression'
+            ? encodeRegressionTarget({ task, values: (values[rowIndex]?.[taskIndex] ?? []).map((level) => 10 + 5 * level) })
+            : encodeTarget(
+                task,
+                task.labels[
+                  task.name === options.noisyTask ? Math.floor(noise() * task.labels.length) : (row[taskIndex] as number)
+                ] as string,
+              ),
         ),
       ]),
     ),
@@ -90,3 +105,4 @@ export function learnableDataset(options: {
 export const keyword = createTask({ name: 'keyword', kind: 'multi-class', labels: ['yes', 'no', 'up'] });
 export const speaker = createTask({ name: 'speaker', kind: 'binary', labels: ['female', 'male'] });
 export const events = createTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car'] });
+export const loudness = createTask({ name: 'loudness', kind: 'regression', outputs: ['low', 'high'] });

@@ -8,7 +8,7 @@ import { buildBatch, combineDatasets, createTrainingSets } from '@polytask/train
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './select-backend';
-import { events, keyword, learnableDataset, speaker } from './test-support';
+import { events, keyword, learnableDataset, loudness, speaker } from './test-support';
 import { maskedTaskLosses, trainFold } from './train-fold';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-train-'));
@@ -314,5 +314,92 @@ describe('trainFold', () => {
       hiddenUnits: [4],
     });
     await expect(trainFold({ model: wrong, train, epochs: 1 })).rejects.toThrow(/1 outputs but there are 2 tasks/);
+  });
+});
+
+describe('trainFold with a regression task', () => {
+  // one dataset with a multi-class task, one with a regression task (targets 10 + 5u, far from standard scale) and a binary one
+  const words = learnableDataset({ name: 'words', tasks: [keyword], count: 120, seed: 3 });
+  const levels = learnableDataset({ name: 'levels', tasks: [loudness, speaker], count: 120, seed: 4 });
+  const heads = [keyword, loudness, speaker].map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
+  const model = () => createMultiTaskDnn({ inputShape: [4, 8], tasks: heads, hiddenUnits: [16], seed: 5 });
+  const parts = () =>
+    createTrainingSets({ datasets: [words, levels], split: { kind: 'ratio', testFraction: 0.25, seed: 1 }, audit: false }).fold(0);
+
+  it('learns the regression task next to the classification tasks, with metrics in the targets own units', async () => {
+    const { train, test } = parts();
+    const result = await trainFold({
+      model: model(),
+      train,
+      test,
+      epochs: 15,
+      batchSize: 16,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+    });
+    const last = result.history.at(-1)?.test;
+    const level = last?.tasks.find((task) => task.task === 'loudness');
+    expect(level?.r2).toBeGreaterThan(0.5);
+    // errors in target units, below the 1.25 of always predicting the mean (scaled outputs left unscaled would be off by about 12.5)
+    expect(level?.meanAbsoluteError).toBeLessThan(0.9);
+    expect(level?.perOutput).toHaveLength(2);
+    expect(last?.tasks.find((task) => task.task === 'keyword')?.accuracy).toBeGreaterThan(0.8);
+    // the scaler is fitted on the training part's targets (10 + 5u: mean near 12.5, deviation near 5 / sqrt(12))
+    const scaling = result.targetScaler?.tasks.loudness;
+    expect(scaling?.mean[0]).toBeGreaterThan(11.5);
+    expect(scaling?.mean[0]).toBeLessThan(13.5);
+    expect(scaling?.scale[0]).toBeGreaterThan(1.1);
+    expect(scaling?.scale[0]).toBeLessThan(1.8);
+  });
+
+  it('trains on scaled targets unless told not to (the first epoch loss shows the scale)', async () => {
+    const { train } = parts();
+    const loss = async (targetScaling: 'standard' | 'none') => {
+      const result = await trainFold({ model: model(), train, epochs: 1, batchSize: 16, targetScaling });
+      return result.history[0]?.train.tasks.find((task) => task.task === 'loudness')?.loss as number;
+    };
+    // MSE of near-zero outputs: about 1 on standard-scaled targets, about 12.5² on raw ones
+    expect(await loss('standard')).toBeLessThan(3);
+    expect(await loss('none')).toBeGreaterThan(50);
+  });
+
+  it('keeps the scaler in the checkpoint and resumes exactly: 2 epochs + 2 equals 4', async () => {
+    const { train, test } = parts();
+    const straight = model();
+    const uninterrupted = await trainFold({
+      model: straight,
+      train,
+      test,
+      epochs: 4,
+      batchSize: 16,
+      seed: 7,
+      lossCombiner: { kind: 'uncertainty' },
+    });
+    const store = createRunStore({ root, name: 'resume-regression' });
+    await trainFold({ model: model(), train, test, epochs: 2, batchSize: 16, seed: 7, store, lossCombiner: { kind: 'uncertainty' } });
+    const checkpoint = openRun(store.directory).loadCheckpoint(0);
+    expect((checkpoint.state as { targetScaler?: unknown }).targetScaler).toEqual(uninterrupted.targetScaler);
+    const resumedModel = model();
+    const resumed = await trainFold({
+      model: resumedModel,
+      train,
+      test,
+      epochs: 4,
+      batchSize: 16,
+      seed: 7,
+      store,
+      resume: checkpoint,
+      lossCombiner: { kind: 'uncertainty' },
+    });
+    expect(resumed.history.at(-1)?.test?.tasks).toEqual(
+      uninterrupted.history.at(-1)?.test?.tasks.map((task) => expect.objectContaining({ task: task.task })),
+    );
+    const r2 = (history: typeof resumed.history) => history.at(-1)?.test?.tasks.find((task) => task.task === 'loudness')?.r2 as number;
+    expect(Math.abs(r2(resumed.history) - r2(uninterrupted.history))).toBeLessThan(1e-4);
+    straight.weights.forEach((weight, index) => {
+      const expected = weight.read().dataSync();
+      const actual = resumedModel.weights[index]?.read().dataSync() as Float32Array;
+      for (let position = 0; position < expected.length; position++)
+        expect(Math.abs((actual[position] as number) - (expected[position] as number))).toBeLessThan(1e-5);
+    });
   });
 });

@@ -5,8 +5,10 @@
  * AdamW decay). Every epoch: metrics on train, validation and test, loss-combiner and
  * learning-rate updates, early stopping, a checkpoint, and observer reports. Model selection
  * (early stopping, schedules, the best epoch) watches the validation part, or the training
- * metrics without one; the test part is only evaluated and reported. A run resumed from its
- * last checkpoint continues exactly (model, optimizer, sampler, early-stopping and schedule state).
+ * metrics without one; the test part is only evaluated and reported. Regression targets are
+ * standard-scaled with a scaler fitted on the training part (the losses see scaled targets; the
+ * predictions are unscaled before metrics). A run resumed from its last checkpoint continues
+ * exactly (model, optimizer, sampler, early-stopping, schedule state and target scaler).
  */
 import { ConfigError, InvalidArgumentError } from '@polytask/core';
 import { checkModelForTasks } from '@polytask/models';
@@ -24,9 +26,14 @@ import {
   type BatchSamplerFactory,
   type CombinedSet,
   createBatchSampler,
+  fitTargetScaler,
   iterateBatches,
   type SamplingStrategy,
   samplerFeedsEveryTask,
+  scaleTargetRows,
+  scaleTaskValues,
+  type TargetScaler,
+  unscaleTaskValues,
 } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -108,14 +115,23 @@ function carriedTasks(batch: Batch, set: CombinedSet): Set<string> {
   return carried;
 }
 
-/** Collects, per task, the truth rows and probabilities of the items that carry it. */
+/** The batch as the losses see it: regression targets standard-scaled (classification columns unchanged). */
+function scaledBatch(batch: Batch, set: CombinedSet, scaler: TargetScaler | undefined): Batch {
+  if (!scaler || Object.keys(scaler.tasks).length === 0) return batch;
+  return { ...batch, targets: scaleTargetRows({ scaler, set, targets: batch.targets, masks: batch.masks }) };
+}
+
+/** Collects, per task, the truth rows and probabilities (scaled predictions for regression) of the items that carry it. */
 class Collector {
   private readonly truth = new Map<string, number[]>();
   private readonly scores = new Map<string, number[]>();
   private readonly lossSums = new Map<string, number>();
   private readonly lossCounts = new Map<string, number>();
 
-  constructor(private readonly set: CombinedSet) {}
+  constructor(
+    private readonly set: CombinedSet,
+    private readonly scaler?: TargetScaler,
+  ) {}
 
   private readonly slots = new Map<string, Map<string, number>>();
   private readonly counts = new Map<string, number[]>();
@@ -176,12 +192,16 @@ class Collector {
       if (truthValues.length === 0) continue;
       const width = entry.columns[1] - entry.columns[0];
       const rows = truthValues.length / width;
-      const truth = Uint8Array.from(truthValues);
       const counts = this.counts.get(entry.task.name) ?? [];
       const scores = Float32Array.from(
         this.scores.get(entry.task.name) ?? [],
         (value, index) => value / (counts[Math.floor(index / width)] ?? 1),
       );
+      if (entry.task.kind === 'regression') {
+        result.push(this.regressionMetrics(entry.task, Float32Array.from(truthValues), scores, lossFromScores));
+        continue;
+      }
+      const truth = Uint8Array.from(truthValues);
       if (lossFromScores) {
         let total = 0;
         for (let index = 0; index < scores.length; index++) {
@@ -205,6 +225,28 @@ class Collector {
       );
     }
     return result;
+  }
+
+  /** A regression task's metrics: the loss in the scaled space training uses, the metrics in the targets' units. */
+  private regressionMetrics(
+    task: CombinedSet['tasks'][number]['task'],
+    truth: Float32Array,
+    scaled: Float32Array,
+    lossFromScores: boolean,
+  ) {
+    const scaling = this.scaler?.tasks[task.name] ? { scaler: this.scaler, taskName: task.name } : undefined;
+    const rows = truth.length / task.outputSize;
+    if (lossFromScores) {
+      const scaledTruth = scaling ? scaleTaskValues({ ...scaling, values: truth }) : truth;
+      this.addLoss(task.name, task.loss.compute(scaled, scaledTruth, rows), rows);
+    }
+    const loss = this.meanLosses()[task.name];
+    return computeTaskMetrics({
+      task,
+      truth,
+      predictions: scaling ? unscaleTaskValues({ ...scaling, values: scaled }) : scaled,
+      ...(loss === undefined ? {} : { loss }),
+    });
   }
 }
 
@@ -244,6 +286,11 @@ export interface TrainFoldOptions {
   readonly taskLosses?: Readonly<Record<string, TensorLoss>>;
   /** Clip the gradients' global norm to this value. */
   readonly gradientClipNorm?: number;
+  /**
+   * Scaling of regression targets: `standard` (mean 0, standard deviation 1 per output, fitted on
+   * `train` only; predictions are unscaled before metrics) or `none`. @default 'standard'
+   */
+  readonly targetScaling?: 'standard' | 'none';
   readonly earlyStopping?: EarlyStoppingSpec;
   /**
    * Hear of the fold's start, batches, epochs and end; what their `checkpointState` gives goes into
@@ -286,6 +333,8 @@ export interface TrainFoldResult {
   readonly bestEpoch: number | undefined;
   /** The loss combiner's final weight per task. */
   readonly lossWeights: Readonly<Record<string, number>>;
+  /** The scaler of the regression targets (fitted on the training part), for {@link evaluateModel}; absent without regression scaling. */
+  readonly targetScaler?: TargetScaler;
   readonly history: readonly { readonly train: EpochRecord; readonly validation?: EpochRecord; readonly test?: EpochRecord }[];
 }
 
@@ -299,19 +348,25 @@ export function evaluateModel(options: {
   fold?: number;
   epoch?: number;
   batchSize?: number;
+  /** The scaler the model's regression heads were trained with (a fold's checkpoint state holds it); without it, outputs are taken as they are. */
+  targetScaler?: TargetScaler;
 }): Promise<EpochRecord> {
-  return evaluate(options.model, options.set, options.fold ?? 0, options.epoch ?? 0, options.batchSize ?? 32);
+  return evaluate(options.model, options.set, {
+    fold: options.fold ?? 0,
+    epoch: options.epoch ?? 0,
+    batchSize: options.batchSize ?? 32,
+    ...(options.targetScaler ? { scaler: options.targetScaler } : {}),
+  });
 }
 
 async function evaluate(
   model: tfl.LayersModel,
   set: CombinedSet,
-  fold: number,
-  epoch: number,
-  batchSize: number,
-  split: 'validation' | 'test' = 'test',
+  options: { fold: number; epoch: number; batchSize: number; split?: 'validation' | 'test'; scaler?: TargetScaler },
 ): Promise<EpochRecord> {
-  const collector = new Collector(set);
+  const { fold, epoch, batchSize } = options;
+  const split = options.split ?? 'test';
+  const collector = new Collector(set, options.scaler);
   const sampler = createBatchSampler({ set, batchSize, strategy: 'per-dataset', seed: 0 });
   for await (const batch of iterateBatches({ set, sampler })) {
     const probabilities = tf.tidy(() => {
@@ -377,7 +432,9 @@ async function trainFoldChecked(
   if (!(options.optimizer && options.optimizer instanceof tf.Optimizer)) owned.push(trainer.optimizer);
   const taskNames = train.tasks.map((entry) => entry.task.name);
   const combinerSpec = options.lossCombiner ?? { kind: 'sum' };
-  const combiner = typeof combinerSpec === 'function' ? combinerSpec(taskNames) : createLossCombiner(combinerSpec, taskNames);
+  const regressionTasks = train.tasks.filter((entry) => entry.task.kind === 'regression').map((entry) => entry.task.name);
+  const combiner =
+    typeof combinerSpec === 'function' ? combinerSpec(taskNames) : createLossCombiner(combinerSpec, taskNames, { regressionTasks });
   owned.push({ dispose: () => tf.dispose([...combiner.variables]) });
   const needsEveryTask = combiner.perTaskGradients !== undefined;
   const chosen = options.sampling ?? (needsEveryTask && !samplerFeedsEveryTask(train, 'per-dataset') ? 'every-dataset' : 'per-dataset');
@@ -409,8 +466,11 @@ async function trainFoldChecked(
         stoppedEarly?: boolean;
         lowestLoss?: { epoch: number; loss: number };
         observers?: unknown[];
+        targetScaler?: TargetScaler;
       }
     | undefined;
+  // fitted on the training part only; a resumed fold uses the checkpoint's, so it continues exactly
+  const targetScaler = (options.targetScaling ?? 'standard') === 'none' ? undefined : (resumeState?.targetScaler ?? fitTargetScaler(train));
   for (const name of options.tasks ?? []) {
     if (!taskNames.includes(name))
       throw new InvalidArgumentError({
@@ -475,7 +535,7 @@ async function trainFoldChecked(
 
   for (let epoch = startEpoch + 1; epoch <= epochs && !stoppedEarly; epoch++) {
     sampler.restore({ epoch: epoch - 1, batch: 0 });
-    const collector = new Collector(train);
+    const collector = new Collector(train, targetScaler);
     const frozen = new Set([...(earlyStopping?.frozen() ?? []), ...leftOut]);
     const started = performance.now();
     let batchNumber = 0;
@@ -483,6 +543,7 @@ async function trainFoldChecked(
     let lossSum = 0;
     for await (const batch of iterateBatches({ set: train, sampler })) {
       const carried = carriedTasks(batch, train);
+      const lossBatch = scaledBatch(batch, train, targetScaler);
       // a batch with none of the trained tasks (a baseline's batch from another dataset) is skipped
       if (leftOut.size > 0 && ![...carried].some((task) => !leftOut.has(task))) {
         if (options.signal?.aborted) {
@@ -503,7 +564,7 @@ async function trainFoldChecked(
         const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
         const list = Array.isArray(outputs) ? outputs : [outputs];
         if (probabilities.length === 0) for (const output of list) probabilities.push(output.dataSync() as Float32Array);
-        const losses = maskedTaskLosses(list, batch, train, frozen, taskLosses);
+        const losses = maskedTaskLosses(list, lossBatch, train, frozen, taskLosses);
         for (const [task, loss] of losses) if (!taskLossValues.has(task)) taskLossValues.set(task, loss.dataSync()[0] as number);
         if (only !== undefined) return losses.get(only) ?? tf.scalar(0);
         return combiner.combine(losses);
@@ -581,9 +642,19 @@ async function trainFoldChecked(
       learningRate: trainer.learningRate(),
     });
     const validationRecord = options.validation
-      ? keep(await evaluate(model, options.validation, fold, epoch, batchSize, 'validation'))
+      ? keep(
+          await evaluate(model, options.validation, {
+            fold,
+            epoch,
+            batchSize,
+            split: 'validation',
+            ...(targetScaler ? { scaler: targetScaler } : {}),
+          }),
+        )
       : undefined;
-    const testRecord = test ? keep(await evaluate(model, test, fold, epoch, batchSize, 'test')) : undefined;
+    const testRecord = test
+      ? keep(await evaluate(model, test, { fold, epoch, batchSize, split: 'test', ...(targetScaler ? { scaler: targetScaler } : {}) }))
+      : undefined;
     combiner.onEpochEnd?.(collector.meanLosses());
     // model selection never looks at the test part
     const monitored = validationRecord ?? trainRecord;
@@ -619,6 +690,7 @@ async function trainFoldChecked(
         ...(bestEpoch === undefined ? {} : { bestEpoch }),
         ...(decision?.stop ? { stoppedEarly: true } : {}),
         ...(lowestLoss ? { lowestLoss } : {}),
+        ...(targetScaler ? { targetScaler } : {}),
         // each observer's part of the commit, by its position in the observers list
         observers: await Promise.all(observers.map((observer) => observer.checkpointState?.({ fold, epoch }) ?? null)),
       };
@@ -642,5 +714,13 @@ async function trainFoldChecked(
   }
   await notifyObservers(observers, 'onTrainingEnd', { fold, status: interrupted ? 'stopped' : 'success' });
   progress.started = false;
-  return { epochsCompleted, stoppedEarly, interrupted, bestEpoch, lossWeights: combiner.weights(), history };
+  return {
+    epochsCompleted,
+    stoppedEarly,
+    interrupted,
+    bestEpoch,
+    lossWeights: combiner.weights(),
+    history,
+    ...(targetScaler ? { targetScaler } : {}),
+  };
 }

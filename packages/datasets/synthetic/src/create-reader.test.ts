@@ -42,7 +42,7 @@ describe('createReader', () => {
 
   it('accepts the options of a JSON config and rejects an unknown corpus, a missing directory and the other corpus’s options', () => {
     const create = (options: Record<string, unknown>) => () => createReader(options as unknown as SyntheticReaderOptions);
-    expect(create({ corpus: 'birds', directory: root })).toThrow(/has no corpus "birds"; set "corpus" to "voices" or "scenes"/);
+    expect(create({ corpus: 'birds', directory: root })).toThrow(/has no corpus "birds"; set "corpus" to "voices", "scenes", "tones"/);
     expect(create({ corpus: 'scenes' })).toThrow(/needs "directory", the folder to generate the scenes corpus in/);
     expect(create({ corpus: 'scenes', directory: root, clipsPerSpeakerAndKeyword: 2 })).toThrow(
       /the scenes corpus takes no option "clipsPerSpeakerAndKeyword"; its options are corpus, directory, clipsPerSiteAndScene/,

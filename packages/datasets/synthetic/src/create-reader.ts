@@ -8,9 +8,10 @@ import { InvalidArgumentError } from '@polytask/core';
 import type { DataReader } from '@polytask/data-reading';
 import { createSyntheticReader, generateSyntheticCorpus, type SyntheticCorpusOptions } from './synthetic-corpus';
 import { createSyntheticScenesReader, generateSyntheticScenes, type SyntheticScenesOptions } from './synthetic-scenes';
+import { createSyntheticTonesReader, generateSyntheticTones, type SyntheticTonesOptions } from './synthetic-tones';
 
-/** The generated corpora: `voices` (reader `synthetic`) and `scenes` (reader `synthetic-scenes`). */
-export const syntheticCorpusNames = ['voices', 'scenes'] as const;
+/** The generated corpora: `voices` (reader `synthetic`), `scenes` (reader `synthetic-scenes`) and `tones` (reader `synthetic-tones`, regression). */
+export const syntheticCorpusNames = ['voices', 'scenes', 'tones'] as const;
 
 /** One of {@link syntheticCorpusNames}. */
 export type SyntheticCorpusName = (typeof syntheticCorpusNames)[number];
@@ -18,11 +19,13 @@ export type SyntheticCorpusName = (typeof syntheticCorpusNames)[number];
 /** Options of {@link createReader}: the corpus, then that corpus's generator options. */
 export type SyntheticReaderOptions =
   | ({ /** @default 'voices' */ readonly corpus?: 'voices' } & SyntheticCorpusOptions)
-  | ({ readonly corpus: 'scenes' } & SyntheticScenesOptions);
+  | ({ readonly corpus: 'scenes' } & SyntheticScenesOptions)
+  | ({ readonly corpus: 'tones' } & SyntheticTonesOptions);
 
 const optionNames: Readonly<Record<SyntheticCorpusName, readonly string[]>> = {
   voices: ['corpus', 'directory', 'clipsPerSpeakerAndKeyword', 'sampleRate', 'seconds', 'seed'],
   scenes: ['corpus', 'directory', 'clipsPerSiteAndScene', 'sampleRate', 'seconds', 'seed'],
+  tones: ['corpus', 'directory', 'clipsPerSession', 'sampleRate', 'seconds', 'seed'],
 };
 
 /** Checks options that may come from a JSON config; returns the corpus. */
@@ -33,7 +36,7 @@ function checkOptions(readerOptions: SyntheticReaderOptions): SyntheticCorpusNam
     throw new InvalidArgumentError({
       argument: 'corpus',
       value: corpus,
-      message: `@polytask/dataset-synthetic has no corpus ${JSON.stringify(corpus)}; set "corpus" to ${syntheticCorpusNames.map((name) => `"${name}"`).join(' or ')} (default "voices").`,
+      message: `@polytask/dataset-synthetic has no corpus ${JSON.stringify(corpus)}; set "corpus" to ${syntheticCorpusNames.map((name) => `"${name}"`).join(', ')} (default "voices").`,
     });
   }
   if (typeof options.directory !== 'string' || options.directory === '') {
@@ -65,6 +68,10 @@ export function createReader(options: SyntheticReaderOptions): DataReader {
   const corpus = checkOptions(options);
   // the generator settings determine the audio, so they are part of the feature cache key
   const readerOptions = { ...options, directory: path.resolve(options.directory) };
+  if (corpus === 'tones') {
+    generateSyntheticTones(options as SyntheticTonesOptions);
+    return { ...createSyntheticTonesReader(options), options: readerOptions };
+  }
   if (corpus === 'scenes') {
     generateSyntheticScenes(options as SyntheticScenesOptions);
     return { ...createSyntheticScenesReader(options), options: readerOptions };

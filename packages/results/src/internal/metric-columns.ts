@@ -8,11 +8,11 @@ export type MetricColumn = readonly [string, (metrics: TaskMetrics) => number | 
 export const metricColumns: readonly MetricColumn[] = [
   ['loss', (metrics) => metrics.loss],
   ['accuracy', (metrics) => metrics.accuracy],
-  ['macro_precision', (metrics) => metrics.macro.precision],
-  ['macro_recall', (metrics) => metrics.macro.recall],
-  ['macro_f1', (metrics) => metrics.macro.f1],
-  ['weighted_f1', (metrics) => metrics.weighted.f1],
-  ['micro_f1', (metrics) => metrics.micro.f1],
+  ['macro_precision', (metrics) => metrics.macro?.precision],
+  ['macro_recall', (metrics) => metrics.macro?.recall],
+  ['macro_f1', (metrics) => metrics.macro?.f1],
+  ['weighted_f1', (metrics) => metrics.weighted?.f1],
+  ['micro_f1', (metrics) => metrics.micro?.f1],
   ['subset_accuracy', (metrics) => metrics.subsetAccuracy],
   ['hamming_loss', (metrics) => metrics.hammingLoss],
   ['mean_average_precision', (metrics) => metrics.meanAveragePrecision],
@@ -24,6 +24,10 @@ export const appendedMetricColumns: readonly MetricColumn[] = [
   ['top_5_accuracy', (metrics) => metrics.top5Accuracy],
   ['equal_error_rate', (metrics) => metrics.equalErrorRate],
   ['min_detection_cost', (metrics) => metrics.minDetectionCost],
+  ['mean_squared_error', (metrics) => metrics.meanSquaredError],
+  ['root_mean_squared_error', (metrics) => metrics.rootMeanSquaredError],
+  ['mean_absolute_error', (metrics) => metrics.meanAbsoluteError],
+  ['r2', (metrics) => metrics.r2],
 ];
 
 /** Every metric column, in CSV order: the TensorBoard scalars of a task. */
