@@ -71,7 +71,7 @@ async function startRun(): Promise<{ launcher: ChildProcess; trainer: number; ru
     const created = now.find((name) => !before.includes(name));
     if (created) run = path.join(root, 'runs', created);
     // any complete checkpoint: older ones are pruned (the last and the best stay), so epoch-1 may be gone already
-    const folder = path.join(run, 'checkpoints', 'fold-0');
+    const folder = path.join(run, 'fold-0', 'multi-task', 'checkpoints', 'fold-0');
     return run !== '' && existsSync(folder) && readdirSync(folder).some((epoch) => existsSync(path.join(folder, epoch, 'state.json')));
   }, 'the first checkpoint');
   const [trainer] = children(started.pid as number);
@@ -107,8 +107,8 @@ describe('the polytask command', () => {
     const { launcher: started, trainer, run } = await startRun();
     started.kill('SIGKILL');
     await until(() => !alive(trainer), 'the trainer to stop');
-    const epochs = readdirSync(path.join(run, 'checkpoints', 'fold-0'));
+    const epochs = readdirSync(path.join(run, 'fold-0', 'multi-task', 'checkpoints', 'fold-0'));
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    expect(readdirSync(path.join(run, 'checkpoints', 'fold-0'))).toEqual(epochs);
+    expect(readdirSync(path.join(run, 'fold-0', 'multi-task', 'checkpoints', 'fold-0'))).toEqual(epochs);
   });
 });
