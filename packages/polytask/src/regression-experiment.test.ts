@@ -69,8 +69,8 @@ describe('an experiment with a regression task next to classification tasks', ()
     const tone = record.tasks.find((task: { task: string }) => task.task === 'tone');
     expect(tone.labels).toEqual(['pitch', 'level']);
     expect(tone.perOutput).toHaveLength(2);
-    expect(existsSync(path.join(straight.runDirectory, 'confusion', 'fold-0', 'test', 'tone'))).toBe(false);
-    expect(existsSync(path.join(straight.runDirectory, 'confusion', 'fold-0', 'test', 'keyword'))).toBe(true);
+    expect(existsSync(path.join(straight.runDirectory, 'fold-0', 'multi-task', 'confusion', 'fold-0', 'test', 'tone'))).toBe(false);
+    expect(existsSync(path.join(straight.runDirectory, 'fold-0', 'multi-task', 'confusion', 'fold-0', 'test', 'keyword'))).toBe(true);
     const logs = tensorBoardContents(straight.runDirectory);
     const scalars = Object.keys(logs['fold-0/test']?.scalars ?? {});
     expect(Object.keys(logs.summary?.scalars ?? {})).toEqual(expect.arrayContaining(['multi_task/tone_R2', 'multi_task/keyword_accuracy']));
