@@ -285,9 +285,8 @@ export function registerWasmTrainingKernels(): void {
         seenRightHandSides.add(b.dataId);
         const product = { native, backend: parameters.backend, a, b, bias: fused ? bias : undefined, relu: activation === 'relu' };
         // repeated weights (inference) keep XNNPACK's cached, packed operator
-        if (attrs.transposeB) {
-          if (!product.bias) return nativeProductTransposedRight(product);
-        } else if (attrs.transposeA || fresh) return nativeProduct({ ...product, transposeA: !!attrs.transposeA });
+        if (attrs.transposeA || attrs.transposeB || fresh)
+          return nativeProduct({ ...product, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
       }
       if (!attrs.transposeA && !attrs.transposeB) return original(parameters);
       const temporary: tf.TensorInfo[] = [];
@@ -714,51 +713,35 @@ function outerShape(a: tf.TensorInfo, b: tf.TensorInfo): number[] {
   return (a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2);
 }
 
-/** `a · b` or `aᵀ · b` (then bias and relu) with the native kernel: no packing, no transpose. */
-function nativeProduct(options: ProductOperands & { transposeA: boolean }): tf.TensorInfo {
-  const { native, backend, a, b, bias, relu, transposeA } = options;
-  const [rows, depth] = transposeA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)];
-  const columns = b.shape.at(-1) as number;
+/**
+ * `a · b`, `aᵀ · b` or `a · bᵀ` (then bias and relu) with the native kernel, which packs both
+ * operands into scratch memory and reads transposed ones in place: no transposes, no XNNPACK set-up.
+ */
+function nativeProduct(options: ProductOperands & { transposeA: boolean; transposeB: boolean }): tf.TensorInfo {
+  const { native, backend, a, b, bias, relu, transposeA, transposeB } = options;
+  const [rows, depth] = (transposeA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)]) as [number, number];
+  const columns = (transposeB ? b.shape.at(-2) : b.shape.at(-1)) as number;
   const internals = backend as WasmBackendInternals;
-  const output = internals.makeOutput([...outerShape(a, b), rows as number, columns], 'float32');
-  native.matmul(
-    offsetOf(backend, output),
-    offsetOf(backend, a),
-    transposeA ? 1 : (depth as number),
-    transposeA ? (rows as number) : 1,
-    offsetOf(backend, b),
-    bias ? offsetOf(backend, bias) : 0,
-    rows as number,
-    columns,
-    depth as number,
-    relu ? 1 : 0,
+  const output = internals.makeOutput([...outerShape(a, b), rows, columns], 'float32');
+  if (rows * columns === 0) return output;
+  const scratchBytes = 4 * depth * (4 * Math.ceil(rows / 4) + 8);
+  withScratch(backend, Math.max(scratchBytes, 4), (scratch) =>
+    native.matmul(
+      offsetOf(backend, output),
+      offsetOf(backend, a),
+      transposeA ? 1 : depth,
+      transposeA ? rows : 1,
+      offsetOf(backend, b),
+      transposeB ? 1 : columns,
+      transposeB ? depth : 1,
+      bias ? offsetOf(backend, bias) : 0,
+      rows,
+      columns,
+      depth,
+      relu ? 1 : 0,
+      scratch,
+    ),
   );
-  return output;
-}
-
-/** `a · bᵀ` as `(b · aᵀ)ᵀ` with the native kernel: only the small operands are transposed. */
-function nativeProductTransposedRight(options: ProductOperands): tf.TensorInfo {
-  const { native, backend, a, b, relu } = options;
-  const rows = a.shape.at(-2) as number;
-  const [columns, depth] = [b.shape.at(-2) as number, b.shape.at(-1) as number];
-  const internals = backend as WasmBackendInternals;
-  const { keep, release } = intermediates(backend);
-  const aTransposed = keep(swapLastAxes(a, backend));
-  const transposedOutput = keep(internals.makeOutput([...outerShape(a, b), columns, rows], 'float32'));
-  native.matmul(
-    offsetOf(backend, transposedOutput),
-    offsetOf(backend, b),
-    depth,
-    1,
-    offsetOf(backend, aTransposed),
-    0,
-    columns,
-    rows,
-    depth,
-    relu ? 1 : 0,
-  );
-  const output = swapLastAxes(transposedOutput, backend);
-  release();
   return output;
 }
 
