@@ -351,12 +351,14 @@ static inline void finish_row(float *target, v128_t low, v128_t high, const floa
  * as blocks of 4 rows ([rows / 4][depth][4], zero rows past the end), the right one an 8-column
  * panel at a time ([depth][8], zero columns past the end). Unpacked, the row strides of layer
  * widths such as 512 floats (2 KiB) map every row to the same few L1 cache sets. Each output is
- * summed over k in order, as in matmul_tiles. `scratch` holds 4 * ceil(rows / 4) * depth + 8 * depth floats.
+ * summed over k in order, as in matmul_tiles. Only the output columns [column_begin, column_end)
+ * are computed (column_begin a multiple of 8), so threads can each take a share of the panels.
+ * `scratch` holds 4 * ceil(rows / 4) * depth + 8 * depth floats.
  */
 EXPORT(matmul)
 void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
             int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth, int relu,
-            float *scratch) {
+            float *scratch, int column_begin, int column_end) {
   const int blocks = (rows + 3) >> 2;
   float *packed_left = scratch, *panel = scratch + (long)blocks * 4 * depth;
   for (int block = 0; block < blocks; block++) {
@@ -375,7 +377,8 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
       }
     }
   }
-  for (int n = 0; n < columns; n += 8) {
+  if (column_end > columns) column_end = columns;
+  for (int n = column_begin; n < column_end; n += 8) {
     const int valid = columns - n < 8 ? columns - n : 8;
     const float *source = right + (long)n * right_column_stride;
     if (valid == 8 && right_column_stride == 1) {

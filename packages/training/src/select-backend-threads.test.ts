@@ -58,6 +58,23 @@ describe('selectBackend with wasm threads', () => {
     });
   });
 
+  it('splits large dense products (plain, transposed, fused) by column panels over the threads, as the cpu backend computes them', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
+    await expectSameAsCpu(() => {
+      // 33 × 131 × 150: past the split threshold, 19 panels (the last one 6 columns wide)
+      const x = tf.randomUniform([33, 131], -1, 1, 'float32', 7);
+      const weights = () => tf.randomUniform([131, 150], -1, 1, 'float32', 8);
+      const bias = tf.randomUniform([150], -1, 1, 'float32', 9);
+      const dy = tf.randomUniform([33, 150], -1, 1, 'float32', 10);
+      return [
+        tf.fused.matMul({ a: x, b: weights(), bias, activation: 'relu' }),
+        tf.matMul(x, dy, true, false),
+        tf.matMul(dy, weights(), false, true),
+      ];
+    });
+  });
+
   it('reports a share that fails on a worker and stays usable', async () => {
     await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
     const pool = nativeThreadPool(tf.backend());

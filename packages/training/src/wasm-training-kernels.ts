@@ -724,9 +724,16 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
   const internals = backend as WasmBackendInternals;
   const output = internals.makeOutput([...outerShape(a, b), rows, columns], 'float32');
   if (rows * columns === 0) return output;
-  const scratchBytes = 4 * depth * (4 * Math.ceil(rows / 4) + 8);
-  withScratch(backend, Math.max(scratchBytes, 4), (scratch) =>
-    native.matmul(
+  const panels = Math.ceil(columns / 8);
+  // large products are split by 8-column panels over the native threads (each packs its own operands)
+  const split = rows * columns * depth >= 1 << 19;
+  runInShares({
+    native,
+    backend,
+    name: 'matmul',
+    total: split ? panels : 1,
+    scratchBytes: 4 * depth * (4 * Math.ceil(rows / 4) + 8),
+    share: ({ begin, end, scratch }) => [
       offsetOf(backend, output),
       offsetOf(backend, a),
       transposeA ? 1 : depth,
@@ -740,8 +747,10 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
       depth,
       relu ? 1 : 0,
       scratch,
-    ),
-  );
+      split ? begin * 8 : 0,
+      split ? end * 8 : columns,
+    ],
+  });
   return output;
 }
 
