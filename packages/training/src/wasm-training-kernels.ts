@@ -968,19 +968,31 @@ function adamUpdate(parameters: Parameters<KernelFunction>[0]): tf.TensorInfo[] 
   const inputs = [value, gradient, firstMoment, secondMoment] as tf.TensorInfo[];
   const outputs = [0, 1, 2].map(() => backend.makeOutput([...(value as tf.TensorInfo).shape], 'float32'));
   const size = (value as tf.TensorInfo).shape.reduce((product, length) => product * length, 1);
-  native.adam_update(
-    ...inputs.map((tensor) => offsetOf(backend, tensor)),
-    ...outputs.map((tensor) => offsetOf(backend, tensor)),
-    size,
-    attrs.learningRate,
-    attrs.beta1,
-    attrs.beta2,
-    1 - attrs.beta1,
-    1 - attrs.beta2,
-    attrs.oneMinusAccumulatedBeta1,
-    attrs.oneMinusAccumulatedBeta2,
-    attrs.epsilon,
-  );
+  const offsets = [...inputs, ...outputs].map((tensor) => offsetOf(backend, tensor));
+  // element-wise, so large variables are split into ranges over the native threads (multiples of 4 elements)
+  const split = size >= 1 << 16;
+  runInShares({
+    native,
+    backend,
+    name: 'adam_update',
+    total: split ? Math.ceil(size / 4) : 1,
+    scratchBytes: 0,
+    share: ({ begin, end }) => {
+      const [first, last] = split ? [4 * begin, Math.min(size, 4 * end)] : [0, size];
+      return [
+        ...offsets.map((offset) => offset + 4 * first),
+        last - first,
+        attrs.learningRate,
+        attrs.beta1,
+        attrs.beta2,
+        1 - attrs.beta1,
+        1 - attrs.beta2,
+        attrs.oneMinusAccumulatedBeta1,
+        attrs.oneMinusAccumulatedBeta2,
+        attrs.epsilon,
+      ];
+    },
+  });
   return outputs;
 }
 
