@@ -17,16 +17,17 @@
  * - 3 × 3 stride-1 convolutions (`Conv2D`, `FusedConv2D` with linear or relu, and the input
  *   gradient) by Winograd F(2 × 2, 3 × 3);
  * - the filter gradient as gathered patches times the output gradient (register-tiled);
- * - batch-1 products (`BatchMatMul`, `_FusedMatMul`) without XNNPACK's per-call packing of fresh
- *   weights; repeated weights (inference) keep XNNPACK's cached operator;
+ * - batch-1 products (`BatchMatMul`, `_FusedMatMul`, either operand transposed) with fresh
+ *   weights (training), both operands packed into cache-friendly blocks, instead of XNNPACK's
+ *   per-call packing and explicit transposes; repeated weights (inference) keep XNNPACK's cached operator;
  * - `MaxPoolGrad` (stock starts each window's maximum at the smallest positive float, so windows
  *   of values <= 0 misroute their gradient), `Sum`/`Mean` over leading axes, transposes of the
  *   last two axes, broadcasting `Add`/`Sub`/`Multiply`/`RealDiv`, `Relu` and its gradient,
  *   `Step`, `Softmax`, `Square`, `FusedBatchNorm` and its gradient's reduction, and the fused
  *   Adam step (`PolytaskAdamUpdate`);
  * - `Identity` and same-type `Cast` share data instead of copying.
- * With the threaded build, convolutions and filter gradients are split over worker threads
- * (internal/native-thread-pool).
+ * With the threaded build, convolutions, filter gradients, large products and the Adam step of
+ * large variables are split over worker threads (internal/native-thread-pool).
  * Each kernel is checked against the cpu backend in tests.
  */
 import { BackendUnavailableError } from '@polytask/core';
