@@ -1,12 +1,21 @@
 #!/usr/bin/env node
 /**
  * Training benchmark (shared/notes/backend.md §4): samples per second of `trainFold` for the
- * DNN (120 → 512 → 512 → 3 heads) and the log-mel CNN (96 × 64 input), batch 32, Adam, on the
- * wasm backend with the training kernels, at 1 and 2 threads, each in its own process; next to
- * PyTorch (same models) when python3 has torch, and inference (predict, batch 32) next to PyTorch's
- * eval/no_grad. Targets on CPU: training DNN >= 0.5x PyTorch, CNN >= 0.3x; CNN inference >= 1.0x.
+ * DNN (120 → 512 → 512 → 3 heads of 10) and the log-mel CNN (96 × 64 input, filters 16, 32, 64),
+ * batch 32, Adam, on the wasm backend with the training kernels, at 1 and 2 threads, each in its
+ * own process; and inference (predict, batch 32). The references are PyTorch 2.x from `python3`
+ * (pip) and Debian's PyTorch 1.13 from `/usr/bin/python3` (apt-get install python3-torch), same
+ * models and thread count; each one missing is skipped with the reason, and each configuration
+ * is compared with the faster of the two.
+ * Targets on CPU, against that faster reference: training >= 0.8x (DNN and CNN, 1 and 2
+ * threads); inference >= 1.0x on the CNN and >= 0.5x on the DNN.
+ * Every measurement is repeated (POLYTASK_BENCH_ROUNDS, default 3; ours and the references
+ * interleaved) and the medians are compared. The last lines say how busy the machine was with
+ * other processes while it ran (from /proc/stat, less this benchmark's own processes).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const configurations = [
@@ -71,7 +80,7 @@ async function measure(modelName, threads) {
   };
 }
 
-const torchScript = String.raw`
+const torchScript = `
 import sys, time, torch, torch.nn as nn
 torch.manual_seed(0); torch.set_num_threads(int(sys.argv[2]))
 kind = sys.argv[1]
@@ -97,42 +106,130 @@ train = 32 * n / (time.perf_counter() - t)
 m.eval(); n = 0; t = time.perf_counter()
 with torch.no_grad():
     while time.perf_counter() - t < 2: m(x); n += 1
-print(train, 32 * n / (time.perf_counter() - t))
+print(torch.__version__, train, 32 * n / (time.perf_counter() - t))
 `;
+
+const references = [
+  { name: 'torch 2.x', python: 'python3' },
+  { name: 'torch 1.13', python: '/usr/bin/python3' },
+];
+const targets = { train: { dnn: 0.8, cnn: 0.8 }, inference: { dnn: 0.5, cnn: 1.0 } };
+const rounds = Math.max(1, Number(process.env.POLYTASK_BENCH_ROUNDS ?? 3));
+
+/** CPU time (clock ticks) of the whole machine that was busy, and of this process and its waited-for children. */
+function cpuTicks() {
+  try {
+    const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+    const [user, nice, system, , , irq, softirq, steal] = (cpu ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const own = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ').map(Number) ?? [];
+    // fields 14-17 of /proc/self/stat: utime, stime, cutime, cstime (index 11-14 after the name)
+    const mine = (own[11] ?? 0) + (own[12] ?? 0) + (own[13] ?? 0) + (own[14] ?? 0);
+    return { busy: user + nice + system + irq + softirq + steal, mine };
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+function runReference(reference, model, threads) {
+  const run = spawnSync(reference.python, ['-c', torchScript, model, String(threads)], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
+  });
+  if (run.error) return { error: `${reference.python}: ${run.error.code ?? run.error.message}` };
+  const lines = run.stdout.trim().split('\n');
+  const [version, train, inference] = (lines.at(-1) ?? '').split(/\s+/);
+  if (run.status !== 0 || !Number.isFinite(Number(train)))
+    return { error: `${reference.python}: ${run.stderr.trim().split('\n').at(-1) || `exit code ${run.status}`}` };
+  return { version, train: Number(train), inference: Number(inference) };
+}
+
+function runOurs(model, threads) {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', model, String(threads)], { encoding: 'utf8' });
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) return { error: child.stderr.trim().split('\n').slice(-3).join(' ') };
+  const { samplesPerSecond, inferencePerSecond } = JSON.parse(line);
+  return { train: samplesPerSecond, inference: inferencePerSecond };
+}
+
+const format = (value) => (value === undefined ? '-' : value.toFixed(0));
 
 if (process.argv[2] === '--child') {
   console.log(JSON.stringify(await measure(process.argv[3], Number(process.argv[4]))));
   process.exit(0);
 } else {
-  console.log('model  threads  train samples/s: polytask  pytorch  ratio (target)  |  inference samples/s: polytask  pytorch  ratio');
+  const before = cpuTicks();
+  const started = performance.now();
+  const loads = [];
+  const skipped = new Map();
+  const versions = new Map();
+  const table = [];
   for (const { model, threads } of configurations) {
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', model, String(threads)], { encoding: 'utf8' });
-    const line = child.stdout.trim().split('\n').at(-1) ?? '';
-    if (child.status !== 0 || !line.startsWith('{')) {
-      console.log(`${model}    ${threads}        failed: ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
-      continue;
-    }
-    const { samplesPerSecond: ours, inferencePerSecond: oursInference } = JSON.parse(line);
-    let torch = 'n/a (no torch)';
-    let ratio = '';
-    let torchInference = '';
-    let inferenceRatio = '';
-    for (const python of ['python3', '/usr/bin/python3']) {
-      const reference = spawnSync(python, ['-c', torchScript, model, String(threads)], {
-        encoding: 'utf8',
-        env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: String(threads) },
-      });
-      if (reference.status === 0) {
-        const [value, inference] = reference.stdout.trim().split(/\s+/).map(Number);
-        torch = value.toFixed(0);
-        ratio = (ours / value).toFixed(2);
-        torchInference = inference.toFixed(0);
-        inferenceRatio = (oursInference / inference).toFixed(2);
-        break;
+    const samples = { ours: [], ...Object.fromEntries(references.map((reference) => [reference.name, []])) };
+    let failure;
+    for (let round = 0; round < rounds && !failure; round++) {
+      loads.push(os.loadavg()[0]);
+      const ours = runOurs(model, threads);
+      if (ours.error) failure = ours.error;
+      else samples.ours.push(ours);
+      for (const reference of references) {
+        if (skipped.has(reference.name)) continue;
+        const result = runReference(reference, model, threads);
+        if (result.error) skipped.set(reference.name, result.error);
+        else {
+          versions.set(reference.name, result.version);
+          samples[reference.name].push(result);
+        }
       }
     }
-    console.log(
-      `${model.padEnd(6)} ${String(threads).padStart(7)}  ${ours.toFixed(0).padStart(24)}  ${String(torch).padStart(7)}  ${ratio.padStart(5)} (${model === 'dnn' ? '>= 0.5x' : '>= 0.3x'})  |  ${oursInference.toFixed(0).padStart(26)}  ${torchInference.padStart(7)}  ${inferenceRatio}${model === 'cnn' ? ' (target >= 1.0x)' : ''}`,
+    if (failure) {
+      console.log(`${model} ${threads} thread(s): failed: ${failure}`);
+      continue;
+    }
+    const medians = Object.fromEntries(
+      Object.entries(samples)
+        .filter(([, list]) => list.length > 0)
+        .map(([name, list]) => [
+          name,
+          { train: median(list.map((entry) => entry.train)), inference: median(list.map((entry) => entry.inference)) },
+        ]),
     );
+    table.push({ model, threads, medians, spread: samples.ours.map((entry) => entry.train) });
   }
+  const seconds = (performance.now() - started) / 1000;
+  const after = cpuTicks();
+
+  for (const [name, reason] of skipped) console.log(`${name} skipped: ${reason}`);
+  const names = references.map((reference) => reference.name).filter((name) => versions.has(name));
+  console.log(
+    `medians of ${rounds} round(s); versions: ${names.map((name) => `${name} = ${versions.get(name)}`).join(', ') || 'no PyTorch'}; Node ${process.versions.node}`,
+  );
+  for (const kind of ['train', 'inference']) {
+    console.log(`\n${kind === 'train' ? 'training' : 'inference'} samples/s`);
+    console.log(
+      `model  threads  ${'polytask'.padStart(9)}  ${names.map((name) => name.padStart(10)).join('  ')}  ratio to the faster  target  result`,
+    );
+    for (const { model, threads, medians } of table) {
+      const ours = medians.ours[kind];
+      const best = Math.max(...names.map((name) => medians[name]?.[kind] ?? 0));
+      const target = targets[kind][model];
+      const ratio = best > 0 ? ours / best : undefined;
+      console.log(
+        `${model.padEnd(6)} ${String(threads).padStart(7)}  ${format(ours).padStart(9)}  ${names.map((name) => format(medians[name]?.[kind]).padStart(10)).join('  ')}  ${(ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}x`).padStart(19)}  ${`>= ${target.toFixed(1)}x`.padStart(7)}  ${ratio === undefined ? 'no reference' : ratio >= target ? 'PASS' : 'FAIL'}`,
+      );
+    }
+  }
+  const cores = os.availableParallelism();
+  if (before && after) {
+    const ticks = 100; // USER_HZ on Linux
+    const others = Math.max(0, after.busy - before.busy - (after.mine - before.mine)) / ticks / seconds;
+    console.log(
+      `\nmachine: ${cores} cores; other processes used ${others.toFixed(2)} cores on average during the ${seconds.toFixed(0)} s run (${others > 0.25 ? 'LOADED: the ratios are less reliable' : 'quiet'}); 1-min load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`,
+    );
+  } else console.log(`\nmachine: ${cores} cores; 1-min load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`);
 }

@@ -323,10 +323,109 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
   }
 }
 
+/* Stores the first `count` lanes of `value` as finish1 would (an edge tile's row). */
+static inline void finish_lanes(float *target, v128_t value, int count, const float *bias, int n, int relu, int accumulate) {
+  if (count > 0) finish1(target, wasm_f32x4_extract_lane(value, 0), bias, n, relu, accumulate);
+  if (count > 1) finish1(target + 1, wasm_f32x4_extract_lane(value, 1), bias, n + 1, relu, accumulate);
+  if (count > 2) finish1(target + 2, wasm_f32x4_extract_lane(value, 2), bias, n + 2, relu, accumulate);
+  if (count > 3) finish1(target + 3, wasm_f32x4_extract_lane(value, 3), bias, n + 3, relu, accumulate);
+}
+
+/* One row of a 4 x 8 tile: whole vectors inside the output, lane by lane at its right edge. */
+static inline void finish_row(float *target, v128_t low, v128_t high, const float *bias, int n, int valid, int relu,
+                              int accumulate) {
+  if (valid >= 8) {
+    finish(target, low, bias ? bias + n : 0, relu, accumulate);
+    finish(target + 4, high, bias ? bias + n + 4 : 0, relu, accumulate);
+  } else {
+    finish_lanes(target, low, valid, bias, n, relu, accumulate);
+    finish_lanes(target + 4, high, valid - 4, bias, n + 4, relu, accumulate);
+  }
+}
+
+/*
+ * out[m][n] = sum over k of left[m * left_row_stride + k * left_column_stride] * right[k][n]
+ * (+ bias[n], then max(0, .) when relu is set), for the dense layers' products; right[k][n] is
+ * right[k * right_row_stride + n * right_column_stride], so either operand can be read transposed. Both operands are
+ * first packed into `scratch` so the 4 x 8 register tiles read them contiguously: the left one
+ * as blocks of 4 rows ([rows / 4][depth][4], zero rows past the end), the right one an 8-column
+ * panel at a time ([depth][8], zero columns past the end). Unpacked, the row strides of layer
+ * widths such as 512 floats (2 KiB) map every row to the same few L1 cache sets. Each output is
+ * summed over k in order, as in matmul_tiles. Only the output columns [column_begin, column_end)
+ * are computed (column_begin a multiple of 8), so threads can each take a share of the panels.
+ * `scratch` holds 4 * ceil(rows / 4) * depth + 8 * depth floats.
+ */
 EXPORT(matmul)
 void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
-            const float *bias, int rows, int columns, int depth, int relu) {
-  matmul_tiles(out, left, left_row_stride, left_column_stride, right, bias, rows, columns, depth, relu, 0);
+            int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth, int relu,
+            float *scratch, int column_begin, int column_end) {
+  const int blocks = (rows + 3) >> 2;
+  float *packed_left = scratch, *panel = scratch + (long)blocks * 4 * depth;
+  for (int block = 0; block < blocks; block++) {
+    float *target = packed_left + (long)block * 4 * depth;
+    const int m0 = block * 4;
+    if (left_row_stride == 1 && m0 + 4 <= rows) {
+      for (int k = 0; k < depth; k++) wasm_v128_store(target + 4 * k, wasm_v128_load(left + (long)k * left_column_stride + m0));
+      continue;
+    }
+    for (int r = 0; r < 4; r++) {
+      if (m0 + r < rows) {
+        const float *source = left + (long)(m0 + r) * left_row_stride;
+        for (int k = 0; k < depth; k++) target[4 * k + r] = source[(long)k * left_column_stride];
+      } else {
+        for (int k = 0; k < depth; k++) target[4 * k + r] = 0.0f;
+      }
+    }
+  }
+  if (column_end > columns) column_end = columns;
+  for (int n = column_begin; n < column_end; n += 8) {
+    const int valid = columns - n < 8 ? columns - n : 8;
+    const float *source = right + (long)n * right_column_stride;
+    if (valid == 8 && right_column_stride == 1) {
+      for (int k = 0; k < depth; k++, source += right_row_stride) {
+        wasm_v128_store(panel + 8 * k, wasm_v128_load(source));
+        wasm_v128_store(panel + 8 * k + 4, wasm_v128_load(source + 4));
+      }
+    } else if (right_row_stride == 1) {
+      /* the right operand transposed: each panel column is a contiguous row of the source */
+      for (int j = 0; j < 8; j++) {
+        const float *line = source + (long)j * right_column_stride;
+        if (j < valid)
+          for (int k = 0; k < depth; k++) panel[8 * k + j] = line[k];
+        else
+          for (int k = 0; k < depth; k++) panel[8 * k + j] = 0.0f;
+      }
+    } else {
+      for (int k = 0; k < depth; k++, source += right_row_stride)
+        for (int j = 0; j < 8; j++) panel[8 * k + j] = j < valid ? source[(long)j * right_column_stride] : 0.0f;
+    }
+    for (int block = 0; block < blocks; block++) {
+      const float *a = packed_left + (long)block * 4 * depth;
+      const float *b = panel;
+      v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+      for (int k = 0; k < depth; k++) {
+        const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+        const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
+        const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(a0, b0));
+        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(a0, b1));
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(a1, b0));
+        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(a1, b1));
+        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a2, b0));
+        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a2, b1));
+        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(a3, b0));
+        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(a3, b1));
+        a += 4;
+        b += 8;
+      }
+      const int m = block * 4;
+      float *target = out + (long)m * columns + n;
+      finish_row(target, s00, s01, bias, n, valid, relu, 0);
+      if (m + 1 < rows) finish_row(target + columns, s10, s11, bias, n, valid, relu, 0);
+      if (m + 2 < rows) finish_row(target + 2 * columns, s20, s21, bias, n, valid, relu, 0);
+      if (m + 3 < rows) finish_row(target + 3 * columns, s30, s31, bias, n, valid, relu, 0);
+    }
+  }
 }
 
 /* Element-wise operations: 0 add, 1 subtract, 2 multiply, 3 divide. */

@@ -8,6 +8,7 @@ import { nativeThreadPool } from './internal/native-thread-pool';
 import { wasmThreadsDirectory } from './internal/wasm-threads';
 import { selectBackend } from './select-backend';
 import { expectSameAsCpu } from './test-support';
+import { adamUpdateKernelName } from './wasm-training-kernels';
 
 describe('selectBackend with wasm threads', () => {
   it('starts the threaded SIMD build in Node and computes the same results', async () => {
@@ -56,6 +57,57 @@ describe('selectBackend with wasm threads', () => {
       const withNaN = tf.concat([x, tf.fill([1, 9, 7, 8], Number.NaN)]) as tf.Tensor4D;
       return [tf.conv2d(x, filter, 1, 'same'), tf.maxPool(withNaN, 2, 2, 'same'), ...tf.grads(loss)([x, filter])];
     });
+  });
+
+  it('splits large dense products (plain, transposed, fused) by column panels over the threads, as the cpu backend computes them', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
+    await expectSameAsCpu(() => {
+      // 33 × 131 × 150: past the split threshold, 19 panels (the last one 6 columns wide)
+      const x = tf.randomUniform([33, 131], -1, 1, 'float32', 7);
+      const weights = () => tf.randomUniform([131, 150], -1, 1, 'float32', 8);
+      const bias = tf.randomUniform([150], -1, 1, 'float32', 9);
+      const dy = tf.randomUniform([33, 150], -1, 1, 'float32', 10);
+      return [
+        tf.fused.matMul({ a: x, b: weights(), bias, activation: 'relu' }),
+        tf.matMul(x, dy, true, false),
+        tf.matMul(dy, weights(), false, true),
+      ];
+    });
+  });
+
+  it('splits the fused Adam step of a large variable over the threads, every element as the formula gives it', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
+    // 301 × 223 elements: past the split threshold and not a multiple of 4
+    const shape = [301, 223];
+    const value = tf.randomUniform(shape, -1, 1, 'float32', 11);
+    const gradient = tf.randomUniform(shape, -1, 1, 'float32', 12);
+    const firstMoment = tf.randomUniform(shape, -1, 1, 'float32', 13);
+    const secondMoment = tf.randomUniform(shape, 0, 1, 'float32', 14);
+    const attrs = {
+      learningRate: 0.01,
+      beta1: 0.9,
+      beta2: 0.999,
+      oneMinusAccumulatedBeta1: 0.19,
+      oneMinusAccumulatedBeta2: 0.002,
+      epsilon: 1e-7,
+    };
+    const outputs = tf
+      .engine()
+      .runKernel(adamUpdateKernelName, { value, gradient, firstMoment, secondMoment }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const [v, g, m, s] = [value.dataSync(), gradient.dataSync(), firstMoment.dataSync(), secondMoment.dataSync()] as Float32Array[];
+    const [newValue, newFirst, newSecond] = outputs.map((tensor) => tensor.dataSync()) as Float32Array[];
+    for (let index = 0; index < (v as Float32Array).length; index++) {
+      const gradientAt = (g as Float32Array)[index] as number;
+      const first = ((m as Float32Array)[index] as number) * 0.9 + gradientAt * 0.1;
+      const second = ((s as Float32Array)[index] as number) * 0.999 + gradientAt ** 2 * 0.001;
+      const expected = (first / 0.19 / (Math.sqrt(second / 0.002) + 1e-7)) * -0.01 + ((v as Float32Array)[index] as number);
+      if (Math.abs(((newFirst as Float32Array)[index] as number) - first) > 1e-6) throw new Error(`first moment differs at ${index}`);
+      if (Math.abs(((newSecond as Float32Array)[index] as number) - second) > 1e-6) throw new Error(`second moment differs at ${index}`);
+      if (Math.abs(((newValue as Float32Array)[index] as number) - expected) > 1e-5) throw new Error(`value differs at ${index}`);
+    }
+    tf.dispose([value, gradient, firstMoment, secondMoment, ...outputs]);
   });
 
   it('reports a share that fails on a worker and stays usable', async () => {

@@ -97,14 +97,15 @@ export function crossEntropyLoss(options: { gamma?: number; weights?: readonly n
   return ({ probabilities, targets, kind }) =>
     tf.tidy(() => {
       const p = tf.clipByValue(probabilities, epsilon, 1 - epsilon);
-      const focus = (q: tf.Tensor) => (gamma === 0 ? tf.onesLike(q) : tf.pow(tf.sub(1, q), gamma));
+      // plain cross-entropy skips the factor of ones (the same values and gradients, fewer kernels per step)
+      const focused = (terms: tf.Tensor, q: tf.Tensor) => (gamma === 0 ? terms : tf.mul(terms, tf.pow(tf.sub(1, q), gamma)));
       if (kind === 'multi-class') {
-        let terms = tf.mul(tf.mul(targets, tf.log(p)), focus(p));
+        let terms = focused(tf.mul(targets, tf.log(p)), p);
         if (weights) terms = tf.mul(terms, tf.tensor1d([...weights]));
         return tf.neg(tf.sum(terms, 1)) as tf.Tensor1D;
       }
-      let positive = tf.mul(tf.mul(targets, tf.log(p)), focus(p));
-      let negative = tf.mul(tf.mul(tf.sub(1, targets), tf.log(tf.sub(1, p))), focus(tf.sub(1, p)));
+      let positive = focused(tf.mul(targets, tf.log(p)), p);
+      let negative = focused(tf.mul(tf.sub(1, targets), tf.log(tf.sub(1, p))), tf.sub(1, p));
       if (weights && kind === 'binary') {
         negative = tf.mul(negative, weights[0] as number);
         positive = tf.mul(positive, weights[1] as number);

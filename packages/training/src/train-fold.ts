@@ -84,7 +84,8 @@ export function maskedTaskLosses(
         targets: tf.tensor2d(targets, [size, width]),
         kind: entry.task.kind,
       });
-      return tf.div(tf.sum(tf.mul(perRow, tf.tensor1d(mask))), carrying);
+      // every row carries the task: no mask to multiply by (the same values and gradients)
+      return tf.div(tf.sum(carrying === size ? perRow : tf.mul(perRow, tf.tensor1d(mask))), carrying);
     });
     result.set(entry.task.name, loss as tf.Scalar);
   });

@@ -54,6 +54,44 @@ describe('wasm training kernels against the cpu backend', () => {
   });
 
   it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+  ])(
+    'matMul with transposeA %s and transposeB %s on shapes off the 4 × 8 tiles, with NaN, plain and fused with bias and relu',
+    async (transposeA, transposeB) => {
+      await expectSameAsCpu(() => {
+        const results: tf.Tensor[] = [];
+        for (const [rows, depth, columns] of [
+          [13, 37, 19],
+          [32, 40, 10],
+          [3, 9, 33],
+          [1, 5, 8],
+          [4, 1, 16],
+        ] as const) {
+          // a NaN in each operand: only its row of the product, or its column, turns NaN
+          const a = tf.tidy(() => {
+            const values = random(transposeA ? [depth, rows] : [rows, depth], 40 + rows).bufferSync();
+            values.set(Number.NaN, 0, 0);
+            return values.toTensor();
+          });
+          const values = random(transposeB ? [columns, depth] : [depth, columns], 50 + columns).bufferSync();
+          values.set(Number.NaN, transposeB ? columns - 1 : depth - 1, transposeB ? depth - 1 : columns - 1);
+          // fresh right-hand matrices (training): repeated ones go to XNNPACK, whose fused relu turns NaN into 0
+          const b = () => values.toTensor();
+          const bias = random([columns], 60 + columns);
+          results.push(
+            tf.matMul(a, b(), transposeA, transposeB),
+            tf.fused.matMul({ a, b: b(), transposeA, transposeB, bias, activation: 'relu' }),
+            tf.fused.matMul({ a, b: b(), transposeA, transposeB, bias }),
+          );
+        }
+        return results;
+      });
+    },
+  );
+
+  it.each([
     [[4, 3, 5, 6], 'rank-4 input, per-channel statistics'],
     [[8, 6], 'rank-2 input'],
   ] as const)('batch-norm gradients (%j, %s) equal those of batch norm written with plain ops', async (shape, _description) => {

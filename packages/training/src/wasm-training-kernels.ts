@@ -17,16 +17,17 @@
  * - 3 × 3 stride-1 convolutions (`Conv2D`, `FusedConv2D` with linear or relu, and the input
  *   gradient) by Winograd F(2 × 2, 3 × 3);
  * - the filter gradient as gathered patches times the output gradient (register-tiled);
- * - batch-1 products (`BatchMatMul`, `_FusedMatMul`) without XNNPACK's per-call packing of fresh
- *   weights; repeated weights (inference) keep XNNPACK's cached operator;
+ * - batch-1 products (`BatchMatMul`, `_FusedMatMul`, either operand transposed) with fresh
+ *   weights (training), both operands packed into cache-friendly blocks, instead of XNNPACK's
+ *   per-call packing and explicit transposes; repeated weights (inference) keep XNNPACK's cached operator;
  * - `MaxPoolGrad` (stock starts each window's maximum at the smallest positive float, so windows
  *   of values <= 0 misroute their gradient), `Sum`/`Mean` over leading axes, transposes of the
  *   last two axes, broadcasting `Add`/`Sub`/`Multiply`/`RealDiv`, `Relu` and its gradient,
  *   `Step`, `Softmax`, `Square`, `FusedBatchNorm` and its gradient's reduction, and the fused
  *   Adam step (`PolytaskAdamUpdate`);
  * - `Identity` and same-type `Cast` share data instead of copying.
- * With the threaded build, convolutions and filter gradients are split over worker threads
- * (internal/native-thread-pool).
+ * With the threaded build, convolutions, filter gradients, large products and the Adam step of
+ * large variables are split over worker threads (internal/native-thread-pool).
  * Each kernel is checked against the cpu backend in tests.
  */
 import { BackendUnavailableError } from '@polytask/core';
@@ -285,9 +286,8 @@ export function registerWasmTrainingKernels(): void {
         seenRightHandSides.add(b.dataId);
         const product = { native, backend: parameters.backend, a, b, bias: fused ? bias : undefined, relu: activation === 'relu' };
         // repeated weights (inference) keep XNNPACK's cached, packed operator
-        if (attrs.transposeB) {
-          if (!product.bias) return nativeProductTransposedRight(product);
-        } else if (attrs.transposeA || fresh) return nativeProduct({ ...product, transposeA: !!attrs.transposeA });
+        if (attrs.transposeA || attrs.transposeB || fresh)
+          return nativeProduct({ ...product, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
       }
       if (!attrs.transposeA && !attrs.transposeB) return original(parameters);
       const temporary: tf.TensorInfo[] = [];
@@ -714,51 +714,44 @@ function outerShape(a: tf.TensorInfo, b: tf.TensorInfo): number[] {
   return (a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2);
 }
 
-/** `a · b` or `aᵀ · b` (then bias and relu) with the native kernel: no packing, no transpose. */
-function nativeProduct(options: ProductOperands & { transposeA: boolean }): tf.TensorInfo {
-  const { native, backend, a, b, bias, relu, transposeA } = options;
-  const [rows, depth] = transposeA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)];
-  const columns = b.shape.at(-1) as number;
+/**
+ * `a · b`, `aᵀ · b` or `a · bᵀ` (then bias and relu) with the native kernel, which packs both
+ * operands into scratch memory and reads transposed ones in place: no transposes, no XNNPACK set-up.
+ */
+function nativeProduct(options: ProductOperands & { transposeA: boolean; transposeB: boolean }): tf.TensorInfo {
+  const { native, backend, a, b, bias, relu, transposeA, transposeB } = options;
+  const [rows, depth] = (transposeA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)]) as [number, number];
+  const columns = (transposeB ? b.shape.at(-2) : b.shape.at(-1)) as number;
   const internals = backend as WasmBackendInternals;
-  const output = internals.makeOutput([...outerShape(a, b), rows as number, columns], 'float32');
-  native.matmul(
-    offsetOf(backend, output),
-    offsetOf(backend, a),
-    transposeA ? 1 : (depth as number),
-    transposeA ? (rows as number) : 1,
-    offsetOf(backend, b),
-    bias ? offsetOf(backend, bias) : 0,
-    rows as number,
-    columns,
-    depth as number,
-    relu ? 1 : 0,
-  );
-  return output;
-}
-
-/** `a · bᵀ` as `(b · aᵀ)ᵀ` with the native kernel: only the small operands are transposed. */
-function nativeProductTransposedRight(options: ProductOperands): tf.TensorInfo {
-  const { native, backend, a, b, relu } = options;
-  const rows = a.shape.at(-2) as number;
-  const [columns, depth] = [b.shape.at(-2) as number, b.shape.at(-1) as number];
-  const internals = backend as WasmBackendInternals;
-  const { keep, release } = intermediates(backend);
-  const aTransposed = keep(swapLastAxes(a, backend));
-  const transposedOutput = keep(internals.makeOutput([...outerShape(a, b), columns, rows], 'float32'));
-  native.matmul(
-    offsetOf(backend, transposedOutput),
-    offsetOf(backend, b),
-    depth,
-    1,
-    offsetOf(backend, aTransposed),
-    0,
-    columns,
-    rows,
-    depth,
-    relu ? 1 : 0,
-  );
-  const output = swapLastAxes(transposedOutput, backend);
-  release();
+  const output = internals.makeOutput([...outerShape(a, b), rows, columns], 'float32');
+  if (rows * columns === 0) return output;
+  const panels = Math.ceil(columns / 8);
+  // large products are split by 8-column panels over the native threads (each packs its own operands)
+  const split = rows * columns * depth >= 1 << 19;
+  runInShares({
+    native,
+    backend,
+    name: 'matmul',
+    total: split ? panels : 1,
+    scratchBytes: 4 * depth * (4 * Math.ceil(rows / 4) + 8),
+    share: ({ begin, end, scratch }) => [
+      offsetOf(backend, output),
+      offsetOf(backend, a),
+      transposeA ? 1 : depth,
+      transposeA ? rows : 1,
+      offsetOf(backend, b),
+      transposeB ? 1 : columns,
+      transposeB ? depth : 1,
+      bias ? offsetOf(backend, bias) : 0,
+      rows,
+      columns,
+      depth,
+      relu ? 1 : 0,
+      scratch,
+      split ? begin * 8 : 0,
+      split ? end * 8 : columns,
+    ],
+  });
   return output;
 }
 
@@ -976,19 +969,31 @@ function adamUpdate(parameters: Parameters<KernelFunction>[0]): tf.TensorInfo[] 
   const inputs = [value, gradient, firstMoment, secondMoment] as tf.TensorInfo[];
   const outputs = [0, 1, 2].map(() => backend.makeOutput([...(value as tf.TensorInfo).shape], 'float32'));
   const size = (value as tf.TensorInfo).shape.reduce((product, length) => product * length, 1);
-  native.adam_update(
-    ...inputs.map((tensor) => offsetOf(backend, tensor)),
-    ...outputs.map((tensor) => offsetOf(backend, tensor)),
-    size,
-    attrs.learningRate,
-    attrs.beta1,
-    attrs.beta2,
-    1 - attrs.beta1,
-    1 - attrs.beta2,
-    attrs.oneMinusAccumulatedBeta1,
-    attrs.oneMinusAccumulatedBeta2,
-    attrs.epsilon,
-  );
+  const offsets = [...inputs, ...outputs].map((tensor) => offsetOf(backend, tensor));
+  // element-wise, so large variables are split into ranges over the native threads (multiples of 4 elements)
+  const split = size >= 1 << 16;
+  runInShares({
+    native,
+    backend,
+    name: 'adam_update',
+    total: split ? Math.ceil(size / 4) : 1,
+    scratchBytes: 0,
+    share: ({ begin, end }) => {
+      const [first, last] = split ? [4 * begin, Math.min(size, 4 * end)] : [0, size];
+      return [
+        ...offsets.map((offset) => offset + 4 * first),
+        last - first,
+        attrs.learningRate,
+        attrs.beta1,
+        attrs.beta2,
+        1 - attrs.beta1,
+        1 - attrs.beta2,
+        attrs.oneMinusAccumulatedBeta1,
+        attrs.oneMinusAccumulatedBeta2,
+        attrs.epsilon,
+      ];
+    },
+  });
   return outputs;
 }
 

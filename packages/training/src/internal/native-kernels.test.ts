@@ -26,7 +26,8 @@ describe('native training kernels', () => {
     kernels.max_pool_grad(input, input, output, 1, 6, 5, 3, 3, 3, 2, 2, 2, 2, 0, 0);
     kernels.adam_update(input, input, input, input, output, output + 400, output + 800, 100, 0.1, 0.9, 0.999, 0.1, 0.001, 0.1, 0.001, 1e-7);
     kernels.conv2d_filter_grad(input, input + 1024, output, scratch, 1, 5, 4, 3, 5, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 16);
-    kernels.matmul(output, input, 7, 1, input + 400, input + 800, 5, 13, 7, 1);
+    kernels.matmul(output, input, 7, 1, input + 400, 13, 1, input + 800, 5, 13, 7, 1, scratch, 0, 13);
+    kernels.matmul(output, input, 1, 5, input + 400, 1, 7, 0, 5, 13, 7, 0, scratch, 8, 16);
     kernels.binary_blocks(3, input, input + 400, output, 2, 3, 5, 1);
     kernels.relu(input, output, 37);
     kernels.relu_grad(input, input + 400, output, 37);
