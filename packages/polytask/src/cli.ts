@@ -13,6 +13,7 @@ import {
   collectExperiment,
   defaultUnitRunDirectory,
   evaluateRunCheckpoints,
+  formatDelta,
   formatMeanAndDeviation,
   isFractionMetric,
   planConfig,
@@ -40,7 +41,7 @@ const usage = `usage: polytask <command> [arguments] [options]
       --partition <p> --time <hh:mm:ss> --cpus-per-task <n> --gpus <g> --mem <m> --account <a> --limit <units at once>
       --run-dir <folder>  --dry-run (write the scripts and print the sbatch commands)
   slurm --resubmit <run-folder>  submit only the missing and failed units of a run, and a new collect job
-  compare <run-folder...>  side-by-side summary of runs and of a sweep's variants (--sort <task>[:macroF1] orders by a task's metric)
+  compare <run-folder...>  side-by-side summary of runs and of a sweep's variants (--sort <task>[:macroF1] or --sort delta-m: best first)
   evaluate <run-folder>    per fold: the stored test metrics of the last epoch and of the best validation epoch
   evaluate <run-folder> --checkpoints  reload every stored checkpoint (by default each fold keeps its last and best; training.checkpoints) and evaluate it on its fold's test part
   datasets                 list the dataset reader packages installed here
@@ -54,6 +55,8 @@ interface RunSummaryFile {
   readonly status?: string;
   readonly folds?: number;
   readonly foldCount?: number;
+  /** Δm per fold (runs with baselines). */
+  readonly deltaM?: readonly number[];
 }
 
 /** One task's line in `polytask evaluate`: macro F1 and accuracy, or R² and RMSE for a regression task. */
@@ -331,18 +334,20 @@ export async function main(argv: readonly string[]): Promise<number> {
           throw new PolytaskError({ message: `${folder} has no summary.json or config.json; is it a run folder?` });
         });
         const sort = flag(parsed, '--sort');
-        if (sort) {
+        const average = (values: readonly number[] | undefined) =>
+          values?.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NEGATIVE_INFINITY;
+        if (sort === 'delta-m') entries.sort((a, b) => average(b.deltaM) - average(a.deltaM));
+        else if (sort) {
           const [task, metric = 'headline'] = sort.split(':');
           if (!['headline', 'macroF1'].includes(metric))
-            throw new PolytaskError({ message: `--sort ${sort}: give <task> (its headline metric) or <task>:macroF1` });
+            throw new PolytaskError({ message: `--sort ${sort}: give <task> (its headline metric), <task>:macroF1 or delta-m` });
           if (!entries.some((entry) => entry.summary.some((row) => row.task === task)))
             throw new PolytaskError({
               message: `--sort ${sort}: no run has a task "${task}"; the tasks are ${[...new Set(entries.flatMap((entry) => entry.summary.map((row) => row.task)))].join(', ')}`,
             });
           const score = (entry: RunSummaryFile) => {
             const row = entry.summary.find((candidate) => candidate.task === task);
-            const values = (metric === 'macroF1' ? row?.multiTaskMacroF1 : row?.multiTask) ?? [];
-            return values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NEGATIVE_INFINITY;
+            return average(metric === 'macroF1' ? row?.multiTaskMacroF1 : row?.multiTask);
           };
           entries.sort((a, b) => score(b) - score(a));
         }
@@ -359,6 +364,11 @@ export async function main(argv: readonly string[]): Promise<number> {
             console.log(
               `| ${name} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
             );
+        }
+        const withDelta = entries.filter((entry) => entry.deltaM?.length);
+        if (withDelta.length) {
+          console.log('\n| run | Δm (multi-task vs single-task, mean ± std over folds) |\n|---|---|');
+          for (const entry of withDelta) console.log(`| ${entry.name} | ${formatDelta(entry.deltaM ?? [])} |`);
         }
         return 0;
       }

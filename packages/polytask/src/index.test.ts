@@ -85,6 +85,7 @@ describe('polytask meta package', () => {
         'collectExperiment',
         'expandSweep',
         'formatPlan',
+        'multiTaskDelta',
         'planConfig',
         'runExtractionUnits',
         'runUnitsInParallel',

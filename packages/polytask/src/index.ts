@@ -128,6 +128,7 @@ export {
   type TrainingUnit,
 } from './experiment-plan';
 export { type ExtensionImporter, type ExtensionPackage, type LoadedExtensions, loadExtensions } from './load-extensions';
+export { type MultiTaskDeltaOptions, multiTaskDelta } from './multi-task-delta';
 export {
   type CollectExperimentOptions,
   type CollectResult,

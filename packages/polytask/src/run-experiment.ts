@@ -66,6 +66,7 @@ import {
 } from './experiment-plan';
 import { checkReaderOptions } from './internal/check-reader-options';
 import { type ExtensionImporter, type LoadedExtensions, loadExtensions } from './load-extensions';
+import { multiTaskDelta } from './multi-task-delta';
 
 /** One task's headline test metric (and macro F1) per fold, multi-task and (with baselines) alone. */
 export interface TaskSummary {
@@ -135,6 +136,12 @@ export function formatMeanAndDeviation(values: readonly number[], options: Forma
   if (!values.length) return '-';
   if (options.percent === false) return `${mean(values).toFixed(3)} ± ${deviation(values).toFixed(3)}`;
   return `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}`;
+}
+
+/** Δm over folds as `+1.23% ± 0.45` (signed percentages). */
+export function formatDelta(values: readonly number[]): string {
+  const average = mean(values);
+  return `${average >= 0 ? '+' : ''}${average.toFixed(2)}% ± ${deviation(values).toFixed(2)}`;
 }
 
 /** Options of {@link loadReader}. */
@@ -227,6 +234,11 @@ export interface VariantSummary {
   readonly folds: number;
   readonly foldCount: number;
   readonly summary: readonly TaskSummary[];
+  /**
+   * Δm per summarised fold, in percent (see {@link multiTaskDelta}): the mean over tasks of the
+   * relative change of each task's headline metric from its single-task baseline; empty without baselines.
+   */
+  readonly deltaM: readonly number[];
 }
 
 /** What {@link collectExperiment} gathered, and what it still misses. */
@@ -641,12 +653,14 @@ function collectVariant(
     { metric: string; multiTask: number[]; singleTask: number[]; multiTaskMacroF1: number[]; singleTaskMacroF1: number[] }
   >();
   let completedFolds = 0;
+  const deltaM: number[] = [];
   for (let fold = 0; fold < foldCount; fold++) {
     const ofFold = units.filter((unit) => unit.fold === fold);
     // a fold is summarised when its multi-task model and every baseline are complete
     if (!ofFold.every((unit) => results.has(unit.index))) continue;
     completedFolds++;
     const multi = results.get((ofFold.find((unit) => unit.model === 'multi-task') as TrainingUnit).index) as UnitResult;
+    const headlines = { multiTask: {} as Record<string, number>, singleTask: {} as Record<string, number> };
     for (const metrics of multi.tasks) {
       const [metric, value] = headline(metrics);
       const entry = summary.get(metrics.task) ?? { metric, multiTask: [], singleTask: [], multiTaskMacroF1: [], singleTaskMacroF1: [] };
@@ -655,12 +669,17 @@ function collectVariant(
       if (metrics.macro) entry.multiTaskMacroF1.push(metrics.macro.f1);
       const baseline = ofFold.find((unit) => unit.model === `single:${metrics.task}`);
       const alone = baseline && results.get(baseline.index)?.tasks[0];
+      headlines.multiTask[metrics.task] = value;
       if (alone) {
+        headlines.singleTask[metrics.task] = headline(alone)[1];
         entry.singleTask.push(headline(alone)[1]);
         if (alone.macro) entry.singleTaskMacroF1.push(alone.macro.f1);
       }
       summary.set(metrics.task, entry);
     }
+    // every headline (accuracy, macro F1, R²) is higher-is-better
+    const delta = multiTaskDelta(headlines);
+    if (Number.isFinite(delta)) deltaM.push(delta);
   }
   const rows = [...summary].map(([task, entry]) => ({ task, ...entry }));
   const complete = missing.length === 0 && failed.length === 0;
@@ -673,6 +692,12 @@ function collectVariant(
       (row) =>
         `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
     ),
+    ...(deltaM.length
+      ? [
+          '',
+          `Δm (mean over tasks of the relative change of each task's headline metric from its single-task baseline; positive: multi-task better): ${formatDelta(deltaM)} over ${deltaM.length} folds`,
+        ]
+      : []),
   ].join('\n');
   const variantSummary: VariantSummary = {
     variant: variant.name,
@@ -681,13 +706,14 @@ function collectVariant(
     folds: completedFolds,
     foldCount,
     summary: rows,
+    deltaM,
   };
   writeFileAtomically(path.join(variantDirectory, 'summary.json'), JSON.stringify({ name: plan.name, ...variantSummary }, null, 1));
   writeFileAtomically(
     path.join(variantDirectory, 'summary.md'),
     `# ${plan.name}${variant.folder ? ` (${variant.name})` : ''}\n\n${table}\n`,
   );
-  if (complete) writeTensorBoardSummary(variantDirectory, variantTensorBoardDirectory(runDirectory, variant), table, rows);
+  if (complete) writeTensorBoardSummary(variantDirectory, variantTensorBoardDirectory(runDirectory, variant), table, rows, deltaM);
   return { summary: variantSummary, table, missing, failed };
 }
 
@@ -775,7 +801,18 @@ function writeComparison(runDirectory: string, plan: ExperimentPlan, summaries: 
         `| ${row.variant}${row.status === 'success' ? '' : ` (${row.status}, ${row.folds} of ${row.foldCount} folds)`} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
     ),
   ].join('\n');
-  writeFileAtomically(path.join(runDirectory, 'comparison.md'), `# ${plan.name}: comparison of ${summaries.length} variants\n\n${table}\n`);
+  const deltas = summaries.some((summary) => summary.deltaM.length)
+    ? [
+        '',
+        '| variant | Δm (multi-task vs single-task, mean ± std over folds) |',
+        '|---|---|',
+        ...summaries.map((summary) => `| ${summary.variant} | ${summary.deltaM.length ? formatDelta(summary.deltaM) : '-'} |`),
+      ].join('\n')
+    : '';
+  writeFileAtomically(
+    path.join(runDirectory, 'comparison.md'),
+    `# ${plan.name}: comparison of ${summaries.length} variants\n\n${table}\n${deltas ? `${deltas}\n` : ''}`,
+  );
 }
 
 /**
@@ -829,7 +866,13 @@ async function withModel<Result>(model: LayersModel, use: (model: LayersModel) =
  * task and setting (step = fold count) in `<log folder>/summary`, written in a temporary folder and
  * renamed over an earlier one (a later collect replaces it).
  */
-function writeTensorBoardSummary(variantDirectory: string, tensorboard: string, table: string, rows: readonly TaskSummary[]): void {
+function writeTensorBoardSummary(
+  variantDirectory: string,
+  tensorboard: string,
+  table: string,
+  rows: readonly TaskSummary[],
+  deltaM: readonly number[],
+): void {
   const target = path.join(tensorboard, 'summary');
   // outside the log directory (TensorBoard would list it as a run); a killed write's folder goes with the run's temporaries
   const suffix = `tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
@@ -844,6 +887,7 @@ function writeTensorBoardSummary(variantDirectory: string, tensorboard: string, 
     if (row.multiTask.length) writer.scalar(`multi_task/${tag}_${metric}`, mean(row.multiTask), row.multiTask.length);
     if (row.singleTask.length) writer.scalar(`single_task/${tag}_${metric}`, mean(row.singleTask), row.singleTask.length);
   }
+  if (deltaM.length) writer.scalar('multi_task/delta_m', mean(deltaM), deltaM.length);
   writer.close();
   const replaced = path.join(variantDirectory, `tensorboard-summary-replaced.${suffix}`);
   if (existsSync(target)) renameSync(target, replaced);

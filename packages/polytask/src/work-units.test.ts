@@ -166,6 +166,10 @@ describe('work units', () => {
     expect(partial.code).toBe(1);
     expect(partial.output).toMatch(/6 unit\(s\) not complete: 1, 3, 5, 7, 9, 11/);
     expect(JSON.parse(readFileSync(path.join(sharded, 'summary.json'), 'utf8')).status).toBe('incomplete');
+    // with baselines, each complete fold has its Δm
+    expect(JSON.parse(readFileSync(path.join(onlyRun(path.join(root, 'runs', 'baselines')), 'summary.json'), 'utf8')).deltaM).toHaveLength(
+      2,
+    );
     await succeed(['run', file, '--run-dir', sharded, '--shard', '2/2']);
     await succeed(['collect', sharded]);
     expect(runFingerprint(sharded)).toEqual(reference);
