@@ -438,7 +438,12 @@ async function runTrainingUnit(unit: TrainingUnit, context: UnitContext): Promis
       writeExperiment: false,
       sessionGroup: `${groupPrefix}${task === undefined ? 'multi-task' : `single-${task}`}`,
     });
-    const observers: TrainingObserver[] = [tensorboard, createRunStoreObserver(store), ...(options.observers ?? [])];
+    // the caller's observers see every unit; a baseline's records say whose they are (`model: 'single:<task>'`)
+    const observers: TrainingObserver[] = [
+      tensorboard,
+      createRunStoreObserver(store),
+      ...(options.observers ?? []).map((observer) => (task === undefined ? observer : withModelOnRecords(observer, unit.model))),
+    ];
     const hparams = {
       ...baseHparams(variant.config),
       ...variantHparams(variant, context.sweeping),
@@ -850,6 +855,22 @@ function logStratification(config: ExperimentConfig, datasets: readonly TaskData
         : `${dataset.name}: regression tasks only, so its folds are ${config.split.kind === 'ratio' ? 'a shuffled split' : 'k-fold'} (grouped when it has groups), not stratified`,
     );
   }
+}
+
+/** An observer whose epoch records carry `model` (a baseline's own store writes them without it). */
+function withModelOnRecords(observer: TrainingObserver, model: string): TrainingObserver {
+  if (!observer.onEpochEnd) return observer;
+  const onEpochEnd = observer.onEpochEnd.bind(observer);
+  const tag = (record: EpochRecord): EpochRecord => ({ ...record, model });
+  return Object.assign(Object.create(observer) as TrainingObserver, {
+    onEpochEnd: (info: Parameters<typeof onEpochEnd>[0]) =>
+      onEpochEnd({
+        ...info,
+        train: tag(info.train),
+        ...(info.validation ? { validation: tag(info.validation) } : {}),
+        ...(info.test ? { test: tag(info.test) } : {}),
+      }),
+  });
 }
 
 /** Runs `use` with a model built for one training and frees the model's weights however it ends. */
