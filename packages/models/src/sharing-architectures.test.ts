@@ -55,6 +55,12 @@ describe.each(architectures)('%s', (_, build, shape) => {
     }
   });
 
+  it('names its shared layers shared_* (GradNorm watches the last one)', () => {
+    const model = build({ tasks });
+    expect(model.trainableWeights.some((weight) => weight.originalName.startsWith('shared_'))).toBe(true);
+    model.dispose();
+  });
+
   it('is deterministic under a seed, and another seed gives another model', () => {
     const predict = (seed: number) => {
       const model = build({ tasks, seed });
@@ -107,7 +113,7 @@ const layerOutput = (model: tfl.LayersModel, name: string, x: tf.Tensor) =>
 describe('cross-stitch', () => {
   it('initialises α near the identity (selfWeight on the diagonal, the rest split evenly) and mixes the columns by it', () => {
     const model = createCrossStitchDnn({ inputShape: [4], tasks: tasks.slice(0, 3), hiddenUnits: [2], selfWeight: 0.8 });
-    const alpha = model.getLayer('cross_stitch_0').getWeights()[0] as tf.Tensor;
+    const alpha = model.getLayer('shared_cross_stitch_0').getWeights()[0] as tf.Tensor;
     expect(alpha.shape).toEqual([3, 3]);
     const values = alpha.arraySync() as number[][];
     values.forEach((row, i) => {
@@ -118,7 +124,7 @@ describe('cross-stitch', () => {
     expect(new CrossStitch().selfWeight).toBe(0.9);
     // the unit's outputs are α times the columns
     const columns = [tf.tensor2d([[1, 2]]), tf.tensor2d([[3, 4]]), tf.tensor2d([[5, 6]])];
-    const unit = model.getLayer('cross_stitch_0');
+    const unit = model.getLayer('shared_cross_stitch_0');
     const mixed = (unit.apply(columns) as tf.Tensor[]).map((output) => output.arraySync() as number[][]);
     expect(mixed[0]?.[0]?.[0]).toBeCloseTo(0.8 * 1 + 0.1 * 3 + 0.1 * 5, 5);
     expect(mixed[2]?.[0]?.[1]).toBeCloseTo(0.1 * 2 + 0.1 * 4 + 0.8 * 6, 5);
@@ -134,11 +140,11 @@ describe('cross-stitch', () => {
   it('learns α: training moves it away from its initial value', () => {
     const model = createCrossStitchDnn({ inputShape: [4], tasks: tasks.slice(0, 2), hiddenUnits: [3], seed: 1 });
     const x = tf.randomNormal([8, 4], 0, 1, 'float32', 3);
-    const before = (model.getLayer('cross_stitch_0').getWeights()[0] as tf.Tensor).arraySync();
+    const before = (model.getLayer('shared_cross_stitch_0').getWeights()[0] as tf.Tensor).arraySync();
     tf.train
       .sgd(0.5)
       .minimize(() => tf.addN((model.apply(x) as tf.Tensor[]).map((output) => tf.mean(tf.square(tf.sub(output, 3))))) as tf.Scalar);
-    expect((model.getLayer('cross_stitch_0').getWeights()[0] as tf.Tensor).arraySync()).not.toEqual(before);
+    expect((model.getLayer('shared_cross_stitch_0').getWeights()[0] as tf.Tensor).arraySync()).not.toEqual(before);
   });
 });
 
@@ -187,7 +193,7 @@ describe('MMoE and CGC/PLE', () => {
     const x = tf.randomNormal([2, 4], 0, 1, 'float32', 4);
     const model = createMmoeDnn({ inputShape: [4], tasks: tasks.slice(0, 2), hiddenUnits: [3], experts: 2, seed: 1 });
     const gate = layerOutput(model, 'gate_keyword', x).arraySync() as number[][];
-    const experts = [0, 1].map((expert) => layerOutput(model, `expert_${expert}_dense_0`, x).arraySync() as number[][]);
+    const experts = [0, 1].map((expert) => layerOutput(model, `shared_expert_${expert}_dense_0`, x).arraySync() as number[][]);
     const mixed = layerOutput(model, 'mixture_keyword', x).arraySync() as number[][];
     mixed.forEach((row, i) => {
       row.forEach((value, j) => {

@@ -1,6 +1,7 @@
 /**
  * Soft-sharing multi-task architectures, with the hard-sharing builders' options and head
- * conventions (one output per task, in task order, named `head_<task>`, activation by task kind):
+ * conventions (one output per task, in task order, named `head_<task>`, activation by task kind)
+ * and their shared layers named `shared_*` (GradNorm watches the last one):
  * cross-stitch networks (Misra et al. 2016), MMoE (Ma et al. 2018), CGC and PLE (Tang et al. 2020)
  * on dense experts, and MTAN-style task attention on the CNN (Liu et al. 2019).
  */
@@ -95,7 +96,7 @@ function checkCount(argument: string, value: number | undefined): void {
 
 /**
  * A cross-stitch network: one DNN column per task, and after each hidden layer a cross-stitch unit
- * (`cross_stitch_<i>`, a learned α matrix initialised at `selfWeight` on the diagonal) mixing the
+ * (`shared_cross_stitch_<i>`, a learned α matrix initialised at `selfWeight` on the diagonal) mixing the
  * columns; each task's head sits on its column. Columns are named `column_<task>`.
  * @example createCrossStitchDnn({ inputShape: [6, 24], tasks, hiddenUnits: [128, 128] })
  */
@@ -126,7 +127,9 @@ export function createCrossStitchDnn(options: CrossStitchOptions): tfl.LayersMod
         options,
       ),
     );
-    column = asList(new CrossStitch({ name: `cross_stitch_${layer}`, selfWeight: options.selfWeight ?? 0.9 }).apply(column) as Symbolic[]);
+    column = asList(
+      new CrossStitch({ name: `shared_cross_stitch_${layer}`, selfWeight: options.selfWeight ?? 0.9 }).apply(column) as Symbolic[],
+    );
   });
   const outputs = options.tasks.map((task, index) => head(column[index] as Symbolic, task, index, seed));
   return tfl.model({ inputs: input, outputs, name: 'cross_stitch_dnn' });
@@ -163,7 +166,7 @@ function mixture(gateOutput: Symbolic, experts: readonly Symbolic[], name: strin
 }
 
 /**
- * MMoE: `experts` DNN experts (`expert_<e>`) on the input, one softmax gate per task over the input
+ * MMoE: `experts` DNN experts (`shared_expert_<e>`) on the input, one softmax gate per task over the input
  * (`gate_<task>`, one column per expert) mixing them (`mixture_<task>`), then the task's tower and head.
  * @example createMmoeDnn({ inputShape: [168], tasks, experts: 4, hiddenUnits: [128], towerUnits: [32] })
  */
@@ -187,7 +190,7 @@ export function createMmoeDnn(options: MmoeOptions): tfl.LayersModel {
   const seed = options.seed ?? 0;
   const [input, flat] = flatInput(options);
   const expertTensors = Array.from({ length: experts }, (_, expert) =>
-    denseStack(flat, hiddenUnits, `expert_${expert}`, seed + 100 * expert, options),
+    denseStack(flat, hiddenUnits, `shared_expert_${expert}`, seed + 100 * expert, options),
   );
   const mixed = options.tasks.map((task, index) =>
     mixture(gate(flat, experts, `gate_${layerName(task.name)}`, seed + 3000 + index), expertTensors, `mixture_${layerName(task.name)}`),
@@ -196,8 +199,8 @@ export function createMmoeDnn(options: MmoeOptions): tfl.LayersModel {
 }
 
 /**
- * CGC (one level) or PLE (`levels` > 1): at each level `sharedExperts` shared and `taskExperts`
- * per-task DNN experts; each task's gate (`level_<l>_gate_<task>`) mixes its own and the shared
+ * CGC (one level) or PLE (`levels` > 1): at each level `sharedExperts` shared
+ * (`shared_level_<l>_expert_<e>`) and `taskExperts` per-task DNN experts; each task's gate (`level_<l>_gate_<task>`) mixes its own and the shared
  * experts; between levels a shared gate (`level_<l>_shared_gate`) mixes all of them for the next
  * level's shared experts. Then each task's tower and head.
  * @example createCgcDnn({ inputShape: [168], tasks, sharedExperts: 2, taskExperts: 1, hiddenUnits: [64], levels: 2 })
@@ -229,7 +232,7 @@ export function createCgcDnn(options: CgcOptions): tfl.LayersModel {
   for (let level = 0; level < levels; level++) {
     const levelSeed = seed + 10_000 * (level + 1);
     const sharedExperts = Array.from({ length: shared }, (_, expert) =>
-      denseStack(sharedInput, hiddenUnits, `level_${level}_shared_expert_${expert}`, levelSeed + 100 * expert, options),
+      denseStack(sharedInput, hiddenUnits, `shared_level_${level}_expert_${expert}`, levelSeed + 100 * expert, options),
     );
     const taskExperts = options.tasks.map((task, index) =>
       Array.from({ length: own }, (_, expert) =>
