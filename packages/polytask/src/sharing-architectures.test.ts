@@ -46,7 +46,7 @@ describe.each([
   ['mmoe', { kind: 'mmoe', hiddenUnits: [16], experts: 3 }],
   ['cgc', { kind: 'cgc', hiddenUnits: [12], sharedExperts: 1, taskExperts: 1 }],
   ['ple', { kind: 'cgc', hiddenUnits: [12], sharedExperts: 1, taskExperts: 1, levels: 2 }],
-  ['mtan', { kind: 'mtan', filters: [8, 16], denseUnits: 16, readout: 'flatten' }, 'wasm'],
+  ['mtan', { kind: 'mtan', filters: [4, 8], denseUnits: 8, readout: 'flatten' }, 'wasm'],
 ] as [string, ExperimentConfig['model'], string?][])('model %s', (name, model, backend) => {
   let straight: Awaited<ReturnType<typeof runExperiment>>;
 
