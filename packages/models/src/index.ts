@@ -16,8 +16,10 @@ export {
 } from './multi-task-model';
 export {
   type CgcOptions,
+  type CrossStitchCnnOptions,
   type CrossStitchOptions,
   createCgcDnn,
+  createCrossStitchCnn,
   createCrossStitchDnn,
   createMmoeDnn,
   createMtanCnn,

@@ -220,36 +220,54 @@ export function checkCnn(options: CnnOptions): readonly number[] {
   return filterCounts;
 }
 
+/** The features as the convolutions' `[frames, bins, channels]` input. */
+export function convolutionInput(input: tfl.SymbolicTensor, options: CnnOptions): tfl.SymbolicTensor {
+  return options.inputShape.length === 2
+    ? (tfl.layers.reshape({ targetShape: [...options.inputShape, 1] }).apply(input) as tfl.SymbolicTensor)
+    : input;
+}
+
 /**
- * The CNN's convolution blocks (convolution, optional batch norm, ReLU, pooling, dropout) on the
- * features input; returns each block's output, the last one first in line for the readout.
+ * Convolution block `index` of the CNN (convolution, optional batch norm, ReLU, pooling, dropout),
+ * its layers named `<prefix>_conv_<index>` and `<prefix>_conv_norm_<index>`, seeded from `seed`.
+ */
+export function convolutionBlock(
+  trunk: tfl.SymbolicTensor,
+  options: CnnOptions,
+  block: { filters: number; index: number; prefix?: string; seed?: number },
+): tfl.SymbolicTensor {
+  const { filters, index, prefix = 'shared' } = block;
+  const seed = block.seed ?? options.seed ?? 0;
+  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
+  let result = tfl.layers
+    .conv2d({
+      filters,
+      kernelSize: [...(options.kernelSize ?? [3, 3])],
+      padding: 'same',
+      name: `${prefix}_conv_${index}`,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
+      // without batch norm the relu is fused into the convolution (one kernel, one pass fewer)
+      ...(options.batchNorm ? {} : { activation: 'relu' as const }),
+    })
+    .apply(trunk) as tfl.SymbolicTensor;
+  if (options.batchNorm) {
+    result = tfl.layers.batchNormalization({ name: `${prefix}_conv_norm_${index}` }).apply(result) as tfl.SymbolicTensor;
+    result = tfl.layers.activation({ activation: 'relu' }).apply(result) as tfl.SymbolicTensor;
+  }
+  if (poolSize) result = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(result) as tfl.SymbolicTensor;
+  const dropout = options.dropout ?? 0;
+  if (dropout > 0) result = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(result) as tfl.SymbolicTensor;
+  return result;
+}
+
+/**
+ * The CNN's shared convolution blocks on the features input; returns each block's output (the
+ * last one feeds the readout).
  */
 export function convolutionBlocks(input: tfl.SymbolicTensor, options: CnnOptions, filterCounts: readonly number[]): tfl.SymbolicTensor[] {
-  const seed = options.seed ?? 0;
-  let trunk =
-    options.inputShape.length === 2
-      ? (tfl.layers.reshape({ targetShape: [...options.inputShape, 1] }).apply(input) as tfl.SymbolicTensor)
-      : input;
-  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
+  let trunk = convolutionInput(input, options);
   return filterCounts.map((filters, index) => {
-    trunk = tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: [...(options.kernelSize ?? [3, 3])],
-        padding: 'same',
-        name: `shared_conv_${index}`,
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
-        // without batch norm the relu is fused into the convolution (one kernel, one pass fewer)
-        ...(options.batchNorm ? {} : { activation: 'relu' as const }),
-      })
-      .apply(trunk) as tfl.SymbolicTensor;
-    if (options.batchNorm) {
-      trunk = tfl.layers.batchNormalization({ name: `shared_conv_norm_${index}` }).apply(trunk) as tfl.SymbolicTensor;
-      trunk = tfl.layers.activation({ activation: 'relu' }).apply(trunk) as tfl.SymbolicTensor;
-    }
-    if (poolSize) trunk = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(trunk) as tfl.SymbolicTensor;
-    const dropout = options.dropout ?? 0;
-    if (dropout > 0) trunk = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(trunk) as tfl.SymbolicTensor;
+    trunk = convolutionBlock(trunk, options, { filters, index });
     return trunk;
   });
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type HeadSpec, headActivation } from './multi-task-model';
-import { createCgcDnn, createCrossStitchDnn, createMmoeDnn, createMtanCnn } from './sharing-architectures';
+import { createCgcDnn, createCrossStitchCnn, createCrossStitchDnn, createMmoeDnn, createMtanCnn } from './sharing-architectures';
 import { CrossStitch } from './sharing-layers';
 
 const tasks: HeadSpec[] = [
@@ -31,6 +31,7 @@ const architectures: [string, Builder, number[]][] = [
     [6, 4],
   ],
   ['mtan', (options) => createMtanCnn({ inputShape: [8, 6], filters: [2, 3], denseUnits: 4, ...options }), [8, 6]],
+  ['cross-stitch CNN', (options) => createCrossStitchCnn({ inputShape: [8, 6], filters: [2, 3], denseUnits: 4, ...options }), [8, 6]],
 ];
 
 const input = (shape: number[], seed = 5) => tf.randomUniform([3, ...shape], -2, 2, 'float32', seed);
@@ -145,6 +146,20 @@ describe('cross-stitch', () => {
       .sgd(0.5)
       .minimize(() => tf.addN((model.apply(x) as tf.Tensor[]).map((output) => tf.mean(tf.square(tf.sub(output, 3))))) as tf.Scalar);
     expect((model.getLayer('shared_cross_stitch_0').getWeights()[0] as tf.Tensor).arraySync()).not.toEqual(before);
+  });
+});
+
+describe('cross-stitch CNN', () => {
+  it('has the hand-counted weights: a CNN column per task, one α per block, heads', () => {
+    // [8, 6] input, 2 tasks (3 + 1), filters [2, 3] 3×3, dense 4, global-average readout:
+    // columns 2·((9·1+1)·2 + (9·2+1)·3 + (3+1)·4) = 2·(20 + 57 + 16) = 186; α 2·4 = 8; heads (4+1)·3 + (4+1)·1 = 20
+    const model = createCrossStitchCnn({ inputShape: [8, 6], tasks: tasks.slice(0, 2), filters: [2, 3], denseUnits: 4 });
+    expect(model.countParams()).toBe(186 + 8 + 20);
+    const alpha = model.getLayer('shared_cross_stitch_1').getWeights()[0] as tf.Tensor;
+    expect(alpha.arraySync()).toEqual([
+      [expect.closeTo(0.9, 6), expect.closeTo(0.1, 6)],
+      [expect.closeTo(0.1, 6), expect.closeTo(0.9, 6)],
+    ]);
   });
 });
 

@@ -12,7 +12,9 @@ import {
   checkCommon,
   checkLayerSizes,
   checkParameterCount,
+  convolutionBlock,
   convolutionBlocks,
+  convolutionInput,
   convolutionParameters,
   type DnnOptions,
   head,
@@ -25,6 +27,12 @@ import { CrossStitch, ExpertMixture } from './sharing-layers';
 /** Options of {@link createCrossStitchDnn}: one DNN column per task, `hiddenUnits` each. */
 export interface CrossStitchOptions extends DnnOptions {
   /** Initial weight of a column's own activations in each cross-stitch unit (the rest split over the others). @default 0.9 */
+  readonly selfWeight?: number;
+}
+
+/** Options of {@link createCrossStitchCnn}: one CNN column per task, `filters` each. */
+export interface CrossStitchCnnOptions extends CnnOptions {
+  /** Initial weight of a column's own feature maps in each cross-stitch unit (the rest split over the others). @default 0.9 */
   readonly selfWeight?: number;
 }
 
@@ -133,6 +141,57 @@ export function createCrossStitchDnn(options: CrossStitchOptions): tfl.LayersMod
   });
   const outputs = options.tasks.map((task, index) => head(column[index] as Symbolic, task, index, seed));
   return tfl.model({ inputs: input, outputs, name: 'cross_stitch_dnn' });
+}
+
+/**
+ * A cross-stitch network of CNN columns: one CNN per task (`column_<task>_conv_<i>`, the hard-sharing
+ * CNN's blocks), a cross-stitch unit (`shared_cross_stitch_<i>`) mixing the columns' feature maps
+ * after each block, then each column's readout, dense layer (`column_<task>_dense`) and head.
+ * @example createCrossStitchCnn({ inputShape: [96, 64], tasks, filters: [16, 32], denseUnits: 32 })
+ */
+export function createCrossStitchCnn(options: CrossStitchCnnOptions): tfl.LayersModel {
+  const filterCounts = checkCnn(options);
+  const convolutions = convolutionParameters(options, filterCounts);
+  const readout = options.readout ?? 'global-average';
+  const denseUnits = options.denseUnits ?? 64;
+  const columns = options.tasks.length;
+  const readoutFeatures = readout === 'flatten' ? convolutions.rows * convolutions.columns * convolutions.channels : convolutions.channels;
+  checkParameterCount(
+    options,
+    columns * (convolutions.parameters + (denseUnits > 0 ? (readoutFeatures + 1) * denseUnits : 0)) +
+      filterCounts.length * columns * columns +
+      headParameters(options, denseUnits > 0 ? denseUnits : readoutFeatures),
+    'filters',
+  );
+  const seed = options.seed ?? 0;
+  const input = tfl.input({ shape: [...options.inputShape], name: 'features' });
+  const names = options.tasks.map((task) => `column_${layerName(task.name)}`);
+  const start = convolutionInput(input, options);
+  let column = options.tasks.map(() => start);
+  filterCounts.forEach((filters, index) => {
+    column = column.map((tensor, task) =>
+      convolutionBlock(tensor, options, { filters, index, prefix: names[task] as string, seed: seed + 100 * task }),
+    );
+    column = asList(
+      new CrossStitch({ name: `shared_cross_stitch_${index}`, selfWeight: options.selfWeight ?? 0.9 }).apply(column) as Symbolic[],
+    );
+  });
+  const outputs = options.tasks.map((task, index) => {
+    let features = (readout === 'flatten' ? tfl.layers.flatten() : tfl.layers.globalAveragePooling2d({})).apply(
+      column[index] as Symbolic,
+    ) as Symbolic;
+    if (denseUnits > 0)
+      features = tfl.layers
+        .dense({
+          units: denseUnits,
+          activation: 'relu',
+          name: `${names[index]}_dense`,
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 100 * index + 99 }),
+        })
+        .apply(features) as Symbolic;
+    return head(features, task, index, seed);
+  });
+  return tfl.model({ inputs: input, outputs, name: 'cross_stitch_cnn' });
 }
 
 /** Task towers and heads on each task's representation. */

@@ -64,6 +64,7 @@ describe('experiment configs', () => {
       { kind: 'mmoe', hiddenUnits: [16], experts: 3, towerUnits: [8], batchNorm: true },
       { kind: 'cgc', hiddenUnits: [16], sharedExperts: 2, taskExperts: 1, levels: 2, towerUnits: [] },
       { kind: 'mtan', filters: [8, 16], kernelSize: [3, 3], denseUnits: 16, readout: 'flatten' },
+      { kind: 'cross-stitch-cnn', filters: [8], denseUnits: 0, selfWeight: 0.7 },
     ];
     for (const model of models) expect(parseExperimentConfig({ ...minimal, model }).model).toEqual(model);
   });

@@ -111,7 +111,8 @@ export const experimentConfigSchema = z.strictObject({
     .default({ scaling: 'per-feature' }),
   /**
    * The model: hard sharing (`dnn`, `cnn`), soft sharing (`cross-stitch`, `mmoe`, `cgc` with
-   * `levels` > 1 for PLE, all on dense layers; `mtan`, task attention on the CNN) or a package's.
+   * `levels` > 1 for PLE, all on dense layers; `cross-stitch-cnn`; `mtan`, task attention on the
+   * CNN) or a package's.
    */
   model: z
     .discriminatedUnion('kind', [
@@ -130,6 +131,8 @@ export const experimentConfigSchema = z.strictObject({
         levels: positiveInteger.optional(),
         towerUnits,
       }),
+      /** One CNN column per task, mixed by cross-stitch units after each convolution block. */
+      z.strictObject({ kind: z.literal('cross-stitch-cnn'), ...convolutionOptions, selfWeight: z.number().gt(0).max(1).optional() }),
       /** The CNN's shared blocks with per-task attention masks after each block. */
       z.strictObject({ kind: z.literal('mtan'), ...convolutionOptions }),
       /** A model builder from an installed package: its `createModel({ inputShape, tasks, seed, options })`. */

@@ -20,6 +20,7 @@ import type { DataReader, SkippedItem } from '@polytask/data-reading';
 import { readDataset } from '@polytask/data-reading';
 import {
   createCgcDnn,
+  createCrossStitchCnn,
   createCrossStitchDnn,
   createMmoeDnn,
   createMtanCnn,
@@ -1050,6 +1051,7 @@ const modelBuilders = {
   dnn: createMultiTaskDnn,
   cnn: createMultiTaskCnn,
   'cross-stitch': createCrossStitchDnn,
+  'cross-stitch-cnn': createCrossStitchCnn,
   mmoe: createMmoeDnn,
   cgc: createCgcDnn,
   mtan: createMtanCnn,
