@@ -66,7 +66,8 @@ export interface CnnOptions extends TrunkOptions {
   readonly denseUnits?: number;
 }
 
-function checkCommon(options: TrunkOptions): void {
+/** Checks the options every builder shares (tasks, input shape, dropout). */
+export function checkCommon(options: TrunkOptions): void {
   if (options.tasks.length === 0)
     throw new InvalidArgumentError({ argument: 'tasks', value: [], message: 'A multi-task model needs at least one task.' });
   if (options.inputShape.length === 0 || options.inputShape.some((dimension) => !Number.isInteger(dimension) || dimension < 1)) {
@@ -81,7 +82,8 @@ function checkCommon(options: TrunkOptions): void {
     throw new InvalidArgumentError({ argument: 'dropout', value: dropout, message: `dropout must be in [0, 1), got ${dropout}.` });
 }
 
-function checkLayerSizes(argument: string, sizes: readonly number[]): void {
+/** Checks that each layer size is a positive integer. */
+export function checkLayerSizes(argument: string, sizes: readonly number[]): void {
   sizes.forEach((size, index) => {
     if (!Number.isInteger(size) || size < 1)
       throw new InvalidArgumentError({
@@ -96,7 +98,7 @@ function checkLayerSizes(argument: string, sizes: readonly number[]): void {
  * Refuses a model whose weights would not fit (`parameters` counted from the options) before tfjs
  * allocates them, naming the setting to change.
  */
-function checkParameterCount(options: TrunkOptions, parameters: number, setting: string): void {
+export function checkParameterCount(options: TrunkOptions, parameters: number, setting: string): void {
   const limit = options.maxParameters ?? 2 ** 28;
   if (parameters <= limit) return;
   const gibibytes = (parameters * 4) / 2 ** 30;
@@ -107,22 +109,27 @@ function checkParameterCount(options: TrunkOptions, parameters: number, setting:
   });
 }
 
-const headParameters = (options: TrunkOptions, inputs: number) =>
+/** The weights of the heads on `inputs` features. */
+export const headParameters = (options: TrunkOptions, inputs: number) =>
   options.tasks.reduce((sum, task) => sum + (inputs + 1) * task.outputSize, 0);
 
+/** A layer name made of a task name (tfjs names allow letters, digits and underscores). */
+export const layerName = (taskName: string) => taskName.replace(/[^A-Za-z0-9_]/g, '_');
+
+/** The head of task `index` on its trunk: `head_<task>`, as wide as the task, with the kind's activation. */
+export function head(trunk: tfl.SymbolicTensor, task: HeadSpec, index: number, seed: number): tfl.SymbolicTensor {
+  return tfl.layers
+    .dense({
+      units: task.outputSize,
+      activation: headActivation(task.kind),
+      name: `head_${layerName(task.name)}`,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1000 + index }),
+    })
+    .apply(trunk) as tfl.SymbolicTensor;
+}
+
 function heads(trunk: tfl.SymbolicTensor, options: TrunkOptions): tfl.SymbolicTensor[] {
-  const seed = options.seed ?? 0;
-  return options.tasks.map(
-    (task, index) =>
-      tfl.layers
-        .dense({
-          units: task.outputSize,
-          activation: headActivation(task.kind),
-          name: `head_${task.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
-          kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1000 + index }),
-        })
-        .apply(trunk) as tfl.SymbolicTensor,
-  );
+  return options.tasks.map((task, index) => head(trunk, task, index, options.seed ?? 0));
 }
 
 function regularise(tensor: tfl.SymbolicTensor, options: TrunkOptions, index: number): tfl.SymbolicTensor {
@@ -170,15 +177,8 @@ export function createMultiTaskDnn(options: DnnOptions): tfl.LayersModel {
 
 /** The CNN's weight count: convolutions (with batch norm), readout, dense layer and heads. */
 function cnnParameters(options: CnnOptions, filterCounts: readonly number[]): number {
-  const [kernelRows, kernelColumns] = options.kernelSize ?? [3, 3];
-  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
-  let [rows, columns, channels] = [options.inputShape[0] as number, options.inputShape[1] as number, options.inputShape[2] ?? 1];
-  let parameters = 0;
-  for (const filters of filterCounts) {
-    parameters += (kernelRows * kernelColumns * channels + 1) * filters + (options.batchNorm ? 4 * filters : 0);
-    channels = filters;
-    if (poolSize) [rows, columns] = [Math.ceil(rows / poolSize[0]), Math.ceil(columns / poolSize[1])];
-  }
+  const { parameters: convolutions, rows, columns, channels } = convolutionParameters(options, filterCounts);
+  let parameters = convolutions;
   let features = (options.readout ?? 'global-average') === 'flatten' ? rows * columns * channels : channels;
   const denseUnits = options.denseUnits ?? 64;
   if (denseUnits > 0) {
@@ -188,13 +188,25 @@ function cnnParameters(options: CnnOptions, filterCounts: readonly number[]): nu
   return parameters + headParameters(options, features);
 }
 
-/**
- * The thesis's hard-sharing CNN over `[frames, bins]` (or `[frames, bins, channels]`) features:
- * convolution blocks (convolution, optional batch norm, ReLU, pooling, dropout), a readout, a
- * shared dense layer, one head per task.
- * @example createMultiTaskCnn({ inputShape: [96, 64], tasks, filters: [16, 32, 64] })
- */
-export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
+/** The weights of the CNN's convolution blocks, and the shape of the last block's output. */
+export function convolutionParameters(
+  options: CnnOptions,
+  filterCounts: readonly number[],
+): { parameters: number; rows: number; columns: number; channels: number } {
+  const [kernelRows, kernelColumns] = options.kernelSize ?? [3, 3];
+  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
+  let [rows, columns, channels] = [options.inputShape[0] as number, options.inputShape[1] as number, options.inputShape[2] ?? 1];
+  let parameters = 0;
+  for (const filters of filterCounts) {
+    parameters += (kernelRows * kernelColumns * channels + 1) * filters + (options.batchNorm ? 4 * filters : 0);
+    channels = filters;
+    if (poolSize) [rows, columns] = [Math.ceil(rows / poolSize[0]), Math.ceil(columns / poolSize[1])];
+  }
+  return { parameters, rows, columns, channels };
+}
+
+/** Checks a CNN's options (those of every builder, the input's rank, the filters) and returns its filter counts. */
+export function checkCnn(options: CnnOptions): readonly number[] {
   checkCommon(options);
   if (options.inputShape.length < 2 || options.inputShape.length > 3) {
     throw new InvalidArgumentError({
@@ -205,34 +217,73 @@ export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
   }
   const filterCounts = options.filters ?? [16, 32, 64];
   checkLayerSizes('filters', filterCounts);
+  return filterCounts;
+}
+
+/** The features as the convolutions' `[frames, bins, channels]` input. */
+export function convolutionInput(input: tfl.SymbolicTensor, options: CnnOptions): tfl.SymbolicTensor {
+  return options.inputShape.length === 2
+    ? (tfl.layers.reshape({ targetShape: [...options.inputShape, 1] }).apply(input) as tfl.SymbolicTensor)
+    : input;
+}
+
+/**
+ * Convolution block `index` of the CNN (convolution, optional batch norm, ReLU, pooling, dropout),
+ * its layers named `<prefix>_conv_<index>` and `<prefix>_conv_norm_<index>`, seeded from `seed`.
+ */
+export function convolutionBlock(
+  trunk: tfl.SymbolicTensor,
+  options: CnnOptions,
+  block: { filters: number; index: number; prefix?: string; seed?: number },
+): tfl.SymbolicTensor {
+  const { filters, index, prefix = 'shared' } = block;
+  const seed = block.seed ?? options.seed ?? 0;
+  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
+  let result = tfl.layers
+    .conv2d({
+      filters,
+      kernelSize: [...(options.kernelSize ?? [3, 3])],
+      padding: 'same',
+      name: `${prefix}_conv_${index}`,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
+      // without batch norm the relu is fused into the convolution (one kernel, one pass fewer)
+      ...(options.batchNorm ? {} : { activation: 'relu' as const }),
+    })
+    .apply(trunk) as tfl.SymbolicTensor;
+  if (options.batchNorm) {
+    result = tfl.layers.batchNormalization({ name: `${prefix}_conv_norm_${index}` }).apply(result) as tfl.SymbolicTensor;
+    result = tfl.layers.activation({ activation: 'relu' }).apply(result) as tfl.SymbolicTensor;
+  }
+  if (poolSize) result = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(result) as tfl.SymbolicTensor;
+  const dropout = options.dropout ?? 0;
+  if (dropout > 0) result = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(result) as tfl.SymbolicTensor;
+  return result;
+}
+
+/**
+ * The CNN's shared convolution blocks on the features input; returns each block's output (the
+ * last one feeds the readout).
+ */
+export function convolutionBlocks(input: tfl.SymbolicTensor, options: CnnOptions, filterCounts: readonly number[]): tfl.SymbolicTensor[] {
+  let trunk = convolutionInput(input, options);
+  return filterCounts.map((filters, index) => {
+    trunk = convolutionBlock(trunk, options, { filters, index });
+    return trunk;
+  });
+}
+
+/**
+ * The thesis's hard-sharing CNN over `[frames, bins]` (or `[frames, bins, channels]`) features:
+ * convolution blocks (convolution, optional batch norm, ReLU, pooling, dropout), a readout, a
+ * shared dense layer, one head per task.
+ * @example createMultiTaskCnn({ inputShape: [96, 64], tasks, filters: [16, 32, 64] })
+ */
+export function createMultiTaskCnn(options: CnnOptions): tfl.LayersModel {
+  const filterCounts = checkCnn(options);
   checkParameterCount(options, cnnParameters(options, filterCounts), 'filters');
   const seed = options.seed ?? 0;
   const input = tfl.input({ shape: [...options.inputShape], name: 'features' });
-  let trunk =
-    options.inputShape.length === 2
-      ? (tfl.layers.reshape({ targetShape: [...options.inputShape, 1] }).apply(input) as tfl.SymbolicTensor)
-      : input;
-  const poolSize = options.poolSize === undefined ? ([2, 2] as const) : options.poolSize;
-  filterCounts.forEach((filters, index) => {
-    trunk = tfl.layers
-      .conv2d({
-        filters,
-        kernelSize: [...(options.kernelSize ?? [3, 3])],
-        padding: 'same',
-        name: `shared_conv_${index}`,
-        kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + index }),
-        // without batch norm the relu is fused into the convolution (one kernel, one pass fewer)
-        ...(options.batchNorm ? {} : { activation: 'relu' as const }),
-      })
-      .apply(trunk) as tfl.SymbolicTensor;
-    if (options.batchNorm) {
-      trunk = tfl.layers.batchNormalization({ name: `shared_conv_norm_${index}` }).apply(trunk) as tfl.SymbolicTensor;
-      trunk = tfl.layers.activation({ activation: 'relu' }).apply(trunk) as tfl.SymbolicTensor;
-    }
-    if (poolSize) trunk = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(trunk) as tfl.SymbolicTensor;
-    const dropout = options.dropout ?? 0;
-    if (dropout > 0) trunk = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(trunk) as tfl.SymbolicTensor;
-  });
+  let trunk = convolutionBlocks(input, options, filterCounts).at(-1) as tfl.SymbolicTensor;
   trunk = ((options.readout ?? 'global-average') === 'flatten' ? tfl.layers.flatten() : tfl.layers.globalAveragePooling2d({})).apply(
     trunk,
   ) as tfl.SymbolicTensor;

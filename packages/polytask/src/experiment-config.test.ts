@@ -39,6 +39,11 @@ describe('experiment configs', () => {
     [{ ...minimal, datasets: [] }, 'datasets', /datasets: .*got \[\]/],
     [{ ...minimal, model: { kind: 'transformer' } }, 'model.kind', /model\.kind/],
     [{ ...minimal, training: { epocs: 3 } }, 'training', /unknown key\(s\) "epocs"/],
+    [{ ...minimal, model: { kind: 'cross-stitch', experts: 4 } }, 'model', /unknown key\(s\) "experts"/],
+    [{ ...minimal, model: { kind: 'mmoe', experts: 0 } }, 'model.experts', /model\.experts/],
+    [{ ...minimal, model: { kind: 'cgc', levels: 1.5 } }, 'model.levels', /model\.levels/],
+    [{ ...minimal, model: { kind: 'cross-stitch', selfWeight: 1.5 } }, 'model.selfWeight', /model\.selfWeight/],
+    [{ ...minimal, model: { kind: 'mtan', hiddenUnits: [8] } }, 'model', /unknown key\(s\) "hiddenUnits"/],
     [{ ...minimal, datasets: [{ reader: 'ESC 50' }] }, 'datasets.0.reader', /datasets\.0\.reader/],
     [{ ...minimal, datasets: [{ reader: 'esc50', onError: 'ignore' }] }, 'datasets.0.onError', /datasets\.0\.onError/],
   ])('names the path of a bad value', (input, configPath, message) => {
@@ -51,6 +56,17 @@ describe('experiment configs', () => {
       expect((error as Error).message).toMatch(message);
       expect((error as Error).message).toMatch(/^exp\.json: /);
     }
+  });
+
+  it('accepts the soft-sharing models with their options', () => {
+    const models = [
+      { kind: 'cross-stitch', hiddenUnits: [16, 16], selfWeight: 0.8, dropout: 0.1 },
+      { kind: 'mmoe', hiddenUnits: [16], experts: 3, towerUnits: [8], batchNorm: true },
+      { kind: 'cgc', hiddenUnits: [16], sharedExperts: 2, taskExperts: 1, levels: 2, towerUnits: [] },
+      { kind: 'mtan', filters: [8, 16], kernelSize: [3, 3], denseUnits: 16, readout: 'flatten' },
+      { kind: 'cross-stitch-cnn', filters: [8], denseUnits: 0, selfWeight: 0.7 },
+    ];
+    for (const model of models) expect(parseExperimentConfig({ ...minimal, model }).model).toEqual(model);
   });
 
   it('applies --set overrides by dotted path, parsing JSON values', () => {

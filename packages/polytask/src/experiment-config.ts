@@ -12,6 +12,27 @@ import { samplingStrategies } from '@polytask/training-sets';
 import { z } from 'zod';
 
 const positiveInteger = z.number().int().positive();
+
+/** The options of the dense models (the hard-sharing DNN; the experts and columns of the soft-sharing ones). */
+const denseOptions = {
+  hiddenUnits: z.array(positiveInteger).min(1).optional(),
+  dropout: z.number().min(0).lt(1).optional(),
+  batchNorm: z.boolean().optional(),
+};
+
+/** The options of the convolutional models (the hard-sharing CNN, MTAN). */
+const convolutionOptions = {
+  filters: z.array(positiveInteger).min(1).optional(),
+  kernelSize: z.tuple([positiveInteger, positiveInteger]).optional(),
+  denseUnits: z.number().int().nonnegative().optional(),
+  /** How the feature maps become a vector: averaged over time and frequency, or flattened (keeps the time order). */
+  readout: z.enum(['global-average', 'flatten']).optional(),
+  dropout: z.number().min(0).lt(1).optional(),
+  batchNorm: z.boolean().optional(),
+};
+
+/** Dense layers of each task's tower, between its expert mixture and its head. */
+const towerUnits = z.array(positiveInteger).optional();
 const unitInterval = z.number().min(0).lt(1);
 /** An extension package of your own (see `loadExtensions`): its npm name and its options. */
 const extension = {
@@ -88,22 +109,32 @@ export const experimentConfigSchema = z.strictObject({
         .optional(),
     })
     .default({ scaling: 'per-feature' }),
+  /**
+   * The model: hard sharing (`dnn`, `cnn`), soft sharing (`cross-stitch`, `mmoe`, `cgc` with
+   * `levels` > 1 for PLE, all on dense layers; `cross-stitch-cnn`; `mtan`, task attention on the
+   * CNN) or a package's.
+   */
   model: z
     .discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('dnn'), ...denseOptions }),
+      z.strictObject({ kind: z.literal('cnn'), ...convolutionOptions }),
+      /** One DNN column per task, mixed by cross-stitch units after each hidden layer. */
+      z.strictObject({ kind: z.literal('cross-stitch'), ...denseOptions, selfWeight: z.number().gt(0).max(1).optional() }),
+      /** Shared DNN experts, one softmax gate per task over the input. */
+      z.strictObject({ kind: z.literal('mmoe'), ...denseOptions, experts: positiveInteger.optional(), towerUnits }),
+      /** Shared and task-specific DNN experts per level, per-task gates; `levels` > 1 is PLE. */
       z.strictObject({
-        kind: z.literal('dnn'),
-        hiddenUnits: z.array(positiveInteger).min(1).optional(),
-        dropout: z.number().min(0).lt(1).optional(),
-        batchNorm: z.boolean().optional(),
+        kind: z.literal('cgc'),
+        ...denseOptions,
+        sharedExperts: positiveInteger.optional(),
+        taskExperts: positiveInteger.optional(),
+        levels: positiveInteger.optional(),
+        towerUnits,
       }),
-      z.strictObject({
-        kind: z.literal('cnn'),
-        filters: z.array(positiveInteger).min(1).optional(),
-        kernelSize: z.tuple([positiveInteger, positiveInteger]).optional(),
-        denseUnits: z.number().int().nonnegative().optional(),
-        dropout: z.number().min(0).lt(1).optional(),
-        batchNorm: z.boolean().optional(),
-      }),
+      /** One CNN column per task, mixed by cross-stitch units after each convolution block. */
+      z.strictObject({ kind: z.literal('cross-stitch-cnn'), ...convolutionOptions, selfWeight: z.number().gt(0).max(1).optional() }),
+      /** The CNN's shared blocks with per-task attention masks after each block. */
+      z.strictObject({ kind: z.literal('mtan'), ...convolutionOptions }),
       /** A model builder from an installed package: its `createModel({ inputShape, tasks, seed, options })`. */
       z.strictObject({ kind: z.literal('package'), ...extension }),
     ])

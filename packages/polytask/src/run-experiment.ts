@@ -18,7 +18,16 @@ import {
 } from '@polytask/core';
 import type { DataReader, SkippedItem } from '@polytask/data-reading';
 import { readDataset } from '@polytask/data-reading';
-import { createMultiTaskCnn, createMultiTaskDnn, type HeadSpec } from '@polytask/models';
+import {
+  createCgcDnn,
+  createCrossStitchCnn,
+  createCrossStitchDnn,
+  createMmoeDnn,
+  createMtanCnn,
+  createMultiTaskCnn,
+  createMultiTaskDnn,
+  type HeadSpec,
+} from '@polytask/models';
 import {
   createRunStore,
   createRunStoreObserver,
@@ -1095,12 +1104,23 @@ function buildModel(
 ) {
   const heads: HeadSpec[] = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
   const inputShape = train.shapeOf(0);
-  if (extensions.createModel) return extensions.createModel({ inputShape, tasks: heads, seed: fold });
   const { kind, ...modelOptions } = config.model;
-  return kind === 'cnn'
-    ? createMultiTaskCnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never)
-    : createMultiTaskDnn({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never);
+  // loadExtensions gives a package model its createModel
+  if (kind === 'package' || extensions.createModel)
+    return (extensions.createModel as NonNullable<LoadedExtensions['createModel']>)({ inputShape, tasks: heads, seed: fold });
+  return modelBuilders[kind]({ ...modelOptions, inputShape, tasks: heads, seed: fold } as never);
 }
+
+/** The built-in model builders by config `model.kind`. */
+const modelBuilders = {
+  dnn: createMultiTaskDnn,
+  cnn: createMultiTaskCnn,
+  'cross-stitch': createCrossStitchDnn,
+  'cross-stitch-cnn': createCrossStitchCnn,
+  mmoe: createMmoeDnn,
+  cgc: createCgcDnn,
+  mtan: createMtanCnn,
+} satisfies Record<Exclude<ExperimentConfig['model']['kind'], 'package'>, (options: never) => LayersModel>;
 
 /**
  * Runs extraction units of a plan: reads each unit's dataset through its reader into the feature
