@@ -17,6 +17,7 @@ export {
   type LossCombinerFactory,
   type LossCombinerOptions,
   type LossCombinerSpec,
+  type RandomLossWeightingSpec,
 } from './loss-combiners';
 export {
   createSchedule,

@@ -7,7 +7,11 @@
  * - `dynamic-weight-average` (Liu et al. 2019): weights from the ratio of each task's last two epoch losses;
  * - `gradnorm` (Chen et al. 2018): weights adjusted so each task's gradient norm on the last shared layer
  *   tracks its relative training rate (asymmetry α);
- * - `pcgrad` (Yu et al. 2020): per-task gradients, each projected off the others it conflicts with, then summed.
+ * - `pcgrad` (Yu et al. 2020): per-task gradients, each projected off the others it conflicts with, then summed;
+ * - `random-loss-weighting` (RLW, Lin et al. 2022): each step's weights are the softmax of fresh standard normal samples;
+ * - `famo` (Liu et al. 2023): weights z = softmax(w) on log losses, w updated after each step from the change in
+ *   each task's log loss on the same batch, with its own Adam (weight decay as L2).
+ * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
 import { createRandom, InvalidArgumentError, shuffleInPlace } from '@polytask/core';
@@ -20,7 +24,25 @@ export type LossCombinerSpec =
   | { readonly kind: 'uncertainty' }
   | { readonly kind: 'dynamic-weight-average'; readonly temperature?: number }
   | { readonly kind: 'gradnorm'; readonly alpha?: number; readonly learningRate?: number }
-  | { readonly kind: 'pcgrad'; readonly seed?: number };
+  | { readonly kind: 'pcgrad'; readonly seed?: number }
+  | RandomLossWeightingSpec
+  | FamoSpec;
+
+/** Random loss weighting (Lin et al. 2022): weights = softmax of standard normal samples, drawn anew each step. */
+export interface RandomLossWeightingSpec {
+  readonly kind: 'random-loss-weighting';
+  /** Seed of the samples; step k's samples depend only on (seed, k), so a resumed run draws the same ones. @default 0 */
+  readonly seed?: number;
+}
+
+/** FAMO, fast adaptive multitask optimization (Liu et al. 2023), with LibMTL's defaults. */
+export interface FamoSpec {
+  readonly kind: 'famo';
+  /** Learning rate of the Adam that updates the weight logits w (LibMTL `FAMO_w_lr`). @default 0.025 */
+  readonly learningRate?: number;
+  /** L2 weight decay of that Adam (LibMTL `FAMO_w_gamma`). @default 0.001 */
+  readonly weightDecay?: number;
+}
 
 /**
  * A loss combiner at run time. Write your own by this contract and hand trainFold a
@@ -43,6 +65,12 @@ export interface LossCombiner {
   state?(): unknown;
   /** Puts back what `state` returned, when a run resumes. */
   restore?(state: unknown): void;
+  /**
+   * Called after each optimizer step with the same batch's per-task losses recomputed under the
+   * updated parameters (FAMO learns its weights from the change); training runs that extra forward
+   * pass only for combiners that define this. The map holds the tasks of the step's `combine`.
+   */
+  afterStep?(losses: ReadonlyMap<string, number>): void;
   /** For gradient-based combiners: merge per-task gradients into one (PCGrad), or update weights (GradNorm). */
   readonly perTaskGradients?: {
     /** Variables whose per-task gradient norms GradNorm uses (the last shared layer); all for PCGrad. */
@@ -268,11 +296,158 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
         },
       };
     }
+    case 'random-loss-weighting':
+      return randomLossWeighting(spec, tasks);
+    case 'famo':
+      return famo(spec, tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm or pcgrad.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting or famo.`,
       });
   }
+}
+
+/** Throws unless `value` is a finite number above `minimum` (or at least it, when `inclusive`). */
+function checkOption(argument: string, value: number, minimum: number, inclusive: boolean): void {
+  if (!Number.isFinite(value) || value < minimum || (!inclusive && value === minimum))
+    throw new InvalidArgumentError({
+      argument,
+      value,
+      message: `${argument} must be a finite number ${inclusive ? 'of at least' : 'above'} ${minimum}, got ${value}.`,
+    });
+}
+
+/** Softmax of `values` (shifted by their maximum). */
+function softmax(values: readonly number[]): number[] {
+  const largest = Math.max(...values);
+  const exponentials = values.map((value) => Math.exp(value - largest));
+  const total = exponentials.reduce((sum, value) => sum + value, 0);
+  return exponentials.map((value) => value / total);
+}
+
+/** Σ weight·loss over the present tasks (`weights` by task index). */
+function weightedSum(losses: ReadonlyMap<string, tf.Scalar>, tasks: readonly string[], weights: readonly number[]): tf.Scalar {
+  return tf.tidy(() => {
+    let total = tf.scalar(0);
+    for (const [task, loss] of losses) total = tf.add(total, tf.mul(loss, weights[tasks.indexOf(task)] ?? 0));
+    return total as tf.Scalar;
+  });
+}
+
+/**
+ * `count` standard normal samples for step `step` (Box–Muller on a generator seeded from (seed, step)).
+ * Exported for the reference test; scripts/weighting-reference.py mirrors it.
+ */
+export function stepNormals(seed: number, step: number, count: number): number[] {
+  const random = createRandom(Math.imul(seed + 1, 0x9e3779b1) ^ step);
+  return Array.from({ length: count }, () => {
+    const first = random();
+    const second = random();
+    return Math.sqrt(-2 * Math.log(1 - first)) * Math.cos(2 * Math.PI * second);
+  });
+}
+
+/** RLW: each `combine` draws its own weights; the state is the step count, so a resume draws what a straight run would. */
+function randomLossWeighting(spec: RandomLossWeightingSpec, tasks: readonly string[]): LossCombiner {
+  const seed = spec.seed ?? 0;
+  if (!Number.isInteger(seed))
+    throw new InvalidArgumentError({ argument: 'seed', value: seed, message: `The RLW seed must be an integer, got ${seed}.` });
+  let steps = 0;
+  let weights = tasks.map(() => 1 / tasks.length);
+  return {
+    kind: 'random-loss-weighting',
+    variables: [],
+    combine(losses) {
+      // all tasks' samples are drawn (softmax over every task, as LibMTL), absent ones simply add nothing
+      weights = softmax(stepNormals(seed, steps++, tasks.length));
+      return weightedSum(losses, tasks, weights);
+    },
+    weights: () => Object.fromEntries(tasks.map((task, index) => [task, weights[index] as number])),
+    state: () => ({ steps, weights }),
+    restore(state) {
+      const saved = state as { steps: number; weights: number[] };
+      steps = saved.steps;
+      weights = [...saved.weights];
+    },
+  };
+}
+
+/**
+ * FAMO as LibMTL runs it: the loss Σ z_i·log(L_i − m_i + 1e-8)/c with z = softmax(w), c = Σ z_i/(L_i − m_i + 1e-8)
+ * (a constant), m = 0; after the step, w takes one Adam step along the softmax Jacobian times the drop in
+ * each log loss. A task absent from the batch has no drop (0): its logit moves only through the softmax coupling.
+ */
+function famo(spec: FamoSpec, tasks: readonly string[]): LossCombiner {
+  const learningRate = spec.learningRate ?? 0.025;
+  const weightDecay = spec.weightDecay ?? 1e-3;
+  checkOption('learningRate', learningRate, 0, false);
+  checkOption('weightDecay', weightDecay, 0, true);
+  const [beta1, beta2, adamEpsilon, offset] = [0.9, 0.999, 1e-8, 1e-8];
+  const minLosses = tasks.map(() => 0);
+  let logits = tasks.map(() => 0);
+  let firstMoment = tasks.map(() => 0);
+  let secondMoment = tasks.map(() => 0);
+  let updates = 0;
+  let previous = new Map<string, number>();
+  return {
+    kind: 'famo',
+    variables: [],
+    combine(losses) {
+      const z = softmax(logits);
+      previous = new Map([...losses].map(([task, loss]) => [task, loss.dataSync()[0] as number]));
+      let c = 0;
+      for (const [task, value] of previous) {
+        const index = tasks.indexOf(task);
+        c += (z[index] as number) / (value - (minLosses[index] as number) + offset);
+      }
+      return tf.tidy(() => {
+        let total = tf.scalar(0);
+        for (const [task, loss] of losses) {
+          const index = tasks.indexOf(task);
+          const logLoss = tf.log(tf.add(tf.sub(loss, minLosses[index] as number), offset));
+          total = tf.add(total, tf.mul(logLoss, (z[index] as number) / c));
+        }
+        return total as tf.Scalar;
+      });
+    },
+    afterStep(current) {
+      const z = softmax(logits);
+      const delta = tasks.map((task, index) => {
+        const before = previous.get(task);
+        const after = current.get(task);
+        if (before === undefined || after === undefined) return 0;
+        const minimum = minLosses[index] as number;
+        return Math.log(before - minimum + offset) - Math.log(after - minimum + offset);
+      });
+      // ∂(softmax(w)·δ)/∂w_j = z_j (δ_j − Σ z_i δ_i); then torch's Adam with L2 decay
+      const mean = z.reduce((sum, value, index) => sum + value * (delta[index] as number), 0);
+      updates++;
+      const gradient = z.map((value, index) => value * ((delta[index] as number) - mean) + weightDecay * (logits[index] as number));
+      firstMoment = firstMoment.map((value, index) => beta1 * value + (1 - beta1) * (gradient[index] as number));
+      secondMoment = secondMoment.map((value, index) => beta2 * value + (1 - beta2) * (gradient[index] as number) ** 2);
+      const correction1 = 1 - beta1 ** updates;
+      const correction2 = 1 - beta2 ** updates;
+      logits = logits.map(
+        (value, index) =>
+          value -
+          (learningRate * ((firstMoment[index] as number) / correction1)) /
+            (Math.sqrt((secondMoment[index] as number) / correction2) + adamEpsilon),
+      );
+      previous = new Map();
+    },
+    weights: () => {
+      const z = softmax(logits);
+      return Object.fromEntries(tasks.map((task, index) => [task, z[index] as number]));
+    },
+    state: () => ({ logits, firstMoment, secondMoment, updates }),
+    restore(state) {
+      const saved = state as { logits: number[]; firstMoment: number[]; secondMoment: number[]; updates: number };
+      logits = [...saved.logits];
+      firstMoment = [...saved.firstMoment];
+      secondMoment = [...saved.secondMoment];
+      updates = saved.updates;
+    },
+  };
 }

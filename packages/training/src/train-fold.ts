@@ -604,6 +604,15 @@ async function trainFoldChecked(
       }
       if (stepping) trainer.applyGradients(gradients, trainable);
       tf.dispose(Object.values(gradients));
+      // FAMO learns from the same batch's losses after the step (an extra forward pass, as LibMTL's trainer does)
+      if (stepping && combiner.afterStep) {
+        const after = tf.tidy(() => {
+          const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+          const losses = maskedTaskLosses(Array.isArray(outputs) ? outputs : [outputs], lossBatch, train, frozen, taskLosses);
+          return new Map([...losses].map(([task, loss]) => [task, loss.dataSync()[0] as number]));
+        });
+        combiner.afterStep(after);
+      }
       x.dispose();
       collector.add(batch, probabilities);
       const rowsPerTask = train.tasks.map((_, taskIndex) => {
