@@ -649,6 +649,8 @@ async function trainFoldChecked(
       tasks: trainTasks,
       seconds: (performance.now() - started) / 1000,
       learningRate: trainer.learningRate(),
+      // the weights the epoch trained with (DWA's change at the epoch's end shows in the next record)
+      lossWeights: Object.fromEntries(Object.entries(combiner.weights()).filter(([task]) => !leftOut.has(task))),
     });
     const validationRecord = options.validation
       ? keep(
