@@ -156,7 +156,11 @@ function validationAssignment(part: TaskDataset, policy: ValidationPolicy, group
 export interface ExperimentFoldCountOptions {
   readonly split: NonNullable<TrainingSetsOptions['split']>;
   /** Per dataset: its predefined split (only the kind and the fold count matter), or undefined. */
-  readonly predefinedSplits: readonly ({ readonly kind: 'folds'; readonly foldCount: number } | { readonly kind: 'train-test' } | undefined)[];
+  readonly predefinedSplits: readonly (
+    | { readonly kind: 'folds'; readonly foldCount: number }
+    | { readonly kind: 'train-test' }
+    | undefined
+  )[];
 }
 
 /**
