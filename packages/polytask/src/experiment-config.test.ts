@@ -21,6 +21,22 @@ describe('experiment configs', () => {
     expect(config.model).toEqual({ kind: 'dnn' });
   });
 
+  it('accepts RLW and FAMO with their options, and rejects bad ones', () => {
+    const training = (lossCombiner: unknown) => ({ ...minimal, training: { lossCombiner } });
+    expect(parseExperimentConfig(training('random-loss-weighting')).training.lossCombiner).toBe('random-loss-weighting');
+    expect(parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 3 })).training.lossCombiner).toEqual({
+      kind: 'random-loss-weighting',
+      seed: 3,
+    });
+    expect(parseExperimentConfig(training({ kind: 'famo', learningRate: 0.05, weightDecay: 0 })).training.lossCombiner).toEqual({
+      kind: 'famo',
+      learningRate: 0.05,
+      weightDecay: 0,
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'famo', learningRate: 0 }))).toThrow(ConfigError);
+    expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
+  });
+
   it('accepts a bad-audio policy per dataset, as the extraction error recommends', () => {
     const config = parseExperimentConfig({ ...minimal, datasets: [{ ...minimal.datasets[0], onError: 'skip' }, { reader: 'esc50' }] });
     expect(config.datasets.map((entry) => entry.onError)).toEqual(['skip', undefined]);

@@ -144,7 +144,7 @@ export const experimentConfigSchema = z.strictObject({
       /** A name, or an object with the combiner's options, e.g. { "kind": "weighted", "weights": { "keyword": 2 } }. */
       lossCombiner: z
         .union([
-          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad']),
+          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad', 'random-loss-weighting', 'famo']),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
             z.strictObject({ kind: z.literal('weighted'), weights: z.record(z.string(), z.number().nonnegative()) }),
@@ -156,6 +156,12 @@ export const experimentConfigSchema = z.strictObject({
               learningRate: z.number().positive().optional(),
             }),
             z.strictObject({ kind: z.literal('pcgrad'), seed: z.number().int().optional() }),
+            z.strictObject({ kind: z.literal('random-loss-weighting'), seed: z.number().int().optional() }),
+            z.strictObject({
+              kind: z.literal('famo'),
+              learningRate: z.number().positive().optional(),
+              weightDecay: z.number().nonnegative().optional(),
+            }),
             /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
             z.strictObject({ kind: z.literal('package'), ...extension }),
           ]),

@@ -28,7 +28,9 @@ function createProblem() {
         task,
         tf.tidy(() => {
           const hidden = tf.tanh(tf.matMul(tf.tensor2d(batch.x), shared));
-          return tf.mean(tf.square(tf.sub(tf.matMul(hidden, heads[task] as tf.Variable), tf.tensor2d(batch.targets[task as Tasks])))) as tf.Scalar;
+          return tf.mean(
+            tf.square(tf.sub(tf.matMul(hidden, heads[task] as tf.Variable), tf.tensor2d(batch.targets[task as Tasks]))),
+          ) as tf.Scalar;
         }),
       ]),
     );
@@ -133,7 +135,10 @@ describe('RLW and FAMO state', () => {
       // the combined loss has no term for b: recompute it from the present tasks only
       const terms = (['a', 'c'] as const).map((task) => (losses.get(task) as tf.Scalar).dataSync()[0] as number);
       if (spec.kind === 'random-loss-weighting') {
-        expect(combined.dataSync()[0]).toBeCloseTo((weights.a as number) * (terms[0] as number) + (weights.c as number) * (terms[1] as number), 6);
+        expect(combined.dataSync()[0]).toBeCloseTo(
+          (weights.a as number) * (terms[0] as number) + (weights.c as number) * (terms[1] as number),
+          6,
+        );
       } else {
         const z = [weights.a as number, weights.c as number];
         const c = (z[0] as number) / (terms[0] as number) + (z[1] as number) / (terms[1] as number);

@@ -606,10 +606,11 @@ async function trainFoldChecked(
       tf.dispose(Object.values(gradients));
       // FAMO learns from the same batch's losses after the step (an extra forward pass, as LibMTL's trainer does)
       if (stepping && combiner.afterStep) {
-        const after = tf.tidy(() => {
+        const after = new Map<string, number>();
+        tf.tidy(() => {
           const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
           const losses = maskedTaskLosses(Array.isArray(outputs) ? outputs : [outputs], lossBatch, train, frozen, taskLosses);
-          return new Map([...losses].map(([task, loss]) => [task, loss.dataSync()[0] as number]));
+          for (const [task, loss] of losses) after.set(task, loss.dataSync()[0] as number);
         });
         combiner.afterStep(after);
       }
