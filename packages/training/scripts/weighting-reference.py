@@ -1,13 +1,15 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py and FAMO.py (and the FAMO branch of LibMTL/trainer.py: after each optimizer
+LibMTL/weighting/RLW.py, FAMO.py and DB_MTL.py (with AbsWeighting._compute_grad in backward mode and
+_reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import).
 
 Problem: input x (6×4) → shared h = tanh(x·W) (W 4×3) → per-task linear head (3×1) → mean squared
 error against the task's targets; three tasks, a new fixed batch per step, plain SGD (lr 0.1) on
-every parameter. Per step the fixture records the task weights and the shared update W_after − W_before.
+every parameter. Per step the fixture records the task weights and the shared update W_after − W_before (and, for
+DB-MTL, whose weights are gradient scales, the heads' updates too).
 
 RLW draws its standard normals from the same generator as the TypeScript combiner (mulberry32,
 seeded per step from (seed, step), Box–Muller), so both see the same samples; the weighting itself
@@ -102,7 +104,7 @@ class RLW:
         self.seed = seed
         self.step = 0
 
-    def backward(self, losses):
+    def backward(self, losses, params):
         batch_weight = F.softmax(torch.tensor(step_normals(self.seed, self.step, len(TASKS))), dim=-1)
         self.step += 1
         loss = torch.mul(losses, batch_weight).sum()
@@ -120,7 +122,7 @@ class FAMO:
         self.w_opt = torch.optim.Adam([self.w], lr=0.0, weight_decay=0.0)
         self.w_lr, self.w_gamma = w_lr, w_gamma
 
-    def backward(self, losses):
+    def backward(self, losses, params):
         self.step += 1
         if self.step == 1:
             for param_group in self.w_opt.param_groups:
@@ -146,6 +148,39 @@ class FAMO:
         return F.softmax(self.w, -1).detach().tolist()
 
 
+class DB_MTL:
+    """LibMTL/weighting/DB_MTL.py (rep_grad=False): per-task backward of the log losses; the heads keep
+    those gradients, the shared parameter's gradient is replaced by the balanced sum of the EMA buffers."""
+
+    def __init__(self, beta=0.9, beta_sigma=0.0):
+        self.step = 0
+        self.beta, self.beta_sigma = beta, beta_sigma
+        self.grad_buffer = None
+
+    def backward(self, losses, params):
+        self.step += 1
+        shared = params["shared"]
+        if self.grad_buffer is None:
+            self.grad_buffer = torch.zeros(len(TASKS), shared.numel())
+        log_losses = torch.log(losses + 1e-8)
+        batch_grads = torch.zeros(len(TASKS), shared.numel())
+        for tn in range(len(TASKS)):
+            log_losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else log_losses[tn].backward()
+            batch_grads[tn] = shared.grad.view(-1)
+            shared.grad = None  # zero_grad_share_params
+        self.grad_buffer = batch_grads + (self.beta / self.step**self.beta_sigma) * (self.grad_buffer - batch_grads)
+        u_grad = self.grad_buffer.norm(dim=-1)
+        alpha = u_grad.max() / (u_grad + 1e-8)
+        new_grads = sum([alpha[i] * self.grad_buffer[i] for i in range(len(TASKS))])
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        # LibMTL returns ones; the fixture records the balancing scales alpha, which our combiner reports
+        self.alpha = alpha.tolist()
+        return self.alpha
+
+    def weights(self):
+        return self.alpha
+
+
 def run(method, spec, data):
     params = {
         "shared": torch.tensor(data["shared"], requires_grad=True),
@@ -154,8 +189,9 @@ def run(method, spec, data):
     steps = []
     for batch in data["batches"]:
         before = params["shared"].detach().clone()
+        heads_before = {task: params["heads"][task].detach().clone() for task in TASKS}
         losses = losses_of(params, batch)
-        weights = method.backward(losses)
+        weights = method.backward(losses, params)
         sgd(params)
         if isinstance(method, FAMO):
             with torch.no_grad():
@@ -164,8 +200,9 @@ def run(method, spec, data):
             {
                 "losses": losses.detach().tolist(),
                 "weights": weights,
-                "weightsAfter": method.weights() if isinstance(method, FAMO) else weights,
+                "weightsAfter": weights if isinstance(method, RLW) else method.weights(),
                 "sharedUpdate": (params["shared"].detach() - before).tolist(),
+                "headUpdates": {task: (params["heads"][task].detach() - heads_before[task]).tolist() for task in TASKS},
             }
         )
     return {"spec": spec, "steps": steps}
@@ -182,6 +219,8 @@ def main():
             "rlw": run(RLW(seed=7), {"kind": "random-loss-weighting", "seed": 7}, data),
             "famo": run(FAMO(), {"kind": "famo"}, data),
             "famo-fast": run(FAMO(w_lr=0.5, w_gamma=0.01), {"kind": "famo", "learningRate": 0.5, "weightDecay": 0.01}, data),
+            "db-mtl": run(DB_MTL(), {"kind": "db-mtl"}, data),
+            "db-mtl-decaying": run(DB_MTL(beta=0.6, beta_sigma=0.5), {"kind": "db-mtl", "beta": 0.6, "betaSigma": 0.5}, data),
         },
     }
     target = os.path.join(os.path.dirname(__file__), "..", "src", "__fixtures__", "weighting-reference.json")

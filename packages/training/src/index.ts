@@ -13,6 +13,8 @@ export {
 } from './early-stopping';
 export {
   createLossCombiner,
+  type DbMtlSpec,
+  type FamoSpec,
   type LossCombiner,
   type LossCombinerFactory,
   type LossCombinerOptions,

@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import reference from './__fixtures__/weighting-reference.json' with { type: 'json' };
 import { createLossCombiner, type LossCombiner, type LossCombinerSpec, stepNormals } from './loss-combiners';
 
-// float32 against PyTorch's float64: every weight and shared update agrees to 1e-6 absolute (the largest
-// difference seen is 1.2e-7, FAMO's logits after an Adam step of lr 0.5), tighter than the 1e-5 asked
+// float32 against PyTorch's float64: every weight and update agrees to 1e-6, absolute for values below 1 and
+// relative above (the largest differences seen: 1.2e-7 on FAMO's weights after Adam steps of lr 0.5, and
+// 1.5e-7 relative on DB-MTL's scales of ~12); the issue asks 1e-5
 const tolerance = 1e-6;
 
 beforeAll(async () => {
@@ -40,28 +41,61 @@ function createProblem() {
 /** One SGD step of the combined loss as LibMTL's trainer runs it (then `afterStep` with the recomputed losses). */
 function step(problem: ReturnType<typeof createProblem>, combiner: LossCombiner, batch: Batch, present?: readonly string[]) {
   const before = problem.shared.arraySync() as number[][];
+  const headsBefore = Object.fromEntries(Object.entries(problem.heads).map(([task, head]) => [task, head.arraySync() as number[][]]));
   const variables = [problem.shared, ...Object.values(problem.heads)];
-  // variableGrads frees the losses with the rest of its intermediates
-  const { value, grads } = tf.variableGrads(() => combiner.combine(problem.losses(batch, present)), variables);
+  let grads: tf.NamedTensorMap;
+  if (combiner.perTaskGradients) {
+    // as trainFold does: each present task's gradients, then the combiner's merge
+    const perTask = new Map<string, tf.NamedTensorMap>();
+    const values = new Map<string, number>();
+    for (const task of present ?? reference.tasks) {
+      const { value, grads: taskGrads } = tf.variableGrads(() => problem.losses(batch, [task]).get(task) as tf.Scalar, variables);
+      values.set(task, value.dataSync()[0] as number);
+      value.dispose();
+      perTask.set(task, taskGrads);
+    }
+    grads = combiner.perTaskGradients.merge(perTask, values, [problem.shared.name], [problem.shared.name]);
+    for (const map of perTask.values()) tf.dispose(Object.values(map));
+  } else {
+    // variableGrads frees the losses with the rest of its intermediates
+    const result = tf.variableGrads(() => combiner.combine(problem.losses(batch, present)), variables);
+    result.value.dispose();
+    grads = result.grads;
+  }
   const weights = combiner.weights();
   for (const variable of variables) {
     const gradient = grads[variable.name];
     if (gradient) variable.assign(tf.tidy(() => tf.sub(variable, tf.mul(gradient, reference.learningRate))));
   }
-  tf.dispose([value, ...Object.values(grads)]);
+  tf.dispose(Object.values(grads));
   if (combiner.afterStep) {
     const after = problem.losses(batch, present);
     combiner.afterStep(new Map([...after].map(([task, loss]) => [task, loss.dataSync()[0] as number])));
     tf.dispose([...after.values()]);
   }
-  const after = problem.shared.arraySync() as number[][];
-  return { weights, update: after.map((row, i) => row.map((entry, j) => entry - (before[i]?.[j] as number))) };
+  const difference = (after: number[][], start: number[][]) =>
+    after.map((row, i) => row.map((entry, j) => entry - (start[i]?.[j] as number)));
+  return {
+    weights,
+    update: difference(problem.shared.arraySync() as number[][], before),
+    headUpdates: Object.fromEntries(
+      Object.entries(problem.heads).map(([task, head]) => [
+        task,
+        difference(head.arraySync() as number[][], headsBefore[task] as number[][]),
+      ]),
+    ),
+  };
 }
 
 function expectClose(actual: readonly number[], expected: readonly number[], message: string) {
   expect(actual.length, message).toBe(expected.length);
-  for (const [index, value] of actual.entries())
-    expect(Math.abs(value - (expected[index] as number)), `${message} [${index}]: ${value} vs ${expected[index]}`).toBeLessThan(tolerance);
+  for (const [index, value] of actual.entries()) {
+    const target = expected[index] as number;
+    // absolute below 1, relative above (DB-MTL's scales reach ~12, where float32 keeps ~1e-6)
+    expect(Math.abs(value - target), `${message} [${index}]: ${value} vs ${target}`).toBeLessThan(
+      tolerance * Math.max(1, Math.abs(target)),
+    );
+  }
 }
 
 describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () => {
@@ -83,13 +117,19 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
       const combiner = createLossCombiner(method.spec as LossCombinerSpec, reference.tasks);
       for (const [index, batch] of reference.batches.entries()) {
         const expected = method.steps[index] as (typeof method.steps)[number];
-        const { weights, update } = step(problem, combiner, batch);
+        const { weights, update, headUpdates } = step(problem, combiner, batch);
         expectClose(
           reference.tasks.map((task) => weights[task] as number),
           expected.weights,
           `${name} step ${index + 1} weights`,
         );
         expectClose(update.flat(), expected.sharedUpdate.flat(), `${name} step ${index + 1} shared update`);
+        for (const task of reference.tasks)
+          expectClose(
+            headUpdates[task]?.flat() as number[],
+            expected.headUpdates[task as Tasks].flat(),
+            `${name} step ${index + 1} head ${task} update`,
+          );
         expectClose(
           reference.tasks.map((task) => combiner.weights()[task] as number),
           expected.weightsAfter,
@@ -101,10 +141,11 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
   }
 });
 
-describe('RLW and FAMO state', () => {
+describe('RLW, FAMO and DB-MTL state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
+    { kind: 'db-mtl', beta: 0.6, betaSigma: 0.5 },
   ];
 
   for (const spec of specs) {
@@ -129,29 +170,41 @@ describe('RLW and FAMO state', () => {
       const combiner = createLossCombiner(spec, reference.tasks);
       const batch = reference.batches[0] as Batch;
       const headBefore = problem.heads.b?.arraySync();
-      const losses = problem.losses(batch, ['a', 'c']);
-      const combined = combiner.combine(losses);
-      const weights = combiner.weights();
-      // the combined loss has no term for b: recompute it from the present tasks only
-      const terms = (['a', 'c'] as const).map((task) => (losses.get(task) as tf.Scalar).dataSync()[0] as number);
-      if (spec.kind === 'random-loss-weighting') {
-        expect(combined.dataSync()[0]).toBeCloseTo(
-          (weights.a as number) * (terms[0] as number) + (weights.c as number) * (terms[1] as number),
-          6,
-        );
+      if (spec.kind === 'db-mtl') {
+        // b takes no part: the step equals that of a combiner that never heard of b
+        const twoTasks = createProblem();
+        const expected = step(twoTasks, createLossCombiner(spec, ['a', 'c']), batch, ['a', 'c']);
+        twoTasks.dispose();
+        const { update } = step(problem, combiner, batch, ['a', 'c']);
+        expect(update).toEqual(expected.update);
+        expect(combiner.weights().b).toBe(1);
+        expect(Object.keys((combiner.state?.() as { buffers: object }).buffers)).toEqual(['a', 'c']);
       } else {
-        const z = [weights.a as number, weights.c as number];
-        const c = (z[0] as number) / (terms[0] as number) + (z[1] as number) / (terms[1] as number);
-        const expected = ((z[0] as number) * Math.log(terms[0] as number) + (z[1] as number) * Math.log(terms[1] as number)) / c;
-        expect(combined.dataSync()[0]).toBeCloseTo(expected, 5);
+        const losses = problem.losses(batch, ['a', 'c']);
+        const combined = combiner.combine(losses);
+        const weights = combiner.weights();
+        // the combined loss has no term for b: recompute it from the present tasks only
+        const terms = (['a', 'c'] as const).map((task) => (losses.get(task) as tf.Scalar).dataSync()[0] as number);
+        if (spec.kind === 'random-loss-weighting') {
+          expect(combined.dataSync()[0]).toBeCloseTo(
+            (weights.a as number) * (terms[0] as number) + (weights.c as number) * (terms[1] as number),
+            6,
+          );
+        } else {
+          const z = [weights.a as number, weights.c as number];
+          const c = (z[0] as number) / (terms[0] as number) + (z[1] as number) / (terms[1] as number);
+          const expected = ((z[0] as number) * Math.log(terms[0] as number) + (z[1] as number) * Math.log(terms[1] as number)) / c;
+          expect(combined.dataSync()[0]).toBeCloseTo(expected, 5);
+        }
+        tf.dispose([combined, ...losses.values()]);
+        // a step without b leaves every weight finite and a distribution
+        step(problem, combiner, batch, ['a', 'c']);
+        const after = Object.values(combiner.weights());
+        expect(after.every(Number.isFinite)).toBe(true);
+        expect(after.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 10);
       }
-      tf.dispose([combined, ...losses.values()]);
-      // a step without b leaves b's head as it was, and every weight stays finite and a distribution
-      step(problem, combiner, batch, ['a', 'c']);
+      // b's head is untouched by a step without b
       expect(problem.heads.b?.arraySync()).toEqual(headBefore);
-      const after = Object.values(combiner.weights());
-      expect(after.every(Number.isFinite)).toBe(true);
-      expect(after.reduce((sum, value) => sum + value, 0)).toBeCloseTo(1, 10);
       // and with b back, a full step still works from the state left
       const { update } = step(problem, combiner, reference.batches[1] as Batch);
       expect(update.flat().every(Number.isFinite)).toBe(true);

@@ -10,7 +10,9 @@
  * - `pcgrad` (Yu et al. 2020): per-task gradients, each projected off the others it conflicts with, then summed;
  * - `random-loss-weighting` (RLW, Lin et al. 2022): each step's weights are the softmax of fresh standard normal samples;
  * - `famo` (Liu et al. 2023): weights z = softmax(w) on log losses, w updated after each step from the change in
- *   each task's log loss on the same batch, with its own Adam (weight decay as L2).
+ *   each task's log loss on the same batch, with its own Adam (weight decay as L2);
+ * - `db-mtl` (Lin et al. 2023): gradients of log losses, an EMA of each task's shared-parameter gradient,
+ *   each scaled up to the largest EMA norm before summing (gradient based).
  * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
@@ -26,7 +28,17 @@ export type LossCombinerSpec =
   | { readonly kind: 'gradnorm'; readonly alpha?: number; readonly learningRate?: number }
   | { readonly kind: 'pcgrad'; readonly seed?: number }
   | RandomLossWeightingSpec
-  | FamoSpec;
+  | FamoSpec
+  | DbMtlSpec;
+
+/** DB-MTL, dual-balancing multi-task learning (Lin et al. 2023), with LibMTL's defaults. */
+export interface DbMtlSpec {
+  readonly kind: 'db-mtl';
+  /** EMA factor of the per-task shared-parameter gradients (LibMTL `DB_beta`). @default 0.9 */
+  readonly beta?: number;
+  /** Decay of the factor over steps: β_k = beta / k^betaSigma (LibMTL `DB_beta_sigma`). @default 0 */
+  readonly betaSigma?: number;
+}
 
 /** Random loss weighting (Lin et al. 2022): weights = softmax of standard normal samples, drawn anew each step. */
 export interface RandomLossWeightingSpec {
@@ -78,6 +90,8 @@ export interface LossCombiner {
       perTask: ReadonlyMap<string, tf.NamedTensorMap>,
       losses: ReadonlyMap<string, number>,
       sharedVariables: readonly string[],
+      /** Every shared variable (all `shared_*` layers; DB-MTL balances over them). @default the variables several tasks have gradients for */
+      allSharedVariables?: readonly string[],
     ): tf.NamedTensorMap;
   };
 }
@@ -300,11 +314,13 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return randomLossWeighting(spec, tasks);
     case 'famo':
       return famo(spec, tasks);
+    case 'db-mtl':
+      return dualBalancing(spec, tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting or famo.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo or db-mtl.`,
       });
   }
 }
@@ -448,6 +464,120 @@ function famo(spec: FamoSpec, tasks: readonly string[]): LossCombiner {
       firstMoment = [...saved.firstMoment];
       secondMoment = [...saved.secondMoment];
       updates = saved.updates;
+    },
+  };
+}
+
+/** The shared variables of a merge: those given, else the ones more than one task has a gradient for. */
+function sharedOf(perTask: ReadonlyMap<string, tf.NamedTensorMap>, given: readonly string[] | undefined): string[] {
+  if (given) return [...given];
+  const counts = new Map<string, number>();
+  for (const gradients of perTask.values()) for (const name of Object.keys(gradients)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts].filter(([, count]) => count > 1).map(([name]) => name);
+}
+
+/**
+ * DB-MTL as LibMTL runs it: every task's loss is log-transformed (∇log(L + 1e-8) = ∇L/(L + 1e-8)); the
+ * task-specific variables get those gradients as they are; on the shared variables each task keeps an EMA
+ * buffer g_i ← ∇log L_i + β_k·(g_i − ∇log L_i), and the step is Σ (max_j ‖g_j‖ / (‖g_i‖ + 1e-8))·g_i.
+ * A task absent from a batch keeps its buffer and scale and takes no part in that step's max or sum.
+ * `weights` reports the scales α_i (LibMTL's own batch weights are all 1).
+ */
+function dualBalancing(spec: DbMtlSpec, tasks: readonly string[]): LossCombiner {
+  const beta = spec.beta ?? 0.9;
+  const betaSigma = spec.betaSigma ?? 0;
+  checkOption('beta', beta, 0, true);
+  checkOption('betaSigma', betaSigma, 0, true);
+  let steps = 0;
+  // the last step's balancing scale α_i per task (what `weights` reports)
+  const scales = new Map(tasks.map((task) => [task, 1]));
+  // per task, its EMA of the flattened shared gradient (absent until the task's first step)
+  const buffers = new Map<string, Float32Array>();
+  const logLossWeights = (losses: ReadonlyMap<string, tf.Scalar>) =>
+    tf.tidy(() => {
+      let total = tf.scalar(0);
+      for (const loss of losses.values()) total = tf.add(total, tf.log(tf.add(loss, 1e-8)));
+      return total as tf.Scalar;
+    });
+  return {
+    kind: 'db-mtl',
+    variables: [],
+    // without per-task gradients (evaluation-style calls): the sum of log losses
+    combine: logLossWeights,
+    weights: () => Object.fromEntries(scales),
+    state: () => ({
+      steps,
+      scales: Object.fromEntries(scales),
+      buffers: Object.fromEntries([...buffers].map(([task, buffer]) => [task, Array.from(buffer)])),
+    }),
+    restore(state) {
+      const saved = state as { steps: number; scales: Record<string, number>; buffers: Record<string, number[]> };
+      steps = saved.steps;
+      for (const [task, scale] of Object.entries(saved.scales)) scales.set(task, scale);
+      buffers.clear();
+      for (const [task, values] of Object.entries(saved.buffers)) buffers.set(task, Float32Array.from(values));
+    },
+    perTaskGradients: {
+      merge(perTask, losses, _lastShared, allShared) {
+        steps++;
+        const factor = beta / steps ** betaSigma;
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const sharedSet = new Set(shared);
+        const reference = (name: string) =>
+          present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor | undefined;
+        const sizes = shared.map((name) => reference(name)?.size ?? 0);
+        const total = sizes.reduce((sum, size) => sum + size, 0);
+        const norms = new Map<string, number>();
+        for (const task of present) {
+          const scale = 1 / ((losses.get(task) as number) + 1e-8);
+          const gradients = perTask.get(task) as tf.NamedTensorMap;
+          const buffer = buffers.get(task) ?? new Float32Array(total);
+          let offset = 0;
+          let squared = 0;
+          for (const [index, name] of shared.entries()) {
+            const values = gradients[name]?.dataSync();
+            const size = sizes[index] as number;
+            for (let position = 0; position < size; position++) {
+              const gradient = ((values?.[position] as number | undefined) ?? 0) * scale;
+              const updated = gradient + factor * ((buffer[offset + position] as number) - gradient);
+              buffer[offset + position] = updated;
+              squared += Math.fround(updated) ** 2;
+            }
+            offset += size;
+          }
+          buffers.set(task, buffer);
+          norms.set(task, Math.sqrt(squared));
+        }
+        const largest = Math.max(...norms.values());
+        const combined = new Float32Array(total);
+        for (const task of present) {
+          const alpha = largest / ((norms.get(task) as number) + 1e-8);
+          scales.set(task, alpha);
+          const buffer = buffers.get(task) as Float32Array;
+          for (let position = 0; position < total; position++)
+            combined[position] = (combined[position] as number) + alpha * (buffer[position] as number);
+        }
+        const merged: tf.NamedTensorMap = {};
+        let offset = 0;
+        for (const [index, name] of shared.entries()) {
+          const size = sizes[index] as number;
+          const shape = reference(name)?.shape;
+          if (shape) merged[name] = tf.tensor(combined.slice(offset, offset + size), shape);
+          offset += size;
+        }
+        // task-specific variables: each task's log-loss gradient, summed
+        for (const task of present) {
+          const scale = 1 / ((losses.get(task) as number) + 1e-8);
+          for (const [name, gradient] of Object.entries(perTask.get(task) as tf.NamedTensorMap)) {
+            if (sharedSet.has(name)) continue;
+            const previous = merged[name];
+            merged[name] = tf.tidy(() => (previous ? tf.add(previous, tf.mul(gradient, scale)) : tf.mul(gradient, scale)));
+            previous?.dispose();
+          }
+        }
+        return merged;
+      },
     },
   };
 }

@@ -494,6 +494,7 @@ async function trainFoldChecked(
   const sharedNames = sharedWeights
     .filter((weight) => weight.originalName.split('/')[0] === lastShared)
     .map((weight) => (weight.read() as tf.Variable).name);
+  const allSharedNames = sharedWeights.map((weight) => (weight.read() as tf.Variable).name);
   let startEpoch = 0;
   if (options.resume) {
     await restoreCheckpoint(model, trainer.optimizer, options.resume);
@@ -582,7 +583,7 @@ async function trainFoldChecked(
           value.dispose();
           present.set(task, grads);
         }
-        gradients = combiner.perTaskGradients.merge(present, taskLossValues, sharedNames);
+        gradients = combiner.perTaskGradients.merge(present, taskLossValues, sharedNames, allSharedNames);
         for (const map of present.values()) tf.dispose(Object.values(map));
         combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
       } else {
