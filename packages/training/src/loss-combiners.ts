@@ -487,6 +487,8 @@ function dualBalancing(spec: DbMtlSpec, tasks: readonly string[]): LossCombiner 
   const beta = spec.beta ?? 0.9;
   const betaSigma = spec.betaSigma ?? 0;
   checkOption('beta', beta, 0, true);
+  if (beta > 1)
+    throw new InvalidArgumentError({ argument: 'beta', value: beta, message: `The DB-MTL beta must be at most 1, got ${beta}.` });
   checkOption('betaSigma', betaSigma, 0, true);
   let steps = 0;
   // the last step's balancing scale α_i per task (what `weights` reports)

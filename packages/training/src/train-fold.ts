@@ -267,7 +267,7 @@ export interface TrainFoldOptions {
   /** @default 32 */
   readonly batchSize?: number;
   /**
-   * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad,
+   * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad, DB-MTL,
    * GradNorm) when the datasets carry different tasks, else 'per-dataset'
    */
   readonly sampling?: SamplingStrategy | BatchSamplerFactory;
