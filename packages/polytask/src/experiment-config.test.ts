@@ -21,7 +21,7 @@ describe('experiment configs', () => {
     expect(config.model).toEqual({ kind: 'dnn' });
   });
 
-  it('accepts RLW, FAMO and DB-MTL with their options, and rejects bad ones', () => {
+  it('accepts RLW, FAMO, DB-MTL and IMTL with their options, and rejects bad ones', () => {
     const training = (lossCombiner: unknown) => ({ ...minimal, training: { lossCombiner } });
     expect(parseExperimentConfig(training('random-loss-weighting')).training.lossCombiner).toBe('random-loss-weighting');
     expect(parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 3 })).training.lossCombiner).toEqual({
@@ -39,6 +39,8 @@ describe('experiment configs', () => {
       betaSigma: 0.5,
     });
     expect(() => parseExperimentConfig(training({ kind: 'db-mtl', beta: 2 }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training('imtl')).training.lossCombiner).toBe('imtl');
+    expect(() => parseExperimentConfig(training({ kind: 'imtl', alpha: 1 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'famo', learningRate: 0 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
   });

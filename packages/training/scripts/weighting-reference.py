@@ -1,8 +1,8 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py, FAMO.py and DB_MTL.py (with AbsWeighting._compute_grad in backward mode and
-_reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
+LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py and IMTL.py (with AbsWeighting._compute_grad in backward
+mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import).
 
@@ -181,6 +181,39 @@ class DB_MTL:
         return self.alpha
 
 
+class IMTL:
+    """LibMTL/weighting/IMTL.py (rep_grad=False): IMTL-L loss scales (a parameter the optimizer trains with
+    the model) and IMTL-G weights alpha on the shared gradients."""
+
+    def __init__(self):
+        self.loss_scale = torch.tensor([0.0] * len(TASKS), requires_grad=True)
+
+    def backward(self, losses, params):
+        shared = params["shared"]
+        losses = self.loss_scale.exp() * losses - self.loss_scale
+        grads = torch.zeros(len(TASKS), shared.numel())
+        for tn in range(len(TASKS)):
+            losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else losses[tn].backward()
+            grads[tn] = shared.grad.view(-1)
+            shared.grad = None  # zero_grad_share_params
+        grads_unit = grads / torch.norm(grads, p=2, dim=-1, keepdim=True)
+        D = grads[0:1].repeat(len(TASKS) - 1, 1) - grads[1:]
+        U = grads_unit[0:1].repeat(len(TASKS) - 1, 1) - grads_unit[1:]
+        alpha = torch.matmul(torch.matmul(grads[0], U.t()), torch.inverse(torch.matmul(D, U.t())))
+        alpha = torch.cat((1 - alpha.sum().unsqueeze(0), alpha), dim=0)
+        new_grads = sum([alpha[i] * grads[i] for i in range(len(TASKS))])
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        # the loss scales are model parameters: the same SGD step
+        with torch.no_grad():
+            self.loss_scale -= LEARNING_RATE * self.loss_scale.grad
+            self.loss_scale.grad = None
+        self.alpha = alpha.detach().tolist()
+        return self.alpha
+
+    def weights(self):
+        return self.alpha
+
+
 def run(method, spec, data):
     params = {
         "shared": torch.tensor(data["shared"], requires_grad=True),
@@ -220,6 +253,7 @@ def main():
             "famo": run(FAMO(), {"kind": "famo"}, data),
             "famo-fast": run(FAMO(w_lr=0.5, w_gamma=0.01), {"kind": "famo", "learningRate": 0.5, "weightDecay": 0.01}, data),
             "db-mtl": run(DB_MTL(), {"kind": "db-mtl"}, data),
+            "imtl": run(IMTL(), {"kind": "imtl"}, data),
             "db-mtl-decaying": run(DB_MTL(beta=0.6, beta_sigma=0.5), {"kind": "db-mtl", "beta": 0.6, "betaSigma": 0.5}, data),
         },
     }

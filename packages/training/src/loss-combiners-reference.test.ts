@@ -42,7 +42,8 @@ function createProblem() {
 function step(problem: ReturnType<typeof createProblem>, combiner: LossCombiner, batch: Batch, present?: readonly string[]) {
   const before = problem.shared.arraySync() as number[][];
   const headsBefore = Object.fromEntries(Object.entries(problem.heads).map(([task, head]) => [task, head.arraySync() as number[][]]));
-  const variables = [problem.shared, ...Object.values(problem.heads)];
+  // the combiner's own variables (IMTL's loss scales) train with the model, as in LibMTL
+  const variables = [problem.shared, ...Object.values(problem.heads), ...combiner.variables];
   let grads: tf.NamedTensorMap;
   if (combiner.perTaskGradients) {
     // as trainFold does: each present task's gradients, then the combiner's merge
@@ -141,11 +142,12 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
   }
 });
 
-describe('RLW, FAMO and DB-MTL state', () => {
+describe('RLW, FAMO, DB-MTL and IMTL state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
     { kind: 'db-mtl', beta: 0.6, betaSigma: 0.5 },
+    { kind: 'imtl' },
   ];
 
   for (const spec of specs) {
@@ -160,6 +162,9 @@ describe('RLW, FAMO and DB-MTL state', () => {
       const results = reference.batches.slice(0, 2).map((batch) => step(resumed, first, batch));
       const second = createLossCombiner(spec, reference.tasks);
       second.restore?.(JSON.parse(JSON.stringify(first.state?.())));
+      // trainFold checkpoints the combiner's variables (IMTL's loss scales) beside its state
+      for (const [index, variable] of first.variables.entries()) second.variables[index]?.assign(variable);
+      tf.dispose([...first.variables]);
       results.push(...reference.batches.slice(2).map((batch) => step(resumed, second, batch)));
       resumed.dispose();
       expect(results).toEqual(expected);
@@ -170,16 +175,19 @@ describe('RLW, FAMO and DB-MTL state', () => {
       const combiner = createLossCombiner(spec, reference.tasks);
       const batch = reference.batches[0] as Batch;
       const headBefore = problem.heads.b?.arraySync();
-      if (spec.kind === 'db-mtl') {
-        // b takes no part: the step equals that of a combiner that never heard of b
+      if (combiner.perTaskGradients) {
+        // b takes no part: the step equals that of a combiner that never heard of b, and b's weight stays
         const twoTasks = createProblem();
         const expected = step(twoTasks, createLossCombiner(spec, ['a', 'c']), batch, ['a', 'c']);
         twoTasks.dispose();
+        const initial = combiner.weights().b;
         const { update } = step(problem, combiner, batch, ['a', 'c']);
         expect(update).toEqual(expected.update);
-        expect(combiner.weights().b).toBe(1);
-        const state = combiner.state?.() as { buffers: object } | undefined;
-        expect(Object.keys(state?.buffers ?? {})).toEqual(['a', 'c']);
+        expect(combiner.weights().b).toBe(initial);
+        if (spec.kind === 'db-mtl') {
+          const state = combiner.state?.() as { buffers: object } | undefined;
+          expect(Object.keys(state?.buffers ?? {})).toEqual(['a', 'c']);
+        }
       } else {
         const losses = problem.losses(batch, ['a', 'c']);
         const combined = combiner.combine(losses);

@@ -154,11 +154,11 @@ describe('loss combiners', () => {
     expect(merged?.w?.dataSync()[0]).toBeCloseTo(10 * (weights.big as number), 4);
   });
 
-  it('trains end to end with PCGrad, GradNorm and DB-MTL', async () => {
+  it('trains end to end with PCGrad, GradNorm, DB-MTL and IMTL', async () => {
     const tasks = [keyword, speaker];
     const data = learnableDataset({ name: 'both', tasks, count: 96, seed: 6 });
     const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
-    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl'] as const) {
+    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl'] as const) {
       const model = createMultiTaskDnn({
         inputShape: [4, 8],
         tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
@@ -178,8 +178,8 @@ describe('loss combiners', () => {
   });
 });
 
-describe('RLW, FAMO and DB-MTL in trainFold', () => {
-  // two datasets with one task each: the per-dataset sampler's batches lack a task (DB-MTL, gradient based, gets every-dataset)
+describe('RLW, FAMO, DB-MTL and IMTL in trainFold', () => {
+  // two datasets with one task each: the per-dataset sampler's batches lack a task (DB-MTL and IMTL, gradient based, get every-dataset)
   const datasets = [
     learnableDataset({ name: 'words', tasks: [keyword], count: 48, seed: 8 }),
     learnableDataset({ name: 'voices', tasks: [speaker], count: 48, seed: 9 }),
@@ -192,7 +192,12 @@ describe('RLW, FAMO and DB-MTL in trainFold', () => {
       seed: 3,
     });
 
-  for (const lossCombiner of [{ kind: 'random-loss-weighting', seed: 2 }, { kind: 'famo' }, { kind: 'db-mtl' }] as const) {
+  for (const lossCombiner of [
+    { kind: 'random-loss-weighting', seed: 2 },
+    { kind: 'famo' },
+    { kind: 'db-mtl' },
+    { kind: 'imtl' },
+  ] as const) {
     it(`${lossCombiner.kind}: batches lacking a task, weights in each train record, and 2 epochs + resume 2 equal 4`, async () => {
       const { train } = createTrainingSets({ datasets, split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
       const settings = { train, batchSize: 12, seed: 4, lossCombiner, optimizer: { name: 'adam', learningRate: 0.01 } } as const;
@@ -201,11 +206,11 @@ describe('RLW, FAMO and DB-MTL in trainFold', () => {
       const weights = uninterrupted.history.map((entry) => entry.train.lossWeights as Record<string, number>);
       for (const record of weights) {
         expect(Object.keys(record).sort()).toEqual(['keyword', 'speaker']);
-        // RLW and FAMO weights are a distribution; DB-MTL's are gradient scales, the largest task's 1
+        // RLW and FAMO weights are a distribution, IMTL's α sum to 1; DB-MTL's are gradient scales, the largest task's 1
         if (lossCombiner.kind === 'db-mtl') expect(Math.min(record.keyword as number, record.speaker as number)).toBeCloseTo(1, 6);
         else expect((record.keyword as number) + (record.speaker as number)).toBeCloseTo(1, 6);
       }
-      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, DB-MTL rebalances)
+      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, DB-MTL and IMTL rebalance)
       expect(weights[0]).not.toEqual(weights[3]);
       const store = createRunStore({ root, name: lossCombiner.kind });
       await trainFold({ ...settings, model: model(), epochs: 2, store });

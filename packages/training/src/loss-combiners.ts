@@ -12,7 +12,9 @@
  * - `famo` (Liu et al. 2023): weights z = softmax(w) on log losses, w updated after each step from the change in
  *   each task's log loss on the same batch, with its own Adam (weight decay as L2);
  * - `db-mtl` (Lin et al. 2023): gradients of log losses, an EMA of each task's shared-parameter gradient,
- *   each scaled up to the largest EMA norm before summing (gradient based).
+ *   each scaled up to the largest EMA norm before summing (gradient based);
+ * - `imtl` (Liu et al. 2021): IMTL-L learned loss scales exp(s_i)·L_i − s_i, and IMTL-G shared-gradient
+ *   weights α whose combined gradient has equal projections on every task's unit gradient (gradient based).
  * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
@@ -29,7 +31,8 @@ export type LossCombinerSpec =
   | { readonly kind: 'pcgrad'; readonly seed?: number }
   | RandomLossWeightingSpec
   | FamoSpec
-  | DbMtlSpec;
+  | DbMtlSpec
+  | { readonly kind: 'imtl' };
 
 /** DB-MTL, dual-balancing multi-task learning (Lin et al. 2023), with LibMTL's defaults. */
 export interface DbMtlSpec {
@@ -316,11 +319,13 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return famo(spec, tasks);
     case 'db-mtl':
       return dualBalancing(spec, tasks);
+    case 'imtl':
+      return impartial(tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo or db-mtl.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl or imtl.`,
       });
   }
 }
@@ -579,6 +584,123 @@ function dualBalancing(spec: DbMtlSpec, tasks: readonly string[]): LossCombiner 
           }
         }
         return merged;
+      },
+    },
+  };
+}
+
+/** Solves the small dense system `matrix`·x = `vector` (Gaussian elimination with partial pivoting). */
+function solveSmall(matrix: number[][], vector: number[]): number[] {
+  const size = vector.length;
+  const rows = matrix.map((row, index) => [...row, vector[index] as number]);
+  for (let column = 0; column < size; column++) {
+    let pivot = column;
+    for (let row = column + 1; row < size; row++)
+      if (Math.abs(rows[row]?.[column] as number) > Math.abs(rows[pivot]?.[column] as number)) pivot = row;
+    [rows[column], rows[pivot]] = [rows[pivot] as number[], rows[column] as number[]];
+    const lead = rows[column] as number[];
+    for (let row = column + 1; row < size; row++) {
+      const current = rows[row] as number[];
+      const factor = (current[column] as number) / (lead[column] as number);
+      for (let entry = column; entry <= size; entry++) current[entry] = (current[entry] as number) - factor * (lead[entry] as number);
+    }
+  }
+  const solution = new Array<number>(size).fill(0);
+  for (let row = size - 1; row >= 0; row--) {
+    const current = rows[row] as number[];
+    let sum = current[size] as number;
+    for (let entry = row + 1; entry < size; entry++) sum -= (current[entry] as number) * (solution[entry] as number);
+    solution[row] = sum / (current[row] as number);
+  }
+  return solution;
+}
+
+/**
+ * IMTL as LibMTL runs it (IMTL-L and IMTL-G together): each task's loss becomes exp(s_i)·L_i − s_i with a
+ * learned scale s_i (a combiner variable, trained with the model: its gradient is exp(s_i)·L_i − 1); the
+ * task-specific variables take exp(s_i)·∇L_i; the shared ones take Σ α_i·g_i with g_i = exp(s_i)·∇L_i and
+ * α = [1 − Σα', α'], α' = g_1·Uᵀ(D·Uᵀ)⁻¹, D_j = g_1 − g_{j+1}, U_j = u_1 − u_{j+1} (u the unit gradients), so
+ * the step projects equally onto every u_i. All of it comes from the Gram matrix of the g_i. The present
+ * tasks alone enter α (one task: α = 1).
+ */
+function impartial(tasks: readonly string[]): LossCombiner {
+  const scales = new Map(
+    // unnamed (tfjs numbers them): checkpoints keep combiner variables by position
+    tasks.map((task) => [task, tf.tidy(() => tf.variable(tf.scalar(0)))]),
+  );
+  const alphas = new Map(tasks.map((task) => [task, 1 / tasks.length]));
+  return {
+    kind: 'imtl',
+    variables: [...scales.values()],
+    combine: (losses) =>
+      tf.tidy(() => {
+        let total = tf.scalar(0);
+        for (const [task, loss] of losses) {
+          const scale = scales.get(task) as tf.Variable;
+          total = tf.add(total, tf.sub(tf.mul(tf.exp(scale), loss), scale));
+        }
+        return total as tf.Scalar;
+      }),
+    weights: () => Object.fromEntries(alphas),
+    state: () => ({ alphas: Object.fromEntries(alphas) }),
+    restore(state) {
+      for (const [task, alpha] of Object.entries((state as { alphas: Record<string, number> }).alphas)) alphas.set(task, alpha);
+    },
+    perTaskGradients: {
+      merge(perTask, losses, _lastShared, allShared) {
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const sharedSet = new Set(shared);
+        const factors = present.map((task) => Math.exp((scales.get(task) as tf.Variable).dataSync()[0] as number));
+        return tf.tidy(() => {
+          const flat = present.map((task, index) =>
+            tf.mul(
+              tf.concat(
+                shared.map((name) => {
+                  const gradient = (perTask.get(task) as tf.NamedTensorMap)[name];
+                  const reference = present
+                    .map((other) => (perTask.get(other) as tf.NamedTensorMap)[name])
+                    .find((value) => value) as tf.Tensor;
+                  return tf.reshape(gradient ?? tf.zerosLike(reference), [-1]);
+                }),
+              ),
+              factors[index] as number,
+            ),
+          );
+          const stacked = tf.stack(flat);
+          const gram = tf.matMul(stacked, stacked, false, true).arraySync() as number[][];
+          const at = (i: number, j: number) => gram[i]?.[j] as number;
+          const norms = present.map((_, i) => Math.sqrt(at(i, i)));
+          // g_a·u_b
+          const projection = (a: number, b: number) => at(a, b) / (norms[b] as number);
+          const others = present.map((_, i) => i).slice(1);
+          const right = others.map((j) => projection(0, 0) - projection(0, j));
+          const system = others.map((j) => others.map((k) => projection(0, 0) - projection(0, k) - projection(j, 0) + projection(j, k)));
+          // α'·(D·Uᵀ) = g_1·Uᵀ, i.e. (D·Uᵀ)ᵀ·α' = (g_1·Uᵀ)ᵀ
+          const transposed = others.map((_, row) => others.map((__, column) => system[column]?.[row] as number));
+          const rest = others.length ? solveSmall(transposed, right) : [];
+          const alpha = [1 - rest.reduce((sum, value) => sum + value, 0), ...rest];
+          present.forEach((task, index) => alphas.set(task, alpha[index] as number));
+          const combined = tf.sum(tf.mul(stacked, tf.tensor2d(alpha, [alpha.length, 1])), 0);
+          const merged: tf.NamedTensorMap = {};
+          let offset = 0;
+          for (const name of shared) {
+            const reference = present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor;
+            merged[name] = tf.reshape(tf.slice(combined, offset, reference.size), reference.shape);
+            offset += reference.size;
+          }
+          present.forEach((task, index) => {
+            for (const [name, gradient] of Object.entries(perTask.get(task) as tf.NamedTensorMap)) {
+              if (sharedSet.has(name)) continue;
+              const scaled = tf.mul(gradient, factors[index] as number);
+              merged[name] = merged[name] ? tf.add(merged[name] as tf.Tensor, scaled) : scaled;
+            }
+            // d(exp(s)·L − s)/ds
+            const scale = scales.get(task) as tf.Variable;
+            merged[scale.name] = tf.scalar((factors[index] as number) * (losses.get(task) as number) - 1);
+          });
+          return merged;
+        });
       },
     },
   };
