@@ -625,8 +625,8 @@ function solveSmall(matrix: number[][], vector: number[]): number[] {
  */
 function impartial(tasks: readonly string[]): LossCombiner {
   const scales = new Map(
-    // unnamed (tfjs numbers them): checkpoints keep combiner variables by position
-    tasks.map((task) => [task, tf.tidy(() => tf.variable(tf.scalar(0)))]),
+    // named like uncertainty's: the optimizer's state is checkpointed by variable name
+    tasks.map((task) => [task, tf.tidy(() => tf.variable(tf.scalar(0), true, `imtl_loss_scale_${task.replace(/[^A-Za-z0-9_]/g, '_')}`))]),
   );
   const alphas = new Map(tasks.map((task) => [task, 1 / tasks.length]));
   return {
@@ -680,7 +680,7 @@ function impartial(tasks: readonly string[]): LossCombiner {
           const transposed = others.map((_, row) => others.map((__, column) => system[column]?.[row] as number));
           const rest = others.length ? solveSmall(transposed, right) : [];
           const alpha = [1 - rest.reduce((sum, value) => sum + value, 0), ...rest];
-          present.forEach((task, index) => alphas.set(task, alpha[index] as number));
+          for (const [index, task] of present.entries()) alphas.set(task, alpha[index] as number);
           const combined = tf.sum(tf.mul(stacked, tf.tensor2d(alpha, [alpha.length, 1])), 0);
           const merged: tf.NamedTensorMap = {};
           let offset = 0;
