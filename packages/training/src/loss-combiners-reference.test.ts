@@ -39,7 +39,13 @@ function createProblem() {
 }
 
 /** One SGD step of the combined loss as LibMTL's trainer runs it (then `afterStep` with the recomputed losses). */
-function step(problem: ReturnType<typeof createProblem>, combiner: LossCombiner, batch: Batch, present?: readonly string[]) {
+function step(
+  problem: ReturnType<typeof createProblem>,
+  combiner: LossCombiner,
+  batch: Batch,
+  present?: readonly string[],
+  inferShared = false,
+) {
   const before = problem.shared.arraySync() as number[][];
   const headsBefore = Object.fromEntries(Object.entries(problem.heads).map(([task, head]) => [task, head.arraySync() as number[][]]));
   // the combiner's own variables (IMTL's loss scales) train with the model, as in LibMTL
@@ -55,7 +61,9 @@ function step(problem: ReturnType<typeof createProblem>, combiner: LossCombiner,
       value.dispose();
       perTask.set(task, taskGrads);
     }
-    grads = combiner.perTaskGradients.merge(perTask, values, [problem.shared.name], [problem.shared.name]);
+    // named shared variables, or none (a model without `shared_*` layers: the combiner infers them)
+    const shared = inferShared ? [] : [problem.shared.name];
+    grads = combiner.perTaskGradients.merge(perTask, values, shared, shared);
     for (const map of perTask.values()) tf.dispose(Object.values(map));
   } else {
     // variableGrads frees the losses with the rest of its intermediates
@@ -136,6 +144,21 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
           expected.weightsAfter,
           `${name} step ${index + 1} weights after`,
         );
+      }
+      problem.dispose();
+      tf.dispose([...combiner.variables]);
+    });
+  }
+});
+
+describe('gradient combiners without named shared variables', () => {
+  for (const name of ['db-mtl', 'imtl'] as const) {
+    it(`${name} infers them (the variables several tasks have gradients for) and matches LibMTL`, () => {
+      const problem = createProblem();
+      const combiner = createLossCombiner(reference.methods[name].spec as LossCombinerSpec, reference.tasks);
+      for (const [index, batch] of reference.batches.entries()) {
+        const { update } = step(problem, combiner, batch, undefined, true);
+        expectClose(update.flat(), (reference.methods[name].steps[index]?.sharedUpdate ?? []).flat(), `${name} step ${index + 1}`);
       }
       problem.dispose();
       tf.dispose([...combiner.variables]);

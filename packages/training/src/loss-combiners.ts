@@ -473,9 +473,12 @@ function famo(spec: FamoSpec, tasks: readonly string[]): LossCombiner {
   };
 }
 
-/** The shared variables of a merge: those given, else the ones more than one task has a gradient for. */
+/**
+ * The shared variables of a merge: those given, else (none given, or a model of your own without `shared_*`
+ * layer names) the ones more than one task has a gradient for.
+ */
 function sharedOf(perTask: ReadonlyMap<string, tf.NamedTensorMap>, given: readonly string[] | undefined): string[] {
-  if (given) return [...given];
+  if (given?.length) return [...given];
   const counts = new Map<string, number>();
   for (const gradients of perTask.values()) for (const name of Object.keys(gradients)) counts.set(name, (counts.get(name) ?? 0) + 1);
   return [...counts].filter(([, count]) => count > 1).map(([name]) => name);
