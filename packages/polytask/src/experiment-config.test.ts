@@ -21,6 +21,30 @@ describe('experiment configs', () => {
     expect(config.model).toEqual({ kind: 'dnn' });
   });
 
+  it('accepts RLW, FAMO, DB-MTL and IMTL with their options, and rejects bad ones', () => {
+    const training = (lossCombiner: unknown) => ({ ...minimal, training: { lossCombiner } });
+    expect(parseExperimentConfig(training('random-loss-weighting')).training.lossCombiner).toBe('random-loss-weighting');
+    expect(parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 3 })).training.lossCombiner).toEqual({
+      kind: 'random-loss-weighting',
+      seed: 3,
+    });
+    expect(parseExperimentConfig(training({ kind: 'famo', learningRate: 0.05, weightDecay: 0 })).training.lossCombiner).toEqual({
+      kind: 'famo',
+      learningRate: 0.05,
+      weightDecay: 0,
+    });
+    expect(parseExperimentConfig(training({ kind: 'db-mtl', beta: 0.5, betaSigma: 0.5 })).training.lossCombiner).toEqual({
+      kind: 'db-mtl',
+      beta: 0.5,
+      betaSigma: 0.5,
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'db-mtl', beta: 2 }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training('imtl')).training.lossCombiner).toBe('imtl');
+    expect(() => parseExperimentConfig(training({ kind: 'imtl', alpha: 1 }))).toThrow(ConfigError);
+    expect(() => parseExperimentConfig(training({ kind: 'famo', learningRate: 0 }))).toThrow(ConfigError);
+    expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
+  });
+
   it('accepts a bad-audio policy per dataset, as the extraction error recommends', () => {
     const config = parseExperimentConfig({ ...minimal, datasets: [{ ...minimal.datasets[0], onError: 'skip' }, { reader: 'esc50' }] });
     expect(config.datasets.map((entry) => entry.onError)).toEqual(['skip', undefined]);

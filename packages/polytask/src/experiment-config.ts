@@ -175,7 +175,7 @@ export const experimentConfigSchema = z.strictObject({
       /** A name, or an object with the combiner's options, e.g. { "kind": "weighted", "weights": { "keyword": 2 } }. */
       lossCombiner: z
         .union([
-          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad']),
+          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad', 'random-loss-weighting', 'famo', 'db-mtl', 'imtl']),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
             z.strictObject({ kind: z.literal('weighted'), weights: z.record(z.string(), z.number().nonnegative()) }),
@@ -187,12 +187,24 @@ export const experimentConfigSchema = z.strictObject({
               learningRate: z.number().positive().optional(),
             }),
             z.strictObject({ kind: z.literal('pcgrad'), seed: z.number().int().optional() }),
+            z.strictObject({ kind: z.literal('random-loss-weighting'), seed: z.number().int().optional() }),
+            z.strictObject({
+              kind: z.literal('famo'),
+              learningRate: z.number().positive().optional(),
+              weightDecay: z.number().nonnegative().optional(),
+            }),
+            z.strictObject({
+              kind: z.literal('db-mtl'),
+              beta: z.number().min(0).max(1).optional(),
+              betaSigma: z.number().nonnegative().optional(),
+            }),
+            z.strictObject({ kind: z.literal('imtl') }),
             /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
             z.strictObject({ kind: z.literal('package'), ...extension }),
           ]),
         ])
         .default('sum'),
-      /** Unset: every-dataset for PCGrad and GradNorm when the datasets carry different tasks, else per-dataset. */
+      /** Unset: every-dataset for PCGrad, GradNorm, DB-MTL and IMTL when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
           z.enum(samplingStrategies),

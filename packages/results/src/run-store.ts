@@ -56,6 +56,8 @@ export interface EpochRecord {
   readonly tasks: readonly TaskMetrics[];
   readonly seconds?: number;
   readonly learningRate?: number;
+  /** The loss combiner's weight per task during the epoch (train records; the last step's for per-step methods such as RLW). */
+  readonly lossWeights?: Readonly<Record<string, number>>;
   /** The model the record is of: absent for the multi-task model, `single:<task>` for a task's single-task baseline. */
   readonly model?: string;
 }

@@ -25,7 +25,7 @@ function record(fold: number, epoch: number, split: 'train' | 'test'): EpochReco
     decisions: Uint8Array.from([1, 0, epoch % 2, 1 - (epoch % 2), 1, 0]),
     loss: 0.5 / epoch,
   });
-  return { fold, epoch, split, loss: 1 / epoch, tasks: [metrics] };
+  return { fold, epoch, split, loss: 1 / epoch, tasks: [metrics], ...(split === 'train' ? { lossWeights: { keyword: epoch / 4 } } : {}) };
 }
 
 /** What the training loop does with an observer: `batches` batches per epoch, a commit after each epoch. */
@@ -72,6 +72,16 @@ async function straightLog(name: string) {
 }
 
 describe('the TensorBoard observer', () => {
+  it("logs the loss combiner's weight per task as weights/<task> on the train split", async () => {
+    const log = await straightLog('weights');
+    expect(log['fold-0/train']?.scalars['weights/keyword']).toEqual([
+      [1, 0.25],
+      [2, 0.5],
+      [3, 0.75],
+    ]);
+    expect(log['fold-0/test']?.scalars['weights/keyword']).toBeUndefined();
+  });
+
   it('resumed after a kill between the records and the commit, logs what an uninterrupted fold logs', async () => {
     const expected = await straightLog('straight');
     expect(expected['fold-0/train']?.scalars['batch/loss']?.map(([step]) => step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);

@@ -267,6 +267,8 @@ export function createTensorBoardObserver(
         if (!record) continue;
         const writer = writerFor(`fold-${record.fold}/${record.split}`);
         if (Number.isFinite(record.loss)) writer.scalar('loss', record.loss, record.epoch);
+        for (const [task, weight] of Object.entries(record.lossWeights ?? {}))
+          if (Number.isFinite(weight)) writer.scalar(`weights/${task}`, weight, record.epoch);
         for (const metrics of record.tasks) {
           for (const [name, value] of allMetricColumns) {
             const number = value(metrics);

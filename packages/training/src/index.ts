@@ -13,10 +13,13 @@ export {
 } from './early-stopping';
 export {
   createLossCombiner,
+  type DbMtlSpec,
+  type FamoSpec,
   type LossCombiner,
   type LossCombinerFactory,
   type LossCombinerOptions,
   type LossCombinerSpec,
+  type RandomLossWeightingSpec,
 } from './loss-combiners';
 export {
   createSchedule,

@@ -1,13 +1,19 @@
 import '@tensorflow/tfjs-layers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createMultiTaskDnn } from '@polytask/models';
+import { createRunStore, openRun } from '@polytask/results';
 import { createTrainingSets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLossCombiner } from './loss-combiners';
 import { selectBackend } from './select-backend';
 import { keyword, learnableDataset, speaker } from './test-support';
 import { trainFold } from './train-fold';
 
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-combiners-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 beforeAll(async () => {
   await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
 });
@@ -148,11 +154,11 @@ describe('loss combiners', () => {
     expect(merged?.w?.dataSync()[0]).toBeCloseTo(10 * (weights.big as number), 4);
   });
 
-  it('trains end to end with PCGrad and GradNorm', async () => {
+  it('trains end to end with PCGrad, GradNorm, DB-MTL and IMTL', async () => {
     const tasks = [keyword, speaker];
     const data = learnableDataset({ name: 'both', tasks, count: 96, seed: 6 });
     const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
-    for (const kind of ['pcgrad', 'gradnorm'] as const) {
+    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl'] as const) {
       const model = createMultiTaskDnn({
         inputShape: [4, 8],
         tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
@@ -170,4 +176,60 @@ describe('loss combiners', () => {
       expect(result.history.at(-1)?.train.loss).toBeLessThan(result.history[0]?.train.loss as number);
     }
   });
+});
+
+describe('RLW, FAMO, DB-MTL and IMTL in trainFold', () => {
+  // two datasets with one task each: the per-dataset sampler's batches lack a task (DB-MTL and IMTL, gradient based, get every-dataset)
+  const datasets = [
+    learnableDataset({ name: 'words', tasks: [keyword], count: 48, seed: 8 }),
+    learnableDataset({ name: 'voices', tasks: [speaker], count: 48, seed: 9 }),
+  ];
+  const model = () =>
+    createMultiTaskDnn({
+      inputShape: [4, 8],
+      tasks: [keyword, speaker].map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+      hiddenUnits: [8],
+      seed: 3,
+    });
+
+  for (const lossCombiner of [
+    { kind: 'random-loss-weighting', seed: 2 },
+    { kind: 'famo' },
+    { kind: 'db-mtl' },
+    { kind: 'imtl' },
+  ] as const) {
+    it(`${lossCombiner.kind}: batches lacking a task, weights in each train record, and 2 epochs + resume 2 equal 4`, async () => {
+      const { train } = createTrainingSets({ datasets, split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+      const settings = { train, batchSize: 12, seed: 4, lossCombiner, optimizer: { name: 'adam', learningRate: 0.01 } } as const;
+      const straight = model();
+      const uninterrupted = await trainFold({ ...settings, model: straight, epochs: 4 });
+      const weights = uninterrupted.history.map((entry) => entry.train.lossWeights as Record<string, number>);
+      for (const record of weights) {
+        expect(Object.keys(record).sort()).toEqual(['keyword', 'speaker']);
+        // RLW and FAMO weights are a distribution, IMTL's α sum to 1; DB-MTL's are gradient scales, the largest task's 1
+        if (lossCombiner.kind === 'db-mtl') expect(Math.min(record.keyword as number, record.speaker as number)).toBeCloseTo(1, 6);
+        else expect((record.keyword as number) + (record.speaker as number)).toBeCloseTo(1, 6);
+      }
+      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, DB-MTL and IMTL rebalance)
+      expect(weights[0]).not.toEqual(weights[3]);
+      const store = createRunStore({ root, name: lossCombiner.kind });
+      await trainFold({ ...settings, model: model(), epochs: 2, store });
+      const resumedModel = model();
+      const resumed = await trainFold({
+        ...settings,
+        model: resumedModel,
+        epochs: 4,
+        store,
+        resume: openRun(store.directory).loadCheckpoint(0),
+      });
+      expect(resumed.history.map((entry) => entry.train.lossWeights)).toEqual(weights.slice(2));
+      expect(resumed.lossWeights).toEqual(uninterrupted.lossWeights);
+      straight.weights.forEach((weight, index) => {
+        const expected = weight.read().dataSync();
+        const actual = resumedModel.weights[index]?.read().dataSync() as Float32Array;
+        for (let position = 0; position < expected.length; position++)
+          expect(Math.abs((actual[position] as number) - (expected[position] as number))).toBeLessThan(1e-5);
+      });
+    });
+  }
 });

@@ -7,7 +7,15 @@
  * - `dynamic-weight-average` (Liu et al. 2019): weights from the ratio of each task's last two epoch losses;
  * - `gradnorm` (Chen et al. 2018): weights adjusted so each task's gradient norm on the last shared layer
  *   tracks its relative training rate (asymmetry α);
- * - `pcgrad` (Yu et al. 2020): per-task gradients, each projected off the others it conflicts with, then summed.
+ * - `pcgrad` (Yu et al. 2020): per-task gradients, each projected off the others it conflicts with, then summed;
+ * - `random-loss-weighting` (RLW, Lin et al. 2022): each step's weights are the softmax of fresh standard normal samples;
+ * - `famo` (Liu et al. 2023): weights z = softmax(w) on log losses, w updated after each step from the change in
+ *   each task's log loss on the same batch, with its own Adam (weight decay as L2);
+ * - `db-mtl` (Lin et al. 2023): gradients of log losses, an EMA of each task's shared-parameter gradient,
+ *   each scaled up to the largest EMA norm before summing (gradient based);
+ * - `imtl` (Liu et al. 2021): IMTL-L learned loss scales exp(s_i)·L_i − s_i, and IMTL-G shared-gradient
+ *   weights α whose combined gradient has equal projections on every task's unit gradient (gradient based).
+ * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
 import { createRandom, InvalidArgumentError, shuffleInPlace } from '@polytask/core';
@@ -20,7 +28,36 @@ export type LossCombinerSpec =
   | { readonly kind: 'uncertainty' }
   | { readonly kind: 'dynamic-weight-average'; readonly temperature?: number }
   | { readonly kind: 'gradnorm'; readonly alpha?: number; readonly learningRate?: number }
-  | { readonly kind: 'pcgrad'; readonly seed?: number };
+  | { readonly kind: 'pcgrad'; readonly seed?: number }
+  | RandomLossWeightingSpec
+  | FamoSpec
+  | DbMtlSpec
+  | { readonly kind: 'imtl' };
+
+/** DB-MTL, dual-balancing multi-task learning (Lin et al. 2023), with LibMTL's defaults. */
+export interface DbMtlSpec {
+  readonly kind: 'db-mtl';
+  /** EMA factor of the per-task shared-parameter gradients (LibMTL `DB_beta`). @default 0.9 */
+  readonly beta?: number;
+  /** Decay of the factor over steps: β_k = beta / k^betaSigma (LibMTL `DB_beta_sigma`). @default 0 */
+  readonly betaSigma?: number;
+}
+
+/** Random loss weighting (Lin et al. 2022): weights = softmax of standard normal samples, drawn anew each step. */
+export interface RandomLossWeightingSpec {
+  readonly kind: 'random-loss-weighting';
+  /** Seed of the samples; step k's samples depend only on (seed, k), so a resumed run draws the same ones. @default 0 */
+  readonly seed?: number;
+}
+
+/** FAMO, fast adaptive multitask optimization (Liu et al. 2023), with LibMTL's defaults. */
+export interface FamoSpec {
+  readonly kind: 'famo';
+  /** Learning rate of the Adam that updates the weight logits w (LibMTL `FAMO_w_lr`). @default 0.025 */
+  readonly learningRate?: number;
+  /** L2 weight decay of that Adam (LibMTL `FAMO_w_gamma`). @default 0.001 */
+  readonly weightDecay?: number;
+}
 
 /**
  * A loss combiner at run time. Write your own by this contract and hand trainFold a
@@ -43,6 +80,12 @@ export interface LossCombiner {
   state?(): unknown;
   /** Puts back what `state` returned, when a run resumes. */
   restore?(state: unknown): void;
+  /**
+   * Called after each optimizer step with the same batch's per-task losses recomputed under the
+   * updated parameters (FAMO learns its weights from the change); training runs that extra forward
+   * pass only for combiners that define this. The map holds the tasks of the step's `combine`.
+   */
+  afterStep?(losses: ReadonlyMap<string, number>): void;
   /** For gradient-based combiners: merge per-task gradients into one (PCGrad), or update weights (GradNorm). */
   readonly perTaskGradients?: {
     /** Variables whose per-task gradient norms GradNorm uses (the last shared layer); all for PCGrad. */
@@ -50,6 +93,8 @@ export interface LossCombiner {
       perTask: ReadonlyMap<string, tf.NamedTensorMap>,
       losses: ReadonlyMap<string, number>,
       sharedVariables: readonly string[],
+      /** Every shared variable (all `shared_*` layers; DB-MTL balances over them). @default the variables several tasks have gradients for */
+      allSharedVariables?: readonly string[],
     ): tf.NamedTensorMap;
   };
 }
@@ -268,11 +313,398 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
         },
       };
     }
+    case 'random-loss-weighting':
+      return randomLossWeighting(spec, tasks);
+    case 'famo':
+      return famo(spec, tasks);
+    case 'db-mtl':
+      return dualBalancing(spec, tasks);
+    case 'imtl':
+      return impartial(tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm or pcgrad.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl or imtl.`,
       });
   }
+}
+
+/** Throws unless `value` is a finite number above `minimum` (or at least it, when `inclusive`). */
+function checkOption(argument: string, value: number, minimum: number, inclusive: boolean): void {
+  if (!Number.isFinite(value) || value < minimum || (!inclusive && value === minimum))
+    throw new InvalidArgumentError({
+      argument,
+      value,
+      message: `${argument} must be a finite number ${inclusive ? 'of at least' : 'above'} ${minimum}, got ${value}.`,
+    });
+}
+
+/** Softmax of `values` (shifted by their maximum). */
+function softmax(values: readonly number[]): number[] {
+  const largest = Math.max(...values);
+  const exponentials = values.map((value) => Math.exp(value - largest));
+  const total = exponentials.reduce((sum, value) => sum + value, 0);
+  return exponentials.map((value) => value / total);
+}
+
+/** Σ weight·loss over the present tasks (`weights` by task index). */
+function weightedSum(losses: ReadonlyMap<string, tf.Scalar>, tasks: readonly string[], weights: readonly number[]): tf.Scalar {
+  return tf.tidy(() => {
+    let total = tf.scalar(0);
+    for (const [task, loss] of losses) total = tf.add(total, tf.mul(loss, weights[tasks.indexOf(task)] ?? 0));
+    return total as tf.Scalar;
+  });
+}
+
+/**
+ * `count` standard normal samples for step `step` (Box–Muller on a generator seeded from (seed, step)).
+ * Exported for the reference test; scripts/weighting-reference.py mirrors it.
+ */
+export function stepNormals(seed: number, step: number, count: number): number[] {
+  const random = createRandom(Math.imul(seed + 1, 0x9e3779b1) ^ step);
+  return Array.from({ length: count }, () => {
+    const first = random();
+    const second = random();
+    return Math.sqrt(-2 * Math.log(1 - first)) * Math.cos(2 * Math.PI * second);
+  });
+}
+
+/** RLW: each `combine` draws its own weights; the state is the step count, so a resume draws what a straight run would. */
+function randomLossWeighting(spec: RandomLossWeightingSpec, tasks: readonly string[]): LossCombiner {
+  const seed = spec.seed ?? 0;
+  if (!Number.isInteger(seed))
+    throw new InvalidArgumentError({ argument: 'seed', value: seed, message: `The RLW seed must be an integer, got ${seed}.` });
+  let steps = 0;
+  let weights = tasks.map(() => 1 / tasks.length);
+  return {
+    kind: 'random-loss-weighting',
+    variables: [],
+    combine(losses) {
+      // all tasks' samples are drawn (softmax over every task, as LibMTL), absent ones simply add nothing
+      weights = softmax(stepNormals(seed, steps++, tasks.length));
+      return weightedSum(losses, tasks, weights);
+    },
+    weights: () => Object.fromEntries(tasks.map((task, index) => [task, weights[index] as number])),
+    state: () => ({ steps, weights }),
+    restore(state) {
+      const saved = state as { steps: number; weights: number[] };
+      steps = saved.steps;
+      weights = [...saved.weights];
+    },
+  };
+}
+
+/**
+ * FAMO as LibMTL runs it: the loss Σ z_i·log(L_i − m_i + 1e-8)/c with z = softmax(w), c = Σ z_i/(L_i − m_i + 1e-8)
+ * (a constant), m = 0; after the step, w takes one Adam step along the softmax Jacobian times the drop in
+ * each log loss. A task absent from the batch has no drop (0): its logit moves only through the softmax coupling.
+ */
+function famo(spec: FamoSpec, tasks: readonly string[]): LossCombiner {
+  const learningRate = spec.learningRate ?? 0.025;
+  const weightDecay = spec.weightDecay ?? 1e-3;
+  checkOption('learningRate', learningRate, 0, false);
+  checkOption('weightDecay', weightDecay, 0, true);
+  const [beta1, beta2, adamEpsilon, offset] = [0.9, 0.999, 1e-8, 1e-8];
+  const minLosses = tasks.map(() => 0);
+  let logits = tasks.map(() => 0);
+  let firstMoment = tasks.map(() => 0);
+  let secondMoment = tasks.map(() => 0);
+  let updates = 0;
+  let previous = new Map<string, number>();
+  return {
+    kind: 'famo',
+    variables: [],
+    combine(losses) {
+      const z = softmax(logits);
+      previous = new Map([...losses].map(([task, loss]) => [task, loss.dataSync()[0] as number]));
+      let c = 0;
+      for (const [task, value] of previous) {
+        const index = tasks.indexOf(task);
+        c += (z[index] as number) / (value - (minLosses[index] as number) + offset);
+      }
+      return tf.tidy(() => {
+        let total = tf.scalar(0);
+        for (const [task, loss] of losses) {
+          const index = tasks.indexOf(task);
+          const logLoss = tf.log(tf.add(tf.sub(loss, minLosses[index] as number), offset));
+          total = tf.add(total, tf.mul(logLoss, (z[index] as number) / c));
+        }
+        return total as tf.Scalar;
+      });
+    },
+    afterStep(current) {
+      const z = softmax(logits);
+      const delta = tasks.map((task, index) => {
+        const before = previous.get(task);
+        const after = current.get(task);
+        if (before === undefined || after === undefined) return 0;
+        const minimum = minLosses[index] as number;
+        return Math.log(before - minimum + offset) - Math.log(after - minimum + offset);
+      });
+      // ∂(softmax(w)·δ)/∂w_j = z_j (δ_j − Σ z_i δ_i); then torch's Adam with L2 decay
+      const mean = z.reduce((sum, value, index) => sum + value * (delta[index] as number), 0);
+      updates++;
+      const gradient = z.map((value, index) => value * ((delta[index] as number) - mean) + weightDecay * (logits[index] as number));
+      firstMoment = firstMoment.map((value, index) => beta1 * value + (1 - beta1) * (gradient[index] as number));
+      secondMoment = secondMoment.map((value, index) => beta2 * value + (1 - beta2) * (gradient[index] as number) ** 2);
+      const correction1 = 1 - beta1 ** updates;
+      const correction2 = 1 - beta2 ** updates;
+      logits = logits.map(
+        (value, index) =>
+          value -
+          (learningRate * ((firstMoment[index] as number) / correction1)) /
+            (Math.sqrt((secondMoment[index] as number) / correction2) + adamEpsilon),
+      );
+      previous = new Map();
+    },
+    weights: () => {
+      const z = softmax(logits);
+      return Object.fromEntries(tasks.map((task, index) => [task, z[index] as number]));
+    },
+    state: () => ({ logits, firstMoment, secondMoment, updates }),
+    restore(state) {
+      const saved = state as { logits: number[]; firstMoment: number[]; secondMoment: number[]; updates: number };
+      logits = [...saved.logits];
+      firstMoment = [...saved.firstMoment];
+      secondMoment = [...saved.secondMoment];
+      updates = saved.updates;
+    },
+  };
+}
+
+/**
+ * The shared variables of a merge: those given, else (none given, or a model of your own without `shared_*`
+ * layer names) the ones more than one task has a gradient for.
+ */
+function sharedOf(perTask: ReadonlyMap<string, tf.NamedTensorMap>, given: readonly string[] | undefined): string[] {
+  if (given?.length) return [...given];
+  const counts = new Map<string, number>();
+  for (const gradients of perTask.values()) for (const name of Object.keys(gradients)) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return [...counts].filter(([, count]) => count > 1).map(([name]) => name);
+}
+
+/**
+ * DB-MTL as LibMTL runs it: every task's loss is log-transformed (∇log(L + 1e-8) = ∇L/(L + 1e-8)); the
+ * task-specific variables get those gradients as they are; on the shared variables each task keeps an EMA
+ * buffer g_i ← ∇log L_i + β_k·(g_i − ∇log L_i), and the step is Σ (max_j ‖g_j‖ / (‖g_i‖ + 1e-8))·g_i.
+ * A task absent from a batch keeps its buffer and scale and takes no part in that step's max or sum.
+ * `weights` reports the scales α_i (LibMTL's own batch weights are all 1).
+ */
+function dualBalancing(spec: DbMtlSpec, tasks: readonly string[]): LossCombiner {
+  const beta = spec.beta ?? 0.9;
+  const betaSigma = spec.betaSigma ?? 0;
+  checkOption('beta', beta, 0, true);
+  if (beta > 1)
+    throw new InvalidArgumentError({ argument: 'beta', value: beta, message: `The DB-MTL beta must be at most 1, got ${beta}.` });
+  checkOption('betaSigma', betaSigma, 0, true);
+  let steps = 0;
+  // the last step's balancing scale α_i per task (what `weights` reports)
+  const scales = new Map(tasks.map((task) => [task, 1]));
+  // per task, its EMA of the flattened shared gradient (absent until the task's first step)
+  const buffers = new Map<string, Float32Array>();
+  const logLossWeights = (losses: ReadonlyMap<string, tf.Scalar>) =>
+    tf.tidy(() => {
+      let total = tf.scalar(0);
+      for (const loss of losses.values()) total = tf.add(total, tf.log(tf.add(loss, 1e-8)));
+      return total as tf.Scalar;
+    });
+  return {
+    kind: 'db-mtl',
+    variables: [],
+    // without per-task gradients (evaluation-style calls): the sum of log losses
+    combine: logLossWeights,
+    weights: () => Object.fromEntries(scales),
+    state: () => ({
+      steps,
+      scales: Object.fromEntries(scales),
+      buffers: Object.fromEntries([...buffers].map(([task, buffer]) => [task, Array.from(buffer)])),
+    }),
+    restore(state) {
+      const saved = state as { steps: number; scales: Record<string, number>; buffers: Record<string, number[]> };
+      steps = saved.steps;
+      for (const [task, scale] of Object.entries(saved.scales)) scales.set(task, scale);
+      buffers.clear();
+      for (const [task, values] of Object.entries(saved.buffers)) buffers.set(task, Float32Array.from(values));
+    },
+    perTaskGradients: {
+      merge(perTask, losses, _lastShared, allShared) {
+        steps++;
+        const factor = beta / steps ** betaSigma;
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const sharedSet = new Set(shared);
+        const reference = (name: string) =>
+          present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor | undefined;
+        const sizes = shared.map((name) => reference(name)?.size ?? 0);
+        const total = sizes.reduce((sum, size) => sum + size, 0);
+        const norms = new Map<string, number>();
+        for (const task of present) {
+          const scale = 1 / ((losses.get(task) as number) + 1e-8);
+          const gradients = perTask.get(task) as tf.NamedTensorMap;
+          const buffer = buffers.get(task) ?? new Float32Array(total);
+          let offset = 0;
+          let squared = 0;
+          for (const [index, name] of shared.entries()) {
+            const values = gradients[name]?.dataSync();
+            const size = sizes[index] as number;
+            for (let position = 0; position < size; position++) {
+              const gradient = ((values?.[position] as number | undefined) ?? 0) * scale;
+              const updated = gradient + factor * ((buffer[offset + position] as number) - gradient);
+              buffer[offset + position] = updated;
+              squared += Math.fround(updated) ** 2;
+            }
+            offset += size;
+          }
+          buffers.set(task, buffer);
+          norms.set(task, Math.sqrt(squared));
+        }
+        const largest = Math.max(...norms.values());
+        const combined = new Float32Array(total);
+        for (const task of present) {
+          const alpha = largest / ((norms.get(task) as number) + 1e-8);
+          scales.set(task, alpha);
+          const buffer = buffers.get(task) as Float32Array;
+          for (let position = 0; position < total; position++)
+            combined[position] = (combined[position] as number) + alpha * (buffer[position] as number);
+        }
+        const merged: tf.NamedTensorMap = {};
+        let offset = 0;
+        for (const [index, name] of shared.entries()) {
+          const size = sizes[index] as number;
+          const shape = reference(name)?.shape;
+          if (shape) merged[name] = tf.tensor(combined.slice(offset, offset + size), shape);
+          offset += size;
+        }
+        // task-specific variables: each task's log-loss gradient, summed
+        for (const task of present) {
+          const scale = 1 / ((losses.get(task) as number) + 1e-8);
+          for (const [name, gradient] of Object.entries(perTask.get(task) as tf.NamedTensorMap)) {
+            if (sharedSet.has(name)) continue;
+            const previous = merged[name];
+            merged[name] = tf.tidy(() => (previous ? tf.add(previous, tf.mul(gradient, scale)) : tf.mul(gradient, scale)));
+            previous?.dispose();
+          }
+        }
+        return merged;
+      },
+    },
+  };
+}
+
+/** Solves the small dense system `matrix`·x = `vector` (Gaussian elimination with partial pivoting). */
+function solveSmall(matrix: number[][], vector: number[]): number[] {
+  const size = vector.length;
+  const rows = matrix.map((row, index) => [...row, vector[index] as number]);
+  for (let column = 0; column < size; column++) {
+    let pivot = column;
+    for (let row = column + 1; row < size; row++)
+      if (Math.abs(rows[row]?.[column] as number) > Math.abs(rows[pivot]?.[column] as number)) pivot = row;
+    [rows[column], rows[pivot]] = [rows[pivot] as number[], rows[column] as number[]];
+    const lead = rows[column] as number[];
+    for (let row = column + 1; row < size; row++) {
+      const current = rows[row] as number[];
+      const factor = (current[column] as number) / (lead[column] as number);
+      for (let entry = column; entry <= size; entry++) current[entry] = (current[entry] as number) - factor * (lead[entry] as number);
+    }
+  }
+  const solution = new Array<number>(size).fill(0);
+  for (let row = size - 1; row >= 0; row--) {
+    const current = rows[row] as number[];
+    let sum = current[size] as number;
+    for (let entry = row + 1; entry < size; entry++) sum -= (current[entry] as number) * (solution[entry] as number);
+    solution[row] = sum / (current[row] as number);
+  }
+  return solution;
+}
+
+/**
+ * IMTL as LibMTL runs it (IMTL-L and IMTL-G together): each task's loss becomes exp(s_i)·L_i − s_i with a
+ * learned scale s_i (a combiner variable, trained with the model: its gradient is exp(s_i)·L_i − 1); the
+ * task-specific variables take exp(s_i)·∇L_i; the shared ones take Σ α_i·g_i with g_i = exp(s_i)·∇L_i and
+ * α = [1 − Σα', α'], α' = g_1·Uᵀ(D·Uᵀ)⁻¹, D_j = g_1 − g_{j+1}, U_j = u_1 − u_{j+1} (u the unit gradients), so
+ * the step projects equally onto every u_i. All of it comes from the Gram matrix of the g_i. The present
+ * tasks alone enter α (one task: α = 1).
+ */
+function impartial(tasks: readonly string[]): LossCombiner {
+  const scales = new Map(
+    // named like uncertainty's: the optimizer's state is checkpointed by variable name
+    tasks.map((task) => [task, tf.tidy(() => tf.variable(tf.scalar(0), true, `imtl_loss_scale_${task.replace(/[^A-Za-z0-9_]/g, '_')}`))]),
+  );
+  const alphas = new Map(tasks.map((task) => [task, 1 / tasks.length]));
+  return {
+    kind: 'imtl',
+    variables: [...scales.values()],
+    combine: (losses) =>
+      tf.tidy(() => {
+        let total = tf.scalar(0);
+        for (const [task, loss] of losses) {
+          const scale = scales.get(task) as tf.Variable;
+          total = tf.add(total, tf.sub(tf.mul(tf.exp(scale), loss), scale));
+        }
+        return total as tf.Scalar;
+      }),
+    weights: () => Object.fromEntries(alphas),
+    state: () => ({ alphas: Object.fromEntries(alphas) }),
+    restore(state) {
+      for (const [task, alpha] of Object.entries((state as { alphas: Record<string, number> }).alphas)) alphas.set(task, alpha);
+    },
+    perTaskGradients: {
+      merge(perTask, losses, _lastShared, allShared) {
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const sharedSet = new Set(shared);
+        const factors = present.map((task) => Math.exp((scales.get(task) as tf.Variable).dataSync()[0] as number));
+        return tf.tidy(() => {
+          const flat = present.map((task, index) =>
+            tf.mul(
+              tf.concat(
+                shared.map((name) => {
+                  const gradient = (perTask.get(task) as tf.NamedTensorMap)[name];
+                  const reference = present
+                    .map((other) => (perTask.get(other) as tf.NamedTensorMap)[name])
+                    .find((value) => value) as tf.Tensor;
+                  return tf.reshape(gradient ?? tf.zerosLike(reference), [-1]);
+                }),
+              ),
+              factors[index] as number,
+            ),
+          );
+          const stacked = tf.stack(flat);
+          const gram = tf.matMul(stacked, stacked, false, true).arraySync() as number[][];
+          const at = (i: number, j: number) => gram[i]?.[j] as number;
+          const norms = present.map((_, i) => Math.sqrt(at(i, i)));
+          // g_a·u_b
+          const projection = (a: number, b: number) => at(a, b) / (norms[b] as number);
+          const others = present.map((_, i) => i).slice(1);
+          const right = others.map((j) => projection(0, 0) - projection(0, j));
+          const system = others.map((j) => others.map((k) => projection(0, 0) - projection(0, k) - projection(j, 0) + projection(j, k)));
+          // α'·(D·Uᵀ) = g_1·Uᵀ, i.e. (D·Uᵀ)ᵀ·α' = (g_1·Uᵀ)ᵀ
+          const transposed = others.map((_, row) => others.map((__, column) => system[column]?.[row] as number));
+          const rest = others.length ? solveSmall(transposed, right) : [];
+          const alpha = [1 - rest.reduce((sum, value) => sum + value, 0), ...rest];
+          for (const [index, task] of present.entries()) alphas.set(task, alpha[index] as number);
+          const combined = tf.sum(tf.mul(stacked, tf.tensor2d(alpha, [alpha.length, 1])), 0);
+          const merged: tf.NamedTensorMap = {};
+          let offset = 0;
+          for (const name of shared) {
+            const reference = present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor;
+            merged[name] = tf.reshape(tf.slice(combined, offset, reference.size), reference.shape);
+            offset += reference.size;
+          }
+          present.forEach((task, index) => {
+            for (const [name, gradient] of Object.entries(perTask.get(task) as tf.NamedTensorMap)) {
+              if (sharedSet.has(name)) continue;
+              const scaled = tf.mul(gradient, factors[index] as number);
+              merged[name] = merged[name] ? tf.add(merged[name] as tf.Tensor, scaled) : scaled;
+            }
+            // d(exp(s)·L − s)/ds
+            const scale = scales.get(task) as tf.Variable;
+            merged[scale.name] = tf.scalar((factors[index] as number) * (losses.get(task) as number) - 1);
+          });
+          return merged;
+        });
+      },
+    },
+  };
 }

@@ -268,8 +268,8 @@ export interface TrainFoldOptions {
   /** @default 32 */
   readonly batchSize?: number;
   /**
-   * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad,
-   * GradNorm) when the datasets carry different tasks, else 'per-dataset'
+   * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad, DB-MTL,
+   * IMTL, GradNorm) when the datasets carry different tasks, else 'per-dataset'
    */
   readonly sampling?: SamplingStrategy | BatchSamplerFactory;
   /** Dataset weights of the `balanced` and `every-dataset` samplers. @default equal */
@@ -495,6 +495,7 @@ async function trainFoldChecked(
   const sharedNames = sharedWeights
     .filter((weight) => weight.originalName.split('/')[0] === lastShared)
     .map((weight) => (weight.read() as tf.Variable).name);
+  const allSharedNames = sharedWeights.map((weight) => (weight.read() as tf.Variable).name);
   let startEpoch = 0;
   if (options.resume) {
     await restoreCheckpoint(model, trainer.optimizer, options.resume);
@@ -583,7 +584,7 @@ async function trainFoldChecked(
           value.dispose();
           present.set(task, grads);
         }
-        gradients = combiner.perTaskGradients.merge(present, taskLossValues, sharedNames);
+        gradients = combiner.perTaskGradients.merge(present, taskLossValues, sharedNames, allSharedNames);
         for (const map of present.values()) tf.dispose(Object.values(map));
         combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
       } else {
@@ -605,6 +606,16 @@ async function trainFoldChecked(
       }
       if (stepping) trainer.applyGradients(gradients, trainable);
       tf.dispose(Object.values(gradients));
+      // FAMO learns from the same batch's losses after the step (an extra forward pass, as LibMTL's trainer does)
+      if (stepping && combiner.afterStep) {
+        const after = new Map<string, number>();
+        tf.tidy(() => {
+          const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+          const losses = maskedTaskLosses(Array.isArray(outputs) ? outputs : [outputs], lossBatch, train, frozen, taskLosses);
+          for (const [task, loss] of losses) after.set(task, loss.dataSync()[0] as number);
+        });
+        combiner.afterStep(after);
+      }
       x.dispose();
       collector.add(batch, probabilities);
       const rowsPerTask = train.tasks.map((_, taskIndex) => {
@@ -641,6 +652,8 @@ async function trainFoldChecked(
       tasks: trainTasks,
       seconds: (performance.now() - started) / 1000,
       learningRate: trainer.learningRate(),
+      // the weights the epoch trained with (DWA's change at the epoch's end shows in the next record)
+      lossWeights: Object.fromEntries(Object.entries(combiner.weights()).filter(([task]) => !leftOut.has(task))),
     });
     const validationRecord = options.validation
       ? keep(

@@ -1,0 +1,267 @@
+"""Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
+
+LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
+LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py and IMTL.py (with AbsWeighting._compute_grad in backward
+mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
+step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
+ported line by line below (LibMTL itself needs its package context to import).
+
+Problem: input x (6×4) → shared h = tanh(x·W) (W 4×3) → per-task linear head (3×1) → mean squared
+error against the task's targets; three tasks, a new fixed batch per step, plain SGD (lr 0.1) on
+every parameter. Per step the fixture records the task weights and the shared update W_after − W_before (and, for
+DB-MTL, whose weights are gradient scales, the heads' updates too).
+
+RLW draws its standard normals from the same generator as the TypeScript combiner (mulberry32,
+seeded per step from (seed, step), Box–Muller), so both see the same samples; the weighting itself
+is LibMTL's `softmax(randn(task_num))`.
+
+Run: python3 scripts/weighting-reference.py   (writes src/__fixtures__/weighting-reference.json)
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+
+LIBMTL_COMMIT = "4336804847eaa5e0b924b743d76beec7ac3fdc97"
+TASKS = ["a", "b", "c"]
+STEPS = 5
+LEARNING_RATE = 0.1
+
+
+def u32(value):
+    return value & 0xFFFFFFFF
+
+
+def imul(a, b):
+    """JavaScript's Math.imul, as a signed 32-bit result."""
+    product = (u32(a) * u32(b)) & 0xFFFFFFFF
+    return product - 0x100000000 if product >= 0x80000000 else product
+
+
+def create_random(seed):
+    """@polytask/core createRandom (mulberry32)."""
+    state = [u32(int(seed))]
+
+    def next_value():
+        state[0] = u32(state[0] + 0x6D2B79F5)
+        value = state[0]
+        value = u32(imul(value ^ (value >> 15), value | 1))
+        value = u32(value ^ u32(value + u32(imul(value ^ (value >> 7), value | 61))))
+        return u32(value ^ (value >> 14)) / 4294967296
+
+    return next_value
+
+
+def step_normals(seed, step, count):
+    """The RLW combiner's normals for one step: Box–Muller on a generator seeded from (seed, step)."""
+    random = create_random(imul(seed + 1, 0x9E3779B1) ^ step)
+    normals = []
+    for _ in range(count):
+        u1 = random()
+        u2 = random()
+        normals.append(math.sqrt(-2 * math.log(1 - u1)) * math.cos(2 * math.pi * u2))
+    return normals
+
+
+def problem():
+    """Fixed initial parameters and batches (simple closed-form values, no RNG)."""
+    shared = [[0.3 * math.sin(1.7 * i + 0.9 * j + 0.2) for j in range(3)] for i in range(4)]
+    heads = {task: [[0.5 * math.cos(0.8 * k + 1.3 * t + 0.1)] for k in range(3)] for t, task in enumerate(TASKS)}
+    batches = []
+    for step in range(STEPS):
+        x = [[math.sin(0.37 * (r + 1) * (c + 2) + 0.11 * step) for c in range(4)] for r in range(6)]
+        # task scales differ (a ≈ 1, b ≈ 3, c ≈ 0.3) so the methods' weights move
+        targets = {
+            task: [[scale * math.cos(0.53 * (r + 1) + 0.7 * t + 0.05 * step)] for r in range(6)]
+            for t, (task, scale) in enumerate(zip(TASKS, [1.0, 3.0, 0.3]))
+        }
+        batches.append({"x": x, "targets": targets})
+    return {"shared": shared, "heads": heads, "batches": batches}
+
+
+def losses_of(params, batch):
+    hidden = torch.tanh(torch.tensor(batch["x"]) @ params["shared"])
+    return torch.stack(
+        [((hidden @ params["heads"][task] - torch.tensor(batch["targets"][task])) ** 2).mean() for task in TASKS]
+    )
+
+
+def sgd(params):
+    with torch.no_grad():
+        for tensor in [params["shared"], *params["heads"].values()]:
+            tensor -= LEARNING_RATE * tensor.grad
+            tensor.grad = None
+
+
+class RLW:
+    """LibMTL/weighting/RLW.py, with the normals of the TypeScript generator."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.step = 0
+
+    def backward(self, losses, params):
+        batch_weight = F.softmax(torch.tensor(step_normals(self.seed, self.step, len(TASKS))), dim=-1)
+        self.step += 1
+        loss = torch.mul(losses, batch_weight).sum()
+        loss.backward()
+        return batch_weight.detach().tolist()
+
+
+class FAMO:
+    """LibMTL/weighting/FAMO.py (init_param, backward, update_w)."""
+
+    def __init__(self, w_lr=0.025, w_gamma=1e-3):
+        self.step = 0
+        self.min_losses = torch.zeros(len(TASKS))
+        self.w = torch.tensor([0.0] * len(TASKS), requires_grad=True)
+        self.w_opt = torch.optim.Adam([self.w], lr=0.0, weight_decay=0.0)
+        self.w_lr, self.w_gamma = w_lr, w_gamma
+
+    def backward(self, losses, params):
+        self.step += 1
+        if self.step == 1:
+            for param_group in self.w_opt.param_groups:
+                param_group["lr"] = self.w_lr
+                param_group["weight_decay"] = self.w_gamma
+        self.prev_losses = losses
+        z = F.softmax(self.w, -1)
+        D = losses - self.min_losses + 1e-8
+        c = (z / D).sum().detach()
+        loss = (D.log() * z / c).sum()
+        loss.backward()
+        return z.detach().tolist()
+
+    def update_w(self, curr_losses):
+        delta = (self.prev_losses - self.min_losses + 1e-8).log() - (curr_losses - self.min_losses + 1e-8).log()
+        with torch.enable_grad():
+            d = torch.autograd.grad(F.softmax(self.w, -1), self.w, grad_outputs=delta.detach())[0]
+        self.w_opt.zero_grad(set_to_none=False)
+        self.w.grad = d
+        self.w_opt.step()
+
+    def weights(self):
+        return F.softmax(self.w, -1).detach().tolist()
+
+
+class DB_MTL:
+    """LibMTL/weighting/DB_MTL.py (rep_grad=False): per-task backward of the log losses; the heads keep
+    those gradients, the shared parameter's gradient is replaced by the balanced sum of the EMA buffers."""
+
+    def __init__(self, beta=0.9, beta_sigma=0.0):
+        self.step = 0
+        self.beta, self.beta_sigma = beta, beta_sigma
+        self.grad_buffer = None
+
+    def backward(self, losses, params):
+        self.step += 1
+        shared = params["shared"]
+        if self.grad_buffer is None:
+            self.grad_buffer = torch.zeros(len(TASKS), shared.numel())
+        log_losses = torch.log(losses + 1e-8)
+        batch_grads = torch.zeros(len(TASKS), shared.numel())
+        for tn in range(len(TASKS)):
+            log_losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else log_losses[tn].backward()
+            batch_grads[tn] = shared.grad.view(-1)
+            shared.grad = None  # zero_grad_share_params
+        self.grad_buffer = batch_grads + (self.beta / self.step**self.beta_sigma) * (self.grad_buffer - batch_grads)
+        u_grad = self.grad_buffer.norm(dim=-1)
+        alpha = u_grad.max() / (u_grad + 1e-8)
+        new_grads = sum([alpha[i] * self.grad_buffer[i] for i in range(len(TASKS))])
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        # LibMTL returns ones; the fixture records the balancing scales alpha, which our combiner reports
+        self.alpha = alpha.tolist()
+        return self.alpha
+
+    def weights(self):
+        return self.alpha
+
+
+class IMTL:
+    """LibMTL/weighting/IMTL.py (rep_grad=False): IMTL-L loss scales (a parameter the optimizer trains with
+    the model) and IMTL-G weights alpha on the shared gradients."""
+
+    def __init__(self):
+        self.loss_scale = torch.tensor([0.0] * len(TASKS), requires_grad=True)
+
+    def backward(self, losses, params):
+        shared = params["shared"]
+        losses = self.loss_scale.exp() * losses - self.loss_scale
+        grads = torch.zeros(len(TASKS), shared.numel())
+        for tn in range(len(TASKS)):
+            losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else losses[tn].backward()
+            grads[tn] = shared.grad.view(-1)
+            shared.grad = None  # zero_grad_share_params
+        grads_unit = grads / torch.norm(grads, p=2, dim=-1, keepdim=True)
+        D = grads[0:1].repeat(len(TASKS) - 1, 1) - grads[1:]
+        U = grads_unit[0:1].repeat(len(TASKS) - 1, 1) - grads_unit[1:]
+        alpha = torch.matmul(torch.matmul(grads[0], U.t()), torch.inverse(torch.matmul(D, U.t())))
+        alpha = torch.cat((1 - alpha.sum().unsqueeze(0), alpha), dim=0)
+        new_grads = sum([alpha[i] * grads[i] for i in range(len(TASKS))])
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        # the loss scales are model parameters: the same SGD step
+        with torch.no_grad():
+            self.loss_scale -= LEARNING_RATE * self.loss_scale.grad
+            self.loss_scale.grad = None
+        self.alpha = alpha.detach().tolist()
+        return self.alpha
+
+    def weights(self):
+        return self.alpha
+
+
+def run(method, spec, data):
+    params = {
+        "shared": torch.tensor(data["shared"], requires_grad=True),
+        "heads": {task: torch.tensor(data["heads"][task], requires_grad=True) for task in TASKS},
+    }
+    steps = []
+    for batch in data["batches"]:
+        before = params["shared"].detach().clone()
+        heads_before = {task: params["heads"][task].detach().clone() for task in TASKS}
+        losses = losses_of(params, batch)
+        weights = method.backward(losses, params)
+        sgd(params)
+        if isinstance(method, FAMO):
+            with torch.no_grad():
+                method.update_w(losses_of(params, batch).detach())
+        steps.append(
+            {
+                "losses": losses.detach().tolist(),
+                "weights": weights,
+                "weightsAfter": weights if isinstance(method, RLW) else method.weights(),
+                "sharedUpdate": (params["shared"].detach() - before).tolist(),
+                "headUpdates": {task: (params["heads"][task].detach() - heads_before[task]).tolist() for task in TASKS},
+            }
+        )
+    return {"spec": spec, "steps": steps}
+
+
+def main():
+    data = problem()
+    fixture = {
+        "libmtlCommit": LIBMTL_COMMIT,
+        "tasks": TASKS,
+        "learningRate": LEARNING_RATE,
+        **data,
+        "methods": {
+            "rlw": run(RLW(seed=7), {"kind": "random-loss-weighting", "seed": 7}, data),
+            "famo": run(FAMO(), {"kind": "famo"}, data),
+            "famo-fast": run(FAMO(w_lr=0.5, w_gamma=0.01), {"kind": "famo", "learningRate": 0.5, "weightDecay": 0.01}, data),
+            "db-mtl": run(DB_MTL(), {"kind": "db-mtl"}, data),
+            "imtl": run(IMTL(), {"kind": "imtl"}, data),
+            "db-mtl-decaying": run(DB_MTL(beta=0.6, beta_sigma=0.5), {"kind": "db-mtl", "beta": 0.6, "betaSigma": 0.5}, data),
+        },
+    }
+    target = os.path.join(os.path.dirname(__file__), "..", "src", "__fixtures__", "weighting-reference.json")
+    with open(target, "w") as file:
+        json.dump(fixture, file, indent=1)
+        file.write("\n")
+
+
+if __name__ == "__main__":
+    main()
