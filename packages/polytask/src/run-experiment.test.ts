@@ -98,7 +98,9 @@ describe('a multi-dataset experiment', () => {
       );
     }
     expect(logs.summary?.steps).toEqual({ summary: [0] });
-    expect(Object.keys(logs.summary?.scalars ?? {}).length).toBe(2 * tasks.length);
+    // each task's headline, multi-task and single-task, and Δm
+    expect(Object.keys(logs.summary?.scalars ?? {}).length).toBe(2 * tasks.length + 1);
+    expect(logs.summary?.scalars['multi_task/delta_m']).toHaveLength(1);
     // `polytask evaluate` picks the best epoch on validation, never on test
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
