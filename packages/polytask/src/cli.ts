@@ -14,8 +14,7 @@ import {
   defaultUnitRunDirectory,
   evaluateRunCheckpoints,
   formatDelta,
-  formatMeanAndDeviation,
-  isFractionMetric,
+  formatSummaryCells,
   planConfig,
   prepareRunFolder,
   resumeExperiment,
@@ -238,12 +237,12 @@ export async function main(argv: readonly string[]): Promise<number> {
             });
           return 0;
         }
-        const units =
-          parsed.flags.get('--unit') || flag(parsed, '--shard')
-            ? selectedUnits(parsed, (await planConfig(config)).training.length)
-            : undefined;
+        // a unit run needs the plan to pick its units; runExperiment reuses it
+        const plan = parsed.flags.get('--unit') || flag(parsed, '--shard') ? await planConfig(config) : undefined;
+        const units = plan ? selectedUnits(parsed, plan.training.length) : undefined;
         await runExperiment(config, {
           signal: controller.signal,
+          ...(plan ? { plan } : {}),
           ...(units ? { units } : {}),
           ...(runDirectory ? { runDirectory } : {}),
         });
@@ -360,10 +359,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           const note = [status && status !== 'success' ? status : '', partial].filter(Boolean).join(', ');
           const name = note ? `${runName} (${note})` : runName;
           if (summary.length === 0) console.log(`| ${name} | - | - | - | - | - | - |`);
-          for (const row of summary)
-            console.log(
-              `| ${name} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1 ?? [])} | ${formatMeanAndDeviation(row.singleTaskMacroF1 ?? [])} |`,
-            );
+          for (const row of summary) console.log(`| ${name} | ${row.task} | ${row.metric} | ${formatSummaryCells(row)} |`);
         }
         const withDelta = entries.filter((entry) => entry.deltaM?.length);
         if (withDelta.length) {

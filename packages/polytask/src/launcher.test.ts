@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '@polytask/core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-launcher-'));
@@ -36,14 +37,7 @@ writeFileSync(
   }),
 );
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isProcessAlive;
 // (ps exits 1 when there is none)
 const children = (pid: number) =>
   spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })

@@ -112,6 +112,8 @@ export interface RunExperimentOptions {
   readonly runDirectory?: string;
   /** Only these training units of the plan (indices), without collecting; `runDirectory` defaults to the config's unit folder. */
   readonly units?: readonly number[];
+  /** The config's plan when the caller has made it already (`planConfig`), so the readers' listings are not read twice. */
+  readonly plan?: ExperimentPlan;
   /** Extra observers (progress displays, streamers) next to the run store and TensorBoard. */
   readonly observers?: readonly TrainingObserver[];
 }
@@ -145,6 +147,17 @@ export function formatMeanAndDeviation(values: readonly number[], options: Forma
   if (!values.length) return '-';
   if (options.percent === false) return `${mean(values).toFixed(3)} ± ${deviation(values).toFixed(3)}`;
   return `${(100 * mean(values)).toFixed(1)}% ± ${(100 * deviation(values)).toFixed(1)}`;
+}
+
+/** A summary row's four value cells (multi-task, single-task, and their macro F1), `|`-separated, as every summary table shows them. */
+export function formatSummaryCells(row: Omit<TaskSummary, 'task'>): string {
+  const percent = isFractionMetric(row.metric);
+  return [
+    formatMeanAndDeviation(row.multiTask, { percent }),
+    formatMeanAndDeviation(row.singleTask, { percent }),
+    formatMeanAndDeviation(row.multiTaskMacroF1 ?? []),
+    formatMeanAndDeviation(row.singleTaskMacroF1 ?? []),
+  ].join(' | ');
 }
 
 /** Δm over folds as `+1.23% ± 0.45` (signed percentages). */
@@ -535,7 +548,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
   const log = options.log ?? console.log;
   const backend = await selectBackend({ preference: config.backend, log });
   await import('@tensorflow/tfjs-layers');
-  const plan = await planConfig(config, options);
+  const plan = options.plan ?? (await planConfig(config, options));
   const selected = options.units;
   for (const index of selected ?? [])
     if (!plan.training[index])
@@ -702,10 +715,7 @@ function collectVariant(
   const table = [
     `| task | metric | multi-task (mean ± std over ${completedFolds}${completedFolds === foldCount ? '' : ` of ${foldCount}`} folds) | single-task | multi-task macro F1 | single-task macro F1 |`,
     '|---|---|---|---|---|---|',
-    ...rows.map(
-      (row) =>
-        `| ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
-    ),
+    ...rows.map((row) => `| ${row.task} | ${row.metric} | ${formatSummaryCells(row)} |`),
     ...(deltaM.length
       ? [
           '',
@@ -812,7 +822,7 @@ function writeComparison(runDirectory: string, plan: ExperimentPlan, summaries: 
     '|---|---|---|---|---|---|---|',
     ...rows.map(
       (row) =>
-        `| ${row.variant}${row.status === 'success' ? '' : ` (${row.status}, ${row.folds} of ${row.foldCount} folds)`} | ${row.task} | ${row.metric} | ${formatMeanAndDeviation(row.multiTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.singleTask, { percent: isFractionMetric(row.metric) })} | ${formatMeanAndDeviation(row.multiTaskMacroF1)} | ${formatMeanAndDeviation(row.singleTaskMacroF1)} |`,
+        `| ${row.variant}${row.status === 'success' ? '' : ` (${row.status}, ${row.folds} of ${row.foldCount} folds)`} | ${row.task} | ${row.metric} | ${formatSummaryCells(row)} |`,
     ),
   ].join('\n');
   const deltas = summaries.some((summary) => summary.deltaM.length)

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '@polytask/core';
 import { afterAll, expect, it } from 'vitest';
 import { runFingerprint } from './__fixtures__/run-fingerprint';
 import { type SlurmCluster, startSlurmCluster } from './__fixtures__/slurm-cluster';
@@ -26,14 +27,7 @@ const newDaemons = () =>
     .flatMap((name) => pgrep(name).map((pid) => `${name} ${pid}`))
     .filter((entry) => !daemonsBefore.has(Number(entry.split(' ')[1])));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = isProcessAlive;
 
 // two CPUs whatever the machine has, so two array tasks run at once
 const started = await startSlurmCluster({ cpus: 2 });
