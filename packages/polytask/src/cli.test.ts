@@ -34,6 +34,51 @@ function appearInOrder(text: string, parts: readonly string[]): boolean {
   return true;
 }
 
+describe('polytask CLI help and options', () => {
+  it('answers --help for every command, and takes options before, between and after the arguments', async () => {
+    const output: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void output.push(line));
+    try {
+      for (const command of ['run', 'plan', 'extract', 'collect', 'resume', 'slurm', 'compare', 'evaluate', 'datasets']) {
+        output.length = 0;
+        expect(await main([command, '--help'])).toBe(0);
+        expect(output.join('\n')).toMatch(new RegExp(`^usage: polytask ${command}`));
+        output.length = 0;
+        expect(await main(['-h', command])).toBe(0);
+        expect(output.join('\n')).toMatch(new RegExp(`^usage: polytask ${command}`));
+      }
+      output.length = 0;
+      expect(await main(['help', 'compare'])).toBe(0);
+      expect(output.join('\n')).toContain('--sort');
+      const file = path.join(root, 'plan-options.json');
+      writeFileSync(file, JSON.stringify(config));
+      const plans: string[] = [];
+      for (const argv of [
+        ['--json', 'plan', file, '--set', 'split.folds=3'],
+        ['plan', '--set', 'split.folds=3', file, '--json'],
+        ['--set=split.folds=3', '--json', 'plan', file],
+      ]) {
+        output.length = 0;
+        expect(await main(argv)).toBe(0);
+        plans.push(output.join('\n'));
+      }
+      expect(new Set(plans).size).toBe(1);
+      expect(JSON.parse(plans[0] as string).training.length).toBe(3 * 4);
+    } finally {
+      log.mockRestore();
+    }
+    const errors: string[] = [];
+    const error = vi.spyOn(console, 'error').mockImplementation((line: string) => void errors.push(line));
+    try {
+      expect(await main(['frobnicate', '--help'])).toBe(1);
+      expect(await main(['frobnicate'])).toBe(1);
+      expect(errors.every((line) => line.includes('the commands are run, plan, extract'))).toBe(true);
+    } finally {
+      error.mockRestore();
+    }
+  });
+});
+
 describe('polytask CLI and experiments', () => {
   it('runs an experiment from a config file, summarises it, and compares runs', async () => {
     const file = path.join(root, 'experiment.json');

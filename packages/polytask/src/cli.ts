@@ -3,12 +3,13 @@
  * The `polytask` command: run, extract, resume, compare and evaluate experiments.
  * Exit code 0 on success; otherwise 1 with a one-line reason.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PolytaskError } from '@polytask/core';
 import { openRun, type TaskMetrics } from '@polytask/results';
 import { type ExperimentConfig, loadExperimentConfig, parseExperimentConfig } from './experiment-config';
 import { formatPlan, parseShard, planToJson } from './experiment-plan';
+import { installedReaderNames } from './internal/installed-readers';
 import {
   collectExperiment,
   defaultUnitRunDirectory,
@@ -25,28 +26,109 @@ import {
 import { runUnitsInParallel } from './run-in-parallel';
 import { slurmSubmitCommands, submitSlurmJobs, writeSlurmScripts } from './slurm-jobs';
 
-const usage = `usage: polytask <command> [arguments] [options]
+/** One subcommand: how it is called, what it does, and its options (name with argument, description). */
+interface CommandHelp {
+  readonly synopsis: string;
+  readonly summary: string;
+  readonly options: readonly (readonly [string, string])[];
+}
 
-  run <config.json>        extract if needed, split, train every work unit (fold x model x variant), collect the summary
-      --parallel <n>         run the units in n processes on this machine (threads shared out over the cores)
-      --unit <i>[,<j>...]    run only these training units (no collect), in --run-dir or <runsDirectory>/<name>-<config hash>
-      --shard <k>/<n>        run the training units whose index is k-1 modulo n (no collect)
-      --run-dir <folder>     the run folder to use (the units of one run on several machines share it)
-  plan <config.json>       list the work units: variants of the sweep, extraction units, training units
-  extract <config.json>    read and extract every dataset into the feature cache (--unit <i> or --shard <k>/<n>: only those)
-  collect <run-folder>     gather the complete units into metrics, summaries, the sweep's comparison and TensorBoard; list missing and failed units
-  resume <run-folder>      continue an interrupted run: every unit from its last complete epoch, then collect
-  slurm <config.json>      write sbatch scripts (extraction array, training array, collect job, chained by afterok) and submit them
-      --partition <p> --time <hh:mm:ss> --cpus-per-task <n> --gpus <g> --mem <m> --account <a> --limit <units at once>
-      --run-dir <folder>  --dry-run (write the scripts and print the sbatch commands)
-  slurm --resubmit <run-folder>  submit only the missing and failed units of a run, and a new collect job
-  compare <run-folder...>  side-by-side summary of runs and of a sweep's variants (--sort <task>[:macroF1] or --sort delta-m: best first)
-  evaluate <run-folder>    per fold: the stored test metrics of the last epoch and of the best validation epoch
-  evaluate <run-folder> --checkpoints  reload every stored checkpoint (by default each fold keeps its last and best; training.checkpoints) and evaluate it on its fold's test part
-  datasets                 list the dataset reader packages installed here
+const configOptions = [
+  ['--set <path>=<value>', 'override one config value (repeatable), e.g. --set training.lr=0.0005 --set model.kind=cnn'],
+  ['--sweep <path>=<v1>,<v2>', "add a grid axis to the config's sweep (repeatable), e.g. --sweep training.lr=0.001,0.01"],
+] as const;
+const slurmResources = [
+  ['--partition <p>', 'Slurm partition'],
+  ['--time <hh:mm:ss>', 'time limit of each job'],
+  ['--cpus-per-task <n>', 'cores per training unit (its threads)'],
+  ['--gpus <g>', 'GPUs per training unit'],
+  ['--mem <m>', 'memory per job, e.g. 8G'],
+  ['--account <a>', 'Slurm account'],
+  ['--limit <n>', "training units running at once (the array's %n)"],
+] as const;
 
---set overrides one config value, e.g. --set training.lr=0.0005 --set model.kind=cnn
---sweep adds a grid axis of the config's sweep, e.g. --sweep training.lr=0.001,0.01`;
+/** Every subcommand, in the order `polytask --help` lists them. */
+export const commandHelp: Readonly<Record<string, CommandHelp>> = {
+  run: {
+    synopsis: 'run <config.json>',
+    summary: 'extract if needed, split, train every work unit (fold x model x variant), collect the summary',
+    options: [
+      ...configOptions,
+      ['--parallel <n>', 'run the units in n processes on this machine (threads shared out over the cores)'],
+      ['--unit <i>[,<j>...]', 'run only these training units (no collect), in --run-dir or <runsDirectory>/<name>-<config hash>'],
+      ['--shard <k>/<n>', 'run the training units whose index is k-1 modulo n (no collect)'],
+      ['--run-dir <folder>', 'the run folder to use (the units of one run on several machines share it)'],
+    ],
+  },
+  plan: {
+    synopsis: 'plan <config.json>',
+    summary: 'list the work units: variants of the sweep, extraction units, training units',
+    options: [...configOptions, ['--json', 'print the plan as JSON']],
+  },
+  extract: {
+    synopsis: 'extract <config.json>',
+    summary: 'read and extract every dataset into the feature cache',
+    options: [
+      ...configOptions,
+      ['--unit <i>[,<j>...]', 'extract only these extraction units (polytask plan lists them)'],
+      ['--shard <k>/<n>', 'extract the units whose index is k-1 modulo n'],
+    ],
+  },
+  collect: {
+    synopsis: 'collect <run-folder>',
+    summary:
+      "gather the complete units into metrics, summaries, the sweep's comparison and TensorBoard; list missing and failed units (exit 1 if any)",
+    options: [],
+  },
+  resume: {
+    synopsis: 'resume <run-folder>',
+    summary: 'continue an interrupted run: every unit from its last complete epoch, then collect',
+    options: [],
+  },
+  slurm: {
+    synopsis: 'slurm <config.json>',
+    summary: 'write sbatch scripts (extraction array, training array, collect job, chained by afterok) and submit them',
+    options: [
+      ...configOptions,
+      ...slurmResources,
+      ['--run-dir <folder>', 'the run folder (default <runsDirectory>/<name>-<config hash>)'],
+      ['--dry-run', 'write the scripts and print the sbatch commands instead of submitting'],
+      ['--resubmit', 'polytask slurm --resubmit <run-folder>: submit only its missing and failed units, and a new collect job'],
+    ],
+  },
+  compare: {
+    synopsis: 'compare <run-folder...>',
+    summary: "side-by-side summary of runs and of a sweep's variants",
+    options: [['--sort <task>[:macroF1] | delta-m', "best first by a task's headline metric (or its macro F1), or by Δm"]],
+  },
+  evaluate: {
+    synopsis: 'evaluate <run-folder>',
+    summary: 'per fold: the stored test metrics of the last epoch and of the best validation epoch',
+    options: [
+      [
+        '--checkpoints',
+        "reload every stored checkpoint (by default each fold keeps its last and best) and evaluate it on its fold's test part",
+      ],
+    ],
+  },
+  datasets: { synopsis: 'datasets', summary: 'list the dataset reader packages installed here', options: [] },
+  help: { synopsis: 'help [<command>]', summary: "this text, or one command's (also: polytask <command> --help)", options: [] },
+};
+
+/** `polytask --help`: every command with its summary. */
+export function usageText(): string {
+  const lines = Object.values(commandHelp).map(({ synopsis, summary }) => `  ${synopsis.padEnd(26)} ${summary}`);
+  return `usage: polytask <command> [arguments] [options]   (options may come anywhere)\n\n${lines.join('\n')}\n\npolytask <command> --help describes a command and its options.`;
+}
+
+/** `polytask <command> --help`: the command, what it does and each option. */
+export function commandHelpText(command: string): string {
+  const help = commandHelp[command];
+  if (!help) throw new PolytaskError({ message: `unknown command "${command}"; the commands are ${Object.keys(commandHelp).join(', ')}` });
+  const width = Math.max(0, ...help.options.map(([name]) => name.length));
+  const options = help.options.map(([name, description]) => `  ${name.padEnd(width)}  ${description}`);
+  return [`usage: polytask ${help.synopsis}`, '', help.summary, ...(options.length ? ['', 'options:', ...options] : [])].join('\n');
+}
 
 /** What `summary.json` holds. */
 interface RunSummaryFile {
@@ -66,7 +148,8 @@ function describeEvaluation(task: TaskMetrics): string {
   return `${task.task} macro F1 ${(100 * (task.macro?.f1 ?? 0)).toFixed(1)}%${accuracy}`;
 }
 
-const valueFlags = [
+/** Every option the command line accepts (each documented in some command's --help). */
+export const valueFlags = [
   '--set',
   '--sweep',
   '--unit',
@@ -82,7 +165,7 @@ const valueFlags = [
   '--account',
   '--limit',
 ] as const;
-const booleanFlags = ['--checkpoints', '--dry-run', '--resubmit', '--json'] as const;
+export const booleanFlags = ['--checkpoints', '--dry-run', '--resubmit', '--json', '--help'] as const;
 
 /** Command-line arguments: positional ones, and each flag's values in order. */
 interface ParsedArguments {
@@ -95,6 +178,10 @@ function splitArguments(argv: readonly string[]): ParsedArguments {
   const flags = new Map<string, string[]>();
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index] as string;
+    if (argument === '-h') {
+      flags.set('--help', ['true']);
+      continue;
+    }
     if (!argument.startsWith('--')) {
       positional.push(argument);
       continue;
@@ -107,7 +194,7 @@ function splitArguments(argv: readonly string[]): ParsedArguments {
     }
     if (!(valueFlags as readonly string[]).includes(name))
       throw new PolytaskError({
-        message: `unknown option ${name}; the options are ${[...valueFlags, ...booleanFlags].join(', ')} (polytask help)`,
+        message: `unknown option ${name}; the options are ${[...valueFlags, ...booleanFlags].join(', ')} (polytask <command> --help)`,
       });
     const value = equals > 0 ? argument.slice(equals + 1) : argv[++index];
     if (value === undefined) throw new PolytaskError({ message: `${name} needs a value (polytask help)` });
@@ -169,17 +256,8 @@ function loadConfig(file: string, parsed: ParsedArguments): ExperimentConfig {
   return parseExperimentConfig({ ...config, sweep: { ...config.sweep, grid } }, `${file} with --sweep`);
 }
 
-function installedReaders(): string[] {
-  const folder = path.join(process.cwd(), 'node_modules', '@polytask');
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder)
-    .filter((name) => name.startsWith('dataset-'))
-    .map((name) => name.slice('dataset-'.length));
-}
-
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
   const controller = new AbortController();
   // SIGINT, SIGTERM, SIGHUP (forwarded by the launcher) and the launcher's death finish the batch,
   // leaving the run resumable; a second signal exits at once
@@ -202,9 +280,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.channel?.unref();
   }
   try {
-    const parsed = splitArguments(rest);
-    const { positional } = parsed;
+    // options may come before, between or after the command and its arguments
+    const all = splitArguments(argv);
+    const [command, ...positional] = all.positional;
+    const parsed: ParsedArguments = { positional, flags: all.flags };
     const overrides = parsed.flags.get('--set') ?? [];
+    if (command === 'help' || (command === undefined && flag(parsed, '--help'))) {
+      console.log(positional[0] ? commandHelpText(positional[0]) : usageText());
+      return 0;
+    }
+    if (command !== undefined && flag(parsed, '--help')) {
+      console.log(commandHelpText(command));
+      return 0;
+    }
     switch (command) {
       case 'run': {
         if (!positional[0]) throw new PolytaskError({ message: 'run needs a config file: polytask run <config.json>' });
@@ -398,7 +486,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case 'datasets': {
-        const readers = installedReaders();
+        const readers = installedReaderNames();
         console.log(
           readers.length
             ? readers.map((name) => `${name}  (@polytask/dataset-${name})`).join('\n')
@@ -407,12 +495,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       }
       case undefined:
-      case '--help':
-      case 'help':
-        console.log(usage);
-        return command === undefined ? 1 : 0;
+        console.log(usageText());
+        return 1;
       default:
-        throw new PolytaskError({ message: `unknown command "${command}"; run polytask help` });
+        throw new PolytaskError({
+          message: `unknown command "${command}"; the commands are ${Object.keys(commandHelp).join(', ')} (polytask --help)`,
+        });
     }
   } catch (error) {
     console.error(`polytask: ${PolytaskError.isInstance(error) ? error.message : ((error as Error)?.stack ?? String(error))}`);
@@ -421,4 +509,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const signal of stopSignals) process.removeListener(signal, onSignal);
     process.removeListener('disconnect', onLauncherGone);
   }
+}
+
+/**
+ * The CLI reference in Markdown: `polytask --help` and each command's `--help`, as printed.
+ * scripts/generate-docs.mjs writes it into README.md; a test checks the README holds it.
+ */
+export function cliReferenceMarkdown(): string {
+  const fence = (text: string) => `\`\`\`text\n${text}\n\`\`\``;
+  const sections = Object.keys(commandHelp)
+    .filter((command) => command !== 'help')
+    .map((command) => `### polytask ${command}\n\n${fence(commandHelpText(command))}`);
+  return [`\`polytask --help\`:\n\n${fence(usageText())}`, ...sections].join('\n\n');
 }

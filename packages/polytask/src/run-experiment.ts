@@ -11,6 +11,7 @@ import {
   ConfigError,
   InvalidArgumentError,
   importOptional,
+  MissingDependencyError,
   MissingFileError,
   PolytaskError,
   ShapeMismatchError,
@@ -74,6 +75,8 @@ import {
   unitFolderName,
 } from './experiment-plan';
 import { checkReaderOptions } from './internal/check-reader-options';
+import { epochProgress } from './internal/epoch-progress';
+import { installedReaderNames } from './internal/installed-readers';
 import { type ExtensionImporter, type LoadedExtensions, loadExtensions } from './load-extensions';
 import { multiTaskDelta } from './multi-task-delta';
 
@@ -179,12 +182,20 @@ export interface LoadReaderOptions extends Pick<RunExperimentOptions, 'log' | 'i
  */
 export async function loadReader(entry: ExperimentConfig['datasets'][number], options: LoadReaderOptions): Promise<DataReader> {
   const packageName = `@polytask/dataset-${entry.reader}`;
-  const module = (await (options.importReader
-    ? options.importReader(packageName)
-    : importOptional(packageName, (name) => import(name), `reading the "${entry.reader}" dataset`))) as {
-    createReader?: (options: Record<string, unknown>) => DataReader;
-    readerOptionsSchema?: unknown;
-  };
+  let module: { createReader?: (options: Record<string, unknown>) => DataReader; readerOptionsSchema?: unknown };
+  try {
+    module = (await (options.importReader
+      ? options.importReader(packageName)
+      : importOptional(packageName, (name) => import(name), `reading the "${entry.reader}" dataset`))) as typeof module;
+  } catch (error) {
+    if (!MissingDependencyError.isInstance(error)) throw error;
+    const installed = installedReaderNames();
+    throw new MissingDependencyError({
+      packageName,
+      message: `${error.message} The readers installed here (${process.cwd()}) are: ${installed.length ? installed.join(', ') : 'none'} (datasets.${options.index}.reader).`,
+      cause: error,
+    });
+  }
   if (typeof module.createReader !== 'function') {
     throw new InvalidArgumentError({
       argument: `datasets.${options.index}.reader`,
@@ -464,6 +475,7 @@ async function runTrainingUnit(unit: TrainingUnit, context: UnitContext): Promis
     const observers: TrainingObserver[] = [
       tensorboard,
       createRunStoreObserver(store),
+      epochProgress({ label, epochs: variant.config.training.epochs, log, describe: describeHeadline }),
       ...(options.observers ?? []).map((observer) => (task === undefined ? observer : withModelOnRecords(observer, unit.model))),
     ];
     const hparams = {

@@ -24,6 +24,25 @@ describe('renderConfusionMatrixPng', () => {
     expect(darkest).toBeLessThan(80);
   });
 
+  it('is wide enough for its whole title, whatever the label count', () => {
+    const title = 'speech_commands_keyword, validation, epoch 120 (fold 3, single-task baseline)';
+    const { png, width } = renderConfusionMatrixPng({
+      labels: ['a', 'b'],
+      matrix: [
+        [1, 0],
+        [0, 1],
+      ],
+      title,
+    });
+    const decoded = PNG.sync.read(Buffer.from(png));
+    // ink in the title's band reaches beyond the matrix's own width (2 cells), up to the title's end
+    let rightmost = 0;
+    for (let y = 0; y < 18; y++)
+      for (let x = 0; x < width; x++) if ((decoded.data[(y * width + x) * 4] as number) < 128) rightmost = Math.max(rightmost, x);
+    expect(rightmost).toBeGreaterThan(width - 20);
+    expect(width).toBeGreaterThan(300);
+  });
+
   it('rejects a matrix that does not match the labels', () => {
     expect(() => renderConfusionMatrixPng({ labels: ['a', 'b'], matrix: [[1, 2]] })).toThrow(/needs 2 rows of 2 counts/);
   });

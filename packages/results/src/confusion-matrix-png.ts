@@ -107,11 +107,12 @@ export function renderConfusionMatrixPng(options: ConfusionMatrixPngOptions): { 
   const titleHeight = options.title ? glyphHeight + 10 : 4;
   const left = labelWidth + glyphHeight + 8;
   const top = titleHeight + labelWidth + 4;
-  const width = left + size * cell + 8;
+  // wide enough for the whole title (a 2-label task's plot would otherwise cut `keyword, test, epoch 3`)
+  const width = Math.max(left + size * cell + 8, options.title ? textWidth(options.title) + 8 : 0);
   const height = top + size * cell + glyphHeight + 12;
   const canvas = createCanvas(width, height);
   const ink: Color = [20, 20, 20];
-  if (options.title) canvas.text(truncate(options.title, width - 8), 4, 4, ink);
+  if (options.title) canvas.text(options.title, 4, 4, ink);
   canvas.text('predicted', left, height - glyphHeight - 4, ink);
   canvas.text('true', 2, top + textWidth('true') + 2, ink, true);
   labels.forEach((label, index) => {

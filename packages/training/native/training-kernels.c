@@ -10,6 +10,17 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/*
+ * c + a * b for the products' accumulators: one fused multiply-add where the module is built with
+ * relaxed SIMD (the runtime then picks FMA on hardware that has it, so the last bit may differ
+ * between machines), a multiply and an add otherwise. Each sum still runs over k in order.
+ */
+#ifdef __wasm_relaxed_simd__
+#define MULTIPLY_ADD(a, b, c) ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(c)))
+#else
+#define MULTIPLY_ADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
+
 /* out[b][c][r] = in[b][r][c] for each of `batch` row-major [rows, cols] matrices. */
 EXPORT(transpose_batched)
 void transpose_batched(const float *in, float *out, int batch, int rows, int cols) {
@@ -251,14 +262,14 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
         const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
         const v128_t a0 = wasm_v128_load32_splat(l0 + at), a1 = wasm_v128_load32_splat(l1 + at);
         const v128_t a2 = wasm_v128_load32_splat(l2 + at), a3 = wasm_v128_load32_splat(l3 + at);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(a0, b0));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(a0, b1));
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(a1, b0));
-        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(a1, b1));
-        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a2, b0));
-        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a2, b1));
-        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(a3, b0));
-        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(a3, b1));
+        s00 = MULTIPLY_ADD(a0, b0, s00);
+        s01 = MULTIPLY_ADD(a0, b1, s01);
+        s10 = MULTIPLY_ADD(a1, b0, s10);
+        s11 = MULTIPLY_ADD(a1, b1, s11);
+        s20 = MULTIPLY_ADD(a2, b0, s20);
+        s21 = MULTIPLY_ADD(a2, b1, s21);
+        s30 = MULTIPLY_ADD(a3, b0, s30);
+        s31 = MULTIPLY_ADD(a3, b1, s31);
         b += columns;
         at += left_column_stride;
       }
@@ -287,7 +298,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
       const float *b = right + n;
       long at = 0;
       for (int k = 0; k < depth; k++) {
-        s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load32_splat(l0 + at), wasm_v128_load(b)));
+        s = MULTIPLY_ADD(wasm_v128_load32_splat(l0 + at), wasm_v128_load(b), s);
         b += columns;
         at += left_column_stride;
       }
@@ -304,7 +315,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
         for (int k = 0; k < depth4; k += 4) {
           const float *b = right + (long)k * columns + n;
           const v128_t other = columns == 1 ? wasm_v128_load(b) : wasm_f32x4_make(b[0], b[columns], b[2 * columns], b[3 * columns]);
-          partial = wasm_f32x4_add(partial, wasm_f32x4_mul(wasm_v128_load(row + k), other));
+          partial = MULTIPLY_ADD(wasm_v128_load(row + k), other, partial);
         }
         float total = (wasm_f32x4_extract_lane(partial, 0) + wasm_f32x4_extract_lane(partial, 1)) +
                       (wasm_f32x4_extract_lane(partial, 2) + wasm_f32x4_extract_lane(partial, 3));
@@ -344,6 +355,19 @@ static inline void finish_row(float *target, v128_t low, v128_t high, const floa
 }
 
 /*
+ * Subnormal operands (below 2^-126 in magnitude, such as the gradients of a saturated softmax) as
+ * zero: x86 computes with them through slow microcode assists (WebAssembly cannot switch on
+ * flush-to-zero), which made whole training steps half as fast. Their products are below 1e-38,
+ * far under float32's resolution of the sums they join. NaN and infinities pass unchanged.
+ */
+static inline v128_t flush4(v128_t value) {
+  const v128_t exponent = wasm_v128_and(value, wasm_i32x4_splat(0x7f800000));
+  return wasm_v128_andnot(value, wasm_i32x4_eq(exponent, wasm_i32x4_splat(0)));
+}
+
+static inline float flush1(float value) { return value > -1.17549435e-38f && value < 1.17549435e-38f ? 0.0f : value; }
+
+/*
  * out[m][n] = sum over k of left[m * left_row_stride + k * left_column_stride] * right[k][n]
  * (+ bias[n], then max(0, .) when relu is set), for the dense layers' products; right[k][n] is
  * right[k * right_row_stride + n * right_column_stride], so either operand can be read transposed. Both operands are
@@ -365,13 +389,13 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
     float *target = packed_left + (long)block * 4 * depth;
     const int m0 = block * 4;
     if (left_row_stride == 1 && m0 + 4 <= rows) {
-      for (int k = 0; k < depth; k++) wasm_v128_store(target + 4 * k, wasm_v128_load(left + (long)k * left_column_stride + m0));
+      for (int k = 0; k < depth; k++) wasm_v128_store(target + 4 * k, flush4(wasm_v128_load(left + (long)k * left_column_stride + m0)));
       continue;
     }
     for (int r = 0; r < 4; r++) {
       if (m0 + r < rows) {
         const float *source = left + (long)(m0 + r) * left_row_stride;
-        for (int k = 0; k < depth; k++) target[4 * k + r] = source[(long)k * left_column_stride];
+        for (int k = 0; k < depth; k++) target[4 * k + r] = flush1(source[(long)k * left_column_stride]);
       } else {
         for (int k = 0; k < depth; k++) target[4 * k + r] = 0.0f;
       }
@@ -383,21 +407,21 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
     const float *source = right + (long)n * right_column_stride;
     if (valid == 8 && right_column_stride == 1) {
       for (int k = 0; k < depth; k++, source += right_row_stride) {
-        wasm_v128_store(panel + 8 * k, wasm_v128_load(source));
-        wasm_v128_store(panel + 8 * k + 4, wasm_v128_load(source + 4));
+        wasm_v128_store(panel + 8 * k, flush4(wasm_v128_load(source)));
+        wasm_v128_store(panel + 8 * k + 4, flush4(wasm_v128_load(source + 4)));
       }
     } else if (right_row_stride == 1) {
       /* the right operand transposed: each panel column is a contiguous row of the source */
       for (int j = 0; j < 8; j++) {
         const float *line = source + (long)j * right_column_stride;
         if (j < valid)
-          for (int k = 0; k < depth; k++) panel[8 * k + j] = line[k];
+          for (int k = 0; k < depth; k++) panel[8 * k + j] = flush1(line[k]);
         else
           for (int k = 0; k < depth; k++) panel[8 * k + j] = 0.0f;
       }
     } else {
       for (int k = 0; k < depth; k++, source += right_row_stride)
-        for (int j = 0; j < 8; j++) panel[8 * k + j] = j < valid ? source[(long)j * right_column_stride] : 0.0f;
+        for (int j = 0; j < 8; j++) panel[8 * k + j] = j < valid ? flush1(source[(long)j * right_column_stride]) : 0.0f;
     }
     for (int block = 0; block < blocks; block++) {
       const float *a = packed_left + (long)block * 4 * depth;
@@ -407,14 +431,14 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
         const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
         const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
         const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(a0, b0));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(a0, b1));
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(a1, b0));
-        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(a1, b1));
-        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a2, b0));
-        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a2, b1));
-        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(a3, b0));
-        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(a3, b1));
+        s00 = MULTIPLY_ADD(a0, b0, s00);
+        s01 = MULTIPLY_ADD(a0, b1, s01);
+        s10 = MULTIPLY_ADD(a1, b0, s10);
+        s11 = MULTIPLY_ADD(a1, b1, s11);
+        s20 = MULTIPLY_ADD(a2, b0, s20);
+        s21 = MULTIPLY_ADD(a2, b1, s21);
+        s30 = MULTIPLY_ADD(a3, b0, s30);
+        s31 = MULTIPLY_ADD(a3, b1, s31);
         a += 4;
         b += 8;
       }

@@ -1,35 +1,42 @@
 #!/usr/bin/env node
 /**
- * Compiles native/training-kernels.c to WebAssembly twice (for the single-threaded backend's
- * plain memory and the threaded backend's shared memory) and writes both, base64-encoded, to
+ * Compiles native/training-kernels.c to WebAssembly four times (for the single-threaded
+ * backend's plain memory and the threaded backend's shared memory, each with SIMD only and with
+ * relaxed SIMD's fused multiply-add) and writes them, base64-encoded, to
  * src/internal/native-kernels-binary.ts, which is committed: installing and testing Polytask
- * needs no C compiler. Rerun after editing the C source. Needs clang and wasm-ld (LLVM 14+,
- * Debian: apt-get install clang-14 lld-14); set CLANG to pick a compiler.
+ * needs no C compiler. Rerun after editing the C source. Needs clang and wasm-ld 16 or later
+ * (relaxed SIMD; Debian: apt-get install clang-16 lld-16); set CLANG to pick a compiler.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const source = path.join(root, 'native', 'training-kernels.c');
 const target = path.join(root, 'src', 'internal', 'native-kernels-binary.ts');
-const clang = [process.env.CLANG, '/usr/lib/llvm-14/bin/clang', 'clang-14', 'clang'].find(
+const clang = [process.env.CLANG, '/usr/lib/llvm-16/bin/clang', 'clang-16', 'clang'].find(
   (candidate) => candidate && (candidate.includes('/') ? existsSync(candidate) : true),
 );
 const directory = mkdtempSync(path.join(os.tmpdir(), 'polytask-kernels-'));
 const common = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-ffreestanding', '-fno-builtin', '-Wall', '-Werror'];
 const link = '-Wl,--no-entry,--import-memory,-z,stack-size=0';
+const sharedFlags = ['-matomics', '-mbulk-memory', '-Wl,--shared-memory,--max-memory=4294967296'];
 const variants = {
   plain: [],
-  shared: ['-matomics', '-mbulk-memory', '-Wl,--shared-memory,--max-memory=4294967296'],
+  shared: sharedFlags,
+  plainRelaxed: ['-mrelaxed-simd'],
+  sharedRelaxed: ['-mrelaxed-simd', ...sharedFlags],
 };
 const encoded = {};
 for (const [name, flags] of Object.entries(variants)) {
   const output = path.join(directory, `${name}.wasm`);
   execFileSync(clang, [...common, ...flags, link, '-o', output, source], { stdio: 'inherit' });
   const bytes = readFileSync(output);
+  // Node 20's V8 validates relaxed SIMD only behind this flag (on by default from V8 11.4)
+  if (name.endsWith('Relaxed')) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   const module = new WebAssembly.Module(bytes);
   const imports = WebAssembly.Module.imports(module);
   if (imports.length !== 1 || imports[0].kind !== 'memory')
@@ -44,7 +51,15 @@ export const plainKernelsBase64 =
 /** The kernels module for the threaded build's shared memory. */
 export const sharedKernelsBase64 =
   '${encoded.shared}';
+/** The single-threaded module built with relaxed SIMD (fused multiply-add in the products). */
+export const plainRelaxedKernelsBase64 =
+  '${encoded.plainRelaxed}';
+/** The threaded module built with relaxed SIMD. */
+export const sharedRelaxedKernelsBase64 =
+  '${encoded.sharedRelaxed}';
 `;
 writeFileSync(`${target}.tmp`, text);
 renameSync(`${target}.tmp`, target);
-console.log(`wrote ${path.relative(root, target)} (${encoded.plain.length + encoded.shared.length} base64 characters)`);
+console.log(
+  `wrote ${path.relative(root, target)} (${Object.values(encoded).reduce((sum, text) => sum + text.length, 0)} base64 characters)`,
+);

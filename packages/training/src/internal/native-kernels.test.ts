@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type NativeKernels, nativeKernels } from './native-kernels';
+import { type NativeKernels, nativeKernels, relaxedSimdAvailable } from './native-kernels';
 
 /** A stand-in for the wasm backend: a fresh memory and nothing else. */
 function standIn(pages: number) {
@@ -48,6 +48,24 @@ describe('native training kernels', () => {
     expect(Array.from(floats.subarray(64, 79))).toEqual([1, 6, 11, 2, 7, 12, 3, 8, 13, 4, 9, 14, 5, 10, 15]);
     kernels.sum_leading(64, 512, 3, 5, 0.5);
     expect(Array.from(floats.subarray(128, 133))).toEqual([9, 10.5, 12, 13.5, 15]);
+  });
+
+  it('products treat subnormal operands as zero and pass NaN and infinities on', () => {
+    const { kernels, floats } = standIn(2);
+    // left 2 x 3 (at float 16), right 3 x 2 (at float 32), out 2 x 2 (at float 48), scratch at float 64
+    floats.set([1e-39, 2, 3, -1e-40, 5, Number.NaN], 16);
+    floats.set([1e30, 2, 0, 1e-38, 0, Number.POSITIVE_INFINITY], 32);
+    kernels.matmul(48 * 4, 16 * 4, 3, 1, 32 * 4, 2, 1, 0, 2, 2, 3, 0, 64 * 4, 0, 2);
+    // 1e-39, -1e-40 and 1e-38 are below 2^-126 (about 1.18e-38): 1e-39 · 1e30 would be 1e-9
+    expect(floats[48]).toBe(0);
+    expect(floats[49]).toBe(Number.POSITIVE_INFINITY);
+    expect(floats[50]).toBeNaN();
+    expect(floats[51]).toBeNaN();
+  });
+
+  it('use relaxed SIMD where the runtime compiles it (Node 20 behind a V8 flag the loader sets)', () => {
+    const [major] = process.versions.node.split('.').map(Number);
+    if ((major as number) >= 20 && process.env.POLYTASK_RELAXED_SIMD !== '0') expect(relaxedSimdAvailable()).toBe(true);
   });
 
   it('is undefined for a backend whose memory cannot be reached', () => {

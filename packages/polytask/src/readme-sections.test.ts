@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { booleanFlags, commandHelp, commandHelpText, valueFlags } from './cli';
+import { generatedReadmeSections, generatedSection, replaceGeneratedSections } from './readme-sections';
+
+const readme = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md'), 'utf8');
+
+describe('README generated sections', () => {
+  it.each(Object.keys(generatedReadmeSections()))(
+    'the %s section is current (else: pnpm build && node scripts/generate-docs.mjs)',
+    (name) => {
+      expect(generatedSection(readme, name)).toBe(generatedReadmeSections()[name]);
+    },
+  );
+
+  it("every option the parser accepts is described in some command's --help", () => {
+    const texts = Object.keys(commandHelp).map(commandHelpText).join('\n');
+    for (const option of [...valueFlags, ...booleanFlags].filter((name) => name !== '--help'))
+      expect(texts).toMatch(new RegExp(`^  ${option}\\b`, 'm'));
+  });
+
+  it('replacing is idempotent and a missing marker is a clear error', () => {
+    const once = replaceGeneratedSections(readme, generatedReadmeSections());
+    expect(replaceGeneratedSections(once, generatedReadmeSections())).toBe(once);
+    expect(() => replaceGeneratedSections('# nothing', { cli: 'x' })).toThrow(/generated:cli:start/);
+  });
+});
