@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { booleanFlags, commandHelp, commandHelpText, valueFlags } from './cli';
+import { configDescriptions } from './config-descriptions';
+import { configReferenceRows } from './config-reference';
 import { generatedReadmeSections, generatedSection, replaceGeneratedSections } from './readme-sections';
 
 const readme = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md'), 'utf8');
@@ -25,5 +27,20 @@ describe('README generated sections', () => {
     const once = replaceGeneratedSections(readme, generatedReadmeSections());
     expect(replaceGeneratedSections(once, generatedReadmeSections())).toBe(once);
     expect(() => replaceGeneratedSections('# nothing', { cli: 'x' })).toThrow(/generated:cli:start/);
+  });
+});
+
+describe('config reference', () => {
+  it('describes every key of the experiment config schema, and nothing else', () => {
+    const paths = new Set(configReferenceRows().map((row) => row.path));
+    expect([...paths].filter((key) => !configDescriptions[key])).toEqual([]);
+    expect(Object.keys(configDescriptions).filter((key) => !paths.has(key))).toEqual([]);
+  });
+
+  it('gives types, allowed values and defaults from the schema', () => {
+    const rows = configReferenceRows();
+    expect(rows.find((row) => row.path === 'training.epochs')).toMatchObject({ type: 'integer > 0', defaultValue: 20 });
+    expect(rows.find((row) => row.path === 'model.filters')?.variants).toEqual(['cnn', 'cross-stitch-cnn', 'mtan']);
+    expect(rows.find((row) => row.path === 'extraction.sampleRate')).toMatchObject({ required: true });
   });
 });

@@ -1,13 +1,14 @@
 /**
  * The generated sections of this package's README: text that is derived from the code (the CLI's
- * help) and must not drift from it. scripts/generate-docs.mjs writes them; a test compares.
+ * help, the config reference) and must not drift from it. scripts/generate-docs.mjs writes them; a test compares.
  */
 import { PolytaskError } from '@polytask/core';
 import { cliReferenceMarkdown } from './cli';
+import { configReferenceMarkdown } from './config-reference';
 
-/** Each generated section's Markdown by name (`cli`). */
+/** Each generated section's Markdown by name (`cli`, `config`). */
 export function generatedReadmeSections(): Record<string, string> {
-  return { cli: cliReferenceMarkdown() };
+  return { cli: cliReferenceMarkdown(), config: configReferenceMarkdown() };
 }
 
 const marker = (name: string, end: 'start' | 'end') => `<!-- generated:${name}:${end} (scripts/generate-docs.mjs) -->`;
