@@ -41,6 +41,26 @@ describe('experiment configs', () => {
     expect(() => parseExperimentConfig(training({ kind: 'db-mtl', beta: 2 }))).toThrow(ConfigError);
     expect(parseExperimentConfig(training('imtl')).training.lossCombiner).toBe('imtl');
     expect(() => parseExperimentConfig(training({ kind: 'imtl', alpha: 1 }))).toThrow(ConfigError);
+    for (const kind of ['cagrad', 'gradvac', 'graddrop']) expect(parseExperimentConfig(training(kind)).training.lossCombiner).toBe(kind);
+    expect(parseExperimentConfig(training({ kind: 'cagrad', calpha: 0.4, rescale: 2 })).training.lossCombiner).toEqual({
+      kind: 'cagrad',
+      calpha: 0.4,
+      rescale: 2,
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'cagrad', rescale: 3 }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training({ kind: 'gradvac', beta: 0.1, groupType: 1, seed: 2 })).training.lossCombiner).toEqual({
+      kind: 'gradvac',
+      beta: 0.1,
+      groupType: 1,
+      seed: 2,
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'gradvac', groupType: 3 }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training({ kind: 'graddrop', leak: 0.2, seed: 1 })).training.lossCombiner).toEqual({
+      kind: 'graddrop',
+      leak: 0.2,
+      seed: 1,
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'graddrop', leak: 1.5 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'famo', learningRate: 0 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
   });

@@ -175,7 +175,20 @@ export const experimentConfigSchema = z.strictObject({
       /** A name, or an object with the combiner's options, e.g. { "kind": "weighted", "weights": { "keyword": 2 } }. */
       lossCombiner: z
         .union([
-          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad', 'random-loss-weighting', 'famo', 'db-mtl', 'imtl']),
+          z.enum([
+            'sum',
+            'uncertainty',
+            'dynamic-weight-average',
+            'gradnorm',
+            'pcgrad',
+            'random-loss-weighting',
+            'famo',
+            'db-mtl',
+            'imtl',
+            'cagrad',
+            'gradvac',
+            'graddrop',
+          ]),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
             z.strictObject({ kind: z.literal('weighted'), weights: z.record(z.string(), z.number().nonnegative()) }),
@@ -199,12 +212,24 @@ export const experimentConfigSchema = z.strictObject({
               betaSigma: z.number().nonnegative().optional(),
             }),
             z.strictObject({ kind: z.literal('imtl') }),
+            z.strictObject({
+              kind: z.literal('cagrad'),
+              calpha: z.number().nonnegative().optional(),
+              rescale: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+            }),
+            z.strictObject({
+              kind: z.literal('gradvac'),
+              beta: z.number().min(0).max(1).optional(),
+              groupType: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+              seed: z.number().int().optional(),
+            }),
+            z.strictObject({ kind: z.literal('graddrop'), leak: z.number().min(0).max(1).optional(), seed: z.number().int().optional() }),
             /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
             z.strictObject({ kind: z.literal('package'), ...extension }),
           ]),
         ])
         .default('sum'),
-      /** Unset: every-dataset for PCGrad, GradNorm, DB-MTL and IMTL when the datasets carry different tasks, else per-dataset. */
+      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop) when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
           z.enum(samplingStrategies),

@@ -1,7 +1,7 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py and IMTL.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py and GradDrop.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import).
@@ -10,6 +10,19 @@ Problem: input x (6×4) → shared h = tanh(x·W) (W 4×3) → per-task linear h
 error against the task's targets; three tasks, a new fixed batch per step, plain SGD (lr 0.1) on
 every parameter. Per step the fixture records the task weights and the shared update W_after − W_before (and, for
 DB-MTL, whose weights are gradient scales, the heads' updates too).
+
+CAGrad: LibMTL solves its weights with scipy.optimize.minimize (SLSQP, finite-difference gradients) at
+SLSQP's default tolerance (ftol 1e-6), which leaves the weights off the optimum by far more than the
+test's 1e-6. The script runs the same call with ftol 1e-16 and an analytic Jacobian, then checks the result
+against the exact optimum (the KKT point on the simplex, by Newton's method on each face) and records the
+exact one; the two agree to the 1e-8 asserted below (SLSQP at its default tolerance is off by up to 2e-3 here).
+
+GradDrop: LibMTL applies it to the representation gradient (rep_grad=True, the per-sample gradients
+multiplied by the sign of the representation and summed over the batch); Polytask has per-parameter
+gradients only, so here, as in the TypeScript combiner, the sign-purity drop is applied per element of the
+shared parameter's per-task gradients (no input-sign factor). Its uniform draws, and GradVac's task orders
+(Python's random.shuffle in LibMTL), come from the mirrored TypeScript generator, seeded per step from
+(seed, step) like PCGrad's.
 
 RLW draws its standard normals from the same generator as the TypeScript combiner (mulberry32,
 seeded per step from (seed, step), Box–Muller), so both see the same samples; the weighting itself
@@ -21,8 +34,10 @@ import json
 import math
 import os
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy.optimize import minimize
 
 torch.set_default_dtype(torch.float64)
 
@@ -65,6 +80,19 @@ def step_normals(seed, step, count):
         u2 = random()
         normals.append(math.sqrt(-2 * math.log(1 - u1)) * math.cos(2 * math.pi * u2))
     return normals
+
+
+def step_random(seed, step):
+    """The per-step generator of the PCGrad, GradVac and GradDrop combiners."""
+    return create_random(imul(seed + 1, 0x9E3779B1) ^ step)
+
+
+def shuffle_in_place(values, random):
+    """@polytask/core shuffleInPlace (Fisher-Yates from the end)."""
+    for index in range(len(values) - 1, 0, -1):
+        other = math.floor(random() * (index + 1))
+        values[index], values[other] = values[other], values[index]
+    return values
 
 
 def problem():
@@ -214,6 +242,192 @@ class IMTL:
         return self.alpha
 
 
+def compute_grad(losses, shared):
+    """AbsWeighting._compute_grad(mode='backward'): each task's loss backward; the shared gradient is taken
+    out (and zeroed, zero_grad_share_params), the heads' gradients accumulate."""
+    grads = torch.zeros(len(TASKS), shared.numel())
+    for tn in range(len(TASKS)):
+        losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else losses[tn].backward()
+        grads[tn] = shared.grad.view(-1)
+        shared.grad = None
+    return grads
+
+
+def simplex_optimum(A, b, c):
+    """The exact minimiser of x·A·b + c·sqrt(x·A·x + 1e-8) over the simplex: for every support, Newton's
+    method on that face (x_m = 1 − Σ the others), kept when it is a KKT point (positive on the support, no
+    smaller gradient off it)."""
+    n = len(b)
+
+    def value(x):
+        return x @ A @ b + c * math.sqrt(x @ A @ x + 1e-8)
+
+    def gradient_hessian(x):
+        s = math.sqrt(x @ A @ x + 1e-8)
+        ax = A @ x
+        return A @ b + c * ax / s, c * (A / s - np.outer(ax, ax) / s**3)
+
+    for size in range(n, 0, -1):
+        for mask in range(1, 1 << n):
+            support = [i for i in range(n) if mask >> i & 1]
+            if len(support) != size:
+                continue
+            x = np.zeros(n)
+            x[support] = 1 / size
+            last, free = support[-1], support[:-1]
+            for _ in range(200):
+                if np.abs(x).max() > 1e6:  # unbounded on this face's affine hull: no minimiser there
+                    break
+                g, H = gradient_hessian(x)
+                reduced = np.array([g[k] - g[last] for k in free])
+                if not free or np.abs(reduced).max() < 1e-15 * max(1.0, np.abs(g).max()):
+                    break
+                Hr = np.array([[H[k, l] - H[k, last] - H[last, l] + H[last, last] for l in free] for k in free])
+                direction = np.linalg.solve(Hr, -reduced)
+                full = np.zeros(n)
+                full[free] = direction
+                full[last] = -direction.sum()
+                t = 1.0
+                while value(x + t * full) > value(x) + 1e-4 * t * (g @ full) and t > 1e-12:
+                    t /= 2
+                x = x + t * full
+            if np.abs(x).max() > 1e6:
+                continue
+            g, _ = gradient_hessian(x)
+            mu = g[last]
+            if all(x[i] > 0 for i in support) and all(g[j] >= mu - 1e-12 * max(1.0, abs(mu)) for j in range(n) if j not in support):
+                return x
+    raise RuntimeError("no KKT point found")
+
+
+class CAGrad:
+    """LibMTL/weighting/CAGrad.py (rep_grad=False), with SLSQP at a tight tolerance (see the docstring)."""
+
+    def __init__(self, calpha=0.5, rescale=1):
+        self.calpha, self.rescale = calpha, rescale
+        self.task_num = len(TASKS)
+        self.w = [1 / len(TASKS)] * len(TASKS)
+
+    def backward(self, losses, params):
+        calpha, rescale = self.calpha, self.rescale
+        shared = params["shared"]
+        grads = compute_grad(losses, shared)
+
+        GG = torch.matmul(grads, grads.t()).cpu()  # [num_tasks, num_tasks]
+        g0_norm = (GG.mean() + 1e-8).sqrt()  # norm of the average gradient
+
+        x_start = np.ones(self.task_num) / self.task_num
+        bnds = tuple((0, 1) for x in x_start)
+        cons = {"type": "eq", "fun": lambda x: 1 - sum(x)}
+        A = GG.numpy()
+        b = x_start.copy()
+        c = (calpha * g0_norm + 1e-8).item()
+
+        def objfn(x):
+            return (x.reshape(1, -1).dot(A).dot(b.reshape(-1, 1)) + c * np.sqrt(x.reshape(1, -1).dot(A).dot(x.reshape(-1, 1)) + 1e-8)).sum()
+
+        def jacobian(x):
+            return A.dot(b) + c * A.dot(x) / np.sqrt(x.dot(A).dot(x) + 1e-8)
+
+        res = minimize(objfn, x_start, jac=jacobian, bounds=bnds, constraints=cons, options={"ftol": 1e-16, "maxiter": 1000})
+        exact = simplex_optimum(A, b, c)
+        assert np.abs(res.x - exact).max() < 1e-8, (res.x, exact)
+        w_cpu = exact
+        ww = torch.tensor(w_cpu)
+        gw = (grads * ww.view(-1, 1)).sum(0)
+        gw_norm = gw.norm()
+        lmbda = c / (gw_norm + 1e-8)
+        g = grads.mean(0) + lmbda * gw
+        if rescale == 0:
+            new_grads = g
+        elif rescale == 1:
+            new_grads = g / (1 + calpha**2)
+        elif rescale == 2:
+            new_grads = g / (1 + calpha)
+        else:
+            raise ValueError("No support rescale type {}".format(rescale))
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        self.w = w_cpu.tolist()
+        return self.w
+
+    def weights(self):
+        return self.w
+
+
+class GradVac:
+    """LibMTL/weighting/GradVac.py (rep_grad=False, GradVac_group_type 0: the whole shared model is one
+    group, k_idx = [-1]); random.shuffle is the TypeScript generator's shuffle, seeded from (seed, step)."""
+
+    def __init__(self, beta=0.5, seed=0):
+        self.beta, self.seed = beta, seed
+        self.task_num = len(TASKS)
+        self.step = 0
+
+    def _init_rho(self):
+        self.k_idx = [-1]
+        self.rho_T = torch.zeros(self.task_num, self.task_num, len(self.k_idx))
+
+    def backward(self, losses, params):
+        beta = self.beta
+        if self.step == 0:
+            self._init_rho()
+        shared = params["shared"]
+        grads = compute_grad(losses, shared)  # [task_num, grad_dim]
+        random = step_random(self.seed, self.step)
+
+        batch_weight = np.ones(len(losses))
+        pc_grads = grads.clone()
+        for tn_i in range(self.task_num):
+            task_index = list(range(self.task_num))
+            task_index.remove(tn_i)
+            shuffle_in_place(task_index, random)
+            for tn_j in task_index:
+                for k in range(len(self.k_idx)):
+                    beg, end = sum(self.k_idx[:k]), sum(self.k_idx[: k + 1])
+                    if end == -1:
+                        end = grads.size()[-1]
+                    rho_ijk = torch.dot(pc_grads[tn_i, beg:end], grads[tn_j, beg:end]) / (pc_grads[tn_i, beg:end].norm() * grads[tn_j, beg:end].norm() + 1e-8)
+                    if rho_ijk < self.rho_T[tn_i, tn_j, k]:
+                        w = pc_grads[tn_i, beg:end].norm() * (self.rho_T[tn_i, tn_j, k] * (1 - rho_ijk**2).sqrt() - rho_ijk * (1 - self.rho_T[tn_i, tn_j, k] ** 2).sqrt()) / (grads[tn_j, beg:end].norm() * (1 - self.rho_T[tn_i, tn_j, k] ** 2).sqrt() + 1e-8)
+                        pc_grads[tn_i, beg:end] += grads[tn_j, beg:end] * w
+                    self.rho_T[tn_i, tn_j, k] = (1 - beta) * self.rho_T[tn_i, tn_j, k] + beta * rho_ijk
+        new_grads = pc_grads.sum(0)
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        self.step += 1
+        return batch_weight.tolist()
+
+    def weights(self):
+        return [1.0] * self.task_num
+
+
+class GradDrop:
+    """LibMTL/weighting/GradDrop.py, per element of the shared parameter's per-task gradients instead of the
+    representation's (so no input-sign factor and no batch sum; see the docstring); torch.rand_like is the
+    TypeScript generator's draws, seeded from (seed, step), one per element in order."""
+
+    def __init__(self, leak=0.0, seed=0):
+        self.leak, self.seed = leak, seed
+        self.task_num = len(TASKS)
+        self.step = 0
+
+    def backward(self, losses, params):
+        leak = self.leak
+        shared = params["shared"]
+        grads = compute_grad(losses, shared)  # [task_num, grad_dim]; the heads keep their summed gradients
+        P = 0.5 * (1 + grads.sum(0) / (grads.abs().sum(0) + 1e-7))
+        random = step_random(self.seed, self.step)
+        self.step += 1
+        U = torch.tensor([random() for _ in range(P.numel())])
+        M = P.gt(U).unsqueeze(0).repeat_interleave(self.task_num, dim=0) * grads.gt(0) + P.lt(U).unsqueeze(0).repeat_interleave(self.task_num, dim=0) * grads.lt(0)
+        transformed_grad = grads * (leak + (1 - leak) * M)
+        shared.grad = transformed_grad.sum(0).view(shared.size()).clone()
+        # LibMTL returns None (every loss weighs 1)
+        return [1.0] * self.task_num
+
+    def weights(self):
+        return [1.0] * self.task_num
+
+
 def run(method, spec, data):
     params = {
         "shared": torch.tensor(data["shared"], requires_grad=True),
@@ -255,6 +469,15 @@ def main():
             "db-mtl": run(DB_MTL(), {"kind": "db-mtl"}, data),
             "imtl": run(IMTL(), {"kind": "imtl"}, data),
             "db-mtl-decaying": run(DB_MTL(beta=0.6, beta_sigma=0.5), {"kind": "db-mtl", "beta": 0.6, "betaSigma": 0.5}, data),
+            "cagrad": run(CAGrad(), {"kind": "cagrad"}, data),
+            "cagrad-strong": run(CAGrad(calpha=0.9, rescale=2), {"kind": "cagrad", "calpha": 0.9, "rescale": 2}, data),
+            "cagrad-unscaled": run(CAGrad(calpha=0.2, rescale=0), {"kind": "cagrad", "calpha": 0.2, "rescale": 0}, data),
+            # a wide ball: the optimum lies inside the simplex (every weight positive) from step 2
+            "cagrad-wide": run(CAGrad(calpha=100), {"kind": "cagrad", "calpha": 100}, data),
+            "gradvac": run(GradVac(), {"kind": "gradvac"}, data),
+            "gradvac-slow": run(GradVac(beta=0.1, seed=5), {"kind": "gradvac", "beta": 0.1, "seed": 5}, data),
+            "graddrop": run(GradDrop(), {"kind": "graddrop"}, data),
+            "graddrop-leaky": run(GradDrop(leak=0.3, seed=3), {"kind": "graddrop", "leak": 0.3, "seed": 3}, data),
         },
     }
     target = os.path.join(os.path.dirname(__file__), "..", "src", "__fixtures__", "weighting-reference.json")

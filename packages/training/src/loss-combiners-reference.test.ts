@@ -152,7 +152,7 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
 });
 
 describe('gradient combiners without named shared variables', () => {
-  for (const name of ['db-mtl', 'imtl'] as const) {
+  for (const name of ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'] as const) {
     it(`${name} infers them (the variables several tasks have gradients for) and matches LibMTL`, () => {
       const problem = createProblem();
       const combiner = createLossCombiner(reference.methods[name].spec as LossCombinerSpec, reference.tasks);
@@ -166,12 +166,15 @@ describe('gradient combiners without named shared variables', () => {
   }
 });
 
-describe('RLW, FAMO, DB-MTL and IMTL state', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac and GradDrop state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
     { kind: 'db-mtl', beta: 0.6, betaSigma: 0.5 },
     { kind: 'imtl' },
+    { kind: 'cagrad', calpha: 0.9, rescale: 2 },
+    { kind: 'gradvac', beta: 0.1, seed: 5 },
+    { kind: 'graddrop', leak: 0.3, seed: 3 },
   ];
 
   for (const spec of specs) {
@@ -200,7 +203,7 @@ describe('RLW, FAMO, DB-MTL and IMTL state', () => {
 
     it(`${spec.kind}: a task absent from a batch contributes nothing and keeps the state usable`, () => {
       const batch = reference.batches[0] as Batch;
-      const gradientBased = spec.kind === 'db-mtl' || spec.kind === 'imtl';
+      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'].includes(spec.kind);
       // a gradient combiner's step without b equals that of a combiner that never heard of b
       const twoTasks = createProblem();
       const twoTaskCombiner = createLossCombiner(spec, ['a', 'c']);
@@ -219,6 +222,11 @@ describe('RLW, FAMO, DB-MTL and IMTL state', () => {
         if (spec.kind === 'db-mtl') {
           const state = combiner.state?.() as { buffers: object } | undefined;
           expect(Object.keys(state?.buffers ?? {})).toEqual(['a', 'c']);
+        }
+        if (spec.kind === 'gradvac') {
+          // only the pairs of present tasks have targets
+          const state = combiner.state?.() as { targets: object } | undefined;
+          expect(Object.keys(state?.targets ?? {}).sort()).toEqual([JSON.stringify(['a', 'c']), JSON.stringify(['c', 'a'])]);
         }
       } else {
         const losses = problem.losses(batch, ['a', 'c']);

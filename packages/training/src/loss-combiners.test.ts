@@ -7,7 +7,7 @@ import { createRunStore, openRun } from '@polytask/results';
 import { createTrainingSets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLossCombiner } from './loss-combiners';
+import { createLossCombiner, type LossCombinerSpec } from './loss-combiners';
 import { selectBackend } from './select-backend';
 import { keyword, learnableDataset, speaker } from './test-support';
 import { trainFold } from './train-fold';
@@ -154,11 +154,96 @@ describe('loss combiners', () => {
     expect(merged?.w?.dataSync()[0]).toBeCloseTo(10 * (weights.big as number), 4);
   });
 
-  it('trains end to end with PCGrad, GradNorm, DB-MTL and IMTL', async () => {
+  it('CAGrad with calpha 0 takes the mean gradient; GradDrop keeps agreeing signs, and with leak 1 everything', () => {
+    const gradients = () =>
+      new Map([
+        ['a', { w: tf.tensor1d([1, -2, 3]), headA: tf.tensor1d([5]) }],
+        ['b', { w: tf.tensor1d([3, -4, -1]), headB: tf.tensor1d([7]) }],
+      ]);
+    const none = new Map<string, number>();
+    const values = (map: tf.NamedTensorMap | undefined, name: string) => Array.from(map?.[name]?.dataSync() ?? []);
+    const mean = createLossCombiner({ kind: 'cagrad', calpha: 0 }, ['a', 'b']).perTaskGradients?.merge(gradients(), none, ['w']);
+    expect(values(mean, 'w')).toEqual([2, -3, 1]);
+    // task-specific variables take their plain gradients
+    expect(values(mean, 'headA')).toEqual([5]);
+    expect(values(mean, 'headB')).toEqual([7]);
+    const drop = createLossCombiner({ kind: 'graddrop', seed: 4 }, ['a', 'b']).perTaskGradients?.merge(gradients(), none, ['w']);
+    const dropped = values(drop, 'w');
+    // purity 1 (both positive) or 0 (both negative): kept whole; the third element keeps one sign's share
+    expect(dropped.slice(0, 2)).toEqual([4, -6]);
+    expect([3, -1]).toContain(dropped[2]);
+    const leaky = createLossCombiner({ kind: 'graddrop', leak: 1 }, ['a', 'b']).perTaskGradients?.merge(gradients(), none, ['w']);
+    expect(values(leaky, 'w')).toEqual([4, -6, 2]);
+  });
+
+  it('GradVac per layer and per variable equals GradVac on each group alone (groupType 1 and 2)', () => {
+    const layer = (task: number, step: number) =>
+      Array.from({ length: 4 }, (_, index) => Math.sin(1.3 * index + 2.1 * task + 0.7 * step) * (index % 2 ? -1 : 1));
+    const gradients = (step: number, names: readonly string[]) =>
+      new Map(
+        ['a', 'b', 'c'].map((task, t) => [
+          task,
+          Object.fromEntries(names.map((name, n) => [name, tf.tensor1d(layer(t + 3 * n, step))])) as tf.NamedTensorMap,
+        ]),
+      );
+    const merged = (spec: LossCombinerSpec, names: readonly string[]) => {
+      const combiner = createLossCombiner(spec, ['a', 'b', 'c']);
+      let last: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const result = combiner.perTaskGradients?.merge(gradients(step, names), new Map(), names) ?? {};
+        last = names.flatMap((name) => Array.from(result[name]?.dataSync() ?? []));
+      }
+      return last;
+    };
+    const names = ['one/kernel', 'one/bias', 'two/kernel'];
+    // groups: per layer {one/kernel, one/bias} and {two/kernel}; per variable each alone
+    // each group alone sees the same (seed, step) orders; its gradients are those of its variables
+    const perLayer = merged({ kind: 'gradvac', seed: 2, groupType: 1 }, names);
+    const perVariable = merged({ kind: 'gradvac', seed: 2, groupType: 2 }, names);
+    const expectNear = (actual: number[], expected: number[]) => {
+      expect(actual.length).toBe(expected.length);
+      for (const [index, value] of actual.entries()) expect(value).toBeCloseTo(expected[index] as number, 5);
+    };
+    // a group alone: the same gradients, restricted to its variables
+    const group = (members: readonly string[]) => {
+      const combiner = createLossCombiner({ kind: 'gradvac', seed: 2 }, ['a', 'b', 'c']);
+      let last: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const all = gradients(step, names);
+        const only = new Map(
+          [...all].map(([task, map]) => [task, Object.fromEntries(members.map((name) => [name, map[name] as tf.Tensor]))]),
+        );
+        const result = combiner.perTaskGradients?.merge(only, new Map(), members) ?? {};
+        last = members.flatMap((name) => Array.from(result[name]?.dataSync() ?? []));
+      }
+      return last;
+    };
+    expectNear(perLayer, [...group(['one/kernel', 'one/bias']), ...group(['two/kernel'])]);
+    expectNear(perVariable, [...group(['one/kernel']), ...group(['one/bias']), ...group(['two/kernel'])]);
+    // whole model (0) differs: one cosine over all variables
+    expect(merged({ kind: 'gradvac', seed: 2 }, names)).not.toEqual(perLayer);
+  });
+
+  it('CAGrad, GradVac and GradDrop reject bad options', () => {
+    expect(() => createLossCombiner({ kind: 'cagrad', calpha: -1 }, ['a'])).toThrow(/calpha must be a finite number of at least 0/);
+    expect(() => createLossCombiner({ kind: 'cagrad', rescale: 3 as 1 }, ['a'])).toThrow(/rescale must be 0, 1 or 2/);
+    expect(() => createLossCombiner({ kind: 'gradvac', beta: 1.5 }, ['a'])).toThrow(/beta must be a number from 0 to 1/);
+    expect(() => createLossCombiner({ kind: 'gradvac', groupType: 3 as 0 }, ['a'])).toThrow(/groupType must be 0/);
+    expect(() => createLossCombiner({ kind: 'gradvac', seed: 0.5 }, ['a'])).toThrow(/seed must be an integer/);
+    expect(() => createLossCombiner({ kind: 'graddrop', leak: 2 }, ['a'])).toThrow(/leak must be a number from 0 to 1/);
+    expect(() =>
+      createLossCombiner(
+        { kind: 'cagrad' },
+        Array.from({ length: 13 }, (_, index) => `t${index}`),
+      ),
+    ).toThrow(/at most 12 tasks/);
+  });
+
+  it('trains end to end with PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac and GradDrop', async () => {
     const tasks = [keyword, speaker];
     const data = learnableDataset({ name: 'both', tasks, count: 96, seed: 6 });
     const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
-    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl'] as const) {
+    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'] as const) {
       const model = createMultiTaskDnn({
         inputShape: [4, 8],
         tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
@@ -178,8 +263,8 @@ describe('loss combiners', () => {
   });
 });
 
-describe('RLW, FAMO, DB-MTL and IMTL in trainFold', () => {
-  // two datasets with one task each: the per-dataset sampler's batches lack a task (DB-MTL and IMTL, gradient based, get every-dataset)
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad and GradVac in trainFold', () => {
+  // two datasets with one task each: the per-dataset sampler's batches lack a task (DB-MTL, IMTL, CAGrad and GradVac, gradient based, get every-dataset)
   const datasets = [
     learnableDataset({ name: 'words', tasks: [keyword], count: 48, seed: 8 }),
     learnableDataset({ name: 'voices', tasks: [speaker], count: 48, seed: 9 }),
@@ -197,6 +282,9 @@ describe('RLW, FAMO, DB-MTL and IMTL in trainFold', () => {
     { kind: 'famo' },
     { kind: 'db-mtl' },
     { kind: 'imtl' },
+    // a wide ball: with two tasks CAGrad's default often sits on a vertex (w = 0 or 1)
+    { kind: 'cagrad', calpha: 10 },
+    { kind: 'gradvac', beta: 0.3 },
   ] as const) {
     it(`${lossCombiner.kind}: batches lacking a task, weights in each train record, and 2 epochs + resume 2 equal 4`, async () => {
       const { train } = createTrainingSets({ datasets, split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
@@ -208,10 +296,12 @@ describe('RLW, FAMO, DB-MTL and IMTL in trainFold', () => {
         expect(Object.keys(record).sort()).toEqual(['keyword', 'speaker']);
         // RLW and FAMO weights are a distribution, IMTL's α sum to 1; DB-MTL's are gradient scales, the largest task's 1
         if (lossCombiner.kind === 'db-mtl') expect(Math.min(record.keyword as number, record.speaker as number)).toBeCloseTo(1, 6);
+        // GradVac's batch weights are 1 (its state is the cosine targets, checked by the resumed weights below)
+        else if (lossCombiner.kind === 'gradvac') expect(record).toEqual({ keyword: 1, speaker: 1 });
         else expect((record.keyword as number) + (record.speaker as number)).toBeCloseTo(1, 6);
       }
-      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, DB-MTL and IMTL rebalance)
-      expect(weights[0]).not.toEqual(weights[3]);
+      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, DB-MTL, IMTL and CAGrad rebalance)
+      if (lossCombiner.kind !== 'gradvac') expect(weights[0]).not.toEqual(weights[3]);
       const store = createRunStore({ root, name: lossCombiner.kind });
       await trainFold({ ...settings, model: model(), epochs: 2, store });
       const resumedModel = model();

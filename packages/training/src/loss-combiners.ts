@@ -14,7 +14,13 @@
  * - `db-mtl` (Lin et al. 2023): gradients of log losses, an EMA of each task's shared-parameter gradient,
  *   each scaled up to the largest EMA norm before summing (gradient based);
  * - `imtl` (Liu et al. 2021): IMTL-L learned loss scales exp(s_i)·L_i − s_i, and IMTL-G shared-gradient
- *   weights α whose combined gradient has equal projections on every task's unit gradient (gradient based).
+ *   weights α whose combined gradient has equal projections on every task's unit gradient (gradient based);
+ * - `cagrad` (Liu et al. 2021): the mean shared gradient moved, within a ball of radius calpha·‖ḡ‖, toward the
+ *   weighted gradient that helps the worst task most (gradient based);
+ * - `gradvac` (Wang et al. 2021): each task's shared gradient moved toward every other's until their cosine reaches
+ *   an EMA target (gradient based);
+ * - `graddrop` (Chen et al. 2020): per element of the shared gradients, one sign kept at random in proportion to
+ *   its share (sign purity), the other dropped (gradient based; on parameter, not representation, gradients).
  * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
@@ -32,7 +38,10 @@ export type LossCombinerSpec =
   | RandomLossWeightingSpec
   | FamoSpec
   | DbMtlSpec
-  | { readonly kind: 'imtl' };
+  | { readonly kind: 'imtl' }
+  | CagradSpec
+  | GradVacSpec
+  | GradDropSpec;
 
 /** DB-MTL, dual-balancing multi-task learning (Lin et al. 2023), with LibMTL's defaults. */
 export interface DbMtlSpec {
@@ -321,11 +330,17 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return dualBalancing(spec, tasks);
     case 'imtl':
       return impartial(tasks);
+    case 'cagrad':
+      return conflictAverse(spec, tasks);
+    case 'gradvac':
+      return gradientVaccine(spec, tasks);
+    case 'graddrop':
+      return gradientDrop(spec, tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl or imtl.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac or graddrop.`,
       });
   }
 }
@@ -704,6 +719,414 @@ function impartial(tasks: readonly string[]): LossCombiner {
           });
           return merged;
         });
+      },
+    },
+  };
+}
+
+/** The present tasks' shared gradients, flattened in `shared` order (zeros where a task has none), in float64. */
+function flattenShared(perTask: ReadonlyMap<string, tf.NamedTensorMap>, present: readonly string[], shared: readonly string[]) {
+  const reference = (name: string) =>
+    present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor | undefined;
+  const layout = shared.map((name) => ({ name, shape: reference(name)?.shape, size: reference(name)?.size ?? 0 }));
+  const total = layout.reduce((sum, entry) => sum + entry.size, 0);
+  const rows = present.map((task) => {
+    const row = new Float64Array(total);
+    let offset = 0;
+    for (const { name, size } of layout) {
+      const values = (perTask.get(task) as tf.NamedTensorMap)[name]?.dataSync();
+      if (values) row.set(values, offset);
+      offset += size;
+    }
+    return row;
+  });
+  return { rows, layout };
+}
+
+/**
+ * The merged gradients: `combined` (flattened in `layout` order) on the shared variables, and on every other
+ * variable the present tasks' gradients summed (LibMTL's task-specific parameters take each loss's plain gradient).
+ */
+function mergeShared(
+  perTask: ReadonlyMap<string, tf.NamedTensorMap>,
+  layout: readonly { name: string; shape: number[] | undefined; size: number }[],
+  combined: Float64Array,
+): tf.NamedTensorMap {
+  const merged: tf.NamedTensorMap = {};
+  let offset = 0;
+  for (const { name, shape, size } of layout) {
+    if (shape) merged[name] = tf.tensor(Float32Array.from(combined.subarray(offset, offset + size)), shape);
+    offset += size;
+  }
+  const sharedSet = new Set(layout.map((entry) => entry.name));
+  for (const gradients of perTask.values())
+    for (const [name, gradient] of Object.entries(gradients)) {
+      if (sharedSet.has(name)) continue;
+      const previous = merged[name];
+      merged[name] = previous ? tf.add(previous, gradient) : tf.clone(gradient);
+      previous?.dispose();
+    }
+  return merged;
+}
+
+/** a·b. */
+function dot(a: Float64Array, b: Float64Array): number {
+  let sum = 0;
+  for (let index = 0; index < a.length; index++) sum += (a[index] as number) * (b[index] as number);
+  return sum;
+}
+
+/** The generator of a step of the seeded gradient combiners (PCGrad's mixing of seed and step). */
+function stepRandom(seed: number, step: number) {
+  return createRandom(Math.imul(seed + 1, 0x9e3779b1) ^ step);
+}
+
+/** Throws unless the `method`'s seed is an integer. */
+function checkSeed(seed: number, method: string): void {
+  if (!Number.isInteger(seed))
+    throw new InvalidArgumentError({ argument: 'seed', value: seed, message: `The ${method} seed must be an integer, got ${seed}.` });
+}
+
+/** Throws unless `value` is a number from 0 to 1. */
+function checkUnit(argument: string, value: number, method: string): void {
+  if (!Number.isFinite(value) || value < 0 || value > 1)
+    throw new InvalidArgumentError({ argument, value, message: `The ${method} ${argument} must be a number from 0 to 1, got ${value}.` });
+}
+
+/** CAGrad's exact solver enumerates the faces of the task simplex (2^n − 1 of them). */
+const cagradMaxTasks = 12;
+
+/**
+ * The minimiser of x·A·b + c·√(x·A·x + 1e-8) over the simplex, b = (1/n, …) (CAGrad's dual, `gram` = A): the
+ * objective is convex, so its minimiser is the KKT point; for every support (largest first), Newton's method
+ * with backtracking on that face (x_m = 1 − Σ the others) finds the face's stationary point, kept when it is
+ * positive on the support and no coordinate off it has a smaller gradient. Should rounding leave no face
+ * passing, the feasible candidate of lowest objective is returned.
+ */
+function cagradWeights(gram: readonly (readonly number[])[], c: number): number[] {
+  const n = gram.length;
+  const at = (i: number, j: number) => gram[i]?.[j] as number;
+  const times = (x: readonly number[]) => x.map((_, i) => x.reduce((sum, value, j) => sum + at(i, j) * value, 0));
+  const b = new Array<number>(n).fill(1 / n);
+  const ab = times(b);
+  const value = (x: readonly number[]) => {
+    const ax = times(x);
+    return (
+      x.reduce((sum, entry, i) => sum + entry * (ab[i] as number), 0) +
+      c * Math.sqrt(x.reduce((sum, entry, i) => sum + entry * (ax[i] as number), 0) + 1e-8)
+    );
+  };
+  const gradientHessian = (x: readonly number[]) => {
+    const ax = times(x);
+    const s = Math.sqrt(x.reduce((sum, entry, i) => sum + entry * (ax[i] as number), 0) + 1e-8);
+    const gradient = ab.map((entry, i) => entry + (c * (ax[i] as number)) / s);
+    const hessian = ax.map((_, i) => ax.map((__, j) => c * (at(i, j) / s - ((ax[i] as number) * (ax[j] as number)) / s ** 3)));
+    return { gradient, hessian };
+  };
+  let best: { x: number[]; value: number } | undefined;
+  for (let size = n; size >= 1; size--) {
+    for (let mask = 1; mask < 1 << n; mask++) {
+      const support = [...Array(n).keys()].filter((i) => (mask >> i) & 1);
+      if (support.length !== size) continue;
+      let x = new Array<number>(n).fill(0);
+      for (const i of support) x[i] = 1 / size;
+      const last = support[size - 1] as number;
+      const free = support.slice(0, -1);
+      let diverged = false;
+      for (let iteration = 0; iteration < 200 && free.length; iteration++) {
+        if (x.some((entry) => !Number.isFinite(entry) || Math.abs(entry) > 1e6)) {
+          // unbounded on this face's affine hull: no minimiser there
+          diverged = true;
+          break;
+        }
+        const { gradient, hessian } = gradientHessian(x);
+        const g = (i: number) => gradient[i] as number;
+        const reduced = free.map((k) => g(k) - g(last));
+        if (Math.max(...reduced.map(Math.abs)) < 1e-15 * Math.max(1, ...gradient.map(Math.abs))) break;
+        const h = (i: number, j: number) => hessian[i]?.[j] as number;
+        const system = free.map((k) => free.map((l) => h(k, l) - h(k, last) - h(last, l) + h(last, last)));
+        const step = solveSmall(
+          system,
+          reduced.map((entry) => -entry),
+        );
+        if (step.some((entry) => !Number.isFinite(entry))) {
+          diverged = true;
+          break;
+        }
+        const direction = new Array<number>(n).fill(0);
+        for (const [index, k] of free.entries()) direction[k] = step[index] as number;
+        direction[last] = -step.reduce((sum, entry) => sum + entry, 0);
+        const slope = direction.reduce((sum, entry, i) => sum + entry * g(i), 0);
+        const start = value(x);
+        let t = 1;
+        const moved = (scale: number) => x.map((entry, i) => entry + scale * (direction[i] as number));
+        while (value(moved(t)) > start + 1e-4 * t * slope && t > 1e-12) t /= 2;
+        x = moved(t);
+      }
+      if (diverged || x.some((entry) => Math.abs(entry) > 1e6)) continue;
+      const { gradient } = gradientHessian(x);
+      const mu = gradient[last] as number;
+      const feasible = support.every((i) => (x[i] as number) > 0);
+      if (!feasible) continue;
+      const candidate = { x, value: value(x) };
+      if (!best || candidate.value < best.value) best = candidate;
+      if ([...Array(n).keys()].every((j) => support.includes(j) || (gradient[j] as number) >= mu - 1e-12 * Math.max(1, Math.abs(mu))))
+        return x;
+    }
+  }
+  return (best as { x: number[] }).x;
+}
+
+/** CAGrad, conflict-averse gradient descent (Liu et al. 2021), with LibMTL's defaults. */
+export interface CagradSpec {
+  readonly kind: 'cagrad';
+  /** c, the radius of the ball around the mean gradient the update may move in (LibMTL `CAGrad_calpha`). @default 0.5 */
+  readonly calpha?: number;
+  /** Rescaling of the update: 0 none, 1 by 1/(1 + c²), 2 by 1/(1 + c) (LibMTL `rescale`). @default 1 */
+  readonly rescale?: 0 | 1 | 2;
+}
+
+/**
+ * CAGrad as LibMTL runs it (rep_grad=False): with G the present tasks' shared gradients and A = G·Gᵀ,
+ * w minimises w·A·b + c·√(w·A·w + 1e-8) on the simplex (b uniform, c = calpha·‖ḡ‖; solved exactly, LibMTL uses
+ * SLSQP), and the shared step is (ḡ + c/‖g_w‖·g_w)/(1 + calpha²) (rescale 1) with ḡ the mean and g_w = Σ w_i·g_i;
+ * task-specific variables take their plain gradients. `weights` reports w (as LibMTL returns); an absent task
+ * takes no part and keeps its last w.
+ */
+function conflictAverse(spec: CagradSpec, tasks: readonly string[]): LossCombiner {
+  const calpha = spec.calpha ?? 0.5;
+  const rescale = spec.rescale ?? 1;
+  checkOption('calpha', calpha, 0, true);
+  if (rescale !== 0 && rescale !== 1 && rescale !== 2)
+    throw new InvalidArgumentError({
+      argument: 'rescale',
+      value: rescale,
+      message: `The CAGrad rescale must be 0, 1 or 2, got ${rescale}.`,
+    });
+  if (tasks.length > cagradMaxTasks)
+    throw new InvalidArgumentError({
+      argument: 'tasks',
+      value: tasks.length,
+      message: `CAGrad's exact solver handles at most ${cagradMaxTasks} tasks, got ${tasks.length}.`,
+    });
+  const divisor = [1, 1 + calpha ** 2, 1 + calpha][rescale] as number;
+  const weights = new Map(tasks.map((task) => [task, 1 / tasks.length]));
+  return {
+    kind: 'cagrad',
+    variables: [],
+    combine: (losses) =>
+      weightedSum(
+        losses,
+        tasks,
+        tasks.map(() => 1),
+      ),
+    weights: () => Object.fromEntries(weights),
+    state: () => ({ weights: Object.fromEntries(weights) }),
+    restore(state) {
+      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
+    },
+    perTaskGradients: {
+      merge(perTask, _losses, _lastShared, allShared) {
+        const present = [...perTask.keys()];
+        const { rows, layout } = flattenShared(perTask, present, sharedOf(perTask, allShared));
+        const gram = rows.map((a) => rows.map((b) => dot(a, b)));
+        const count = present.length;
+        const g0Norm = Math.sqrt(gram.flat().reduce((sum, entry) => sum + entry, 0) / count ** 2 + 1e-8);
+        const c = calpha * g0Norm + 1e-8;
+        const w = cagradWeights(gram, c);
+        for (const [index, task] of present.entries()) weights.set(task, w[index] as number);
+        const size = rows[0]?.length ?? 0;
+        const gw = new Float64Array(size);
+        const mean = new Float64Array(size);
+        for (const [index, row] of rows.entries())
+          for (let position = 0; position < size; position++) {
+            gw[position] = (gw[position] as number) + (w[index] as number) * (row[position] as number);
+            mean[position] = (mean[position] as number) + (row[position] as number) / count;
+          }
+        const lambda = c / (Math.sqrt(dot(gw, gw)) + 1e-8);
+        const combined = mean.map((entry, position) => (entry + lambda * (gw[position] as number)) / divisor);
+        return mergeShared(perTask, layout, combined);
+      },
+    },
+  };
+}
+
+/** GradVac, gradient vaccine (Wang et al. 2021), with LibMTL's defaults. */
+export interface GradVacSpec {
+  readonly kind: 'gradvac';
+  /** EMA factor of the target cosine similarities ρ̂_ij (LibMTL `GradVac_beta`). @default 0.5 */
+  readonly beta?: number;
+  /**
+   * Granularity of the similarities (LibMTL `GradVac_group_type`): 0 all shared variables together, 1 per layer
+   * (the variables whose names share the part before the last `/`), 2 per variable. @default 0
+   */
+  readonly groupType?: 0 | 1 | 2;
+  /** Seed of the random order of the other tasks; step k's order depends only on (seed, k), like PCGrad's. @default 0 */
+  readonly seed?: number;
+}
+
+/**
+ * GradVac as LibMTL runs it (rep_grad=False): for each task i and each other present task j in a random order,
+ * per group k, ρ = cos(g'_i, g_j); if ρ is below the EMA target ρ̂_ijk, g'_i += g_j·‖g'_i‖(ρ̂√(1−ρ²) − ρ√(1−ρ̂²))/(‖g_j‖√(1−ρ̂²) + 1e-8);
+ * then ρ̂_ijk ← (1 − β)·ρ̂_ijk + β·ρ. The shared step is Σ g'_i; task-specific variables take their plain gradients.
+ * The ρ̂ (per ordered task pair and group) are checkpointed; an absent task's pairs are left as they are.
+ * `weights` reports 1 per task (LibMTL's batch weights).
+ */
+function gradientVaccine(spec: GradVacSpec, tasks: readonly string[]): LossCombiner {
+  const beta = spec.beta ?? 0.5;
+  const groupType = spec.groupType ?? 0;
+  const seed = spec.seed ?? 0;
+  checkUnit('beta', beta, 'GradVac');
+  checkSeed(seed, 'GradVac');
+  if (groupType !== 0 && groupType !== 1 && groupType !== 2)
+    throw new InvalidArgumentError({
+      argument: 'groupType',
+      value: groupType,
+      message: `The GradVac groupType must be 0 (whole model), 1 (per layer) or 2 (per variable), got ${groupType}.`,
+    });
+  let steps = 0;
+  // ρ̂ per ordered task pair, one entry per group (zeros until the pair's first step)
+  const targets = new Map<string, number[]>();
+  const pair = (i: string, j: string) => JSON.stringify([i, j]);
+  return {
+    kind: 'gradvac',
+    variables: [],
+    combine: (losses) =>
+      weightedSum(
+        losses,
+        tasks,
+        tasks.map(() => 1),
+      ),
+    weights: () => Object.fromEntries(tasks.map((task) => [task, 1])),
+    state: () => ({ steps, targets: Object.fromEntries(targets) }),
+    restore(state) {
+      const saved = state as { steps: number; targets: Record<string, number[]> };
+      steps = saved.steps;
+      targets.clear();
+      for (const [key, values] of Object.entries(saved.targets)) targets.set(key, [...values]);
+    },
+    perTaskGradients: {
+      merge(perTask, _losses, _lastShared, allShared) {
+        const random = stepRandom(seed, steps++);
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const { rows, layout } = flattenShared(perTask, present, shared);
+        // groups as lists of positions in the flattened vector: all, per layer (a variable without `/` is its own layer), per variable
+        const keys = layout.map(({ name }, index) => {
+          if (groupType === 0) return '';
+          const slash = name.lastIndexOf('/');
+          return groupType === 1 && slash >= 0 ? `layer ${name.slice(0, slash)}` : `variable ${index}`;
+        });
+        const positions = new Map<string, number[]>();
+        let offset = 0;
+        for (const [index, { size }] of layout.entries()) {
+          const list = positions.get(keys[index] as string) ?? [];
+          for (let position = offset; position < offset + size; position++) list.push(position);
+          positions.set(keys[index] as string, list);
+          offset += size;
+        }
+        const groups = [...positions.values()];
+        const gathered = (row: Float64Array, group: readonly number[]) => Float64Array.from(group, (position) => row[position] as number);
+        const originals = groups.map((group) => rows.map((row) => gathered(row, group)));
+        const projected = originals.map((group) => group.map((row) => Float64Array.from(row)));
+        for (const [i, taskI] of present.entries()) {
+          const order = shuffleInPlace(
+            present.map((_, other) => other).filter((other) => other !== i),
+            random,
+          ) as number[];
+          for (const j of order) {
+            const key = pair(taskI, present[j] as string);
+            const target = targets.get(key) ?? groups.map(() => 0);
+            for (const k of groups.keys()) {
+              const current = projected[k]?.[i] as Float64Array;
+              const other = originals[k]?.[j] as Float64Array;
+              const currentNorm = Math.sqrt(dot(current, current));
+              const otherNorm = Math.sqrt(dot(other, other));
+              const rho = dot(current, other) / (currentNorm * otherNorm + 1e-8);
+              const goal = (target[k] as number | undefined) ?? 0;
+              if (rho < goal) {
+                const w =
+                  (currentNorm * (goal * Math.sqrt(1 - rho ** 2) - rho * Math.sqrt(1 - goal ** 2))) /
+                  (otherNorm * Math.sqrt(1 - goal ** 2) + 1e-8);
+                for (let position = 0; position < current.length; position++)
+                  current[position] = (current[position] as number) + (other[position] as number) * w;
+              }
+              target[k] = (1 - beta) * goal + beta * rho;
+            }
+            targets.set(key, target);
+          }
+        }
+        const combined = new Float64Array(rows[0]?.length ?? 0);
+        for (const [k, group] of groups.entries())
+          for (const row of projected[k] as Float64Array[])
+            for (const [index, position] of group.entries()) combined[position] = (combined[position] as number) + (row[index] as number);
+        return mergeShared(perTask, layout, combined);
+      },
+    },
+  };
+}
+
+/** GradDrop, gradient sign dropout (Chen et al. 2020), with LibMTL's defaults. */
+export interface GradDropSpec {
+  readonly kind: 'graddrop';
+  /** Share of every gradient kept whatever its sign (LibMTL `GradDrop_leak`). @default 0 */
+  readonly leak?: number;
+  /** Seed of the uniform draws; step k's draws depend only on (seed, k). @default 0 */
+  readonly seed?: number;
+}
+
+/**
+ * GradDrop on parameter gradients. LibMTL applies it to the gradient of the shared representation
+ * (rep_grad=True: per-sample gradients times the sign of the representation, summed over the batch); Polytask
+ * has per-parameter gradients only, so here it works per element of the shared variables' per-task gradients:
+ * P = ½(1 + Σ_i g_i / (Σ_i |g_i| + 1e-7)), U uniform, task i keeps g_i where (P > U and g_i > 0) or (P < U and
+ * g_i < 0), and a `leak` share of it otherwise; the shared step is the sum of what is kept. Task-specific
+ * variables take their plain gradients. `weights` reports 1 per task (LibMTL returns none).
+ */
+function gradientDrop(spec: GradDropSpec, tasks: readonly string[]): LossCombiner {
+  const leak = spec.leak ?? 0;
+  const seed = spec.seed ?? 0;
+  checkUnit('leak', leak, 'GradDrop');
+  checkSeed(seed, 'GradDrop');
+  let steps = 0;
+  return {
+    kind: 'graddrop',
+    variables: [],
+    combine: (losses) =>
+      weightedSum(
+        losses,
+        tasks,
+        tasks.map(() => 1),
+      ),
+    weights: () => Object.fromEntries(tasks.map((task) => [task, 1])),
+    state: () => ({ steps }),
+    restore(state) {
+      steps = (state as { steps: number }).steps;
+    },
+    perTaskGradients: {
+      merge(perTask, _losses, _lastShared, allShared) {
+        const random = stepRandom(seed, steps++);
+        const present = [...perTask.keys()];
+        const { rows, layout } = flattenShared(perTask, present, sharedOf(perTask, allShared));
+        const combined = new Float64Array(rows[0]?.length ?? 0);
+        for (let position = 0; position < combined.length; position++) {
+          let sum = 0;
+          let magnitude = 0;
+          for (const row of rows) {
+            sum += row[position] as number;
+            magnitude += Math.abs(row[position] as number);
+          }
+          const purity = 0.5 * (1 + sum / (magnitude + 1e-7));
+          const draw = random();
+          let kept = 0;
+          for (const row of rows) {
+            const gradient = row[position] as number;
+            const keep = (purity > draw && gradient > 0) || (purity < draw && gradient < 0);
+            kept += gradient * (leak + (1 - leak) * (keep ? 1 : 0));
+          }
+          combined[position] = kept;
+        }
+        return mergeShared(perTask, layout, combined);
       },
     },
   };
