@@ -175,7 +175,19 @@ export const experimentConfigSchema = z.strictObject({
       /** A name, or an object with the combiner's options, e.g. { "kind": "weighted", "weights": { "keyword": 2 } }. */
       lossCombiner: z
         .union([
-          z.enum(['sum', 'uncertainty', 'dynamic-weight-average', 'gradnorm', 'pcgrad', 'random-loss-weighting', 'famo', 'db-mtl', 'imtl']),
+          z.enum([
+            'sum',
+            'uncertainty',
+            'dynamic-weight-average',
+            'gradnorm',
+            'pcgrad',
+            'random-loss-weighting',
+            'famo',
+            'db-mtl',
+            'imtl',
+            'mgda',
+            'aligned-mtl',
+          ]),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
             z.strictObject({ kind: z.literal('weighted'), weights: z.record(z.string(), z.number().nonnegative()) }),
@@ -199,12 +211,14 @@ export const experimentConfigSchema = z.strictObject({
               betaSigma: z.number().nonnegative().optional(),
             }),
             z.strictObject({ kind: z.literal('imtl') }),
+            z.strictObject({ kind: z.literal('mgda'), gradientNormalization: z.enum(['none', 'l2', 'loss', 'loss+']).optional() }),
+            z.strictObject({ kind: z.literal('aligned-mtl') }),
             /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
             z.strictObject({ kind: z.literal('package'), ...extension }),
           ]),
         ])
         .default('sum'),
-      /** Unset: every-dataset for PCGrad, GradNorm, DB-MTL and IMTL when the datasets carry different tasks, else per-dataset. */
+      /** Unset: every-dataset for PCGrad, GradNorm, DB-MTL, IMTL, MGDA and Aligned-MTL when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
           z.enum(samplingStrategies),

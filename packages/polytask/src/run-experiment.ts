@@ -985,9 +985,11 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { 
       });
   }
   const { samplingWeights } = config.training;
-  // the sampler training will use: PCGrad, GradNorm, DB-MTL and IMTL default to every-dataset when the datasets carry different tasks
+  // the sampler training will use: PCGrad, GradNorm, DB-MTL, IMTL, MGDA and Aligned-MTL default to every-dataset when the datasets carry different tasks
   const taskSets = datasets.map((dataset) => dataset.tasks.map((task) => task.name).join(','));
-  const gradientCombiner = ['pcgrad', 'gradnorm', 'db-mtl', 'imtl'].includes(typeof combiner === 'string' ? combiner : combiner.kind);
+  const gradientCombiner = ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'mgda', 'aligned-mtl'].includes(
+    typeof combiner === 'string' ? combiner : combiner.kind,
+  );
   const sampling = config.training.sampling ?? (gradientCombiner && new Set(taskSets).size > 1 ? 'every-dataset' : undefined);
   if (samplingWeights && sampling !== 'balanced' && sampling !== 'every-dataset')
     throw new ConfigError({

@@ -152,7 +152,7 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
 });
 
 describe('gradient combiners without named shared variables', () => {
-  for (const name of ['db-mtl', 'imtl'] as const) {
+  for (const name of ['db-mtl', 'imtl', 'mgda-l2', 'aligned-mtl'] as const) {
     it(`${name} infers them (the variables several tasks have gradients for) and matches LibMTL`, () => {
       const problem = createProblem();
       const combiner = createLossCombiner(reference.methods[name].spec as LossCombinerSpec, reference.tasks);
@@ -166,12 +166,14 @@ describe('gradient combiners without named shared variables', () => {
   }
 });
 
-describe('RLW, FAMO, DB-MTL and IMTL state', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, MGDA and Aligned-MTL state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
     { kind: 'db-mtl', beta: 0.6, betaSigma: 0.5 },
     { kind: 'imtl' },
+    { kind: 'mgda', gradientNormalization: 'l2' },
+    { kind: 'aligned-mtl' },
   ];
 
   for (const spec of specs) {
@@ -200,7 +202,7 @@ describe('RLW, FAMO, DB-MTL and IMTL state', () => {
 
     it(`${spec.kind}: a task absent from a batch contributes nothing and keeps the state usable`, () => {
       const batch = reference.batches[0] as Batch;
-      const gradientBased = spec.kind === 'db-mtl' || spec.kind === 'imtl';
+      const gradientBased = ['db-mtl', 'imtl', 'mgda', 'aligned-mtl'].includes(spec.kind);
       // a gradient combiner's step without b equals that of a combiner that never heard of b
       const twoTasks = createProblem();
       const twoTaskCombiner = createLossCombiner(spec, ['a', 'c']);
