@@ -21,7 +21,7 @@ describe('experiment configs', () => {
     expect(config.model).toEqual({ kind: 'dnn' });
   });
 
-  it('accepts RLW, FAMO, DB-MTL and IMTL with their options, and rejects bad ones', () => {
+  it('accepts RLW, FAMO, DB-MTL, IMTL, MGDA and Aligned-MTL with their options, and rejects bad ones', () => {
     const training = (lossCombiner: unknown) => ({ ...minimal, training: { lossCombiner } });
     expect(parseExperimentConfig(training('random-loss-weighting')).training.lossCombiner).toBe('random-loss-weighting');
     expect(parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 3 })).training.lossCombiner).toEqual({
@@ -61,6 +61,14 @@ describe('experiment configs', () => {
       seed: 1,
     });
     expect(() => parseExperimentConfig(training({ kind: 'graddrop', leak: 1.5 }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training('mgda')).training.lossCombiner).toBe('mgda');
+    expect(parseExperimentConfig(training({ kind: 'mgda', gradientNormalization: 'loss+' })).training.lossCombiner).toEqual({
+      kind: 'mgda',
+      gradientNormalization: 'loss+',
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'mgda', gradientNormalization: 'l1' }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training('aligned-mtl')).training.lossCombiner).toBe('aligned-mtl');
+    expect(() => parseExperimentConfig(training({ kind: 'aligned-mtl', scale: 1 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'famo', learningRate: 0 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
   });

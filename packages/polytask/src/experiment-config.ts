@@ -188,6 +188,8 @@ export const experimentConfigSchema = z.strictObject({
             'cagrad',
             'gradvac',
             'graddrop',
+            'mgda',
+            'aligned-mtl',
           ]),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
@@ -224,12 +226,14 @@ export const experimentConfigSchema = z.strictObject({
               seed: z.number().int().optional(),
             }),
             z.strictObject({ kind: z.literal('graddrop'), leak: z.number().min(0).max(1).optional(), seed: z.number().int().optional() }),
+            z.strictObject({ kind: z.literal('mgda'), gradientNormalization: z.enum(['none', 'l2', 'loss', 'loss+']).optional() }),
+            z.strictObject({ kind: z.literal('aligned-mtl') }),
             /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
             z.strictObject({ kind: z.literal('package'), ...extension }),
           ]),
         ])
         .default('sum'),
-      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop) when the datasets carry different tasks, else per-dataset. */
+      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL) when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
           z.enum(samplingStrategies),

@@ -997,9 +997,9 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { 
       });
   }
   const { samplingWeights } = config.training;
-  // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop) default to every-dataset when the datasets carry different tasks
+  // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL) default to every-dataset when the datasets carry different tasks
   const taskSets = datasets.map((dataset) => dataset.tasks.map((task) => task.name).join(','));
-  const gradientCombiner = ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'].includes(
+  const gradientCombiner = ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl'].includes(
     typeof combiner === 'string' ? combiner : combiner.kind,
   );
   const sampling = config.training.sampling ?? (gradientCombiner && new Set(taskSets).size > 1 ? 'every-dataset' : undefined);

@@ -13,7 +13,8 @@ export function tensorBoardContents(runDirectory: string) {
     Object.entries(readTensorBoardLog(path.join(runDirectory, 'tensorboard'))).map(([run, log]) => [
       run,
       {
-        scalars: log.scalars,
+        // a gradient combiner's overhead/* scalars are measurements, like wall times
+        scalars: Object.fromEntries(Object.entries(log.scalars).filter(([tag]) => !tag.startsWith('overhead/'))),
         steps: log.steps,
         experiments: log.experiments,
         sessionStarts: log.sessionStarts,

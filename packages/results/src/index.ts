@@ -31,6 +31,7 @@ export {
   type CheckpointContents,
   createRunStore,
   type EpochRecord,
+  type GradientOverhead,
   type LoadedRun,
   openRun,
   type RunStore,

@@ -45,6 +45,20 @@ export interface CheckpointContents {
   readonly state: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The cost of a gradient-based loss combiner's per-task gradient path over an epoch's training steps: one
+ * gradient computation per present task plus the combiner's merge, where a plain combiner takes one.
+ */
+export interface GradientOverhead {
+  /** Mean wall-clock seconds per step of the per-task gradient computations and the merge together. */
+  readonly secondsPerStep: number;
+  /**
+   * The epoch's largest rise of tfjs's `tf.memory().numBytes` over its value before a step's per-task gradients,
+   * sampled as the merge starts (every task's gradients held) and as it returns (those and the merged ones).
+   */
+  readonly peakExtraBytes: number;
+}
+
 /** Metrics of one fold, epoch and split. */
 export interface EpochRecord {
   readonly fold: number;
@@ -58,6 +72,8 @@ export interface EpochRecord {
   readonly learningRate?: number;
   /** The loss combiner's weight per task during the epoch (train records; the last step's for per-step methods such as RLW). */
   readonly lossWeights?: Readonly<Record<string, number>>;
+  /** Train records of gradient-based loss combiners (PCGrad, GradNorm, DB-MTL, IMTL, MGDA, Aligned-MTL...): what their per-task gradients cost. */
+  readonly gradientOverhead?: GradientOverhead;
   /** The model the record is of: absent for the multi-task model, `single:<task>` for a task's single-task baseline. */
   readonly model?: string;
 }

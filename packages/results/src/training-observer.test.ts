@@ -82,6 +82,19 @@ describe('the TensorBoard observer', () => {
     expect(log['fold-0/test']?.scalars['weights/keyword']).toBeUndefined();
   });
 
+  it("logs a gradient combiner's overhead as overhead/seconds_per_step and overhead/peak_extra_bytes, only when a record has it", async () => {
+    const directory = path.join(root, 'overhead');
+    const observer = await start(directory, 0, 0);
+    const gradientOverhead = { secondsPerStep: 0.125, peakExtraBytes: 4096 };
+    await notifyObservers([observer], 'onEpochEnd', { fold: 0, epoch: 1, train: { ...record(0, 1, 'train'), gradientOverhead } });
+    await notifyObservers([observer], 'onEpochEnd', { fold: 0, epoch: 2, train: record(0, 2, 'train') });
+    await end(observer, 0, 'success');
+    const log = readTensorBoardLog(directory);
+    expect(log['fold-0/train']?.scalars['overhead/seconds_per_step']).toEqual([[1, 0.125]]);
+    expect(log['fold-0/train']?.scalars['overhead/peak_extra_bytes']).toEqual([[1, 4096]]);
+    expect(log['fold-0/train']?.scalars['weights/keyword']).toHaveLength(2);
+  });
+
   it('resumed after a kill between the records and the commit, logs what an uninterrupted fold logs', async () => {
     const expected = await straightLog('straight');
     expect(expected['fold-0/train']?.scalars['batch/loss']?.map(([step]) => step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);

@@ -269,6 +269,10 @@ export function createTensorBoardObserver(
         if (Number.isFinite(record.loss)) writer.scalar('loss', record.loss, record.epoch);
         for (const [task, weight] of Object.entries(record.lossWeights ?? {}))
           if (Number.isFinite(weight)) writer.scalar(`weights/${task}`, weight, record.epoch);
+        if (record.gradientOverhead) {
+          writer.scalar('overhead/seconds_per_step', record.gradientOverhead.secondsPerStep, record.epoch);
+          writer.scalar('overhead/peak_extra_bytes', record.gradientOverhead.peakExtraBytes, record.epoch);
+        }
         for (const metrics of record.tasks) {
           for (const [name, value] of allMetricColumns) {
             const number = value(metrics);

@@ -1,10 +1,13 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py and GradDrop.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py and Aligned_MTL.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
-ported line by line below (LibMTL itself needs its package context to import).
+ported line by line below (LibMTL itself needs its package context to import). Aligned_MTL's
+`torch.symeig(M, eigenvectors=True)` (removed from PyTorch 2) is `torch.linalg.eigh(M)` (the same ascending
+eigenvalues and eigenvector columns), and its `torch.finfo().eps` is float32's: LibMTL trains in PyTorch's default
+float32, this script in float64.
 
 Problem: input x (6×4) → shared h = tanh(x·W) (W 4×3) → per-task linear head (3×1) → mean squared
 error against the task's targets; three tasks, a new fixed batch per step, plain SGD (lr 0.1) on
@@ -428,6 +431,166 @@ class GradDrop:
         return [1.0] * self.task_num
 
 
+class MGDA:
+    """LibMTL/weighting/MGDA.py (rep_grad=False): _find_min_norm_element (Frank–Wolfe, MAX_ITER 250,
+    STOP_CRIT 1e-5) on the normalized shared gradients; the shared gradient is Σ sol_i·(normalized g_i)."""
+
+    def __init__(self, mgda_gn="none"):
+        self.mgda_gn = mgda_gn
+
+    def _find_min_norm_element(self, grads):
+        def _min_norm_element_from2(v1v1, v1v2, v2v2):
+            if v1v2 >= v1v1:
+                gamma = 0.999
+                cost = v1v1
+                return gamma, cost
+            if v1v2 >= v2v2:
+                gamma = 0.001
+                cost = v2v2
+                return gamma, cost
+            gamma = -1.0 * ((v1v2 - v2v2) / (v1v1 + v2v2 - 2 * v1v2))
+            cost = v2v2 + gamma * (v1v2 - v2v2)
+            return gamma, cost
+
+        def _min_norm_2d(grad_mat):
+            dmin = 1e8
+            for i in range(grad_mat.size()[0]):
+                for j in range(i + 1, grad_mat.size()[0]):
+                    c, d = _min_norm_element_from2(grad_mat[i, i], grad_mat[i, j], grad_mat[j, j])
+                    if d < dmin:
+                        dmin = d
+                        sol = [(i, j), c, d]
+            return sol
+
+        def _projection2simplex(y):
+            m = len(y)
+            sorted_y = torch.sort(y, descending=True)[0]
+            tmpsum = 0.0
+            tmax_f = (torch.sum(y) - 1.0) / m
+            for i in range(m - 1):
+                tmpsum += sorted_y[i]
+                tmax = (tmpsum - 1) / (i + 1.0)
+                if tmax > sorted_y[i + 1]:
+                    tmax_f = tmax
+                    break
+            return torch.max(y - tmax_f, torch.zeros(m).to(y.device))
+
+        def _next_point(cur_val, grad, n):
+            proj_grad = grad - (torch.sum(grad) / n)
+            tm1 = -1.0 * cur_val[proj_grad < 0] / proj_grad[proj_grad < 0]
+            tm2 = (1.0 - cur_val[proj_grad > 0]) / (proj_grad[proj_grad > 0])
+
+            skippers = torch.sum(tm1 < 1e-7) + torch.sum(tm2 < 1e-7)  # noqa: F841 (unused in LibMTL too)
+            t = torch.ones(1).to(grad.device)
+            if (tm1 > 1e-7).sum() > 0:
+                t = torch.min(tm1[tm1 > 1e-7])
+            if (tm2 > 1e-7).sum() > 0:
+                t = torch.min(t, torch.min(tm2[tm2 > 1e-7]))
+
+            next_point = proj_grad * t + cur_val
+            next_point = _projection2simplex(next_point)
+            return next_point
+
+        MAX_ITER = 250
+        STOP_CRIT = 1e-5
+
+        grad_mat = grads.mm(grads.t())
+        init_sol = _min_norm_2d(grad_mat)
+
+        n = grads.size()[0]
+        sol_vec = torch.zeros(n).to(grads.device)
+        sol_vec[init_sol[0][0]] = init_sol[1]
+        sol_vec[init_sol[0][1]] = 1 - init_sol[1]
+
+        if n < 3:
+            # This is optimal for n=2, so return the solution
+            return sol_vec
+
+        iter_count = 0
+
+        while iter_count < MAX_ITER:
+            grad_dir = -1.0 * torch.matmul(grad_mat, sol_vec)
+            new_point = _next_point(sol_vec, grad_dir, n)
+
+            v1v1 = torch.sum(sol_vec.unsqueeze(1).repeat(1, n) * sol_vec.unsqueeze(0).repeat(n, 1) * grad_mat)
+            v1v2 = torch.sum(sol_vec.unsqueeze(1).repeat(1, n) * new_point.unsqueeze(0).repeat(n, 1) * grad_mat)
+            v2v2 = torch.sum(new_point.unsqueeze(1).repeat(1, n) * new_point.unsqueeze(0).repeat(n, 1) * grad_mat)
+
+            nc, nd = _min_norm_element_from2(v1v1, v1v2, v2v2)
+            new_sol_vec = nc * sol_vec + (1 - nc) * new_point
+            change = new_sol_vec - sol_vec
+            if torch.sum(torch.abs(change)) < STOP_CRIT:
+                return sol_vec
+            sol_vec = new_sol_vec
+            iter_count += 1
+        return sol_vec
+
+    def _gradient_normalizers(self, grads, loss_data, ntype):
+        if ntype == "l2":
+            gn = grads.pow(2).sum(-1).sqrt()
+        elif ntype == "loss":
+            gn = loss_data
+        elif ntype == "loss+":
+            gn = loss_data * grads.pow(2).sum(-1).sqrt()
+        elif ntype == "none":
+            gn = torch.ones_like(loss_data)
+        else:
+            raise ValueError("No support normalization type {} for MGDA".format(ntype))
+        grads = grads / gn.unsqueeze(1).repeat(1, grads.size()[1])
+        return grads
+
+    def backward(self, losses, params):
+        shared = params["shared"]
+        grads = torch.zeros(len(TASKS), shared.numel())
+        for tn in range(len(TASKS)):
+            losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else losses[tn].backward()
+            grads[tn] = shared.grad.view(-1)
+            shared.grad = None  # zero_grad_share_params
+        loss_data = torch.tensor([loss.item() for loss in losses])
+        grads = self._gradient_normalizers(grads, loss_data, ntype=self.mgda_gn)  # l2, loss, loss+, none
+        sol = self._find_min_norm_element(grads)
+        new_grads = sum([sol[i] * grads[i] for i in range(len(TASKS))])  # _backward_new_grads
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        self.sol = sol.detach().tolist()
+        return self.sol
+
+    def weights(self):
+        return self.sol
+
+
+class Aligned_MTL:
+    """LibMTL/weighting/Aligned_MTL.py (rep_grad=False): the shared gradient is Σ alpha_i·g_i with
+    alpha = B.sum(0), B = sqrt(λ_min)·V·Σ^(-1/2)·Vᵀ from the Gram matrix's eigen-decomposition (rank-truncated)."""
+
+    def backward(self, losses, params):
+        shared = params["shared"]
+        grads = torch.zeros(len(TASKS), shared.numel())
+        for tn in range(len(TASKS)):
+            losses[tn].backward(retain_graph=True) if (tn + 1) != len(TASKS) else losses[tn].backward()
+            grads[tn] = shared.grad.view(-1)
+            shared.grad = None  # zero_grad_share_params
+
+        M = torch.matmul(grads, grads.t())  # [num_tasks, num_tasks]
+        lmbda, V = torch.linalg.eigh(M)  # torch.symeig(M, eigenvectors=True) in LibMTL
+        tol = torch.max(lmbda) * max(M.shape[-2:]) * torch.finfo(torch.float32).eps  # torch.finfo() under float32
+        rank = sum(lmbda > tol)
+
+        order = torch.argsort(lmbda, dim=-1, descending=True)
+        lmbda, V = lmbda[order][:rank], V[:, order][:, :rank]
+
+        sigma = torch.diag(1 / lmbda.sqrt())
+        B = lmbda[-1].sqrt() * ((V @ sigma) @ V.t())
+        alpha = B.sum(0)
+
+        new_grads = sum([alpha[i] * grads[i] for i in range(len(TASKS))])  # _backward_new_grads
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        self.alpha = alpha.detach().tolist()
+        return self.alpha
+
+    def weights(self):
+        return self.alpha
+
+
 def run(method, spec, data):
     params = {
         "shared": torch.tensor(data["shared"], requires_grad=True),
@@ -478,6 +641,11 @@ def main():
             "gradvac-slow": run(GradVac(beta=0.1, seed=5), {"kind": "gradvac", "beta": 0.1, "seed": 5}, data),
             "graddrop": run(GradDrop(), {"kind": "graddrop"}, data),
             "graddrop-leaky": run(GradDrop(leak=0.3, seed=3), {"kind": "graddrop", "leak": 0.3, "seed": 3}, data),
+            "mgda": run(MGDA(), {"kind": "mgda"}, data),
+            "mgda-l2": run(MGDA("l2"), {"kind": "mgda", "gradientNormalization": "l2"}, data),
+            "mgda-loss": run(MGDA("loss"), {"kind": "mgda", "gradientNormalization": "loss"}, data),
+            "mgda-loss+": run(MGDA("loss+"), {"kind": "mgda", "gradientNormalization": "loss+"}, data),
+            "aligned-mtl": run(Aligned_MTL(), {"kind": "aligned-mtl"}, data),
         },
     }
     target = os.path.join(os.path.dirname(__file__), "..", "src", "__fixtures__", "weighting-reference.json")

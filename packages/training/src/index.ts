@@ -19,6 +19,8 @@ export {
   type LossCombinerFactory,
   type LossCombinerOptions,
   type LossCombinerSpec,
+  type MgdaGradientNormalization,
+  type MgdaSpec,
   type RandomLossWeightingSpec,
 } from './loss-combiners';
 export {

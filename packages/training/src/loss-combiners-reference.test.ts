@@ -152,7 +152,7 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
 });
 
 describe('gradient combiners without named shared variables', () => {
-  for (const name of ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'] as const) {
+  for (const name of ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda-l2', 'aligned-mtl'] as const) {
     it(`${name} infers them (the variables several tasks have gradients for) and matches LibMTL`, () => {
       const problem = createProblem();
       const combiner = createLossCombiner(reference.methods[name].spec as LossCombinerSpec, reference.tasks);
@@ -166,7 +166,7 @@ describe('gradient combiners without named shared variables', () => {
   }
 });
 
-describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac and GradDrop state', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA and Aligned-MTL state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
@@ -175,6 +175,8 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac and GradDrop state', () => {
     { kind: 'cagrad', calpha: 0.9, rescale: 2 },
     { kind: 'gradvac', beta: 0.1, seed: 5 },
     { kind: 'graddrop', leak: 0.3, seed: 3 },
+    { kind: 'mgda', gradientNormalization: 'l2' },
+    { kind: 'aligned-mtl' },
   ];
 
   for (const spec of specs) {
@@ -203,7 +205,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac and GradDrop state', () => {
 
     it(`${spec.kind}: a task absent from a batch contributes nothing and keeps the state usable`, () => {
       const batch = reference.batches[0] as Batch;
-      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'].includes(spec.kind);
+      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl'].includes(spec.kind);
       // a gradient combiner's step without b equals that of a combiner that never heard of b
       const twoTasks = createProblem();
       const twoTaskCombiner = createLossCombiner(spec, ['a', 'c']);

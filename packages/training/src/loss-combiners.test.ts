@@ -124,6 +124,36 @@ describe('loss combiners', () => {
     expect(Array.from(agreeing?.w?.dataSync() ?? [])).toEqual([4, 3]);
   });
 
+  it("MGDA takes the min-norm point of the gradients' convex hull (Sener and Koltun), Aligned-MTL balances them", () => {
+    const gradients = () =>
+      new Map([
+        ['a', { w: tf.tensor1d([2, 0]) }],
+        ['b', { w: tf.tensor1d([0, 1]) }],
+      ]);
+    const ones = new Map([
+      ['a', 1],
+      ['b', 1],
+    ]);
+    // min over γ of |γ·[2, 0] + (1 − γ)·[0, 1]|: γ = 1/5, the point [0.4, 0.8]
+    const mgda = createLossCombiner({ kind: 'mgda' }, ['a', 'b']);
+    const merged = mgda.perTaskGradients?.merge(gradients(), ones, ['w']);
+    expect(mgda.weights()).toEqual({ a: expect.closeTo(0.2, 6), b: expect.closeTo(0.8, 6) });
+    expect(Array.from(merged?.w?.dataSync() ?? [])).toEqual([expect.closeTo(0.4, 6), expect.closeTo(0.8, 6)]);
+    // l2: both unit vectors, the midpoint
+    const normalized = createLossCombiner({ kind: 'mgda', gradientNormalization: 'l2' }, ['a', 'b']);
+    normalized.perTaskGradients?.merge(gradients(), ones, ['w']);
+    expect(normalized.weights()).toEqual({ a: expect.closeTo(0.5, 6), b: expect.closeTo(0.5, 6) });
+    // orthogonal gradients: Gram diag(4, 1), α_i = sqrt(λ_min)/‖g_i‖, so every α_i·g_i has the smallest norm
+    const aligned = createLossCombiner({ kind: 'aligned-mtl' }, ['a', 'b']);
+    const balanced = aligned.perTaskGradients?.merge(gradients(), ones, ['w']);
+    expect(aligned.weights()).toEqual({ a: expect.closeTo(0.5, 6), b: expect.closeTo(1, 6) });
+    expect(Array.from(balanced?.w?.dataSync() ?? [])).toEqual([expect.closeTo(1, 6), expect.closeTo(1, 6)]);
+    expect(() => createLossCombiner({ kind: 'mgda', gradientNormalization: 'l1' as 'l2' }, ['a'])).toThrow(
+      /gradientNormalization must be none, l2, loss or loss\+/,
+    );
+    expect(() => createLossCombiner({ kind: 'nash-mtl' } as unknown as LossCombinerSpec, ['a'])).toThrow(/imtl, cagrad, gradvac, graddrop, mgda or aligned-mtl/);
+  });
+
   it('GradNorm lowers the weight of the task with the larger gradient norm at equal training rates (Chen et al.)', () => {
     const combiner = createLossCombiner({ kind: 'gradnorm', alpha: 1.5, learningRate: 0.01 }, ['big', 'small']);
     const gradients = () =>
@@ -239,11 +269,11 @@ describe('loss combiners', () => {
     ).toThrow(/at most 12 tasks/);
   });
 
-  it('trains end to end with PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac and GradDrop', async () => {
+  it('trains end to end with PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA and Aligned-MTL', async () => {
     const tasks = [keyword, speaker];
     const data = learnableDataset({ name: 'both', tasks, count: 96, seed: 6 });
     const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
-    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop'] as const) {
+    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl'] as const) {
       const model = createMultiTaskDnn({
         inputShape: [4, 8],
         tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
@@ -261,10 +291,37 @@ describe('loss combiners', () => {
       expect(result.history.at(-1)?.train.loss).toBeLessThan(result.history[0]?.train.loss as number);
     }
   });
+
+  it("records a gradient combiner's per-task gradient overhead in each train record, and none for sum", async () => {
+    const tasks = [keyword, speaker];
+    const data = learnableDataset({ name: 'both', tasks, count: 48, seed: 6 });
+    const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
+    for (const kind of ['sum', 'pcgrad', 'mgda'] as const) {
+      const model = createMultiTaskDnn({
+        inputShape: [4, 8],
+        tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+        hiddenUnits: [12],
+        seed: 1,
+      });
+      const result = await trainFold({ model, train, epochs: 2, batchSize: 12, lossCombiner: { kind } });
+      for (const { train: record } of result.history) {
+        if (kind === 'sum') {
+          expect(record.gradientOverhead).toBeUndefined();
+          continue;
+        }
+        const overhead = record.gradientOverhead;
+        expect(overhead?.secondsPerStep).toBeGreaterThan(0);
+        expect(overhead?.secondsPerStep).toBeLessThan(record.seconds as number);
+        // at least every task's gradients of the 4·8→12 layer and its bias (float32) are held during the merge
+        expect(overhead?.peakExtraBytes).toBeGreaterThanOrEqual(tasks.length * (32 * 12 + 12) * 4);
+      }
+      model.dispose();
+    }
+  });
 });
 
-describe('RLW, FAMO, DB-MTL, IMTL, CAGrad and GradVac in trainFold', () => {
-  // two datasets with one task each: the per-dataset sampler's batches lack a task (DB-MTL, IMTL, CAGrad and GradVac, gradient based, get every-dataset)
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, MGDA and Aligned-MTL in trainFold', () => {
+  // two datasets with one task each: the per-dataset sampler's batches lack a task (the gradient-based ones get every-dataset)
   const datasets = [
     learnableDataset({ name: 'words', tasks: [keyword], count: 48, seed: 8 }),
     learnableDataset({ name: 'voices', tasks: [speaker], count: 48, seed: 9 }),
@@ -285,6 +342,8 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad and GradVac in trainFold', () => {
     // a wide ball: with two tasks CAGrad's default often sits on a vertex (w = 0 or 1)
     { kind: 'cagrad', calpha: 10 },
     { kind: 'gradvac', beta: 0.3 },
+    { kind: 'mgda' },
+    { kind: 'aligned-mtl' },
   ] as const) {
     it(`${lossCombiner.kind}: batches lacking a task, weights in each train record, and 2 epochs + resume 2 equal 4`, async () => {
       const { train } = createTrainingSets({ datasets, split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
@@ -294,13 +353,16 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad and GradVac in trainFold', () => {
       const weights = uninterrupted.history.map((entry) => entry.train.lossWeights as Record<string, number>);
       for (const record of weights) {
         expect(Object.keys(record).sort()).toEqual(['keyword', 'speaker']);
-        // RLW and FAMO weights are a distribution, IMTL's α sum to 1; DB-MTL's are gradient scales, the largest task's 1
+        // RLW, FAMO and MGDA weights are a distribution, IMTL's α sum to 1; DB-MTL's are gradient scales, the largest task's 1;
+        // Aligned-MTL's α are positive (its balanced Gram matrix's column sums)
         if (lossCombiner.kind === 'db-mtl') expect(Math.min(record.keyword as number, record.speaker as number)).toBeCloseTo(1, 6);
         // GradVac's batch weights are 1 (its state is the cosine targets, checked by the resumed weights below)
         else if (lossCombiner.kind === 'gradvac') expect(record).toEqual({ keyword: 1, speaker: 1 });
+        else if (lossCombiner.kind === 'aligned-mtl')
+          expect(Math.min(record.keyword as number, record.speaker as number)).toBeGreaterThan(0);
         else expect((record.keyword as number) + (record.speaker as number)).toBeCloseTo(1, 6);
       }
-      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, DB-MTL, IMTL and CAGrad rebalance)
+      // the weights move from epoch to epoch (RLW draws anew, FAMO learns, the gradient-based ones rebalance)
       if (lossCombiner.kind !== 'gradvac') expect(weights[0]).not.toEqual(weights[3]);
       const store = createRunStore({ root, name: lossCombiner.kind });
       await trainFold({ ...settings, model: model(), epochs: 2, store });

@@ -20,7 +20,11 @@
  * - `gradvac` (Wang et al. 2021): each task's shared gradient moved toward every other's until their cosine reaches
  *   an EMA target (gradient based);
  * - `graddrop` (Chen et al. 2020): per element of the shared gradients, one sign kept at random in proportion to
- *   its share (sign purity), the other dropped (gradient based; on parameter, not representation, gradients).
+ *   its share (sign purity), the other dropped (gradient based; on parameter, not representation, gradients);
+ * - `mgda` (Sener and Koltun 2018): the min-norm point of the convex hull of the tasks' shared-parameter
+ *   gradients (Frank–Wolfe), optionally normalised first (gradient based);
+ * - `aligned-mtl` (Senushkin et al. 2023): the shared-parameter gradients re-weighted so their Gram matrix's
+ *   eigen-components are aligned and balanced to the smallest one (gradient based).
  * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
@@ -41,7 +45,27 @@ export type LossCombinerSpec =
   | { readonly kind: 'imtl' }
   | CagradSpec
   | GradVacSpec
-  | GradDropSpec;
+  | GradDropSpec
+  | MgdaSpec
+  | { readonly kind: 'aligned-mtl' };
+
+/**
+ * MGDA, the multiple gradient descent algorithm (Sener and Koltun 2018), as LibMTL's MGDA with `rep_grad=False`:
+ * on the shared parameters' gradients. MGDA-UB (gradients with respect to the shared representation, LibMTL's
+ * `rep_grad=True`) is not offered: Polytask's training computes gradients with respect to parameters only.
+ */
+export interface MgdaSpec {
+  readonly kind: 'mgda';
+  /**
+   * How each task's shared gradient is normalised before the min-norm solve (LibMTL `mgda_gn`): `none`, by its
+   * L2 norm (`l2`), by its loss (`loss`), or by both (`loss+`). The step uses the normalised gradients, as LibMTL does.
+   * @default 'none'
+   */
+  readonly gradientNormalization?: MgdaGradientNormalization;
+}
+
+/** MGDA's gradient normalisations (LibMTL `mgda_gn`). */
+export type MgdaGradientNormalization = 'none' | 'l2' | 'loss' | 'loss+';
 
 /** DB-MTL, dual-balancing multi-task learning (Lin et al. 2023), with LibMTL's defaults. */
 export interface DbMtlSpec {
@@ -336,11 +360,15 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return gradientVaccine(spec, tasks);
     case 'graddrop':
       return gradientDrop(spec, tasks);
+    case 'mgda':
+      return multipleGradientDescent(spec, tasks);
+    case 'aligned-mtl':
+      return alignedMtl(tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac or graddrop.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac, graddrop, mgda or aligned-mtl.`,
       });
   }
 }
@@ -1127,6 +1155,298 @@ function gradientDrop(spec: GradDropSpec, tasks: readonly string[]): LossCombine
           combined[position] = kept;
         }
         return mergeShared(perTask, layout, combined);
+      },
+    },
+  };
+}
+
+/**
+ * The present tasks' shared gradients flattened (float64, in `shared` order; a task without a gradient for a
+ * variable has zeros there), the variables' shapes, and a writer of Σ weight_i·row_i back into gradients.
+ */
+function flattenSharedRows(perTask: ReadonlyMap<string, tf.NamedTensorMap>, present: readonly string[], shared: readonly string[]) {
+  const reference = (name: string) =>
+    present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor | undefined;
+  const shapes = shared.map((name) => reference(name)?.shape);
+  const sizes = shared.map((name) => reference(name)?.size ?? 0);
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  const rows = present.map((task) => {
+    const row = new Float64Array(total);
+    let offset = 0;
+    for (const [index, name] of shared.entries()) {
+      const gradient = (perTask.get(task) as tf.NamedTensorMap)[name];
+      if (gradient) row.set(gradient.dataSync(), offset);
+      offset += sizes[index] as number;
+    }
+    return row;
+  });
+  const combine = (weights: readonly number[]): tf.NamedTensorMap => {
+    const combined = new Float32Array(total);
+    for (let position = 0; position < total; position++) {
+      let sum = 0;
+      for (const [index, row] of rows.entries()) sum += (weights[index] as number) * (row[position] as number);
+      combined[position] = sum;
+    }
+    const merged: tf.NamedTensorMap = {};
+    let offset = 0;
+    for (const [index, name] of shared.entries()) {
+      const shape = shapes[index];
+      const size = sizes[index] as number;
+      if (shape) merged[name] = tf.tensor(combined.slice(offset, offset + size), shape);
+      offset += size;
+    }
+    return merged;
+  };
+  return { rows, combine };
+}
+
+/** The Gram matrix of `rows` (float64). */
+function gramOf(rows: readonly Float64Array[]): number[][] {
+  return rows.map((first) =>
+    rows.map((second) => {
+      let sum = 0;
+      for (let position = 0; position < first.length; position++) sum += (first[position] as number) * (second[position] as number);
+      return sum;
+    }),
+  );
+}
+
+/** Adds each present task's own gradients of the non-shared (task-specific) variables into `merged`. */
+function addTaskSpecific(
+  merged: tf.NamedTensorMap,
+  perTask: ReadonlyMap<string, tf.NamedTensorMap>,
+  present: readonly string[],
+  shared: ReadonlySet<string>,
+): tf.NamedTensorMap {
+  for (const task of present) {
+    for (const [name, gradient] of Object.entries(perTask.get(task) as tf.NamedTensorMap)) {
+      if (shared.has(name)) continue;
+      const previous = merged[name];
+      merged[name] = previous ? tf.add(previous, gradient) : tf.clone(gradient);
+      previous?.dispose();
+    }
+  }
+  return merged;
+}
+
+/**
+ * The min-norm element of the convex hull of the vectors whose Gram matrix is `gram`: LibMTL's
+ * `MGDA._find_min_norm_element` (from Sener and Koltun's code), the best pair first, then Frank–Wolfe steps
+ * (at most 250, stopping when the solution changes by less than 1e-5 in L1, keeping the earlier one).
+ */
+function minNormElement(gram: readonly (readonly number[])[]): number[] {
+  const n = gram.length;
+  const at = (i: number, j: number) => gram[i]?.[j] as number;
+  const fromTwo = (v1v1: number, v1v2: number, v2v2: number): [gamma: number, cost: number] => {
+    if (v1v2 >= v1v1) return [0.999, v1v1];
+    if (v1v2 >= v2v2) return [0.001, v2v2];
+    const gamma = -1 * ((v1v2 - v2v2) / (v1v1 + v2v2 - 2 * v1v2));
+    return [gamma, v2v2 + gamma * (v1v2 - v2v2)];
+  };
+  // _min_norm_2d (LibMTL fails when no pair costs under 1e8; the first pair is kept then)
+  let best: { i: number; j: number; gamma: number } | undefined;
+  let smallest = 1e8;
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const [gamma, cost] = fromTwo(at(i, i), at(i, j), at(j, j));
+      if (cost < smallest || best === undefined) {
+        if (cost < smallest) smallest = cost;
+        best = { i, j, gamma };
+      }
+    }
+  if (!best) return [1];
+  let solution = new Array<number>(n).fill(0);
+  solution[best.i] = best.gamma;
+  solution[best.j] = 1 - best.gamma;
+  // optimal for two vectors
+  if (n < 3) return solution;
+  const projectToSimplex = (y: readonly number[]) => {
+    const sorted = [...y].sort((a, b) => b - a);
+    let partial = 0;
+    let shift = (y.reduce((sum, value) => sum + value, 0) - 1) / n;
+    for (let i = 0; i < n - 1; i++) {
+      partial += sorted[i] as number;
+      const candidate = (partial - 1) / (i + 1);
+      if (candidate > (sorted[i + 1] as number)) {
+        shift = candidate;
+        break;
+      }
+    }
+    return y.map((value) => Math.max(value - shift, 0));
+  };
+  const nextPoint = (current: readonly number[], direction: readonly number[]) => {
+    const mean = direction.reduce((sum, value) => sum + value, 0) / n;
+    const projected = direction.map((value) => value - mean);
+    let step = 1;
+    const below = projected
+      .flatMap((value, index) => (value < 0 ? [(-1 * (current[index] as number)) / value] : []))
+      .filter((t) => t > 1e-7);
+    const above = projected
+      .flatMap((value, index) => (value > 0 ? [(1 - (current[index] as number)) / value] : []))
+      .filter((t) => t > 1e-7);
+    if (below.length > 0) step = Math.min(...below);
+    if (above.length > 0) step = Math.min(step, ...above);
+    return projectToSimplex(projected.map((value, index) => value * step + (current[index] as number)));
+  };
+  const quadratic = (left: readonly number[], right: readonly number[]) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sum += (left[i] as number) * (right[j] as number) * at(i, j);
+    return sum;
+  };
+  for (let iteration = 0; iteration < 250; iteration++) {
+    const direction = gram.map((row) => -row.reduce((sum, value, j) => sum + value * (solution[j] as number), 0));
+    const next = nextPoint(solution, direction);
+    const [gamma] = fromTwo(quadratic(solution, solution), quadratic(solution, next), quadratic(next, next));
+    const updated = solution.map((value, index) => gamma * value + (1 - gamma) * (next[index] as number));
+    const change = updated.reduce((sum, value, index) => sum + Math.abs(value - (solution[index] as number)), 0);
+    if (change < 1e-5) return solution;
+    solution = updated;
+  }
+  return solution;
+}
+
+/**
+ * MGDA as LibMTL runs it with `rep_grad=False`: the present tasks' shared-parameter gradients g_i are normalised
+ * (`gradientNormalization`: none, ‖g_i‖, L_i or L_i·‖g_i‖), the weights w are the min-norm point of their
+ * convex hull ({@link minNormElement}), and the shared step is Σ w_i·ĝ_i on the normalised gradients; each
+ * task-specific variable takes its task's own gradient. MGDA-UB (the gradient with respect to the shared
+ * representation, LibMTL's `rep_grad=True`) is not offered: Polytask's training computes parameter gradients.
+ * Absent tasks take no part and keep their reported weight; one present task gets weight 1.
+ */
+function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): LossCombiner {
+  const normalization = spec.gradientNormalization ?? 'none';
+  if (!['none', 'l2', 'loss', 'loss+'].includes(normalization))
+    throw new InvalidArgumentError({
+      argument: 'gradientNormalization',
+      value: normalization,
+      message: `The MGDA gradientNormalization must be none, l2, loss or loss+, got ${String(normalization)}.`,
+    });
+  const weights = new Map(tasks.map((task) => [task, 1 / tasks.length]));
+  return {
+    kind: 'mgda',
+    variables: [],
+    combine: (losses) => weightedSum(losses, tasks, [...weights.values()]),
+    weights: () => Object.fromEntries(weights),
+    state: () => ({ weights: Object.fromEntries(weights) }),
+    restore(state) {
+      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
+    },
+    perTaskGradients: {
+      merge(perTask, losses, _lastShared, allShared) {
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const { rows, combine } = flattenSharedRows(perTask, present, shared);
+        for (const [index, row] of rows.entries()) {
+          const norm = () => Math.sqrt(row.reduce((sum, value) => sum + value * value, 0));
+          const loss = losses.get(present[index] as string) as number;
+          const divisor = normalization === 'l2' ? norm() : normalization === 'loss' ? loss : normalization === 'loss+' ? loss * norm() : 1;
+          if (divisor !== 1) for (let position = 0; position < row.length; position++) row[position] = (row[position] as number) / divisor;
+        }
+        const solution = minNormElement(gramOf(rows));
+        for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
+        return addTaskSpecific(combine(solution), perTask, present, new Set(shared));
+      },
+    },
+  };
+}
+
+/**
+ * Eigenvalues and eigenvectors (the columns of `vectors`) of the small symmetric matrix `matrix`, by cyclic
+ * Jacobi rotations (exact to rounding for the few tasks of a combiner).
+ */
+function symmetricEigen(matrix: readonly (readonly number[])[]): { values: number[]; vectors: number[][] } {
+  const n = matrix.length;
+  const a = matrix.map((row) => [...row]);
+  const v = matrix.map((_, i) => matrix.map((__, j) => (i === j ? 1 : 0)));
+  const get = (m: number[][], i: number, j: number) => m[i]?.[j] as number;
+  const set = (m: number[][], i: number, j: number, value: number) => {
+    (m[i] as number[])[j] = value;
+  };
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let scale = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        if (i !== j) off += get(a, i, j) ** 2;
+        scale += get(a, i, j) ** 2;
+      }
+    if (off <= 1e-30 * scale || off === 0) break;
+    for (let p = 0; p < n - 1; p++)
+      for (let q = p + 1; q < n; q++) {
+        const apq = get(a, p, q);
+        if (apq === 0) continue;
+        const theta = (get(a, q, q) - get(a, p, p)) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = get(a, k, p);
+          const akq = get(a, k, q);
+          set(a, k, p, c * akp - s * akq);
+          set(a, k, q, s * akp + c * akq);
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = get(a, p, k);
+          const aqk = get(a, q, k);
+          set(a, p, k, c * apk - s * aqk);
+          set(a, q, k, s * apk + c * aqk);
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = get(v, k, p);
+          const vkq = get(v, k, q);
+          set(v, k, p, c * vkp - s * vkq);
+          set(v, k, q, s * vkp + c * vkq);
+        }
+      }
+  }
+  return { values: a.map((row, i) => row[i] as number), vectors: v };
+}
+
+/**
+ * Aligned-MTL as LibMTL runs it with `rep_grad=False`: from the Gram matrix M = G·Gᵀ of the present tasks'
+ * shared-parameter gradients, its eigenvalues λ and eigenvectors V (those with λ above λ_max·n·ε, ε float32's
+ * machine epsilon), B = sqrt(λ_min)·V·diag(λ)^(−1/2)·Vᵀ and α = the column sums of B; the shared step is Σ α_i·g_i,
+ * each task-specific variable takes its task's own gradient. Absent tasks take no part and keep their reported
+ * α; with all shared gradients zero the step is zero and the weights stay.
+ */
+function alignedMtl(tasks: readonly string[]): LossCombiner {
+  const weights = new Map(tasks.map((task) => [task, 1]));
+  return {
+    kind: 'aligned-mtl',
+    variables: [],
+    combine: (losses) => weightedSum(losses, tasks, [...weights.values()]),
+    weights: () => Object.fromEntries(weights),
+    state: () => ({ weights: Object.fromEntries(weights) }),
+    restore(state) {
+      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
+    },
+    perTaskGradients: {
+      merge(perTask, _losses, _lastShared, allShared) {
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const { rows, combine } = flattenSharedRows(perTask, present, shared);
+        const gram = gramOf(rows);
+        const { values, vectors } = symmetricEigen(gram);
+        const tolerance = Math.max(...values) * present.length * 2 ** -23;
+        const kept = values
+          .map((value, index) => ({ value, index }))
+          .filter(({ value }) => value > tolerance)
+          .sort((first, second) => second.value - first.value);
+        let alpha = present.map((task) => weights.get(task) as number);
+        if (kept.length > 0) {
+          const smallest = Math.sqrt((kept.at(-1) as { value: number }).value);
+          // α_j = Σ_i B_ij, B = sqrt(λ_min)·Σ_k v_k·v_kᵀ / sqrt(λ_k)
+          alpha = present.map((_, j) => {
+            let sum = 0;
+            for (const { value, index } of kept) {
+              const columnSum = present.reduce((total, __, i) => total + (vectors[i]?.[index] as number), 0);
+              sum += (columnSum * (vectors[j]?.[index] as number)) / Math.sqrt(value);
+            }
+            return smallest * sum;
+          });
+          for (const [index, task] of present.entries()) weights.set(task, alpha[index] as number);
+        }
+        return addTaskSpecific(combine(alpha), perTask, present, new Set(shared));
       },
     },
   };

@@ -38,6 +38,8 @@ const combiners: LossCombinerSpec[] = [
   { kind: 'dynamic-weight-average' },
   { kind: 'gradnorm' },
   { kind: 'pcgrad' },
+  { kind: 'mgda' },
+  { kind: 'aligned-mtl' },
 ];
 
 it.each(combiners)('holds the same number of tensors at every epoch end with the $kind combiner', async (lossCombiner) => {

@@ -269,7 +269,7 @@ export interface TrainFoldOptions {
   readonly batchSize?: number;
   /**
    * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad, DB-MTL,
-   * IMTL, GradNorm, CAGrad, GradVac, GradDrop) when the datasets carry different tasks, else 'per-dataset'
+   * IMTL, GradNorm, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL) when the datasets carry different tasks, else 'per-dataset'
    */
   readonly sampling?: SamplingStrategy | BatchSamplerFactory;
   /** Dataset weights of the `balanced` and `every-dataset` samplers. @default equal */
@@ -543,6 +543,8 @@ async function trainFoldChecked(
     let batchNumber = 0;
     let steppedBatches = 0;
     let lossSum = 0;
+    // gradient combiners: the per-task gradient path's seconds and memory rise over the epoch's steps
+    const overhead = { seconds: 0, steps: 0, peakExtraBytes: 0 };
     for await (const batch of iterateBatches({ set: train, sampler })) {
       const carried = carriedTasks(batch, train);
       const lossBatch = scaledBatch(batch, train, targetScaler);
@@ -579,13 +581,21 @@ async function trainFoldChecked(
       } else if (combiner.perTaskGradients) {
         const present = new Map<string, tf.NamedTensorMap>();
         tf.tidy(() => void compute()); // records probabilities and losses (the loss is freed too)
+        // the overhead: the per-task gradients and the merge (memory sampled as the merge starts and returns)
+        const pathStarted = performance.now();
+        const bytesBefore = tf.memory().numBytes;
         for (const task of taskLossValues.keys()) {
           const { value, grads } = tf.variableGrads(() => compute(task) as tf.Scalar, trainable);
           value.dispose();
           present.set(task, grads);
         }
+        const bytesAtMerge = tf.memory().numBytes;
         gradients = combiner.perTaskGradients.merge(present, taskLossValues, sharedNames, allSharedNames);
+        const bytesAfterMerge = tf.memory().numBytes;
         for (const map of present.values()) tf.dispose(Object.values(map));
+        overhead.seconds += (performance.now() - pathStarted) / 1000;
+        overhead.steps++;
+        overhead.peakExtraBytes = Math.max(overhead.peakExtraBytes, bytesAtMerge - bytesBefore, bytesAfterMerge - bytesBefore);
         combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
       } else {
         const { value, grads } = tf.variableGrads(() => compute() as tf.Scalar, trainable);
@@ -654,6 +664,9 @@ async function trainFoldChecked(
       learningRate: trainer.learningRate(),
       // the weights the epoch trained with (DWA's change at the epoch's end shows in the next record)
       lossWeights: Object.fromEntries(Object.entries(combiner.weights()).filter(([task]) => !leftOut.has(task))),
+      ...(overhead.steps > 0
+        ? { gradientOverhead: { secondsPerStep: overhead.seconds / overhead.steps, peakExtraBytes: overhead.peakExtraBytes } }
+        : {}),
     });
     const validationRecord = options.validation
       ? keep(

@@ -14,14 +14,14 @@ const digest = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 
 const readJson = (file: string) => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined);
 
-/** The metrics records of a metrics.jsonl, without the timings. */
+/** The metrics records of a metrics.jsonl, without the timings (and gradient combiners' measured overhead). */
 function metricsRecords(file: string): unknown[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const { seconds: _seconds, ...record } = JSON.parse(line) as Record<string, unknown>;
+      const { seconds: _seconds, gradientOverhead: _overhead, ...record } = JSON.parse(line) as Record<string, unknown>;
       return record;
     });
 }
