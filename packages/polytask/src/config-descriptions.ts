@@ -86,7 +86,8 @@ export const configDescriptions: Readonly<Record<string, string>> = {
   'training.lossCombiner.rescale': "CAGrad's rescaling of the step: 0 none, 1 divide by 1 + calpha² (default), 2 divide by 1 + calpha.",
   'training.lossCombiner.groupType': "GradVac's gradient groups: 0 the whole shared model (default), 1 per layer, 2 per variable.",
   'training.lossCombiner.leak': "GradDrop's leak: the share of each gradient kept whatever its sign (0 to 1).",
-  'training.lossCombiner.gradientNormalization': "MGDA's normalisation of each task's gradient before the min-norm solve: `none` (default), `l2`, `loss` or `loss+`.",
+  'training.lossCombiner.gradientNormalization':
+    "MGDA's normalisation of each task's gradient before the min-norm solve: `none` (default), `l2`, `loss` or `loss+`.",
   'training.lossCombiner.package': 'The npm name of a package exporting `createLossCombiner({ tasks, options })`.',
   'training.lossCombiner.options': "Options handed to the package's `createLossCombiner`.",
   'training.sampling':
