@@ -73,6 +73,35 @@ describe('experiment configs', () => {
     expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
   });
 
+  it('accepts training augmentations by kind, and names the bad field', () => {
+    const training = (augmentations: unknown) => ({ ...minimal, training: { augmentations } });
+    const augmentations = [
+      { kind: 'spec-augment', frequencyMasks: 1, frequencyMaskWidth: 8, timeMasks: 2, timeMaskWidth: 20, maskValue: 0, timeWarp: 5 },
+      { kind: 'mixup', alpha: 0.4, acrossDatasets: false },
+      { kind: 'random-gain', minimumDecibels: -3, maximumDecibels: 3, featureScale: 'natural-log-power' },
+      { kind: 'time-shift', maximumFrames: 4, mode: 'pad', padValue: -80 },
+    ];
+    expect(parseExperimentConfig(training(augmentations)).training.augmentations).toEqual(augmentations);
+    expect(parseExperimentConfig(minimal).training.augmentations).toBeUndefined();
+    const failure = (entry: unknown) => {
+      try {
+        parseExperimentConfig(training([{ kind: 'mixup' }, entry]));
+      } catch (error) {
+        expect(ConfigError.isInstance(error)).toBe(true);
+        return (error as ConfigError).configPath;
+      }
+      return 'accepted';
+    };
+    expect(failure({ kind: 'mixup', alpha: 0 })).toBe('training.augmentations.1.alpha');
+    expect(failure({ kind: 'spec-augment', timeMaskWidth: 2.5 })).toBe('training.augmentations.1.timeMaskWidth');
+    expect(failure({ kind: 'spec-augment', maskValue: 'median' })).toBe('training.augmentations.1.maskValue');
+    expect(failure({ kind: 'random-gain', minimumDecibels: 4, maximumDecibels: 2 })).toBe('training.augmentations.1.maximumDecibels');
+    expect(failure({ kind: 'random-gain', featureScale: 'linear' })).toBe('training.augmentations.1.featureScale');
+    expect(failure({ kind: 'time-shift' })).toBe('training.augmentations.1.maximumFrames');
+    expect(failure({ kind: 'time-shift', maximumFrames: 2, wrap: true })).toBe('training.augmentations.1');
+    expect(failure({ kind: 'reverb' })).toBe('training.augmentations.1.kind');
+  });
+
   it('accepts a bad-audio policy per dataset, as the extraction error recommends', () => {
     const config = parseExperimentConfig({ ...minimal, datasets: [{ ...minimal.datasets[0], onError: 'skip' }, { reader: 'esc50' }] });
     expect(config.datasets.map((entry) => entry.onError)).toEqual(['skip', undefined]);

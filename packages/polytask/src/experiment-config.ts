@@ -7,11 +7,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError, MissingFileError } from '@polytask/core';
 import { resampleMethods } from '@polytask/extraction';
-import { optimizerNames } from '@polytask/training';
+import { featureScales, optimizerNames } from '@polytask/training';
 import { samplingStrategies } from '@polytask/training-sets';
 import { z } from 'zod';
 
 const positiveInteger = z.number().int().positive();
+const nonnegativeInteger = z.number().int().nonnegative();
 
 /** The options of the dense models (the hard-sharing DNN; the experts and columns of the soft-sharing ones). */
 const denseOptions = {
@@ -272,6 +273,45 @@ export const experimentConfigSchema = z.strictObject({
             z.strictObject({ kind: z.literal('mean-squared-error') }),
             z.strictObject({ kind: z.literal('mean-absolute-error') }),
             z.strictObject({ kind: z.literal('huber'), delta: z.number().positive().optional() }),
+          ]),
+        )
+        .optional(),
+      /**
+       * Augmentations of the training batches (never validation or test), applied in order with
+       * draws seeded by training.seed, the fold, the epoch and the batch (so a resumed run continues exactly), e.g.
+       * [{ "kind": "spec-augment", "frequencyMaskWidth": 8, "timeMaskWidth": 20 }, { "kind": "mixup", "alpha": 0.4 }].
+       * spec-augment needs [time, frequency] features; random-gain's featureScale says what the features are.
+       */
+      augmentations: z
+        .array(
+          z.discriminatedUnion('kind', [
+            z.strictObject({
+              kind: z.literal('spec-augment'),
+              frequencyMasks: nonnegativeInteger.optional(),
+              frequencyMaskWidth: nonnegativeInteger.optional(),
+              timeMasks: nonnegativeInteger.optional(),
+              timeMaskWidth: nonnegativeInteger.optional(),
+              maskValue: z.union([z.literal('mean'), z.number()]).optional(),
+              timeWarp: nonnegativeInteger.optional(),
+            }),
+            z.strictObject({ kind: z.literal('mixup'), alpha: z.number().positive().optional(), acrossDatasets: z.boolean().optional() }),
+            z
+              .strictObject({
+                kind: z.literal('random-gain'),
+                minimumDecibels: z.number().optional(),
+                maximumDecibels: z.number().optional(),
+                featureScale: z.enum(featureScales).optional(),
+              })
+              .refine((gain) => (gain.minimumDecibels ?? -6) <= (gain.maximumDecibels ?? 6), {
+                path: ['maximumDecibels'],
+                message: 'maximumDecibels must be at least minimumDecibels (defaults -6 and 6)',
+              }),
+            z.strictObject({
+              kind: z.literal('time-shift'),
+              maximumFrames: nonnegativeInteger,
+              mode: z.enum(['circular', 'pad']).optional(),
+              padValue: z.number().optional(),
+            }),
           ]),
         )
         .optional(),

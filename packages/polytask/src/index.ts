@@ -76,8 +76,16 @@ export {
   type TaskDataset,
 } from '@polytask/task-dataset';
 export {
+  type AugmentationSpec,
   type BackendName,
   type BackendSelection,
+  type BatchAugmentation,
+  createAugmentation,
+  createMixup,
+  createNoiseMixing,
+  createRandomGain,
+  createSpecAugment,
+  createTimeShift,
   type EarlyStoppingSpec,
   type LearningRateSchedule,
   type LossCombiner,

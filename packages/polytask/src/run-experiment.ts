@@ -44,8 +44,10 @@ import {
 } from '@polytask/results';
 import { renameTasks, type TaskDataset } from '@polytask/task-dataset';
 import {
+  type AugmentationSpec,
   type CheckpointRetention,
   checkEarlyStoppingSpec,
+  createAugmentation,
   type EarlyStoppingSpec,
   evaluateModel,
   type LearningRateSchedule,
@@ -1091,6 +1093,9 @@ function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions
     ...(training.earlyStopping ? { earlyStopping: training.earlyStopping as EarlyStoppingSpec } : {}),
     ...(training.checkpoints ? { checkpoints: training.checkpoints as CheckpointRetention } : {}),
     ...(training.targetScaling ? { targetScaling: training.targetScaling } : {}),
+    ...(training.augmentations?.length
+      ? { augmentations: training.augmentations.map((spec) => createAugmentation(spec as AugmentationSpec)) }
+      : {}),
   } satisfies Partial<TrainFoldOptions>;
 }
 

@@ -1,9 +1,22 @@
 /**
  * @polytask/training: backend selection (with the wasm training kernels), the multi-task
  * training loop with masked per-task losses, loss combiners, optimizers and schedules, early
- * stopping, checkpoints and resume.
+ * stopping, checkpoints and resume, and training-batch augmentations (SpecAugment, mixup, random
+ * gain, time shift, noise mixing).
  */
+export {
+  type AugmentationInput,
+  type AugmentationRandomOptions,
+  type AugmentationResult,
+  type AugmentationTaskColumns,
+  type AugmentBatchOptions,
+  augmentationRandom,
+  augmentBatch,
+  type BatchAugmentation,
+  checkAugmentations,
+} from './batch-augmentation';
 export { createCheckpoint, restoreCheckpoint } from './checkpoint';
+export { type AugmentationSpec, augmentationKinds, createAugmentation } from './create-augmentation';
 export {
   checkEarlyStoppingSpec,
   createEarlyStopping,
@@ -11,6 +24,7 @@ export {
   type EarlyStoppingSpec,
   type EarlyStoppingState,
 } from './early-stopping';
+export { checkFeatureScale, type FeatureScale, featureScales } from './feature-scale';
 export {
   createLossCombiner,
   type DbMtlSpec,
@@ -23,6 +37,8 @@ export {
   type MgdaSpec,
   type RandomLossWeightingSpec,
 } from './loss-combiners';
+export { createMixup, type MixupOptions } from './mixup';
+export { createNoiseMixing, type NoiseMixingOptions } from './noise-mixing';
 export {
   createSchedule,
   createTrainingOptimizer,
@@ -32,6 +48,7 @@ export {
   type ScheduleState,
   type TrainingOptimizer,
 } from './optimizer';
+export { createRandomGain, type RandomGainOptions } from './random-gain';
 export {
   type BackendAttempt,
   type BackendName,
@@ -42,6 +59,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './select-backend';
+export { createSpecAugment, type SpecAugmentOptions } from './spec-augment';
 export {
   balancedClassWeights,
   type ClassWeights,
@@ -54,6 +72,7 @@ export {
   type TensorLoss,
   type TensorLossInput,
 } from './task-losses';
+export { createTimeShift, type TimeShiftOptions } from './time-shift';
 export {
   type CheckpointRetention,
   evaluateModel,

@@ -3,6 +3,7 @@ import { createRandom, encodeRegressionTarget, encodeTarget } from '@polytask/co
 import { createTask, createTaskDataset, type Task, type TaskDataset } from '@polytask/task-dataset';
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
+import type { AugmentationInput } from './batch-augmentation';
 
 /**
  * Expects equal values: NaN where the reference has NaN, infinities exactly, the rest within 1e-4
@@ -106,3 +107,33 @@ export const keyword = createTask({ name: 'keyword', kind: 'multi-class', labels
 export const speaker = createTask({ name: 'speaker', kind: 'binary', labels: ['female', 'male'] });
 export const events = createTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car'] });
 export const loudness = createTask({ name: 'loudness', kind: 'regression', outputs: ['low', 'high'] });
+
+/**
+ * A training batch for augmentation tests: `batchSize` items of `itemShape` with features from
+ * `value(item, index)` (default 1 + index), one multi-class task of three columns carried by every item
+ * (class item mod 3), and `random` from `seed`.
+ */
+export function augmentationInput(options: {
+  batchSize: number;
+  itemShape: readonly number[];
+  value?: (item: number, index: number) => number;
+  seed?: number;
+}): AugmentationInput {
+  const itemSize = options.itemShape.reduce((product, dimension) => product * dimension, 1);
+  const value = options.value ?? ((_, index) => 1 + index);
+  const features = new Float32Array(options.batchSize * itemSize);
+  const targets = new Float32Array(options.batchSize * 3);
+  for (let item = 0; item < options.batchSize; item++) {
+    for (let index = 0; index < itemSize; index++) features[item * itemSize + index] = value(item, index);
+    targets[item * 3 + (item % 3)] = 1;
+  }
+  return {
+    features,
+    shape: [options.batchSize, ...options.itemShape],
+    targets,
+    masks: new Uint8Array(options.batchSize).fill(1),
+    datasetIds: new Int32Array(options.batchSize),
+    taskColumns: [{ name: 'keyword', kind: 'multi-class', columns: [0, 3] }],
+    random: createRandom(options.seed ?? 1),
+  };
+}

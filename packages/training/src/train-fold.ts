@@ -9,6 +9,7 @@
  * standard-scaled with a scaler fitted on the training part (the losses see scaled targets; the
  * predictions are unscaled before metrics). A run resumed from its last checkpoint continues
  * exactly (model, optimizer, sampler, early-stopping, schedule state and target scaler).
+ * Training batches (only) pass through the `augmentations`, seeded per (seed, epoch, batch).
  */
 import { ConfigError, InvalidArgumentError } from '@polytask/core';
 import { checkModelForTasks } from '@polytask/models';
@@ -37,6 +38,7 @@ import {
 } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { augmentBatch, type BatchAugmentation, checkAugmentations } from './batch-augmentation';
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
 import { checkEarlyStoppingSpec, createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
 import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
@@ -311,6 +313,13 @@ export interface TrainFoldOptions {
    * budget, this is the single-task baseline of each task. @default every task
    */
   readonly tasks?: readonly string[];
+  /**
+   * Applied in order to each training batch before its step, never to validation, test or
+   * evaluation data. Each draws from a generator of (seed, epoch, batch, position), so a resumed
+   * run augments exactly as an uninterrupted one. Losses see the augmented targets; train metrics
+   * keep the batch's own. @default none
+   */
+  readonly augmentations?: readonly BatchAugmentation[];
 }
 
 /**
@@ -441,6 +450,9 @@ async function trainFoldChecked(
   const chosen = options.sampling ?? (needsEveryTask && !samplerFeedsEveryTask(train, 'per-dataset') ? 'every-dataset' : 'per-dataset');
   if (typeof chosen === 'string' && needsEveryTask && !samplerFeedsEveryTask(train, chosen)) throw starvedCombiner(combiner.kind, chosen);
   const seed = options.seed ?? 0;
+  const augmentations = options.augmentations ?? [];
+  checkAugmentations(augmentations);
+  const taskColumns = train.tasks.map((entry) => ({ name: entry.task.name, kind: entry.task.kind, columns: entry.columns }));
   const sampler =
     typeof chosen === 'function'
       ? chosen({ set: train, batchSize, seed })
@@ -547,7 +559,6 @@ async function trainFoldChecked(
     const overhead = { seconds: 0, steps: 0, peakExtraBytes: 0 };
     for await (const batch of iterateBatches({ set: train, sampler })) {
       const carried = carriedTasks(batch, train);
-      const lossBatch = scaledBatch(batch, train, targetScaler);
       // a batch with none of the trained tasks (a baseline's batch from another dataset) is skipped
       if (leftOut.size > 0 && ![...carried].some((task) => !leftOut.has(task))) {
         if (options.signal?.aborted) {
@@ -561,7 +572,27 @@ async function trainFoldChecked(
       // a sampler of your own is checked batch by batch: a gradient combiner needs every trained task
       if (needsEveryTask && taskNames.some((task) => !frozen.has(task) && !carried.has(task)))
         throw starvedCombiner(combiner.kind, sampler.strategy);
-      const x = tf.tensor(batch.features, [...batch.featureShape]);
+      // augmented copies for the step; the metrics below keep the batch's own targets
+      const augmented =
+        augmentations.length === 0
+          ? batch
+          : {
+              ...batch,
+              ...augmentBatch({
+                augmentations,
+                features: batch.features,
+                shape: batch.featureShape,
+                targets: batch.targets,
+                masks: batch.masks,
+                datasetIds: batch.datasetIds,
+                taskColumns,
+                seed,
+                epoch,
+                step: batch.samplerState.batch,
+              }),
+            };
+      const lossBatch = scaledBatch(augmented, train, targetScaler);
+      const x = tf.tensor(augmented.features, [...batch.featureShape]);
       const probabilities: Float32Array[] = [];
       const taskLossValues = new Map<string, number>();
       const compute = (only?: string) => {

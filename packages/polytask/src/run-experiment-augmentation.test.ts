@@ -1,0 +1,52 @@
+/**
+ * training.augmentations reach each fold's trainFold: a run with them trains differently from one
+ * without, and two runs of one config record the same metrics.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseExperimentConfig } from './experiment-config';
+import { runExperiment } from './run-experiment';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-augment-experiment-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const config = (name: string, augmentations?: unknown[]) =>
+  parseExperimentConfig({
+    name,
+    datasets: [{ reader: 'synthetic', options: { directory: path.join(root, 'voices'), clipsPerSpeakerAndKeyword: 1 } }],
+    extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 512, hopLength: 512, melBandCount: 16 } },
+    cacheDirectory: path.join(root, 'cache'),
+    runsDirectory: path.join(root, 'runs'),
+    split: { kind: 'k-fold', folds: 2, seed: 1 },
+    preparation: { frames: { fit: 'minimum' } },
+    model: { kind: 'dnn', hiddenUnits: [8] },
+    training: { epochs: 2, batchSize: 8, lr: 0.01, seed: 3, ...(augmentations ? { augmentations } : {}) },
+    backend: 'cpu',
+  });
+
+/** Each record's split and loss, in order. */
+const losses = (run: string) =>
+  readFileSync(path.join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { fold: number; epoch: number; split: string; loss: number })
+    .map((record) => `${record.fold}/${record.epoch}/${record.split}: ${record.loss}`);
+
+describe('an experiment with training augmentations', () => {
+  it('trains with them, reproducibly', async () => {
+    const augmentations = [
+      { kind: 'spec-augment', frequencyMaskWidth: 4, timeMaskWidth: 2, maskValue: 0 },
+      { kind: 'random-gain', minimumDecibels: -3, maximumDecibels: 3 },
+      { kind: 'mixup', alpha: 0.4 },
+    ];
+    const plain = await runExperiment(config('plain'), { log: () => {} });
+    const first = await runExperiment(config('augmented', augmentations), { log: () => {} });
+    const second = await runExperiment(config('augmented-again', augmentations), { log: () => {} });
+    expect(losses(second.runDirectory)).toEqual(losses(first.runDirectory));
+    const train = (run: string) => losses(run).filter((line) => line.includes('/train:'));
+    expect(train(first.runDirectory)).toHaveLength(4);
+    expect(train(first.runDirectory)).not.toEqual(train(plain.runDirectory));
+  });
+});
