@@ -109,6 +109,23 @@ export const configDescriptions: Readonly<Record<string, string>> = {
   'training.losses.<name>.classWeights': 'Class weights: a list (one per label) or `"balanced"` (inverse frequency in the training part).',
   'training.losses.<name>.gamma': 'Focusing parameter of the focal loss.',
   'training.losses.<name>.delta': 'Where the Huber loss turns from quadratic to linear (in scaled target units).',
+  'training.augmentations':
+    'Augmentations of the training batches only (never validation or test), in order, each with its own seeded generator per step (a resumed run draws the same).',
+  'training.augmentations[].frequencyMasks': 'SpecAugment: frequency masks per item (LD policy: 2).',
+  'training.augmentations[].frequencyMaskWidth': 'SpecAugment: the widest frequency mask, in bins (27; clipped to the feature size).',
+  'training.augmentations[].timeMasks': 'SpecAugment: time masks per item (2).',
+  'training.augmentations[].timeMaskWidth': 'SpecAugment: the widest time mask, in frames (100; clipped to the item length).',
+  'training.augmentations[].maskValue': "SpecAugment: what masked cells become: the item's `mean` (default) or a number.",
+  'training.augmentations[].timeWarp': 'SpecAugment: move a centre frame by up to this many frames and resample both sides linearly (0: off).',
+  'training.augmentations[].alpha': 'Mixup: λ ~ Beta(alpha, alpha); targets mix only where both items carry the task.',
+  'training.augmentations[].acrossDatasets': 'Mixup: pair items of different datasets too (default true), or only within a dataset.',
+  'training.augmentations[].minimumDecibels': 'Random gain: the lowest gain in dB (-6).',
+  'training.augmentations[].maximumDecibels': 'Random gain: the highest gain in dB (6).',
+  'training.augmentations[].featureScale':
+    'Random gain: what the features are, so the gain applies right: decibels or natural logarithms (an offset), power or magnitude (a factor).',
+  'training.augmentations[].maximumFrames': 'Time shift: the largest shift in frames, either way.',
+  'training.augmentations[].mode': 'Time shift: `circular` (frames wrap around) or `pad` (frames shifted in take `padValue`).',
+  'training.augmentations[].padValue': 'Time shift: the value of padded frames (0).',
   'training.targetScaling':
     "Regression targets: standard-scaled with the training part's mean and deviation (`standard`, default) or left as they are.",
   'training.earlyStopping': 'Stop when the validation part stops improving (needs a validation part; one is carved by default).',

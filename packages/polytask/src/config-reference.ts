@@ -110,7 +110,8 @@ function collect(node: JsonSchema, path: string, required: boolean, rows: Config
       collect(child, path ? `${path}.${key}` : key, option.required?.includes(key) ?? false, rows, label);
     }
   for (const option of options) {
-    if (option.type === 'array' && option.items?.properties) collect(option.items, `${path}[]`, true, rows, variants);
+    if (option.type === 'array' && option.items && alternatives(option.items).some((item) => item.properties))
+      collect(option.items, `${path}[]`, true, rows, variants);
     // a map whose values are objects (losses per task): their keys under `<name>`
     const values =
       option.type === 'object' && !option.properties && typeof option.additionalProperties === 'object'

@@ -21,6 +21,21 @@ export function generatedSection(text: string, name: string): string | undefined
   return text.slice(start + marker(name, 'start').length, end).trim();
 }
 
+/**
+ * `markdown` with its tables' cells trimmed and separator cells as `---`, so a table laid out by a
+ * formatter (biome aligns the README's columns) compares equal to the generated one.
+ */
+export function normalizeTables(markdown: string): string {
+  return markdown
+    .split('\n')
+    .map((line) => {
+      if (!line.startsWith('|')) return line;
+      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim());
+      return `| ${cells.map((cell) => (/^:?-+:?$/.test(cell) ? '---' : cell)).join(' | ')} |`;
+    })
+    .join('\n');
+}
+
 /** `text` with every section's content replaced; throws when a section's markers are missing. */
 export function replaceGeneratedSections(text: string, sections: Readonly<Record<string, string>>): string {
   let result = text;
