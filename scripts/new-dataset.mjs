@@ -5,6 +5,7 @@
  * fill in (source, licence, layout, tasks, split), a reader with its options schema
  * (`readerOptionsSchema`, checked by the polytask CLI) and first tests.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ const camel = name.replace(/-([a-z0-9])/g, (_, letter) => letter.toUpperCase());
 const pascal = camel[0].toUpperCase() + camel.slice(1);
 // the task name as an object key, quoted only when it must be (as the formatter wants)
 const taskKey = /^[A-Za-z_$][\w$]*$/.test(name) ? name : `'${name}'`;
-const testImports = [`${camel}Tasks`, 'readerOptionsSchema'].sort((first, second) => first.localeCompare(second)).join(', ');
+const testImports = ['createReader', `${camel}Tasks`, 'readerOptionsSchema'].sort((first, second) => first.localeCompare(second)).join(', ');
 mkdirSync(path.join(directory, 'src'), { recursive: true });
 
 const packageJson = {
@@ -38,11 +39,16 @@ const packageJson = {
   sideEffects: false,
   exports: {
     '.': { '@polytask/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+    './testing': { '@polytask/source': './src/testing.ts', types: './dist/testing.d.ts', default: './dist/testing.js' },
     './package.json': './package.json',
   },
   publishConfig: {
     access: 'public',
-    exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+    exports: {
+      '.': { types: './dist/index.d.ts', default: './dist/index.js' },
+      './testing': { types: './dist/testing.d.ts', default: './dist/testing.js' },
+      './package.json': './package.json',
+    },
   },
   files: ['dist', 'src', '!src/**/*.test.ts', '!src/**/__fixtures__'],
   engines: { node: '>=20.19' },
@@ -52,6 +58,11 @@ const packageJson = {
 writeFileSync(path.join(directory, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
 process.chdir(root);
 scaffoldPackageConfig(directory, packageName);
+// the fixture writer is a second entry (`<package>/testing`), like every reader's
+writeFileSync(
+  path.join(directory, 'tsup.config.ts'),
+  `import { definePackageBuild } from '../../../tsup.config.base.ts';\n\nexport default definePackageBuild({ entry: ['src/index.ts', 'src/testing.ts'] });\n`,
+);
 
 writeFileSync(
   path.join(directory, 'src', 'index.ts'),
@@ -104,16 +115,90 @@ export { create${pascal}Reader as createReader };
 `,
 );
 writeFileSync(
-  path.join(directory, 'src', 'index.test.ts'),
-  `import { validateReaderOptions } from '@polytask/data-reading';
-import { describe, expect, it } from 'vitest';
-import { ${testImports} } from './index';
+  path.join(directory, 'src', `write-${name}-fixture.ts`),
+  `/**
+ * A small ${name} corpus in the layout the reader expects (metadata.csv and audio/), every label
+ * sounding as its own tone, for the reader's tests and for tests of experiments that read ${name}.
+ * Change it with the reader: it must reproduce the published layout exactly.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fixtureLabelTone, synthesizeFixtureSound, writeWavFile } from '@polytask/data-reading/testing';
+import { ${camel}Tasks } from './index';
 
-// Build a fixture tree that reproduces the corpus layout exactly (file names, nesting,
-// metadata headers) from short synthetic WAVs, and read it back.
+/** Options of {@link write${pascal}Fixture}. */
+export interface ${pascal}FixtureOptions {
+  /** The corpus root to write; created when missing. */
+  readonly directory: string;
+  /** Clips per label. @default 4 */
+  readonly clipsPerLabel?: number;
+  /** @default 16000 */
+  readonly sampleRate?: number;
+  /** Clip length in seconds. @default 0.5 */
+  readonly seconds?: number;
+}
+
+/** Writes the fixture corpus and returns its root. */
+export function write${pascal}Fixture(options: ${pascal}FixtureOptions): string {
+  const { directory, clipsPerLabel = 4, sampleRate = 16000, seconds = 0.5 } = options;
+  const labels = ${camel}Tasks[0]?.labels ?? [];
+  const rows = ['file,label'];
+  for (const [index, label] of labels.entries()) {
+    for (let clip = 0; clip < clipsPerLabel; clip++) {
+      const file = \`audio/\${label}-\${clip}.wav\`;
+      writeWavFile({
+        file: path.join(directory, file),
+        sampleRate,
+        channels: synthesizeFixtureSound({ sampleRate, seconds, tones: [fixtureLabelTone({ index, count: labels.length })], seed: index * 100 + clip }),
+      });
+      rows.push(\`\${file},\${label}\`);
+    }
+  }
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(path.join(directory, 'metadata.csv'), \`\${rows.join('\\n')}\\n\`);
+  return directory;
+}
+`,
+);
+writeFileSync(
+  path.join(directory, 'src', 'testing.ts'),
+  `/**
+ * ${packageName}/testing: a fixture generator that writes a small ${name} in its published layout.
+ */
+export { type ${pascal}FixtureOptions, write${pascal}Fixture } from './write-${name}-fixture';
+`,
+);
+writeFileSync(
+  path.join(directory, 'src', 'index.test.ts'),
+  `import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readDataset, validateReaderOptions } from '@polytask/data-reading';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ${testImports} } from './index';
+import { write${pascal}Fixture } from './testing';
+
+const root = mkdtempSync(path.join(tmpdir(), 'polytask-${name}-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+// The fixture tree reproduces the corpus layout (file names, nesting, metadata headers) from short
+// synthetic WAVs; the reader reads it back as the polytask CLI would.
 describe('${packageName}', () => {
-  it('declares its tasks', () => {
-    expect(${camel}Tasks.length).toBeGreaterThan(0);
+  it('reads the fixture corpus into features with a target per task', async () => {
+    const directory = write${pascal}Fixture({ directory: path.join(root, 'corpus'), clipsPerLabel: 3 });
+    const { dataset } = await readDataset(createReader({ directory }), {
+      extraction: { name: 'log-mel', sampleRate: 16000, params: { fftSize: 512, hopLength: 256, melBandCount: 16 } },
+      cacheDirectory: path.join(root, 'cache'),
+      workers: 0,
+      progress: 'none',
+    });
+    const labels = ${camel}Tasks[0]?.labels ?? [];
+    expect(dataset.size).toBe(3 * labels.length);
+    expect(dataset.featuresOf(0).shape[1]).toBe(16);
+  });
+
+  it('names the missing metadata file', async () => {
+    await expect(createReader({ directory: path.join(root, 'nowhere') }).listItems()).rejects.toThrow(/metadata\\.csv/);
   });
 
   it('rejects a misspelled option, naming the known options', () => {
@@ -138,6 +223,12 @@ Reads the **${name}** corpus into Polytask task datasets.
 - **Options:** each option of \`createReader\` (as in \`readerOptionsSchema\`), e.g.
   \`{ "reader": "${name}", "options": { "directory": "data/${name}" } }\`.
 
+Use it from an experiment: add \`${packageName}\` to the dependencies of the workspace you run
+\`polytask\` from (an example, or your project), \`pnpm install\`, and \`pnpm --filter ${packageName} build\`
+(the CLI loads the built reader). Reader options are part of the feature cache key.
+
+\`${packageName}/testing\` exports \`write${pascal}Fixture\`: a small corpus in the layout above, for tests.
+
 Allowed dependencies: \`@polytask/core\`, \`@polytask/data-reading\`.
 `,
 );
@@ -145,4 +236,10 @@ writeFileSync(
   path.join(root, '.changeset', `new-dataset-${name}.md`),
   `---\n'${packageName}': minor\n---\n\nNew dataset reader for ${name}.\n`,
 );
+// laid out as the repository's formatter wants, so the new package is lint-clean from the start
+try {
+  execFileSync('pnpm', ['exec', 'biome', 'format', '--write', directory], { cwd: root, stdio: 'ignore' });
+} catch {
+  console.warn('biome is not installed yet: run pnpm install, then pnpm exec biome format --write on the new package');
+}
 console.log(`created packages/datasets/${name} (${packageName}); run pnpm install, then fill in README.md and src/.`);

@@ -116,7 +116,8 @@ export const configDescriptions: Readonly<Record<string, string>> = {
   'training.augmentations[].timeMasks': 'SpecAugment: time masks per item (2).',
   'training.augmentations[].timeMaskWidth': 'SpecAugment: the widest time mask, in frames (100; clipped to the item length).',
   'training.augmentations[].maskValue': "SpecAugment: what masked cells become: the item's `mean` (default) or a number.",
-  'training.augmentations[].timeWarp': 'SpecAugment: move a centre frame by up to this many frames and resample both sides linearly (0: off).',
+  'training.augmentations[].timeWarp':
+    'SpecAugment: move a centre frame by up to this many frames and resample both sides linearly (0: off).',
   'training.augmentations[].alpha': 'Mixup: λ ~ Beta(alpha, alpha); targets mix only where both items carry the task.',
   'training.augmentations[].acrossDatasets': 'Mixup: pair items of different datasets too (default true), or only within a dataset.',
   'training.augmentations[].minimumDecibels': 'Random gain: the lowest gain in dB (-6).',

@@ -30,7 +30,10 @@ export function normalizeTables(markdown: string): string {
     .split('\n')
     .map((line) => {
       if (!line.startsWith('|')) return line;
-      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((cell) => cell.trim());
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((cell) => cell.trim());
       return `| ${cells.map((cell) => (/^:?-+:?$/.test(cell) ? '---' : cell)).join(' | ')} |`;
     })
     .join('\n');

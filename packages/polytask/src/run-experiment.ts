@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   ConfigError,
   InvalidArgumentError,
@@ -78,7 +79,7 @@ import {
 } from './experiment-plan';
 import { checkReaderOptions } from './internal/check-reader-options';
 import { epochProgress } from './internal/epoch-progress';
-import { installedReaderNames } from './internal/installed-readers';
+import { findWorkspaceReader, installedReaderNames } from './internal/installed-readers';
 import { type ExtensionImporter, type LoadedExtensions, loadExtensions } from './load-extensions';
 import { multiTaskDelta } from './multi-task-delta';
 
@@ -191,6 +192,15 @@ export async function loadReader(entry: ExperimentConfig['datasets'][number], op
       : importOptional(packageName, (name) => import(name), `reading the "${entry.reader}" dataset`))) as typeof module;
   } catch (error) {
     if (!MissingDependencyError.isInstance(error)) throw error;
+    // a reader package of the workspace this runs in (a contributor's new reader), once built
+    const workspace = options.importReader ? undefined : findWorkspaceReader(entry.reader);
+    if (workspace?.entry) return createFromModule((await import(pathToFileURL(workspace.entry).href)) as typeof module);
+    if (workspace)
+      throw new MissingDependencyError({
+        packageName,
+        message: `${packageName} is in this workspace (${workspace.directory}) but not built; build it with pnpm turbo run build --filter=${packageName}... and run again (datasets.${options.index}.reader).`,
+        cause: error,
+      });
     const installed = installedReaderNames();
     throw new MissingDependencyError({
       packageName,
@@ -198,16 +208,20 @@ export async function loadReader(entry: ExperimentConfig['datasets'][number], op
       cause: error,
     });
   }
-  if (typeof module.createReader !== 'function') {
-    throw new InvalidArgumentError({
-      argument: `datasets.${options.index}.reader`,
-      value: entry.reader,
-      message: `${packageName} exports no createReader(options); is it a Polytask dataset reader package?`,
-    });
+  return createFromModule(module);
+
+  function createFromModule(readerPackage: typeof module): DataReader {
+    if (typeof readerPackage.createReader !== 'function') {
+      throw new InvalidArgumentError({
+        argument: `datasets.${options.index}.reader`,
+        value: entry.reader,
+        message: `${packageName} exports no createReader(options); is it a Polytask dataset reader package?`,
+      });
+    }
+    const log = options.log ?? console.log;
+    checkReaderOptions({ reader: entry.reader, options: entry.options, index: options.index, readerPackage, log });
+    return readerPackage.createReader(entry.options);
   }
-  const log = options.log ?? console.log;
-  checkReaderOptions({ reader: entry.reader, options: entry.options, index: options.index, readerPackage: module, log });
-  return module.createReader(entry.options);
 }
 
 /** A file left out of an experiment's data because it failed and its dataset entry has `onError: 'skip'`. */
