@@ -96,6 +96,8 @@ export function create${pascal}Reader(options: ${pascal}ReaderOptions): DataRead
     specificationVersion: 'v1',
     name: '${name}',
     tasks: ${camel}Tasks,
+    // what the feature cache key records: the options after the reader's defaults
+    options: { ...options, directory: path.resolve(options.directory) },
     async listItems() {
       // Replace with the corpus's own metadata; readCsv names a missing file or column.
       const rows = readCsv(path.join(options.directory, 'metadata.csv'), { requiredColumns: ['file', 'label'] });
