@@ -797,6 +797,22 @@ function mergeShared(
   return merged;
 }
 
+/**
+ * The per-task weights a gradient combiner reports (`weights()`) and checkpoints (`state`/`restore`),
+ * starting at `initial`; the combiner updates the map as it merges.
+ */
+function reportedWeights(tasks: readonly string[], initial: number) {
+  const weights = new Map(tasks.map((task) => [task, initial]));
+  const reporting: Pick<LossCombiner, 'weights' | 'state' | 'restore'> = {
+    weights: () => Object.fromEntries(weights),
+    state: () => ({ weights: Object.fromEntries(weights) }),
+    restore(state) {
+      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
+    },
+  };
+  return { weights, reporting };
+}
+
 /** a·b. */
 function dot(a: Float64Array, b: Float64Array): number {
   let sum = 0;
@@ -938,7 +954,7 @@ function conflictAverse(spec: CagradSpec, tasks: readonly string[]): LossCombine
       message: `CAGrad's exact solver handles at most ${cagradMaxTasks} tasks, got ${tasks.length}.`,
     });
   const divisor = [1, 1 + calpha ** 2, 1 + calpha][rescale] as number;
-  const weights = new Map(tasks.map((task) => [task, 1 / tasks.length]));
+  const { weights, reporting } = reportedWeights(tasks, 1 / tasks.length);
   return {
     kind: 'cagrad',
     variables: [],
@@ -948,11 +964,7 @@ function conflictAverse(spec: CagradSpec, tasks: readonly string[]): LossCombine
         tasks,
         tasks.map(() => 1),
       ),
-    weights: () => Object.fromEntries(weights),
-    state: () => ({ weights: Object.fromEntries(weights) }),
-    restore(state) {
-      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
-    },
+    ...reporting,
     perTaskGradients: {
       merge(perTask, _losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
@@ -1321,16 +1333,12 @@ function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): Loss
       value: normalization,
       message: `The MGDA gradientNormalization must be none, l2, loss or loss+, got ${String(normalization)}.`,
     });
-  const weights = new Map(tasks.map((task) => [task, 1 / tasks.length]));
+  const { weights, reporting } = reportedWeights(tasks, 1 / tasks.length);
   return {
     kind: 'mgda',
     variables: [],
     combine: (losses) => weightedSum(losses, tasks, [...weights.values()]),
-    weights: () => Object.fromEntries(weights),
-    state: () => ({ weights: Object.fromEntries(weights) }),
-    restore(state) {
-      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
-    },
+    ...reporting,
     perTaskGradients: {
       merge(perTask, losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
@@ -1410,16 +1418,12 @@ function symmetricEigen(matrix: readonly (readonly number[])[]): { values: numbe
  * α; with all shared gradients zero the step is zero and the weights stay.
  */
 function alignedMtl(tasks: readonly string[]): LossCombiner {
-  const weights = new Map(tasks.map((task) => [task, 1]));
+  const { weights, reporting } = reportedWeights(tasks, 1);
   return {
     kind: 'aligned-mtl',
     variables: [],
     combine: (losses) => weightedSum(losses, tasks, [...weights.values()]),
-    weights: () => Object.fromEntries(weights),
-    state: () => ({ weights: Object.fromEntries(weights) }),
-    restore(state) {
-      for (const [task, weight] of Object.entries((state as { weights: Record<string, number> }).weights)) weights.set(task, weight);
-    },
+    ...reporting,
     perTaskGradients: {
       merge(perTask, _losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
