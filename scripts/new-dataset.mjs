@@ -27,7 +27,9 @@ const camel = name.replace(/-([a-z0-9])/g, (_, letter) => letter.toUpperCase());
 const pascal = camel[0].toUpperCase() + camel.slice(1);
 // the task name as an object key, quoted only when it must be (as the formatter wants)
 const taskKey = /^[A-Za-z_$][\w$]*$/.test(name) ? name : `'${name}'`;
-const testImports = ['createReader', `${camel}Tasks`, 'readerOptionsSchema'].sort((first, second) => first.localeCompare(second)).join(', ');
+const testImports = ['createReader', `${camel}Tasks`, 'readerOptionsSchema']
+  .sort((first, second) => first.localeCompare(second))
+  .join(', ');
 mkdirSync(path.join(directory, 'src'), { recursive: true });
 
 const packageJson = {
@@ -212,6 +214,23 @@ describe('${packageName}', () => {
 `,
 );
 writeFileSync(
+  path.join(directory, 'src', 'readme.test.ts'),
+  `import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generatedSection, normalizeMarkdownTables } from '@polytask/core';
+import { readerOptionsMarkdown } from '@polytask/data-reading';
+import { expect, it } from 'vitest';
+import { readerOptionsSchema } from './index';
+
+it('the README lists the reader options as the schema has them (else: pnpm build && pnpm docs:readers)', () => {
+  const readme = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md'), 'utf8');
+  const section = generatedSection(readme, 'options', 'scripts/generate-reader-docs.mjs');
+  expect(normalizeMarkdownTables(section ?? '')).toBe(normalizeMarkdownTables(readerOptionsMarkdown(readerOptionsSchema)));
+});
+`,
+);
+writeFileSync(
   path.join(directory, 'README.md'),
   `# ${packageName}
 
@@ -232,6 +251,19 @@ Use it from an experiment: add \`${packageName}\` to the dependencies of the wor
 \`${packageName}/testing\` exports \`write${pascal}Fixture\`: a small corpus in the layout above, for tests.
 
 Allowed dependencies: \`@polytask/core\`, \`@polytask/data-reading\`.
+
+## Options
+
+\`{ "reader": "${name}", "options": { ... } }\` in an experiment config, or \`createReader(options)\`
+(generated from \`readerOptionsSchema\` by \`pnpm docs:readers\` after a build):
+
+<!-- generated:options:start (scripts/generate-reader-docs.mjs) -->
+
+| option | type | default | description |
+|---|---|---|---|
+| \`directory\` | string | required | Corpus root, in its published layout |
+
+<!-- generated:options:end (scripts/generate-reader-docs.mjs) -->
 `,
 );
 writeFileSync(

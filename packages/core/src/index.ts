@@ -17,6 +17,12 @@ export {
 } from './labelled-example';
 export { type HeldLock, isProcessAlive, type LockHolder, readLockFile, tryLockFile } from './lock-file';
 export {
+  generatedSection,
+  generatedSectionMarker,
+  normalizeMarkdownTables,
+  replaceGeneratedSections,
+} from './markdown-sections';
+export {
   BackendUnavailableError,
   ConfigError,
   DataFormatError,

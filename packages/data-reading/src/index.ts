@@ -19,6 +19,7 @@ export {
   type ReaderOptionIssue,
   type ReaderOptionsSchema,
   type ReaderOptionType,
+  readerOptionsMarkdown,
   type ValidateReaderOptionsOptions,
   validateReaderOptions,
 } from './reader-options';

@@ -1,6 +1,12 @@
 import { InvalidArgumentError } from '@polytask/core';
 import { describe, expect, it } from 'vitest';
-import { defineReaderOptions, findReaderOptionIssues, isReaderOptionsSchema, validateReaderOptions } from './reader-options';
+import {
+  defineReaderOptions,
+  findReaderOptionIssues,
+  isReaderOptionsSchema,
+  readerOptionsMarkdown,
+  validateReaderOptions,
+} from './reader-options';
 
 interface ExampleOptions {
   readonly directory: string;
@@ -86,5 +92,22 @@ describe('reader options schema', () => {
     expect((error as Error).message).toMatch(
       /^esc50 reader option "directry": unknown option; did you mean "directory"\? Known options: directory/,
     );
+  });
+});
+
+describe('readerOptionsMarkdown', () => {
+  it('lists every option with its type, values, default or required, and description', () => {
+    const schema = defineReaderOptions<{ directory: string; variant?: string; limit?: number }>({
+      directory: { type: 'string', required: true, description: 'Corpus root' },
+      variant: { type: 'string', values: ['a', 'b'], default: 'a', description: 'Which | part' },
+      limit: { type: 'integer', description: 'At most this many' },
+    });
+    expect(readerOptionsMarkdown(schema).split('\n')).toEqual([
+      '| option | type | default | description |',
+      '|---|---|---|---|',
+      '| `directory` | string | required | Corpus root |',
+      '| `variant` | string: "a" \\| "b" | `"a"` | Which \\| part |',
+      '| `limit` | integer |  | At most this many |',
+    ]);
   });
 });

@@ -204,3 +204,17 @@ export function validateReaderOptions(values: Readonly<Record<string, unknown>>,
     message: `${options.reader} reader option "${issue.option}": ${issue.message}`,
   });
 }
+
+/**
+ * A reader's options as a Markdown table (option, type, default or `required`, description), for its
+ * README: scripts/generate-reader-docs.mjs writes it between the README's `options` markers.
+ */
+export function readerOptionsMarkdown(schema: ReaderOptionsSchema): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|');
+  const rows = Object.entries(schema.options).map(([name, field]) => {
+    const type = field.values ? `${field.type}: ${field.values.map((value) => JSON.stringify(value)).join(' \\| ')}` : field.type;
+    const fallback = field.required ? 'required' : field.default === undefined ? '' : `\`${JSON.stringify(field.default)}\``;
+    return `| \`${name}\` | ${type} | ${cell(fallback)} | ${cell(field.description)} |`;
+  });
+  return ['| option | type | default | description |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -11,14 +11,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const { generatedReadmeSections, replaceGeneratedSections } = await import(path.join(root, 'dist', 'readme-sections.js'));
+const { updateReadme } = await import(path.join(root, 'dist', 'readme-sections.js'));
 const file = path.join(root, 'README.md');
-const text = replaceGeneratedSections(readFileSync(file, 'utf8'), generatedReadmeSections());
+const text = updateReadme(readFileSync(file, 'utf8'));
 writeFileSync(`${file}.tmp`, text);
 renameSync(`${file}.tmp`, file);
 // lay the tables out as the repository formatter does (the test compares cells, not spacing)
 try {
-  execFileSync("pnpm", ["exec", "biome", "format", "--write", file], { stdio: "ignore" });
+  execFileSync('pnpm', ['exec', 'biome', 'format', '--write', file], { stdio: 'ignore' });
 } catch {
   // no biome here: the unaligned tables are as valid
 }
