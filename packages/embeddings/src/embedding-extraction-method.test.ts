@@ -2,7 +2,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, MissingFileError, ShapeMismatchError } from '@polytask/core';
+import { ConfigError, defineTask, MissingFileError, ShapeMismatchError } from '@polytask/core';
+import { type DataReader, readDataset } from '@polytask/data-reading';
+import { writeWavFile } from '@polytask/data-reading/testing';
 import { createDefaultExtractionRegistry, extractionSpecHash } from '@polytask/extraction';
 import { setBackend, tensor, zeros } from '@tensorflow/tfjs-core';
 import { layers, sequential } from '@tensorflow/tfjs-layers';
@@ -53,6 +55,11 @@ describe('createEmbeddingExtractionMethod with a layers model and VGGish framing
     const spec = registry.parseSpec({ name: 'embedding', sampleRate: 16000 });
     expect(spec.params.modelPath).toBe(modelPath);
     expect(spec.params.modelHash).toMatch(/^[0-9a-f]{16}$/);
+    // a resolved spec parses again to itself; asking the method for another model is an error
+    expect(registry.parseSpec(spec)).toEqual(spec);
+    expect(() => registry.parseSpec({ name: 'embedding', sampleRate: 16000, params: { modelPath: '/elsewhere/model.json' } })).toThrow(
+      /params\.modelPath: this method is bound to modelPath/,
+    );
     const audio = { sampleRate: 16000, channels: [testSignal()] };
     const first = await registry.extract(spec, audio);
     // 2.5 s: 248 frames of 10 ms, so 2 whole examples of 96 frames
@@ -182,5 +189,50 @@ describe('createEmbeddingExtractionMethod with YAMNet framing and a graph model'
     expect(Array.from(embeddings.data.subarray(3, 6)).map((value) => Number(value.toFixed(4)))).toEqual(
       [sum, -sum, sum / 2].map((value) => Number(value.toFixed(4))),
     );
+  });
+});
+
+describe('createEmbeddingExtractionMethod through readDataset', () => {
+  it('caches embeddings like any feature, and extracts again when the model changes', async () => {
+    const folder = path.join(root, 'read-dataset');
+    const corpus = path.join(folder, 'corpus');
+    mkdirSync(corpus, { recursive: true });
+    const items = [0, 1, 2].map((index) => {
+      const file = path.join(corpus, `clip-${index}.wav`);
+      writeWavFile({ file, sampleRate: 16000, channels: [testSignal(1 + index * 0.5)] });
+      return { id: `clip-${index}`, path: file, labels: { tone: index === 1 ? 'high' : 'low' } };
+    });
+    const reader: DataReader = {
+      specificationVersion: 'v1',
+      name: 'tones',
+      tasks: [defineTask({ name: 'tone', kind: 'multi-class', labels: ['low', 'high'] })],
+      listItems: async () => items,
+    };
+    const modelPath = await saveVggishLikeModel(path.join(folder, 'model'), 1);
+    const read = async () => {
+      const registry = createDefaultExtractionRegistry();
+      registry.register(await createEmbeddingExtractionMethod({ modelPath, format: 'layers', framing: 'vggish' }));
+      return readDataset(reader, {
+        extraction: { name: 'embedding', sampleRate: 16000 },
+        registry,
+        cacheDirectory: path.join(folder, 'cache'),
+        progress: 'none',
+      });
+    };
+    const first = await read();
+    expect(first.fromCache).toBe(false);
+    // 1 s, 1.5 s and 2 s clips: 1, 1 and 2 examples of 0.96 s
+    expect([0, 1, 2].map((index) => first.dataset.shapeOf(index))).toEqual([
+      [1, 8],
+      [1, 8],
+      [2, 8],
+    ]);
+    const again = await read();
+    expect(again.fromCache).toBe(true);
+    expect(Array.from(again.dataset.featuresOf(2).data)).toEqual(Array.from(first.dataset.featuresOf(2).data));
+    await saveVggishLikeModel(path.join(folder, 'model'), 3);
+    const changed = await read();
+    expect(changed.fromCache).toBe(false);
+    expect(changed.cacheKey).not.toBe(first.cacheKey);
   });
 });

@@ -93,7 +93,8 @@ export async function createEmbeddingExtractionMethod(options: EmbeddingExtracti
     name: options.name ?? 'embedding',
     description: `Embeddings of ${path.basename(path.dirname(modelPath))}/${path.basename(modelPath)} (${options.format} model) over ${framing.frameSeconds} s ${framing.input} examples, [examples, embeddingSize].`,
     version: 1,
-    // the model is fixed when the method is created; a spec may repeat its parameters (a resolved spec parsed again)
+    // the model is fixed when the method is created; a spec may repeat its parameters (a resolved
+    // spec parsed again), but not ask for another model: that takes another method
     parameters: z
       .strictObject({
         modelPath: z.string().optional(),
@@ -101,6 +102,17 @@ export async function createEmbeddingExtractionMethod(options: EmbeddingExtracti
         format: z.enum(['layers', 'graph']).optional(),
         framing: z.unknown().optional(),
         outputIndex: z.number().optional(),
+      })
+      .superRefine((given, context) => {
+        for (const key of ['modelPath', 'format', 'outputIndex', 'framing'] as const) {
+          const value = given[key];
+          if (value !== undefined && JSON.stringify(value) !== JSON.stringify(parameters[key]))
+            context.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `this method is bound to ${key} ${JSON.stringify(parameters[key])}; register another method (createEmbeddingExtractionMethod with its own name) for another model or framing`,
+            });
+        }
       })
       .transform(() => parameters) as unknown as z.ZodType<EmbeddingParameters>,
     resolveParameters(_: EmbeddingParameters, context: { readonly sampleRate: number }): EmbeddingParameters {

@@ -48,7 +48,7 @@ function featureKind(feature: readonly WireField[] | undefined, kind: 1 | 2 | 3)
 
 /**
  * Decodes one serialised `tf.SequenceExample` of the release.
- * @throws Error (a ProtobufError) when the bytes are not a valid message.
+ * @throws PolytaskError (named `ProtobufError`, with the byte position) when the bytes are not a valid message.
  */
 export function decodeAudiosetSegment(bytes: Uint8Array): AudiosetSegment {
   const message = readFields(bytes);

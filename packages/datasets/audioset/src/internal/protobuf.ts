@@ -2,6 +2,7 @@
  * A minimal protobuf wire-format reader and writer: just what tf.SequenceExample needs
  * (varints, length-delimited fields, fixed32 floats, packed and unpacked repeated fields).
  */
+import { PolytaskError } from '@polytask/core';
 
 /** One field of a message as read from the wire: varints as bigint, everything else as bytes. */
 export interface WireField {
@@ -11,13 +12,18 @@ export interface WireField {
 }
 
 /** The wire bytes are not a valid message; `position` is the byte offset within the message. */
-export class ProtobufError extends Error {
+export class ProtobufError extends PolytaskError {
+  /** Byte offset of the problem within the message. */
   readonly position: number;
 
-  constructor(message: string, position: number) {
-    super(`${message} at byte ${position} of the message`);
+  constructor(problem: string, position: number) {
+    super({ message: `${problem} at byte ${position} of the message`, context: { position } });
     this.name = 'ProtobufError';
     this.position = position;
+  }
+
+  static override isInstance(error: unknown): error is ProtobufError {
+    return PolytaskError.isInstance(error) && error.name === 'ProtobufError';
   }
 }
 
