@@ -34,8 +34,11 @@ export interface EmbeddingParameters {
   readonly modelPath: string;
   /** Hash of `model.json` and its weight files (see `hashModelFiles`). */
   readonly modelHash: string;
+  /** Model format, as given. */
   readonly format: 'layers' | 'graph';
+  /** The framing with every default applied. */
   readonly framing: ResolvedFraming;
+  /** The model output taken. */
   readonly outputIndex: number;
 }
 

@@ -41,9 +41,13 @@ export type EmbeddingFraming = 'vggish' | 'yamnet' | CustomFraming;
 
 /** A framing with every default applied and every length in samples or frames. */
 export interface ResolvedFraming {
+  /** What the model takes per example. */
   readonly input: 'waveform' | 'log-mel';
+  /** Rate (Hz) the audio must have. */
   readonly sampleRate: number;
+  /** Seconds of audio per example. */
   readonly frameSeconds: number;
+  /** Seconds between example starts. */
   readonly hopSeconds: number;
   /** Per-example input shape the model must accept (after its batch axis). */
   readonly exampleShape: readonly number[];
