@@ -4,7 +4,7 @@
  * item's audio when it is not a plain file. Everything else (cache, extraction on worker
  * threads, progress, errors) is done by `readDataset`.
  */
-import type { TaskDefinition } from '@polytask/core';
+import type { FeatureMatrix, TaskDefinition } from '@polytask/core';
 import type { DecodedAudio } from '@polytask/extraction';
 import type { ExampleMetadata } from '@polytask/task-dataset';
 
@@ -55,4 +55,11 @@ export interface DataReader {
   listItems(): Promise<readonly DatasetItem[]>;
   /** Reads one item's audio when it is not a file at `item.path` (generated or archived audio). */
   readAudio?(item: DatasetItem): Promise<DecodedAudio>;
+  /**
+   * Reads one item's features directly, for corpora published as features (AudioSet's VGGish
+   * embeddings) rather than audio. A reader with `readFeatures` is read with the `precomputed`
+   * extraction (and only with it); its items name the files they come from in `sources`, whose
+   * size and modification time key the cache together with the reader's options.
+   */
+  readFeatures?(item: DatasetItem): Promise<FeatureMatrix>;
 }

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ConfigError,
   encodeRegressionTarget,
   encodeTarget,
   type FeatureMatrix,
@@ -25,6 +26,7 @@ import {
   createDefaultExtractionRegistry,
   type ExtractionRegistry,
   type ExtractionSpec,
+  precomputedExtractionName,
   readAudioFile,
 } from '@polytask/extraction';
 import {
@@ -47,6 +49,7 @@ import { removeStaleCacheEntries } from './internal/cache-cleanup';
 import { type CacheKeyInputs, computeCacheKey, type SourceCheck } from './internal/cache-key';
 import { lockCache } from './internal/cache-lock';
 import { type JournalEntry, openJournal } from './internal/journal';
+import { withPrecomputedExtraction } from './internal/precomputed-registry';
 import { createProgressReporter, type ProgressOption } from './internal/progress';
 
 /** Options of {@link readDataset}. */
@@ -65,7 +68,7 @@ export interface ReadDatasetOptions {
   readonly onError?: 'skip' | 'fail';
   /** @default 'auto' (a bar on a TTY, plain lines otherwise) */
   readonly progress?: ProgressOption;
-  /** Registry with custom extraction methods; custom methods run on this thread. @default the built-in methods */
+  /** Registry with custom extraction methods; custom methods run on this thread. `precomputed` is always added (for readers with `readFeatures`). @default the built-in methods */
   readonly registry?: ExtractionRegistry;
   /** Tasks with custom losses or decisions, by name. */
   readonly tasks?: readonly Task[];
@@ -154,11 +157,11 @@ function prepareItems(reader: DataReader, tasks: readonly Task[], items: readonl
         message: `Reader "${reader.name}" listed item "${item.id}" twice.`,
       });
     seen.add(item.id);
-    if (!item.path && !reader.readAudio) {
+    if (!item.path && !reader.readAudio && !reader.readFeatures) {
       throw new InvalidArgumentError({
         argument: 'item.path',
         value: item.id,
-        message: `Item "${item.id}" of reader "${reader.name}" has no path and the reader has no readAudio.`,
+        message: `Item "${item.id}" of reader "${reader.name}" has no path and the reader has neither readAudio nor readFeatures.`,
       });
     }
     for (const task of tasks) {
@@ -228,14 +231,32 @@ function prepareItems(reader: DataReader, tasks: readonly Task[], items: readonl
   return { rows, hasSplit, hasFold };
 }
 
+/** A reader that yields features is read with the `precomputed` extraction, and only such a reader is. */
+function checkPrecomputed(reader: DataReader, spec: ExtractionSpec): void {
+  const precomputed = spec.name === precomputedExtractionName;
+  if (reader.readFeatures && !precomputed)
+    throw new ConfigError({
+      configPath: 'extraction.name',
+      value: spec.name,
+      message: `Reader "${reader.name}" yields precomputed features, not audio, so "${spec.name}" cannot run on it; set the extraction to { "name": "${precomputedExtractionName}", "sampleRate": ${spec.sampleRate} }.`,
+    });
+  if (!reader.readFeatures && precomputed)
+    throw new ConfigError({
+      configPath: 'extraction.name',
+      value: spec.name,
+      message: `Reader "${reader.name}" yields audio, not features, so the "${precomputedExtractionName}" extraction has nothing to take; name an audio extraction method (log-mel, mfcc, ...).`,
+    });
+}
+
 /**
  * Reads `reader`'s corpus as a task dataset, using or building the feature cache.
  * @throws ExtractionFailedError on the first failing item when `onError` is `fail` (work done so far is kept).
  * @example const { dataset, fromCache } = await readDataset(esc50Reader, { extraction: { name: 'log-mel', sampleRate: 22050 }, cacheDirectory: '.polytask-cache' })
  */
 export async function readDataset(reader: DataReader, options: ReadDatasetOptions): Promise<ReadDatasetResult> {
-  const registry = options.registry ?? createDefaultExtractionRegistry();
+  const registry = withPrecomputedExtraction(options.registry ?? createDefaultExtractionRegistry());
   const spec = registry.parseSpec(options.extraction, 'extraction');
+  checkPrecomputed(reader, spec);
   const given = new Map((options.tasks ?? []).map((task) => [task.name, task]));
   const tasks = reader.tasks.map((definition) => given.get(definition.name) ?? createTask(definition));
   const log = options.log ?? (options.progress === 'none' ? () => {} : (message: string) => process.stderr.write(`${message}\n`));
@@ -339,6 +360,18 @@ export async function readDataset(reader: DataReader, options: ReadDatasetOption
   }
 }
 
+/** Features of an item as a journal outcome; NaN or infinite values fail it. */
+function featuresOutcome(item: DatasetItem, features: FeatureMatrix): ExtractionOutcome {
+  const data = features.data.byteLength === features.data.buffer.byteLength ? features.data : features.data.slice();
+  return data.every(Number.isFinite)
+    ? { ok: true, buffer: data.buffer as ArrayBuffer, shape: [...features.shape] }
+    : {
+        ok: false,
+        message: `${item.path ?? item.id}: the extracted features contain NaN or infinite values`,
+        name: 'DataFormatError',
+      };
+}
+
 /** Everything {@link extractIntoCache} needs. */
 interface ExtractIntoCacheOptions {
   readonly reader: DataReader;
@@ -391,7 +424,7 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
   const builtIn = builtInExtractionMethods.some((method) => method.name === spec.name && registry.get(spec.name) === method);
   // Workers get no Node flags: V8 flags (--max-old-space-size...) are refused in workers, and test
   // runners' --conditions would resolve our packages to TypeScript sources.
-  const usePool = workers > 0 && builtIn && pending.length > 1;
+  const usePool = workers > 0 && builtIn && !reader.readFeatures && pending.length > 1;
   const pool = usePool
     ? new Tinypool({
         filename: workerFile(),
@@ -407,26 +440,22 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
   const extractItem = async (item: DatasetItem): Promise<void> => {
     let outcome: ExtractionOutcome;
     try {
-      const audio = !item.path && reader.readAudio ? await reader.readAudio(item) : undefined;
-      if (pool) {
-        const source = item.path ?? item.id;
-        const job: ExtractionJob = audio
-          ? { spec, audio, source, maximumSeconds }
-          : { spec, path: item.path as string, source, maximumSeconds };
-        outcome = (await pool.run(job)) as ExtractionOutcome;
-      } else {
-        const features: FeatureMatrix = await registry.extract(spec, audio ?? (await readAudioFile(item.path as string)), {
-          source: item.path ?? item.id,
-          maximumSeconds,
-        });
-        const data = features.data.byteLength === features.data.buffer.byteLength ? features.data : features.data.slice();
-        outcome = data.every(Number.isFinite)
-          ? { ok: true, buffer: data.buffer as ArrayBuffer, shape: [...features.shape] }
-          : {
-              ok: false,
-              message: `${item.path ?? item.id}: the extracted features contain NaN or infinite values`,
-              name: 'DataFormatError',
-            };
+      if (reader.readFeatures) outcome = featuresOutcome(item, await reader.readFeatures(item));
+      else {
+        const audio = !item.path && reader.readAudio ? await reader.readAudio(item) : undefined;
+        if (pool) {
+          const source = item.path ?? item.id;
+          const job: ExtractionJob = audio
+            ? { spec, audio, source, maximumSeconds }
+            : { spec, path: item.path as string, source, maximumSeconds };
+          outcome = (await pool.run(job)) as ExtractionOutcome;
+        } else {
+          const features: FeatureMatrix = await registry.extract(spec, audio ?? (await readAudioFile(item.path as string)), {
+            source: item.path ?? item.id,
+            maximumSeconds,
+          });
+          outcome = featuresOutcome(item, features);
+        }
       }
     } catch (error) {
       outcome = { ok: false, message: (error as Error).message, name: (error as Error).name };

@@ -38,6 +38,7 @@ export { hzToMel, type MelFilterbankOptions, melFilterbank, melToHz } from './me
 export { type LogMelSpectrogramOptions, logMelSpectrogram, type MelSpectrogramOptions, melSpectrogram } from './mel-spectrogram';
 export { dctRows, type MfccOptions, mfcc } from './mfcc';
 export { type DecibelOptions, type LogCompression, powerToDb } from './power-to-db';
+export { precomputedExtractionMethod, precomputedExtractionName } from './precomputed-extraction-method';
 export {
   type CutOrPadOptions,
   createFrameCountFitter,

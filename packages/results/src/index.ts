@@ -3,7 +3,9 @@
  * confusion matrices (numbers and PNG heat maps), a TensorBoard event-file writer, the run
  * store with atomic checkpoints, and the observer hooks the training loop reports through.
  */
+
 export { type ConfusionMatrixPngOptions, renderConfusionMatrixPng } from './confusion-matrix-png';
+export { crc32c, maskedCrc32c } from './internal/crc32c';
 export { lockFileName, lockRun, RunInUseError } from './lock-run';
 export {
   type AveragedMetrics,

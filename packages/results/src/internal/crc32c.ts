@@ -1,4 +1,4 @@
-/** CRC-32C (Castagnoli; reflected polynomial 0x82F63B78) and TFRecord's masked form. */
+/** CRC-32C (Castagnoli; reflected polynomial 0x82F63B78) and TFRecord's masked form, exported for other TFRecord readers and writers (AudioSet). */
 const table = (() => {
   const values = new Uint32Array(256);
   for (let index = 0; index < 256; index++) {

@@ -1,0 +1,3 @@
+import { definePolytaskProject } from '../../../vitest.shared.ts';
+
+export default definePolytaskProject('@polytask/dataset-audioset');
