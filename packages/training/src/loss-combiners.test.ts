@@ -151,7 +151,9 @@ describe('loss combiners', () => {
     expect(() => createLossCombiner({ kind: 'mgda', gradientNormalization: 'l1' as 'l2' }, ['a'])).toThrow(
       /gradientNormalization must be none, l2, loss or loss\+/,
     );
-    expect(() => createLossCombiner({ kind: 'nash-mtl' } as unknown as LossCombinerSpec, ['a'])).toThrow(/imtl, cagrad, gradvac, graddrop, mgda or aligned-mtl/);
+    expect(() => createLossCombiner({ kind: 'nash-mtl' } as unknown as LossCombinerSpec, ['a'])).toThrow(
+      /imtl, cagrad, gradvac, graddrop, mgda or aligned-mtl/,
+    );
   });
 
   it('GradNorm lowers the weight of the task with the larger gradient norm at equal training rates (Chen et al.)', () => {

@@ -91,6 +91,12 @@ describe('createAudiosetReader', () => {
     expect(items[0]?.group).toBe(items[0]?.metadata?.videoId);
   });
 
+  it('leaves the split to the folds when eval is not read (Park: training parts only)', async () => {
+    const items = await createAudiosetReader({ directory, parts: ['bal_train'] }).listItems();
+    expect(items).toHaveLength(8);
+    expect(items.every((item) => item.split === undefined)).toBe(true);
+  });
+
   it('yields the dequantised embeddings as features, value * 4 / 255 - 2', async () => {
     const reader = createAudiosetReader({ directory, parts: ['eval'] });
     const [item] = await reader.listItems();

@@ -65,7 +65,7 @@ export const readerOptionsSchema = defineReaderOptions<AudiosetReaderOptions>({
     type: 'string-list',
     default: ['bal_train', 'eval'],
     values: audiosetParts,
-    description: 'Folders of audioset_v1_embeddings/ to read; eval is the predefined test part',
+    description: 'Folders of audioset_v1_embeddings/ to read; with eval, eval is the predefined test part, else the folds split them',
   },
 });
 
@@ -164,7 +164,8 @@ export function createAudiosetReader(options: AudiosetReaderOptions): DataReader
               sources: [file],
               labels: { [taskName]: labelMode === 'park-multiclass' ? (labels[0] as string) : labels },
               group: segment.videoId,
-              split: part === 'eval' ? 'test' : 'train',
+              // the predefined split only when eval is read; training parts alone are split into folds
+              ...(parts.includes('eval') ? { split: part === 'eval' ? ('test' as const) : ('train' as const) } : {}),
               metadata: {
                 videoId: segment.videoId,
                 startSeconds: segment.startTimeSeconds,
