@@ -20,7 +20,7 @@ const importReader = (packageName: string) => import(/* @vite-ignore */ packageN
 /** The smallest fixture corpora in the real layouts, with short clips (the CNN's cost grows with the examples). */
 const fixtures = {
   asvspoof2015: (directory: string) =>
-    writeAsvspoof2015Fixture({ directory, speakersPerList: 2, genuinePerSpeaker: 1, spoofsPerAttack: 1, seconds: 0.1 }),
+    writeAsvspoof2015Fixture({ directory, speakersPerList: 1, genuinePerSpeaker: 1, spoofsPerAttack: 1, seconds: 0.1 }),
   'dcase2017-scenes': (directory: string) =>
     writeDcase2017ScenesFixture({ directory, scenes: ['bus', 'park'], locationsPerSceneAndFold: 1, segmentsPerLocation: 1, seconds: 0.1 }),
   'dcase2017-events': (directory: string) => writeDcase2017EventsFixture({ directory, recordingsPerFold: 1, seconds: 1 }),
@@ -28,7 +28,7 @@ const fixtures = {
     writeFsdKaggle2018Fixture({ directory, labels: ['Bark', 'Cello'], trainClipsPerLabel: 2, testClipsPerLabel: 1, seconds: 0.1 }),
   ravdess: (directory: string) => writeRavdessFixture({ directory, actorCount: 2, seconds: 0.1 }),
   'speech-commands': (directory: string) =>
-    writeSpeechCommandsFixture({ directory, speakerCount: 3, seconds: 0.1, backgroundNoiseSeconds: 2 }),
+    writeSpeechCommandsFixture({ directory, words: ['yes', 'no', 'bed'], speakerCount: 3, seconds: 0.1, backgroundNoiseSeconds: 2 }),
 };
 
 /**
