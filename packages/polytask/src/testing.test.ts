@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writeEsc50Fixture } from '@polytask/dataset-esc50/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyOverride, parseExperimentConfig } from './experiment-config';
-import { fixtureRunOverrides, runExperimentOnFixtures } from './testing';
+import { fixtureRunOverrides, fixtureVariantOverrides, runExperimentOnFixtures } from './testing';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-testing-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -74,6 +74,51 @@ describe('runExperimentOnFixtures', () => {
       ]),
     );
     expect(records.filter((record) => record.split === 'test').map((record) => record.tasks[0]?.examples)).toEqual([4, 4, 4, 4, 4]);
+  });
+
+  it('runs every variant of a sweep, pointing variants that list their own datasets at the same fixtures', async () => {
+    const sweepFile = path.join(root, 'sweep.json');
+    const esc10 = { reader: 'esc50', options: { directory: 'data/ESC-50-master', esc10: true } };
+    writeFileSync(
+      sweepFile,
+      JSON.stringify({
+        name: 'fixture-sweep',
+        datasets: [esc10, { ...esc10, tasks: { sound: 'again' } }],
+        extraction: { name: 'log-mel', sampleRate: 8000, params: { fftSize: 256, hopLength: 256, melBandCount: 16 } },
+        preparation: { frames: { count: 8 }, scaling: 'per-feature' },
+        model: { kind: 'dnn', hiddenUnits: [8] },
+        training: { epochs: 40, batchSize: 8 },
+        sweep: {
+          variants: [
+            { name: 'alone', set: { datasets: [esc10] } },
+            { name: 'both', set: {} },
+          ],
+        },
+      }),
+    );
+    const { result, tasks, variantTasks, problems } = await runExperimentOnFixtures({
+      file: sweepFile,
+      directory: path.join(root, 'sweep'),
+      fixtures: { esc50: (directory) => writeEsc50Fixture({ directory, seconds: 0.1 }) },
+      importReader,
+      overrides: ['baselines=false'],
+    });
+    expect(problems).toEqual([]);
+    expect(tasks).toEqual(['sound', 'again']);
+    expect(variantTasks).toEqual({ alone: ['sound'], both: ['sound', 'again'] });
+    expect(result.variants.map((variant) => [variant.variant, variant.summary.map((row) => [row.task, row.multiTask.length])])).toEqual([
+      ['alone', [['sound', 5]]],
+      [
+        'both',
+        [
+          ['sound', 5],
+          ['again', 5],
+        ],
+      ],
+    ]);
+    expect(() =>
+      fixtureVariantOverrides({ sweep: { variants: [{ set: { datasets: [{ options: { directory: 'elsewhere' } }] } }] } }, new Map()),
+    ).toThrow(/sweep\.variants\.0\.set\.datasets\.0 reads elsewhere, which no dataset of the config reads/);
   });
 
   it('names a reader of the config that has no fixture writer', async () => {

@@ -32,6 +32,15 @@ describe('@polytask/dataset-dcase2017-scenes', () => {
     expect(new Set(items.map((item) => `${item.group}@${item.fold}`)).size).toBe(new Set(items.map((item) => item.group)).size);
   });
 
+  it('leaves the folds to the experiment when officialFolds is false, keeping the location as group', async () => {
+    const reader = createDcase2017ScenesReader({ directory: root, officialFolds: false });
+    expect(reader.foldCount).toBeUndefined();
+    const items = await reader.listItems();
+    expect(items).toHaveLength(4 * 4 * 2);
+    expect(items.every((item) => item.fold === undefined)).toBe(true);
+    expect(items[0]).toMatchObject({ id: 'audio/a001_0_10.wav', labels: { scene: 'bus' }, group: 'a001' });
+  });
+
   it('names a file missing from the folds', async () => {
     writeFileSync(path.join(root, 'evaluation_setup', 'fold3_evaluate.txt'), '');
     await expect(createDcase2017ScenesReader({ directory: root }).listItems()).rejects.toThrow(/a009_0_10\.wav is in no evaluation_setup/);
@@ -48,6 +57,8 @@ describe('@polytask/dataset-dcase2017-scenes options schema', () => {
   it('rejects a misspelled option, naming the known options', () => {
     expect(() =>
       validateReaderOptions({ directory: '/corpus', directry: true }, { schema: readerOptionsSchema, reader: 'dcase2017-scenes' }),
-    ).toThrow(/option "directry": unknown option; did you mean "directory"\? Known options: directory \(string, required\)\.$/);
+    ).toThrow(
+      /option "directry": unknown option; did you mean "directory"\? Known options: directory \(string, required\), officialFolds \(boolean, default true\)\.$/,
+    );
   });
 });

@@ -37,11 +37,22 @@ export const dcase2017Scenes: readonly string[] = Object.freeze([
 export interface Dcase2017ScenesReaderOptions {
   /** The development set folder holding `meta.txt`, `audio/` and `evaluation_setup/`. */
   readonly directory: string;
+  /**
+   * Keep the four folds of the evaluation setup (each recording location in one fold), or leave the
+   * items without folds so the experiment's own k-fold splits them (still grouped by location),
+   * e.g. for an experiment of five folds. @default true
+   */
+  readonly officialFolds?: boolean;
 }
 
 /** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
 export const readerOptionsSchema = defineReaderOptions<Dcase2017ScenesReaderOptions>({
   directory: { type: 'string', required: true, description: 'The development set folder holding meta.txt, audio/ and evaluation_setup/' },
+  officialFolds: {
+    type: 'boolean',
+    default: true,
+    description: "The evaluation setup's four folds, or none (the experiment's k-fold splits, grouped by location)",
+  },
 });
 
 /**
@@ -51,12 +62,13 @@ export const readerOptionsSchema = defineReaderOptions<Dcase2017ScenesReaderOpti
  */
 export function createDcase2017ScenesReader(options: Dcase2017ScenesReaderOptions): DataReader {
   validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'dcase2017-scenes' });
+  const officialFolds = options.officialFolds ?? true;
   return {
     specificationVersion: 'v1',
     options: { ...options, directory: path.resolve(options.directory) },
     name: 'dcase2017-scenes',
     tasks: [defineTask({ name: 'scene', kind: 'multi-class', labels: dcase2017Scenes })],
-    foldCount: 4,
+    ...(officialFolds ? { foldCount: 4 } : {}),
     async listItems() {
       const metadata = path.join(options.directory, 'meta.txt');
       const rows = readCsv(metadata, {
@@ -86,7 +98,7 @@ export function createDcase2017ScenesReader(options: Dcase2017ScenesReaderOption
           path: path.join(options.directory, row.file as string),
           labels: { scene: row.scene as string },
           group: row.location as string,
-          fold,
+          ...(officialFolds ? { fold } : {}),
           metadata: { location: row.location as string },
         };
       });

@@ -49,6 +49,38 @@ describe('@polytask/dataset-ravdess', () => {
     expect(await createRavdessReader({ directory, channels: ['song'] }).listItems()).toHaveLength(2 * 11);
   });
 
+  it('in emotion mode reads every file with the emotion task alone', async () => {
+    const reader = createRavdessReader({ directory: fixture('emotion'), mode: 'emotion' });
+    expect(reader.name).toBe('ravdess-emotion');
+    expect(reader.tasks.map((task) => task.name)).toEqual(['emotion']);
+    const items = await reader.listItems();
+    expect(items).toHaveLength(2 * (15 + 11));
+    expect(items[2]).toMatchObject({ id: 'Actor_01/03-01-02-02-01-01-01.wav', labels: { emotion: 'calm' }, group: 'Actor_01' });
+    expect(Object.keys(items[2]?.labels ?? {})).toEqual(['emotion']);
+  });
+
+  it('in stress mode reads only neutral and fearful files as one binary task, each cut to its first 1.28 s', async () => {
+    const directory = writeRavdessFixture({ directory: path.join(root, 'stress'), actorCount: 2, seconds: 1.5, channels: ['speech'] });
+    const reader = createRavdessReader({ directory, channels: ['speech'], mode: 'stress' });
+    expect(reader.name).toBe('ravdess-speech-stress');
+    expect(createRavdessReader({ directory, mode: 'stress' }).name).toBe('ravdess-stress');
+    expect(reader.tasks).toEqual([{ name: 'stress', kind: 'binary', labels: ['neutral', 'stressed'] }]);
+    const items = await reader.listItems();
+    // per actor: neutral at normal intensity, fearful at normal and strong
+    expect(items.map((item) => [item.id, item.labels, item.group])).toEqual([
+      ['Actor_01/03-01-01-01-01-01-01.wav', { stress: 'neutral' }, 'Actor_01'],
+      ['Actor_01/03-01-06-01-01-01-01.wav', { stress: 'stressed' }, 'Actor_01'],
+      ['Actor_01/03-01-06-02-01-01-01.wav', { stress: 'stressed' }, 'Actor_01'],
+      ['Actor_02/03-01-01-01-01-01-02.wav', { stress: 'neutral' }, 'Actor_02'],
+      ['Actor_02/03-01-06-01-01-01-02.wav', { stress: 'stressed' }, 'Actor_02'],
+      ['Actor_02/03-01-06-02-01-01-02.wav', { stress: 'stressed' }, 'Actor_02'],
+    ]);
+    const audio = await reader.readAudio?.(items[1] as (typeof items)[number]);
+    expect(audio?.sampleRate).toBe(48000);
+    expect(audio?.channels[0]?.length).toBe(Math.floor(1.28 * 48000));
+    expect(createRavdessReader({ directory, channels: ['speech'] }).readAudio).toBeUndefined();
+  });
+
   it('names a missing folder or a malformed file name', async () => {
     await expect(createRavdessReader({ directory: path.join(root, 'none'), channels: ['speech'] }).listItems()).rejects.toThrow(
       /Audio_Speech_Actors_01-24 is missing/,
@@ -70,7 +102,7 @@ describe('@polytask/dataset-ravdess options schema', () => {
     expect(() =>
       validateReaderOptions({ directory: '/corpus', channel: true }, { schema: readerOptionsSchema, reader: 'ravdess' }),
     ).toThrow(
-      /option "channel": unknown option; did you mean "channels"\? Known options: directory \(string, required\), channels \(list of "speech" \| "song", default \["speech","song"\]\)\.$/,
+      /option "channel": unknown option; did you mean "channels"\? Known options: directory \(string, required\), channels \(list of "speech" \| "song", default \["speech","song"\]\), mode \("standard" \| "emotion" \| "stress", default "standard"\)\.$/,
     );
   });
 
@@ -78,5 +110,8 @@ describe('@polytask/dataset-ravdess options schema', () => {
     expect(() =>
       validateReaderOptions({ directory: 'a', channels: ['speach'] }, { schema: readerOptionsSchema, reader: 'ravdess' }),
     ).toThrow(/channels.*did you mean "speech"/);
+    expect(() => validateReaderOptions({ directory: 'a', mode: 'stres' }, { schema: readerOptionsSchema, reader: 'ravdess' })).toThrow(
+      /mode.*did you mean "stress"/,
+    );
   });
 });

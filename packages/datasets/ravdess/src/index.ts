@@ -1,12 +1,14 @@
 /**
  * @polytask/dataset-ravdess: RAVDESS (Livingstone and Russo 2018), audio-only speech and
  * song of 24 actors. File names encode modality-vocal channel-emotion-intensity-statement-
- * repetition-actor; the actor is the group (no predefined split).
+ * repetition-actor; the actor is the group (no predefined split). Two modes: every file with its
+ * emotion, intensity and gender, or the thesis's stress corpus (neutral vs fearful, first 1.28 s).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataFormatError, defineTask, MissingFileError, type TaskDefinition } from '@polytask/core';
 import { type DataReader, type DatasetItem, defineReaderOptions, validateReaderOptions } from '@polytask/data-reading';
+import { type DecodedAudio, readAudioFile } from '@polytask/extraction';
 
 /** Emotion codes 01-08. */
 export const ravdessEmotions: readonly string[] = Object.freeze([
@@ -27,29 +29,63 @@ export const ravdessTasks: readonly TaskDefinition[] = Object.freeze([
   defineTask({ name: 'gender', kind: 'binary', labels: ['female', 'male'] }),
 ]);
 
+/**
+ * The stress mode's task (the thesis's `Ravdess_stress`, after Georgiev et al. 2017): binary,
+ * `neutral` (emotion 01) vs `stressed` (emotion 06, fearful).
+ */
+export const ravdessStressTasks: readonly TaskDefinition[] = Object.freeze([
+  defineTask({ name: 'stress', kind: 'binary', labels: ['neutral', 'stressed'] }),
+]);
+
+/** Seconds the stress mode keeps from the start of each clip, as the thesis did (`floor(1.28 * sampleRate)` samples). */
+export const ravdessStressSeconds = 1.28;
+
+/**
+ * The reader's modes: `standard` (every file: emotion, intensity, gender), `emotion` (every file,
+ * the emotion task alone: the thesis's first mode) or `stress` (neutral vs fearful, first 1.28 s: its second).
+ */
+export const ravdessModes = ['standard', 'emotion', 'stress'] as const;
+
 /** Options of {@link createRavdessReader}. */
 export interface RavdessReaderOptions {
   /** Folder holding `Audio_Speech_Actors_01-24/` and/or `Audio_Song_Actors_01-24/` (either capitalisation of "Actors"). */
   readonly directory: string;
   /** @default ['speech', 'song'] */
   readonly channels?: readonly ('speech' | 'song')[];
+  /**
+   * `standard`: every file, tasks `emotion`, `intensity` and `gender`. `emotion`: every file, the
+   * `emotion` task alone (the thesis's first mode). `stress`: the thesis's second mode, only neutral
+   * and fearful files, task `stress` (neutral/stressed), each clip cut to its first 1.28 s.
+   * @default 'standard'
+   */
+  readonly mode?: (typeof ravdessModes)[number];
 }
 
 /** The options of `createReader`, checked by the polytask CLI before it creates the reader. */
 export const readerOptionsSchema = defineReaderOptions<RavdessReaderOptions>({
   directory: { type: 'string', required: true, description: 'Folder holding Audio_Speech_Actors_01-24/ and/or Audio_Song_Actors_01-24/' },
   channels: { type: 'string-list', values: ['speech', 'song'], default: ['speech', 'song'], description: 'The vocal channels to read' },
+  mode: {
+    type: 'string',
+    values: ravdessModes,
+    default: 'standard',
+    description:
+      "standard: emotion, intensity and gender of every file; emotion: the emotion task alone; stress: neutral vs fearful, first 1.28 s (the thesis's two modes)",
+  },
 });
 
 /** Reads RAVDESS audio-only files of the chosen vocal channels. */
 export function createRavdessReader(options: RavdessReaderOptions): DataReader {
   validateReaderOptions({ ...options }, { schema: readerOptionsSchema, reader: 'ravdess' });
   const channels = options.channels ?? ['speech', 'song'];
+  const mode = options.mode ?? 'standard';
+  const stress = mode === 'stress';
+  const name = channels.length === 2 ? 'ravdess' : `ravdess-${channels[0]}`;
   return {
     specificationVersion: 'v1',
     options: { ...options, directory: path.resolve(options.directory) },
-    name: channels.length === 2 ? 'ravdess' : `ravdess-${channels[0]}`,
-    tasks: ravdessTasks,
+    name: mode === 'standard' ? name : `${name}-${mode}`,
+    tasks: stress ? ravdessStressTasks : mode === 'emotion' ? ravdessTasks.slice(0, 1) : ravdessTasks,
     async listItems() {
       const items: DatasetItem[] = [];
       for (const channel of channels) {
@@ -85,6 +121,27 @@ export function createRavdessReader(options: RavdessReaderOptions): DataReader {
                 message: `${file_}: its fields do not match its folder (channel ${channel}, ${actor}) or give an unknown emotion.`,
               });
             }
+            if (stress) {
+              if (emotion === 1 || emotion === 6)
+                items.push({
+                  id: `${actor}/${file}`,
+                  sources: [file_],
+                  labels: { stress: emotion === 6 ? 'stressed' : 'neutral' },
+                  group: actor,
+                  metadata: { channel, statement: statement as number, repetition: repetition as number, file: file_ },
+                });
+              continue;
+            }
+            if (mode === 'emotion') {
+              items.push({
+                id: `${actor}/${file}`,
+                path: file_,
+                labels: { emotion: ravdessEmotions[emotion - 1] as string },
+                group: actor,
+                metadata: { channel, statement: statement as number, repetition: repetition as number },
+              });
+              continue;
+            }
             items.push({
               id: `${actor}/${file}`,
               path: file_,
@@ -101,6 +158,15 @@ export function createRavdessReader(options: RavdessReaderOptions): DataReader {
       }
       return items;
     },
+    ...(stress
+      ? {
+          async readAudio(item: DatasetItem): Promise<DecodedAudio> {
+            const { sampleRate, channels } = await readAudioFile(item.metadata?.file as string);
+            const kept = Math.floor(ravdessStressSeconds * sampleRate);
+            return { sampleRate, channels: channels.map((channel) => channel.slice(0, kept)) };
+          },
+        }
+      : {}),
   };
 }
 

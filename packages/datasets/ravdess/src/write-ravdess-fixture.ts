@@ -2,7 +2,8 @@
  * A small, learnable RAVDESS (audio-only) in the published layout, for tests of the reader and of
  * experiments that read it: `Audio_Speech_Actors_01-24/Actor_XX/` and
  * `Audio_Song_Actors_01-24/Actor_XX/` holding `03-<vocal>-<emotion>-<intensity>-<statement>-<repetition>-<actor>.wav`,
- * 48 kHz mono 16-bit. Emotion, intensity and gender each sound as a tone in their own band.
+ * 48 kHz mono 16-bit. Emotion, intensity and gender each sound as a tone in their own band, so the
+ * stress mode (neutral vs fearful) is learnable too.
  */
 import path from 'node:path';
 import { InvalidArgumentError } from '@polytask/core';
