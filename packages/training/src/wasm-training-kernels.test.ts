@@ -184,8 +184,7 @@ describe('wasm training kernels against the cpu backend', () => {
       const weights = random([33, 70], 16);
       const bias = random([70], 17);
       const results: tf.Tensor[] = [];
-      // the first product sees fresh weights; the repeats go through the cached XNNPACK operator (or the
-      // native product again, where the kernels module has relaxed SIMD)
+      // the first product sees fresh weights; the repeats go through the cached XNNPACK operator
       for (let repeat = 0; repeat < 3; repeat++) {
         results.push(tf.matMul(x, weights), tf.fused.matMul({ a: x, b: weights, bias, activation: 'relu' }));
         results.push(tf.matMul(random([9, 70], 18), weights, false, true));
