@@ -16,7 +16,7 @@ export const configDescriptions: Readonly<Record<string, string>> = {
     "A file that fails to decode or extract: `fail` the run, or `skip` it (listed in the run folder's `skipped-files.json`).",
   extraction: 'How audio becomes features; the same for every dataset of the experiment.',
   'extraction.name':
-    'The method: `spectrogram`, `mel-spectrogram`, `log-mel`, `mfcc`, `filterbank`, `log-filterbank`, `logbank-summary`, `spectral-descriptors` (needs `meyda`), `precomputed` (readers that supply features, such as AudioSet embeddings), or one registered by a package.',
+    'The method: `spectrogram`, `mel-spectrogram`, `log-mel`, `mfcc`, `filterbank`, `log-filterbank`, `logbank-summary`, `spectral-descriptors` (needs `meyda`), `precomputed` (readers that supply features, such as AudioSet embeddings), `embedding` (a tfjs model of yours, with `@polytask/embeddings` installed), or one registered by a package.',
   'extraction.sampleRate': 'Audio is resampled to this rate (Hz) before extraction.',
   'extraction.channelPolicy': 'Multi-channel files: average the channels (`mean`, default) or keep the `first`.',
   'extraction.resampling':

@@ -20,6 +20,7 @@ import {
 } from '@polytask/core';
 import type { DataReader, SkippedItem } from '@polytask/data-reading';
 import { readDataset } from '@polytask/data-reading';
+import { createDefaultExtractionRegistry, type ExtractionMethod, type ExtractionRegistry } from '@polytask/extraction';
 import {
   createCgcDnn,
   createCrossStitchCnn,
@@ -224,6 +225,50 @@ export async function loadReader(entry: ExperimentConfig['datasets'][number], op
   }
 }
 
+/** The name under which a config's `extraction` runs a tfjs model of the user's (`@polytask/embeddings`). */
+export const embeddingExtractionName = 'embedding';
+
+const embeddingRegistries = new Map<string, Promise<ExtractionRegistry>>();
+
+/**
+ * The extraction registry an experiment needs beyond the built-in methods: for `extraction.name:
+ * "embedding"`, one with `@polytask/embeddings`' method for the model in `extraction.params`
+ * (`modelPath`, `format`, `framing`, `outputIndex`), loaded once per process; undefined otherwise.
+ * @throws MissingDependencyError when @polytask/embeddings is not installed.
+ */
+export async function experimentExtractionRegistry(extraction: ExperimentConfig['extraction']): Promise<ExtractionRegistry | undefined> {
+  if (extraction.name !== embeddingExtractionName) return undefined;
+  const { modelPath, format, framing, outputIndex } = extraction.params as Record<string, unknown>;
+  if (typeof modelPath !== 'string' || (format !== 'layers' && format !== 'graph') || framing === undefined)
+    throw new ConfigError({
+      configPath: 'extraction.params',
+      value: extraction.params,
+      message: `extraction "${embeddingExtractionName}" needs params { "modelPath": "<model.json>", "format": "layers" | "graph", "framing": "vggish" | "yamnet" | { ... } }; got ${JSON.stringify(extraction.params)}.`,
+    });
+  const key = JSON.stringify([path.resolve(modelPath), format, framing, outputIndex ?? 0]);
+  let registry = embeddingRegistries.get(key);
+  if (!registry) {
+    registry = (async () => {
+      const embeddings = (await importOptional('@polytask/embeddings', (name) => import(name), 'the "embedding" extraction')) as {
+        createEmbeddingExtractionMethod(options: Record<string, unknown>): Promise<ExtractionMethod>;
+      };
+      const method = await embeddings.createEmbeddingExtractionMethod({
+        name: embeddingExtractionName,
+        modelPath,
+        format,
+        framing,
+        ...(outputIndex !== undefined ? { outputIndex } : {}),
+      });
+      const created = createDefaultExtractionRegistry();
+      created.register(method);
+      return created;
+    })();
+    embeddingRegistries.set(key, registry);
+    registry.catch(() => embeddingRegistries.delete(key));
+  }
+  return registry;
+}
+
 /** A file left out of an experiment's data because it failed and its dataset entry has `onError: 'skip'`. */
 export interface ExperimentSkippedFile extends SkippedItem {
   /** The reader whose item it is. */
@@ -244,10 +289,14 @@ export async function readExperimentDatasets(
   const log = options.log ?? console.log;
   const datasets: TaskDataset[] = [];
   const skipped: ExperimentSkippedFile[] = [];
+  const registry = await experimentExtractionRegistry(config.extraction);
   for (const entry of config.datasets) {
     const reader = await loadReader(entry, { ...options, index: config.datasets.indexOf(entry) });
     const result = await readDataset(reader, {
-      extraction: config.extraction,
+      // an embedding method is bound to its model and framing: the spec names it, the method's
+      // resolved params (model hash included) enter the cache key
+      extraction: registry ? { ...config.extraction, params: {} } : config.extraction,
+      ...(registry ? { registry } : {}),
       cacheDirectory: config.cacheDirectory,
       indexMode: config.indexMode,
       progress: 'auto',
