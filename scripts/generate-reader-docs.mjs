@@ -2,7 +2,7 @@
 /**
  * `pnpm docs:readers`: writes each dataset reader package's options table (from its built
  * `readerOptionsSchema`) into its README, between the `options` markers. Build first
- * (`pnpm build`). Each reader's `src/readme.test.ts` fails when its README is not current.
+ * (`pnpm build`). Each reader's `src/options-documentation.test.ts` fails when its README is not current.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

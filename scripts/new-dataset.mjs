@@ -214,7 +214,7 @@ describe('${packageName}', () => {
 `,
 );
 writeFileSync(
-  path.join(directory, 'src', 'readme.test.ts'),
+  path.join(directory, 'src', 'options-documentation.test.ts'),
   `import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -75,7 +75,7 @@ async function loadModel(modelPath: string, format: 'layers' | 'graph'): Promise
 /**
  * Loads the model at `modelPath` and returns an extraction method that runs it on framed audio.
  * Register it, then name it in a spec whose `sampleRate` is the framing's (16000 for VGGish and YAMNet).
- * A tfjs backend must be registered (`import '@tensorflow/tfjs-backend-cpu'` or tfjs-node).
+ * A tfjs backend must be registered (load @tensorflow/tfjs-backend-cpu, or tfjs-node, first).
  * Create the method after the model files are final: their hash is taken here.
  * @throws MissingFileError naming `model.json` or a weight file that is absent; ShapeMismatchError when the model's input does not fit the framing.
  * @example
