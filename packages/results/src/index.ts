@@ -6,6 +6,7 @@
 
 export { type ConfusionMatrixPngOptions, renderConfusionMatrixPng } from './confusion-matrix-png';
 export { crc32c, maskedCrc32c } from './internal/crc32c';
+export { ProtoWriter } from './internal/protobuf';
 export { lockFileName, lockRun, RunInUseError } from './lock-run';
 export {
   type AveragedMetrics,

@@ -1,6 +1,6 @@
+import { ProtoWriter } from '@polytask/results';
 import { describe, expect, it } from 'vitest';
 import { decodeAudiosetSegment, dequantizeEmbeddings, encodeAudiosetSegment, quantizeEmbedding } from './audioset-segment';
-import { ProtoWriter } from './internal/protobuf';
 
 describe('AudioSet SequenceExample', () => {
   it('round-trips a segment through our encoder and decoder', () => {
@@ -25,7 +25,7 @@ describe('AudioSet SequenceExample', () => {
     const floatFeature = new Uint8Array([0x12, 0x05, 0x0d, 0x00, 0x00, 0x20, 0x41]);
     // Feature { int64_list { value: 5 value: 137 } } unpacked (two varint fields)
     const labelsFeature = new ProtoWriter().bytes(3, new Uint8Array([0x08, 0x05, 0x08, 0x89, 0x01])).finish();
-    const entry = (key: string, value: Uint8Array) => new ProtoWriter().bytes(1, key).bytes(2, value).finish();
+    const entry = (key: string, value: Uint8Array) => new ProtoWriter().string(1, key, true).bytes(2, value, true).finish();
     const context = new ProtoWriter().bytes(1, entry('labels', labelsFeature)).bytes(1, entry('start_time_seconds', floatFeature)).finish();
     const decoded = decodeAudiosetSegment(new ProtoWriter().bytes(1, context).finish());
     expect(decoded.labels).toEqual([5, 137]);

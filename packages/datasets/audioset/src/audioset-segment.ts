@@ -5,7 +5,8 @@
  * per second, the PCA-whitened VGGish embedding quantised over [-2, 2].
  */
 import type { FeatureMatrix } from '@polytask/core';
-import { ProtoWriter, readBytes, readFields, readFloats, readInt64s, type WireField } from './internal/protobuf';
+import { ProtoWriter } from '@polytask/results';
+import { readBytes, readFields, readFloats, readInt64s, type WireField } from './internal/protobuf';
 
 /** A decoded AudioSet segment. */
 export interface AudiosetSegment {
@@ -67,28 +68,30 @@ export function decodeAudiosetSegment(bytes: Uint8Array): AudiosetSegment {
 
 function feature(kind: 'bytes' | 'float' | 'int64', values: readonly (Uint8Array | string | number)[]): Uint8Array {
   const list = new ProtoWriter();
-  if (kind === 'bytes') for (const value of values) list.bytes(1, value as Uint8Array | string);
-  else if (kind === 'float') list.packedFloats(1, values as number[]);
-  else list.packedInt64s(1, values as number[]);
-  return new ProtoWriter().bytes(kind === 'bytes' ? 1 : kind === 'float' ? 2 : 3, list.finish()).finish();
+  for (const value of kind === 'bytes' ? values : [])
+    if (typeof value === 'string') list.string(1, value, true);
+    else list.bytes(1, value as Uint8Array, true);
+  if (kind === 'float') list.packedFloats(1, values as number[], true);
+  if (kind === 'int64') list.packedInt64s(1, values as number[], true);
+  return new ProtoWriter().bytes(kind === 'bytes' ? 1 : kind === 'float' ? 2 : 3, list.finish(), true).finish();
 }
 
 function mapEntry(key: string, value: Uint8Array): Uint8Array {
-  return new ProtoWriter().bytes(1, key).bytes(2, value).finish();
+  return new ProtoWriter().string(1, key, true).bytes(2, value, true).finish();
 }
 
 /** Encodes a segment as the release's `tf.SequenceExample` bytes (for fixtures and tests). */
 export function encodeAudiosetSegment(segment: AudiosetSegment): Uint8Array {
   const context = new ProtoWriter()
-    .bytes(1, mapEntry('video_id', feature('bytes', [segment.videoId])))
-    .bytes(1, mapEntry('start_time_seconds', feature('float', [segment.startTimeSeconds])))
-    .bytes(1, mapEntry('end_time_seconds', feature('float', [segment.endTimeSeconds])))
-    .bytes(1, mapEntry('labels', feature('int64', segment.labels)))
+    .bytes(1, mapEntry('video_id', feature('bytes', [segment.videoId])), true)
+    .bytes(1, mapEntry('start_time_seconds', feature('float', [segment.startTimeSeconds])), true)
+    .bytes(1, mapEntry('end_time_seconds', feature('float', [segment.endTimeSeconds])), true)
+    .bytes(1, mapEntry('labels', feature('int64', segment.labels)), true)
     .finish();
   const embeddingList = new ProtoWriter();
-  for (const embedding of segment.embeddings) embeddingList.bytes(1, feature('bytes', [embedding]));
-  const featureLists = new ProtoWriter().bytes(1, mapEntry('audio_embedding', embeddingList.finish())).finish();
-  return new ProtoWriter().bytes(1, context).bytes(2, featureLists).finish();
+  for (const embedding of segment.embeddings) embeddingList.bytes(1, feature('bytes', [embedding]), true);
+  const featureLists = new ProtoWriter().bytes(1, mapEntry('audio_embedding', embeddingList.finish()), true).finish();
+  return new ProtoWriter().bytes(1, context, true).bytes(2, featureLists, true).finish();
 }
 
 /**

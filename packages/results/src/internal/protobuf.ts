@@ -1,4 +1,4 @@
-/** A minimal protobuf encoder: just what TensorBoard's Event messages need. */
+/** A minimal protobuf encoder: what TensorBoard's Event messages and tf.SequenceExample fixtures need. */
 const encoder = new TextEncoder();
 
 /** Builds one message; nested messages are built separately and added as bytes. */
@@ -47,8 +47,8 @@ export class ProtoWriter {
     return this.key(field, 2).varint(value.length).push(value);
   }
 
-  string(field: number, value: string): this {
-    return this.bytes(field, encoder.encode(value));
+  string(field: number, value: string, keepEmpty = false): this {
+    return this.bytes(field, encoder.encode(value), keepEmpty);
   }
 
   message(field: number, message: ProtoWriter, keepEmpty = false): this {
@@ -56,11 +56,18 @@ export class ProtoWriter {
   }
 
   /** Packed repeated float. */
-  packedFloats(field: number, values: ArrayLike<number>): this {
+  packedFloats(field: number, values: ArrayLike<number>, keepEmpty = false): this {
     const bytes = new Uint8Array(values.length * 4);
     const view = new DataView(bytes.buffer);
     for (let index = 0; index < values.length; index++) view.setFloat32(index * 4, values[index] as number, true);
-    return this.bytes(field, bytes);
+    return this.bytes(field, bytes, keepEmpty);
+  }
+
+  /** Packed repeated int64 (varints). */
+  packedInt64s(field: number, values: ArrayLike<number | bigint>, keepEmpty = false): this {
+    const inner = new ProtoWriter();
+    for (let index = 0; index < values.length; index++) inner.varint(values[index] as number | bigint);
+    return this.bytes(field, inner.finish(), keepEmpty);
   }
 
   finish(): Uint8Array {
