@@ -75,16 +75,17 @@ function decode(base64: string): Uint8Array {
 let relaxedSimd: boolean | undefined;
 
 /**
- * Whether this runtime compiles relaxed SIMD (fused multiply-add in the products: about a quarter
- * faster on CPUs with FMA). Node 20's V8 (11.3) has it behind `--experimental-wasm-relaxed-simd`,
- * which is switched on here when needed, before the module is compiled; V8 11.4 and later have it
- * on by default. `POLYTASK_RELAXED_SIMD=0` keeps the plain SIMD module (a multiply and an add,
- * the same results on every machine).
+ * Whether the relaxed-SIMD kernels (fused multiply-add in the products: about a quarter faster on
+ * CPUs with FMA) are used: only with `POLYTASK_RELAXED_SIMD=1`, because V8 fuses the multiply-add
+ * in optimised code but not in its baseline tier, and a function tiers up at a different step in
+ * each process, so a resumed run would differ from an uninterrupted one in the last bits. Node 20's
+ * V8 (11.3) has relaxed SIMD behind `--experimental-wasm-relaxed-simd`, switched on here when
+ * needed, before the module is compiled; V8 11.4 and later have it on by default.
  */
 export function relaxedSimdAvailable(): boolean {
   if (relaxedSimd !== undefined) return relaxedSimd;
   relaxedSimd = false;
-  if (process.env.POLYTASK_RELAXED_SIMD === '0') return relaxedSimd;
+  if (process.env.POLYTASK_RELAXED_SIMD !== '1') return relaxedSimd;
   const probe = decode(plainRelaxedKernelsBase64);
   try {
     if (!WebAssemblyApi.validate(probe)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
