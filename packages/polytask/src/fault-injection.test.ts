@@ -31,7 +31,10 @@ const corpora = path.join(root, 'corpora');
 const sharedCache = path.join(root, 'cache');
 
 /** Writes the experiment file of a scenario: its own runs folder, the shared cache unless given another. */
-function experiment(scenario: string, options: { cache?: string; runs?: string } = {}): { file: string; runs: string } {
+function experiment(
+  scenario: string,
+  options: { cache?: string; runs?: string; settings?: Record<string, unknown> } = {},
+): { file: string; runs: string } {
   const folder = path.join(root, scenario);
   mkdirSync(folder, { recursive: true });
   const runs = options.runs ?? path.join(folder, 'runs');
@@ -51,6 +54,7 @@ function experiment(scenario: string, options: { cache?: string; runs?: string }
     training: { epochs: 3, batchSize: 16, lr: 0.01, lossCombiner: 'uncertainty', earlyStopping: { patience: 2 }, seed: 3 },
     baselines: true,
     backend: 'cpu',
+    ...options.settings,
   };
   execFileSync(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(file)}, ${JSON.stringify(JSON.stringify(config))})`]);
   return { file, runs };
@@ -138,6 +142,23 @@ describe('kill -9 at a commit point, then resume: identical to the uninterrupted
     expect(killed.code, killed.output).toBe(137);
     expect(runFingerprint(await completeRun(file, runs))).toEqual(reference);
   });
+});
+
+it('a CNN on the wasm backend (its default threads, the SIMD training kernels), killed -9 between an epoch and its checkpoint: resumed in a new process, identical to the uninterrupted run', async () => {
+  const settings = {
+    model: { kind: 'cnn', filters: [4, 8], denseUnits: 8, batchNorm: true },
+    backend: 'wasm',
+    baselines: false,
+    training: { epochs: 3, batchSize: 8, lr: 0.01, seed: 3 },
+  };
+  const straight = experiment('wasm-cnn-reference', { settings });
+  const outcome = await finish(['run', straight.file]);
+  expect(outcome.code, outcome.output).toBe(0);
+  expect(outcome.output).toMatch(/wasm/);
+  const { file, runs } = experiment('wasm-cnn-killed', { settings });
+  const killed = await finish(['run', file], killAtRename('runs/[^/]+/fold-1/multi-task/checkpoints/fold-1/epoch-2$'));
+  expect(killed.code, killed.output).toBe(137);
+  expect(runFingerprint(await completeRun(file, runs))).toEqual(runFingerprint(runFolder(straight.runs) as string));
 });
 
 it('kill -9 at random moments, extraction included, then resume each time: identical to the uninterrupted run', async () => {

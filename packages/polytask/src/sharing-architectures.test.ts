@@ -3,8 +3,9 @@
  * generated corpora (voices: multi-class, binary and multi-label tasks; scenes: multi-class and
  * multi-label) with small widths and a few epochs: every task beats chance, and a run interrupted
  * in its second fold and resumed (restoring the custom layers' weights from the checkpoint) ends
- * as the uninterrupted one. The dense models train on the exact cpu backend; MTAN, a CNN, on wasm
- * (the cpu backend's convolution gradients are too slow for a test).
+ * as the uninterrupted one, every record, checkpoint and event bit for bit. The dense models train
+ * on the cpu backend; MTAN, a CNN, on wasm (the cpu backend's convolution gradients are too slow
+ * for a test).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,9 +70,6 @@ describe.each([
     expect(controller.signal.aborted).toBe(true);
     const resumed = await resumeExperiment(first.runDirectory, { log: () => {} });
     expect(resumed.summary).toEqual(straight.summary);
-    // the wasm convolution kernels are not bit-exact across a resume (the hard CNN's run differs in
-    // the last digits of the resumed fold's losses too), so MTAN compares the summary only
-    if (backend === 'wasm') return;
     const { summary: _summary, summaryMarkdown: _markdown, ...fingerprint } = runFingerprint(resumed.runDirectory);
     const { summary: _other, summaryMarkdown: _otherMarkdown, ...reference } = runFingerprint(straight.runDirectory);
     expect(fingerprint).toEqual(reference);

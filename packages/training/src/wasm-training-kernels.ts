@@ -17,9 +17,11 @@
  * - 3 × 3 stride-1 convolutions (`Conv2D`, `FusedConv2D` with linear or relu, and the input
  *   gradient) by Winograd F(2 × 2, 3 × 3);
  * - the filter gradient as gathered patches times the output gradient (register-tiled);
- * - batch-1 products (`BatchMatMul`, `_FusedMatMul`, either operand transposed) with fresh
- *   weights (training), both operands packed into cache-friendly blocks, instead of XNNPACK's
- *   per-call packing and explicit transposes; repeated weights (inference) keep XNNPACK's cached operator;
+ * - batch-1 products (`BatchMatMul`, `_FusedMatMul`, either operand transposed), both operands
+ *   packed into cache-friendly blocks, instead of XNNPACK's explicit transposes. Every product
+ *   takes this path whatever came before: choosing XNNPACK for weights already seen (its cached
+ *   operator) made the first step after a resume, whose weights are new to the process, compute
+ *   in another order than the uninterrupted run's;
  * - `MaxPoolGrad` (stock starts each window's maximum at the smallest positive float, so windows
  *   of values <= 0 misroute their gradient), `Sum`/`Mean` over leading axes, transposes of the
  *   last two axes, broadcasting `Add`/`Sub`/`Multiply`/`RealDiv`, `Relu` and its gradient,
@@ -263,7 +265,6 @@ export function registerWasmTrainingKernels(): void {
     temporary.push(result);
     return result;
   };
-  const seenRightHandSides = new WeakSet<object>();
   const untransposed =
     (original: KernelFunction, fused: boolean): KernelFunction =>
     (parameters) => {
@@ -282,13 +283,16 @@ export function registerWasmTrainingKernels(): void {
         (activation === 'linear' || activation === 'relu') &&
         [a, b].every((tensor) => tensor.shape.slice(0, -2).every((size) => size === 1))
       ) {
-        const fresh = !seenRightHandSides.has(b.dataId);
-        seenRightHandSides.add(b.dataId);
-        const product = { native, backend: parameters.backend, a, b, bias: fused ? bias : undefined, relu: activation === 'relu' };
-        // repeated weights (inference) keep XNNPACK's cached, packed operator (measured a little
-        // faster at batch 32 than the native product, even with fused multiply-add)
-        if (attrs.transposeA || attrs.transposeB || fresh)
-          return nativeProduct({ ...product, transposeA: !!attrs.transposeA, transposeB: !!attrs.transposeB });
+        return nativeProduct({
+          native,
+          backend: parameters.backend,
+          a,
+          b,
+          bias: fused ? bias : undefined,
+          relu: activation === 'relu',
+          transposeA: !!attrs.transposeA,
+          transposeB: !!attrs.transposeB,
+        });
       }
       if (!attrs.transposeA && !attrs.transposeB) return original(parameters);
       const temporary: tf.TensorInfo[] = [];

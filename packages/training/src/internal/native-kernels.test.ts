@@ -63,10 +63,26 @@ describe('native training kernels', () => {
     expect(floats[51]).toBeNaN();
   });
 
-  it('use relaxed SIMD only when asked (POLYTASK_RELAXED_SIMD=1; Node 20 compiles it behind a V8 flag the loader sets)', () => {
+  it('use relaxed SIMD unless POLYTASK_RELAXED_SIMD=0 (Node 20 compiles it behind a V8 flag the loader sets)', () => {
     const [major] = process.versions.node.split('.').map(Number);
-    if (process.env.POLYTASK_RELAXED_SIMD !== '1') expect(relaxedSimdAvailable()).toBe(false);
+    if (process.env.POLYTASK_RELAXED_SIMD === '0') expect(relaxedSimdAvailable()).toBe(false);
     else if ((major as number) >= 20) expect(relaxedSimdAvailable()).toBe(true);
+  });
+
+  it('give the same bits before and after V8 optimises the product (resumed runs equal uninterrupted ones)', () => {
+    const { kernels, floats } = standIn(2);
+    // left 16 x 24 at float 0, right 24 x 16 at float 1024, out at float 2048, scratch at float 4096
+    for (let index = 0; index < 16 * 24; index++) {
+      floats[index] = Math.sin(index * 0.37) * 1.3;
+      floats[1024 + index] = Math.cos(index * 0.11) * 0.7;
+    }
+    const product = () => {
+      kernels.matmul(2048 * 4, 0, 24, 1, 1024 * 4, 16, 1, 0, 16, 16, 24, 0, 4096 * 4, 0, 16);
+      return Array.from(floats.subarray(2048, 2048 + 256));
+    };
+    const first = product();
+    for (let call = 0; call < 20000; call++) product();
+    expect(product()).toEqual(first);
   });
 
   it('is undefined for a backend whose memory cannot be reached', () => {

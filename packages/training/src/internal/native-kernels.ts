@@ -76,16 +76,18 @@ let relaxedSimd: boolean | undefined;
 
 /**
  * Whether the relaxed-SIMD kernels (fused multiply-add in the products: about a quarter faster on
- * CPUs with FMA) are used: only with `POLYTASK_RELAXED_SIMD=1`, because V8 fuses the multiply-add
- * in optimised code but not in its baseline tier, and a function tiers up at a different step in
- * each process, so a resumed run would differ from an uninterrupted one in the last bits. Node 20's
- * V8 (11.3) has relaxed SIMD behind `--experimental-wasm-relaxed-simd`, switched on here when
- * needed, before the module is compiled; V8 11.4 and later have it on by default.
+ * CPUs with FMA) are used: wherever the engine compiles them, unless `POLYTASK_RELAXED_SIMD=0`.
+ * Results stay the same from process to process on one machine: V8 fuses the multiply-add in its
+ * baseline and optimising tiers alike (tested: a product's bits before and after tier-up), and
+ * every product of a kind takes one path (see wasm-training-kernels). Another CPU (one without
+ * FMA, or another architecture) may round differently in the last bits. Node 20's V8 (11.3) has
+ * relaxed SIMD behind `--experimental-wasm-relaxed-simd`, switched on here when needed, before the
+ * module is compiled; V8 11.4 and later have it on by default.
  */
 export function relaxedSimdAvailable(): boolean {
   if (relaxedSimd !== undefined) return relaxedSimd;
   relaxedSimd = false;
-  if (process.env.POLYTASK_RELAXED_SIMD !== '1') return relaxedSimd;
+  if (process.env.POLYTASK_RELAXED_SIMD === '0') return relaxedSimd;
   const probe = decode(plainRelaxedKernelsBase64);
   try {
     if (!WebAssemblyApi.validate(probe)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
