@@ -146,7 +146,13 @@ describe('trainFold', () => {
     const store = createRunStore({ root, name: 'resume-cnn' });
     const first = await trainFold({ ...settings, model: cnn(), epochs: 1, store });
     const resumedModel = cnn();
-    const rest = await trainFold({ ...settings, model: resumedModel, epochs: 3, store, resume: openRun(store.directory).loadCheckpoint(0) });
+    const rest = await trainFold({
+      ...settings,
+      model: resumedModel,
+      epochs: 3,
+      store,
+      resume: openRun(store.directory).loadCheckpoint(0),
+    });
     const losses = (history: typeof whole.history) => history.map((entry) => [entry.train.loss, entry.validation?.loss, entry.test?.loss]);
     expect([...losses(first.history), ...losses(rest.history)]).toEqual(losses(whole.history));
     straight.weights.forEach((weight, index) => {
