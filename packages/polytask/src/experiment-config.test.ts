@@ -69,6 +69,12 @@ describe('experiment configs', () => {
     expect(() => parseExperimentConfig(training({ kind: 'mgda', gradientNormalization: 'l1' }))).toThrow(ConfigError);
     expect(parseExperimentConfig(training('aligned-mtl')).training.lossCombiner).toBe('aligned-mtl');
     expect(() => parseExperimentConfig(training({ kind: 'aligned-mtl', scale: 1 }))).toThrow(ConfigError);
+    expect(parseExperimentConfig(training('nash-mtl')).training.lossCombiner).toBe('nash-mtl');
+    expect(
+      parseExperimentConfig(training({ kind: 'nash-mtl', updateWeightsEvery: 2, optimizationIterations: 5, maxNorm: 0 })).training
+        .lossCombiner,
+    ).toEqual({ kind: 'nash-mtl', updateWeightsEvery: 2, optimizationIterations: 5, maxNorm: 0 });
+    expect(() => parseExperimentConfig(training({ kind: 'nash-mtl', updateWeightsEvery: 0 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'famo', learningRate: 0 }))).toThrow(ConfigError);
     expect(() => parseExperimentConfig(training({ kind: 'random-loss-weighting', seed: 0.5 }))).toThrow(ConfigError);
   });

@@ -191,6 +191,7 @@ export const experimentConfigSchema = z.strictObject({
             'graddrop',
             'mgda',
             'aligned-mtl',
+            'nash-mtl',
           ]),
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
@@ -229,12 +230,18 @@ export const experimentConfigSchema = z.strictObject({
             z.strictObject({ kind: z.literal('graddrop'), leak: z.number().min(0).max(1).optional(), seed: z.number().int().optional() }),
             z.strictObject({ kind: z.literal('mgda'), gradientNormalization: z.enum(['none', 'l2', 'loss', 'loss+']).optional() }),
             z.strictObject({ kind: z.literal('aligned-mtl') }),
+            z.strictObject({
+              kind: z.literal('nash-mtl'),
+              updateWeightsEvery: z.number().int().positive().optional(),
+              optimizationIterations: z.number().int().positive().optional(),
+              maxNorm: z.number().nonnegative().optional(),
+            }),
             /** A combiner from an installed package: its `createLossCombiner({ tasks, options })`. */
             z.strictObject({ kind: z.literal('package'), ...extension }),
           ]),
         ])
         .default('sum'),
-      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL) when the datasets carry different tasks, else per-dataset. */
+      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL) when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
           z.enum(samplingStrategies),

@@ -1062,11 +1062,20 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { 
       });
   }
   const { samplingWeights } = config.training;
-  // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL) default to every-dataset when the datasets carry different tasks
+  // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL) default to every-dataset when the datasets carry different tasks
   const taskSets = datasets.map((dataset) => dataset.tasks.map((task) => task.name).join(','));
-  const gradientCombiner = ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl'].includes(
-    typeof combiner === 'string' ? combiner : combiner.kind,
-  );
+  const gradientCombiner = [
+    'pcgrad',
+    'gradnorm',
+    'db-mtl',
+    'imtl',
+    'cagrad',
+    'gradvac',
+    'graddrop',
+    'mgda',
+    'aligned-mtl',
+    'nash-mtl',
+  ].includes(typeof combiner === 'string' ? combiner : combiner.kind);
   const sampling = config.training.sampling ?? (gradientCombiner && new Set(taskSets).size > 1 ? 'every-dataset' : undefined);
   if (samplingWeights && sampling !== 'balanced' && sampling !== 'every-dataset')
     throw new ConfigError({

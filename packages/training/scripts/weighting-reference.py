@@ -1,7 +1,7 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py and Aligned_MTL.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py, Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import). Aligned_MTL's
@@ -31,6 +31,9 @@ RLW draws its standard normals from the same generator as the TypeScript combine
 seeded per step from (seed, step), Box–Muller), so both see the same samples; the weighting itself
 is LibMTL's `softmax(randn(task_num))`.
 
+Nash-MTL: LibMTL's cvxpy problem solved with ECOS as LibMTL does (pip install cvxpy ecos), each solution
+checked against CLARABEL at a tight tolerance (they agree to 1e-7, relative above 1).
+
 Run: python3 scripts/weighting-reference.py   (writes src/__fixtures__/weighting-reference.json)
 """
 import json
@@ -40,6 +43,7 @@ import os
 import numpy as np
 import torch
 import torch.nn.functional as F
+import cvxpy as cp
 from scipy.optimize import minimize
 
 torch.set_default_dtype(torch.float64)
@@ -591,6 +595,100 @@ class Aligned_MTL:
         return self.alpha
 
 
+class Nash_MTL:
+    """LibMTL/weighting/Nash_MTL.py (rep_grad=False; the file as of LibMTL 04cf41a, unchanged in what is ported):
+    alpha solves G·alpha = 1/alpha by a sequence of convex problems (cvxpy with ECOS, as LibMTL), the loss is
+    Σ alpha_i·L_i, and the shared parameters' gradient is clipped to norm max_norm. Each ECOS solution is checked
+    against CLARABEL at a tight tolerance (assert below; interior-point solutions of the exponential cone agree
+    to about 3e-8 relative). With update_weights_every > 1, LibMTL's off-steps
+    multiply the losses by a numpy array and then fail on `.detach()`; here they reuse the last alpha as a tensor."""
+
+    def __init__(self, update_weights_every=1, optim_niter=20, max_norm=1.0):
+        self.update_weights_every, self.optim_niter, self.max_norm = update_weights_every, optim_niter, max_norm
+        self.task_num = len(TASKS)
+        # init_param
+        self.step = 0
+        self.prvs_alpha_param = None
+        self.init_gtg = np.eye(self.task_num)
+        self.prvs_alpha = np.ones(self.task_num, dtype=np.float32)
+        self.normalization_factor = np.ones((1,))
+        self.alpha = [1.0] * self.task_num
+
+    def _stop_criteria(self, gtg, alpha_t):
+        return (
+            (self.alpha_param.value is None)
+            or (np.linalg.norm(gtg @ alpha_t - 1 / (alpha_t + 1e-10)) < 1e-3)
+            or (np.linalg.norm(self.alpha_param.value - self.prvs_alpha_param.value) < 1e-6)
+        )
+
+    def solve_optimization(self, gtg):
+        self.G_param.value = gtg
+        self.normalization_factor_param.value = self.normalization_factor
+        alpha_t = self.prvs_alpha
+        for _ in range(self.optim_niter):
+            self.alpha_param.value = alpha_t
+            self.prvs_alpha_param.value = alpha_t
+            try:
+                self.prob.solve(solver=cp.ECOS, warm_start=True, max_iters=100)
+            except Exception:
+                self.alpha_param.value = self.prvs_alpha_param.value
+            if self.alpha_param.value is not None and self.prob.status == cp.OPTIMAL:
+                ecos = self.alpha_param.value.copy()
+                self.prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12, max_iter=500)
+                assert (np.abs(self.alpha_param.value - ecos) / np.maximum(1, np.abs(ecos))).max() < 1e-7, (ecos, self.alpha_param.value)
+                self.alpha_param.value = ecos
+            if self._stop_criteria(gtg, alpha_t):
+                break
+            alpha_t = self.alpha_param.value
+        if alpha_t is not None:
+            self.prvs_alpha = alpha_t
+        return self.prvs_alpha
+
+    def _calc_phi_alpha_linearization(self):
+        G_prvs_alpha = self.G_param @ self.prvs_alpha_param
+        prvs_phi_tag = 1 / self.prvs_alpha_param + (1 / G_prvs_alpha) @ self.G_param
+        phi_alpha = prvs_phi_tag @ (self.alpha_param - self.prvs_alpha_param)
+        return phi_alpha
+
+    def _init_optim_problem(self):
+        self.alpha_param = cp.Variable(shape=(self.task_num,), nonneg=True)
+        self.prvs_alpha_param = cp.Parameter(shape=(self.task_num,), value=self.prvs_alpha)
+        self.G_param = cp.Parameter(shape=(self.task_num, self.task_num), value=self.init_gtg)
+        self.normalization_factor_param = cp.Parameter(shape=(1,), value=np.array([1.0]))
+        self.phi_alpha = self._calc_phi_alpha_linearization()
+        G_alpha = self.G_param @ self.alpha_param
+        constraint = []
+        for i in range(self.task_num):
+            constraint.append(-cp.log(self.alpha_param[i] * self.normalization_factor_param) - cp.log(G_alpha[i]) <= 0)
+        obj = cp.Minimize(cp.sum(G_alpha) + self.phi_alpha / self.normalization_factor_param)
+        self.prob = cp.Problem(obj, constraint)
+
+    def backward(self, losses, params):
+        shared = params["shared"]
+        if self.step == 0:
+            self._init_optim_problem()
+        if (self.step % self.update_weights_every) == 0:
+            self.step += 1
+            # _compute_grad(losses, mode='autograd')
+            grads = torch.stack([torch.autograd.grad(losses[tn], shared, retain_graph=True)[0].view(-1) for tn in range(self.task_num)])
+            GTG = torch.mm(grads, grads.t())
+            self.normalization_factor = torch.norm(GTG).detach().cpu().numpy().reshape((1,))
+            GTG = GTG / self.normalization_factor.item()
+            alpha = self.solve_optimization(GTG.cpu().detach().numpy())
+            alpha = torch.from_numpy(alpha).to(torch.float32)
+        else:
+            self.step += 1
+            alpha = torch.from_numpy(np.asarray(self.prvs_alpha)).to(torch.float32)
+        torch.sum(alpha * losses).backward()
+        if self.max_norm > 0:
+            torch.nn.utils.clip_grad_norm_([shared], self.max_norm)
+        self.alpha = alpha.detach().cpu().numpy().tolist()
+        return self.alpha
+
+    def weights(self):
+        return self.alpha
+
+
 def run(method, spec, data):
     params = {
         "shared": torch.tensor(data["shared"], requires_grad=True),
@@ -646,6 +744,9 @@ def main():
             "mgda-loss": run(MGDA("loss"), {"kind": "mgda", "gradientNormalization": "loss"}, data),
             "mgda-loss+": run(MGDA("loss+"), {"kind": "mgda", "gradientNormalization": "loss+"}, data),
             "aligned-mtl": run(Aligned_MTL(), {"kind": "aligned-mtl"}, data),
+            "nash-mtl": run(Nash_MTL(), {"kind": "nash-mtl"}, data),
+            "nash-mtl-unclipped": run(Nash_MTL(max_norm=0.0, optim_niter=5), {"kind": "nash-mtl", "maxNorm": 0, "optimizationIterations": 5}, data),
+            "nash-mtl-every-2": run(Nash_MTL(update_weights_every=2), {"kind": "nash-mtl", "updateWeightsEvery": 2}, data),
         },
     }
     target = os.path.join(os.path.dirname(__file__), "..", "src", "__fixtures__", "weighting-reference.json")

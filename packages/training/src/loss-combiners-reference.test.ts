@@ -152,7 +152,7 @@ describe('loss combiners against LibMTL (scripts/weighting-reference.py)', () =>
 });
 
 describe('gradient combiners without named shared variables', () => {
-  for (const name of ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda-l2', 'aligned-mtl'] as const) {
+  for (const name of ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda-l2', 'aligned-mtl', 'nash-mtl'] as const) {
     it(`${name} infers them (the variables several tasks have gradients for) and matches LibMTL`, () => {
       const problem = createProblem();
       const combiner = createLossCombiner(reference.methods[name].spec as LossCombinerSpec, reference.tasks);
@@ -166,7 +166,7 @@ describe('gradient combiners without named shared variables', () => {
   }
 });
 
-describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA and Aligned-MTL state', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL and Nash-MTL state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
@@ -177,6 +177,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA and Aligned-M
     { kind: 'graddrop', leak: 0.3, seed: 3 },
     { kind: 'mgda', gradientNormalization: 'l2' },
     { kind: 'aligned-mtl' },
+    { kind: 'nash-mtl', updateWeightsEvery: 2 },
   ];
 
   for (const spec of specs) {
@@ -205,7 +206,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA and Aligned-M
 
     it(`${spec.kind}: a task absent from a batch contributes nothing and keeps the state usable`, () => {
       const batch = reference.batches[0] as Batch;
-      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl'].includes(spec.kind);
+      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl', 'nash-mtl'].includes(spec.kind);
       // a gradient combiner's step without b equals that of a combiner that never heard of b
       const twoTasks = createProblem();
       const twoTaskCombiner = createLossCombiner(spec, ['a', 'c']);

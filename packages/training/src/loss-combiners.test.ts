@@ -2,12 +2,13 @@ import '@tensorflow/tfjs-layers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InvalidArgumentError } from '@polytask/core';
 import { createMultiTaskDnn } from '@polytask/models';
 import { createRunStore, openRun } from '@polytask/results';
 import { createTrainingSets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLossCombiner, type LossCombinerSpec } from './loss-combiners';
+import { createLossCombiner, type LossCombinerSpec, nashSubproblem, smallLinearProgramme } from './loss-combiners';
 import { selectBackend } from './select-backend';
 import { keyword, learnableDataset, speaker } from './test-support';
 import { trainFold } from './train-fold';
@@ -151,9 +152,59 @@ describe('loss combiners', () => {
     expect(() => createLossCombiner({ kind: 'mgda', gradientNormalization: 'l1' as 'l2' }, ['a'])).toThrow(
       /gradientNormalization must be none, l2, loss or loss\+/,
     );
-    expect(() => createLossCombiner({ kind: 'nash-mtl' } as unknown as LossCombinerSpec, ['a'])).toThrow(
-      /imtl, cagrad, gradvac, graddrop, mgda or aligned-mtl/,
+    expect(() => createLossCombiner({ kind: 'nash' } as unknown as LossCombinerSpec, ['a'])).toThrow(
+      /imtl, cagrad, gradvac, graddrop, mgda, aligned-mtl or nash-mtl/,
     );
+  });
+
+  it('Nash-MTL reaches the bargaining solution G·α = 1/α, gives up where its convex problem has none, and checks its options', () => {
+    // orthogonal gradients of norms 2 and 1: α_i·‖g_i‖² = 1/α_i, so α = (1/2, 1), and ‖Σ α_i·g_i‖ = √2 clipped to 1
+    const nash = createLossCombiner({ kind: 'nash-mtl', optimizationIterations: 50 }, ['a', 'b']);
+    const merged = nash.perTaskGradients?.merge(
+      new Map([
+        ['a', { w: tf.tensor1d([2, 0]) }],
+        ['b', { w: tf.tensor1d([0, 1]) }],
+      ]),
+      new Map(),
+      ['w'],
+    );
+    expect(nash.weights()).toEqual({ a: expect.closeTo(0.5, 3), b: expect.closeTo(1, 3) });
+    expect(Array.from(merged?.w?.dataSync() ?? [])).toEqual([expect.closeTo(Math.SQRT1_2, 3), expect.closeTo(Math.SQRT1_2, 3)]);
+    // each convex problem: its solution is feasible, with the constraints active (α_i·(G·α)_i·scale = 1)
+    const gram = [
+      [1, 0.3],
+      [0.3, 0.5],
+    ];
+    const solution = nashSubproblem(gram, 2, [1, 1]) as number[];
+    for (const [i, row] of gram.entries())
+      expect(
+        (solution[i] as number) * ((row[0] as number) * (solution[0] as number) + (row[1] as number) * (solution[1] as number)) * 2,
+      ).toBeCloseTo(1, 8);
+    // three gradients at 120° in a plane sum to zero: no α ≥ 0 makes every g_i·Σα_j·g_j positive
+    const spread = [
+      [1, -0.5, -0.5],
+      [-0.5, 1, -0.5],
+      [-0.5, -0.5, 1],
+    ];
+    expect(nashSubproblem(spread, 1, [1, 1, 1])).toBeUndefined();
+    for (const options of [{ updateWeightsEvery: 0 }, { optimizationIterations: 1.5 }, { maxNorm: -1 }])
+      expect(() => createLossCombiner({ kind: 'nash-mtl', ...options }, ['a'])).toThrow(InvalidArgumentError);
+  });
+
+  it('solves small linear programmes exactly: optimum, unbounded, infeasible', () => {
+    // min −x − y subject to x + 2y + s = 4, 3x + y + t = 6, everything ≥ 0: optimum at (8/5, 6/5)
+    const optimum = smallLinearProgramme({
+      cost: [-1, -1, 0, 0],
+      equalities: [
+        [1, 2, 1, 0],
+        [3, 1, 0, 1],
+      ],
+      right: [4, 6],
+    });
+    expect(optimum?.x.map((value) => Number(value.toFixed(12)))).toEqual([1.6, 1.2, 0, 0]);
+    expect(optimum?.value).toBeCloseTo(-2.8, 12);
+    expect(smallLinearProgramme({ cost: [-1, 0], equalities: [[1, -1]], right: [1] })?.value).toBe(Number.NEGATIVE_INFINITY);
+    expect(smallLinearProgramme({ cost: [1, 1], equalities: [[1, 1]], right: [-1] })).toBeUndefined();
   });
 
   it('GradNorm lowers the weight of the task with the larger gradient norm at equal training rates (Chen et al.)', () => {
@@ -271,11 +322,22 @@ describe('loss combiners', () => {
     ).toThrow(/at most 12 tasks/);
   });
 
-  it('trains end to end with PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA and Aligned-MTL', async () => {
+  it('trains end to end with PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL and Nash-MTL', async () => {
     const tasks = [keyword, speaker];
     const data = learnableDataset({ name: 'both', tasks, count: 96, seed: 6 });
     const { train } = createTrainingSets({ datasets: [data], split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
-    for (const kind of ['pcgrad', 'gradnorm', 'db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl'] as const) {
+    for (const kind of [
+      'pcgrad',
+      'gradnorm',
+      'db-mtl',
+      'imtl',
+      'cagrad',
+      'gradvac',
+      'graddrop',
+      'mgda',
+      'aligned-mtl',
+      'nash-mtl',
+    ] as const) {
       const model = createMultiTaskDnn({
         inputShape: [4, 8],
         tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
@@ -322,7 +384,7 @@ describe('loss combiners', () => {
   });
 });
 
-describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, MGDA and Aligned-MTL in trainFold', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, MGDA, Aligned-MTL and Nash-MTL in trainFold', () => {
   // two datasets with one task each: the per-dataset sampler's batches lack a task (the gradient-based ones get every-dataset)
   const datasets = [
     learnableDataset({ name: 'words', tasks: [keyword], count: 48, seed: 8 }),
@@ -346,6 +408,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, MGDA and Aligned-MTL in trai
     { kind: 'gradvac', beta: 0.3 },
     { kind: 'mgda' },
     { kind: 'aligned-mtl' },
+    { kind: 'nash-mtl' },
   ] as const) {
     it(`${lossCombiner.kind}: batches lacking a task, weights in each train record, and 2 epochs + resume 2 equal 4`, async () => {
       const { train } = createTrainingSets({ datasets, split: { kind: 'ratio', testFraction: 0.25 } }).fold(0);
@@ -356,11 +419,11 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, MGDA and Aligned-MTL in trai
       for (const record of weights) {
         expect(Object.keys(record).sort()).toEqual(['keyword', 'speaker']);
         // RLW, FAMO and MGDA weights are a distribution, IMTL's α sum to 1; DB-MTL's are gradient scales, the largest task's 1;
-        // Aligned-MTL's α are positive (its balanced Gram matrix's column sums)
+        // Aligned-MTL's and Nash-MTL's α are positive (Nash-MTL's are not normalised)
         if (lossCombiner.kind === 'db-mtl') expect(Math.min(record.keyword as number, record.speaker as number)).toBeCloseTo(1, 6);
         // GradVac's batch weights are 1 (its state is the cosine targets, checked by the resumed weights below)
         else if (lossCombiner.kind === 'gradvac') expect(record).toEqual({ keyword: 1, speaker: 1 });
-        else if (lossCombiner.kind === 'aligned-mtl')
+        else if (lossCombiner.kind === 'aligned-mtl' || lossCombiner.kind === 'nash-mtl')
           expect(Math.min(record.keyword as number, record.speaker as number)).toBeGreaterThan(0);
         else expect((record.keyword as number) + (record.speaker as number)).toBeCloseTo(1, 6);
       }

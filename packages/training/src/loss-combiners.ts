@@ -24,7 +24,9 @@
  * - `mgda` (Sener and Koltun 2018): the min-norm point of the convex hull of the tasks' shared-parameter
  *   gradients (Frank–Wolfe), optionally normalised first (gradient based);
  * - `aligned-mtl` (Senushkin et al. 2023): the shared-parameter gradients re-weighted so their Gram matrix's
- *   eigen-components are aligned and balanced to the smallest one (gradient based).
+ *   eigen-components are aligned and balanced to the smallest one (gradient based);
+ * - `nash-mtl` (Navon et al. 2022): weights α solving the bargaining condition Gα = 1/α by a sequence of convex
+ *   problems, the shared gradient Σ α_i·g_i clipped to a norm (gradient based).
  * The built-in methods follow LibMTL (`LibMTL/weighting/*.py` @ 4336804, `scripts/weighting-reference.py` checks them).
  * Combiners are plain objects; the training step asks whether a combiner needs per-task gradients.
  */
@@ -47,7 +49,8 @@ export type LossCombinerSpec =
   | GradVacSpec
   | GradDropSpec
   | MgdaSpec
-  | { readonly kind: 'aligned-mtl' };
+  | { readonly kind: 'aligned-mtl' }
+  | NashMtlSpec;
 
 /**
  * MGDA, the multiple gradient descent algorithm (Sener and Koltun 2018), as LibMTL's MGDA with `rep_grad=False`:
@@ -364,11 +367,13 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return multipleGradientDescent(spec, tasks);
     case 'aligned-mtl':
       return alignedMtl(tasks);
+    case 'nash-mtl':
+      return nashMtl(spec, tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac, graddrop, mgda or aligned-mtl.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac, graddrop, mgda, aligned-mtl or nash-mtl.`,
       });
   }
 }
@@ -1223,18 +1228,24 @@ function gramOf(rows: readonly Float64Array[]): number[][] {
   );
 }
 
-/** Adds each present task's own gradients of the non-shared (task-specific) variables into `merged`. */
+/**
+ * Adds each present task's own gradients of the non-shared (task-specific) variables into `merged`, each
+ * times its task's entry of `scales` when given (in `present` order).
+ */
 function addTaskSpecific(
   merged: tf.NamedTensorMap,
   perTask: ReadonlyMap<string, tf.NamedTensorMap>,
   present: readonly string[],
   shared: ReadonlySet<string>,
+  scales?: readonly number[],
 ): tf.NamedTensorMap {
-  for (const task of present) {
+  for (const [index, task] of present.entries()) {
     for (const [name, gradient] of Object.entries(perTask.get(task) as tf.NamedTensorMap)) {
       if (shared.has(name)) continue;
       const previous = merged[name];
-      merged[name] = previous ? tf.add(previous, gradient) : tf.clone(gradient);
+      const term = scales ? tf.mul(gradient, scales[index] as number) : gradient;
+      merged[name] = previous ? tf.add(previous, term) : tf.clone(term);
+      if (term !== gradient) term.dispose();
       previous?.dispose();
     }
   }
@@ -1451,6 +1462,287 @@ function alignedMtl(tasks: readonly string[]): LossCombiner {
           for (const [index, task] of present.entries()) weights.set(task, alpha[index] as number);
         }
         return addTaskSpecific(combine(alpha), perTask, present, new Set(shared));
+      },
+    },
+  };
+}
+
+/** Nash-MTL, multi-task learning as a bargaining game (Navon et al. 2022), with LibMTL's defaults. */
+export interface NashMtlSpec {
+  readonly kind: 'nash-mtl';
+  /** Steps between weight updates; the steps in between reuse the last weights (LibMTL `update_weights_every`). @default 1 */
+  readonly updateWeightsEvery?: number;
+  /** At most this many convex problems per update (LibMTL `optim_niter`). @default 20 */
+  readonly optimizationIterations?: number;
+  /** The shared parameters' combined gradient is clipped to this L2 norm; 0 leaves it unclipped (LibMTL `max_norm`). @default 1 */
+  readonly maxNorm?: number;
+}
+
+/**
+ * One convex problem of Nash-MTL's sequence, as LibMTL states it for cvxpy: with G the normalised Gram matrix,
+ * `scale` its Frobenius norm before normalising and α_p the previous iterate, minimise Σ(G·α) + φ_p·(α − α_p)/scale
+ * (φ_p = 1/α_p + G·(1/(G·α_p)), the linearised concave part) subject to log(α_i·scale) + log((G·α)_i) ≥ 0 and
+ * α ≥ 0. Solved exactly by a log-barrier interior-point method (Newton steps, barrier weight ×10 until the
+ * duality gap is below 1e-13 of the objective); undefined where the problem has no solution (no α ≥ 0 makes every
+ * (G·α)_i positive, or the objective is unbounded), where LibMTL's solver fails and its loop stops.
+ */
+export function nashSubproblem(gram: readonly (readonly number[])[], scale: number, previous: readonly number[]): number[] | undefined {
+  const n = previous.length;
+  const product = (alpha: readonly number[]) => gram.map((row) => row.reduce((sum, entry, j) => sum + entry * (alpha[j] as number), 0));
+  const previousProduct = product(previous);
+  const tangent = previous.map(
+    (value, i) => 1 / value + gram.reduce((sum, row, k) => sum + (row[i] as number) / (previousProduct[k] as number), 0),
+  );
+  const ones = product(previous.map(() => 1));
+  const cost = ones.map((value, i) => value + (tangent[i] as number) / scale);
+  if (!cost.every(Number.isFinite)) return undefined;
+  // unbounded (cvxpy with ECOS reports no solution): a direction d ≥ 0 with G·d ≥ 0, along which every
+  // constraint stays satisfied, on which the cost falls; d on the simplex, so a small linear programme
+  const recession = smallLinearProgramme({
+    cost,
+    equalities: [...gram.map((row, i) => [...row, ...row.map((_, j) => (j === i ? -1 : 0))]), [...cost.map(() => 1), ...cost.map(() => 0)]],
+    right: [...cost.map(() => 0), 1],
+  });
+  if (recession && recession.value < -1e-12 * Math.max(...cost.map(Math.abs))) return undefined;
+  const logScale = Math.log(scale);
+  /** The constraints' values h_i = log α_i + log scale + log (Gα)_i, or undefined outside their domain. */
+  const constraints = (alpha: readonly number[]): { values: number[]; products: number[] } | undefined => {
+    const products = product(alpha);
+    if (alpha.some((value) => !(value > 0)) || products.some((value) => !(value > 0))) return undefined;
+    return { values: alpha.map((value, i) => Math.log(value) + logScale + Math.log(products[i] as number)), products };
+  };
+  // a strictly feasible start: the previous iterate, all ones, or the min-norm point of the gradients' hull
+  // (where the hull's min-norm vector v is not zero, every g_i·v ≥ ‖v‖² > 0), scaled up until every h_i ≥ 1
+  // (h_i(s·α) = h_i(α) + 2·log s)
+  const hull = minNormElement(gram).map((value) => value + 1e-3);
+  const start = [previous, previous.map(() => 1), hull].find((candidate) => constraints(candidate) !== undefined);
+  if (!start) return undefined;
+  const lowest = Math.min(...(constraints(start) as { values: number[] }).values);
+  const grow = Math.exp(Math.max(0, (1 - lowest) / 2));
+  let alpha: number[] = start.map((value) => value * grow);
+  const objective = (point: readonly number[]) => point.reduce((sum, value, i) => sum + value * (cost[i] as number), 0);
+  const barrier = (point: readonly number[], weight: number): number => {
+    const state = constraints(point);
+    if (!state || state.values.some((value) => !(value > 0))) return Number.POSITIVE_INFINITY;
+    return weight * objective(point) - state.values.reduce((sum, value) => sum + Math.log(value), 0);
+  };
+  let weight = 1 / Math.max(1e-12, Math.abs(objective(alpha)));
+  for (let outer = 0; outer < 200; outer++) {
+    // Newton's method on the barrier problem at this weight
+    let decrement = Number.POSITIVE_INFINITY;
+    for (let inner = 0; inner < 100 && decrement / 2 >= 1e-15; inner++) {
+      const state = constraints(alpha) as { values: number[]; products: number[] };
+      const gradient = cost.map((value) => weight * value);
+      const hessian = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+      for (let i = 0; i < n; i++) {
+        const h = state.values[i] as number;
+        const p = state.products[i] as number;
+        const a = alpha[i] as number;
+        const row = gram[i] as readonly number[];
+        // ∇h_i = e_i/α_i + G_i/(Gα)_i; ∇²h_i = −e_i·e_iᵀ/α_i² − G_i·G_iᵀ/(Gα)_i²
+        const dh = row.map((entry, j) => entry / p + (j === i ? 1 / a : 0));
+        for (let j = 0; j < n; j++) {
+          gradient[j] = (gradient[j] as number) - (dh[j] as number) / h;
+          const line = hessian[j] as number[];
+          for (let k = 0; k < n; k++) {
+            const curvature = ((row[j] as number) * (row[k] as number)) / (p * p) + (j === i && k === i ? 1 / (a * a) : 0);
+            line[k] = (line[k] as number) + ((dh[j] as number) * (dh[k] as number)) / (h * h) + curvature / h;
+          }
+        }
+      }
+      const direction = solveSmall(
+        hessian,
+        gradient.map((value) => -value),
+      );
+      decrement = -direction.reduce((sum, value, j) => sum + value * (gradient[j] as number), 0);
+      if (!Number.isFinite(decrement)) return undefined;
+      if (decrement / 2 < 1e-15) break;
+      const start = barrier(alpha, weight);
+      let step = 1;
+      let next: number[] = alpha.map((value, j) => value + step * (direction[j] as number));
+      while (barrier(next, weight) > start - 0.25 * step * decrement && step > 1e-14) {
+        step /= 2;
+        next = alpha.map((value, j) => value + step * (direction[j] as number));
+      }
+      if (step <= 1e-14) break;
+      alpha = next;
+      if (alpha.some((value) => value > 1e12)) return undefined;
+    }
+    if (n / weight < 1e-13 * Math.max(1, Math.abs(objective(alpha)))) return alpha;
+    weight *= 10;
+  }
+  return alpha;
+}
+
+/**
+ * Minimises cost·x (cost padded with zeros to x's length) subject to equalities·x = right and x ≥ 0 by the
+ * two-phase simplex method with Bland's rule (no cycling), for the handful of variables of a combiner's
+ * subproblem. Undefined when infeasible; `value` is −Infinity when unbounded below.
+ */
+export function smallLinearProgramme(options: {
+  cost: readonly number[];
+  equalities: readonly (readonly number[])[];
+  right: readonly number[];
+}): { x: number[]; value: number } | undefined {
+  const rows = options.equalities.length;
+  const columns = options.equalities[0]?.length ?? 0;
+  const tolerance = 1e-12;
+  // tableau rows: [coefficients (columns), artificials (rows), right-hand side]; right-hand sides made ≥ 0
+  const tableau = options.equalities.map((row, i) => {
+    const sign = (options.right[i] as number) < 0 ? -1 : 1;
+    return [
+      ...row.map((entry) => sign * entry),
+      ...Array.from({ length: rows }, (_, j) => (j === i ? 1 : 0)),
+      sign * (options.right[i] as number),
+    ];
+  });
+  const basis = Array.from({ length: rows }, (_, i) => columns + i);
+  const width = columns + rows;
+  /** Pivots to optimality for `objective` (one entry per column); false when unbounded. */
+  const optimise = (objective: readonly number[], allowed: (column: number) => boolean): boolean => {
+    for (let iteration = 0; iteration < 10_000; iteration++) {
+      // reduced costs: objective − objective_B · tableau
+      let entering = -1;
+      for (let column = 0; column < width && entering < 0; column++) {
+        if (!allowed(column) || basis.includes(column)) continue;
+        let reduced = objective[column] as number;
+        for (let i = 0; i < rows; i++) reduced -= (objective[basis[i] as number] as number) * (tableau[i]?.[column] as number);
+        if (reduced < -tolerance) entering = column;
+      }
+      if (entering < 0) return true;
+      let leaving = -1;
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < rows; i++) {
+        const entry = tableau[i]?.[entering] as number;
+        if (entry <= tolerance) continue;
+        const ratio = (tableau[i]?.[width] as number) / entry;
+        if (ratio < best - tolerance || (Math.abs(ratio - best) <= tolerance && (basis[i] as number) < (basis[leaving] as number))) {
+          best = ratio;
+          leaving = i;
+        }
+      }
+      if (leaving < 0) return false;
+      const pivotRow = tableau[leaving] as number[];
+      const pivot = pivotRow[entering] as number;
+      for (let column = 0; column <= width; column++) pivotRow[column] = (pivotRow[column] as number) / pivot;
+      for (const [i, row] of tableau.entries()) {
+        if (i === leaving) continue;
+        const factor = row[entering] as number;
+        if (factor !== 0)
+          for (let column = 0; column <= width; column++) row[column] = (row[column] as number) - factor * (pivotRow[column] as number);
+      }
+      basis[leaving] = entering;
+    }
+    return true;
+  };
+  // phase one: drive the artificials out (minimise their sum)
+  optimise(
+    Array.from({ length: width }, (_, column) => (column >= columns ? 1 : 0)),
+    () => true,
+  );
+  const infeasibility = basis.reduce((sum, column, i) => sum + (column >= columns ? (tableau[i]?.[width] as number) : 0), 0);
+  if (infeasibility > 1e-9) return undefined;
+  // artificials left in the basis at zero: pivoted out where their row has another entry (else the row is redundant)
+  for (const [i, column] of basis.entries()) {
+    if (column < columns) continue;
+    const row = tableau[i] as number[];
+    const entering = row.findIndex((entry, other) => other < columns && !basis.includes(other) && Math.abs(entry) > tolerance);
+    if (entering < 0) continue;
+    const pivot = row[entering] as number;
+    for (let position = 0; position <= width; position++) row[position] = (row[position] as number) / pivot;
+    for (const [other, line] of tableau.entries()) {
+      const factor = line[entering] as number;
+      if (other !== i && factor !== 0)
+        for (let position = 0; position <= width; position++)
+          line[position] = (line[position] as number) - factor * (row[position] as number);
+    }
+    basis[i] = entering;
+  }
+  const cost = Array.from({ length: width }, (_, column) => (column < columns ? (options.cost[column] ?? 0) : 0));
+  if (!optimise(cost, (column) => column < columns)) return { x: [], value: Number.NEGATIVE_INFINITY };
+  const x = new Array<number>(columns).fill(0);
+  for (const [i, column] of basis.entries()) if (column < columns) x[column] = tableau[i]?.[width] as number;
+  return { x, value: x.reduce((sum, value, column) => sum + value * (cost[column] as number), 0) };
+}
+
+/**
+ * Nash-MTL as LibMTL runs it (rep_grad=False): every `updateWeightsEvery` steps, with G the present tasks' shared
+ * gradients' Gram matrix divided by its Frobenius norm, α is iterated from the last α by {@link nashSubproblem}
+ * until ‖G·α − 1/α‖ < 1e-3, α moves by less than 1e-6, a problem has no solution or `optimizationIterations` are
+ * done (LibMTL's stopping rule, which keeps the iterate the last problem started from); the step is then the
+ * gradient of Σ α_i·L_i (α in float32, as LibMTL casts it) with the shared part clipped to `maxNorm`. `weights`
+ * reports α; an absent task takes no part and keeps its α for when it is back.
+ */
+function nashMtl(spec: NashMtlSpec, tasks: readonly string[]): LossCombiner {
+  const every = spec.updateWeightsEvery ?? 1;
+  const iterations = spec.optimizationIterations ?? 20;
+  const maxNorm = spec.maxNorm ?? 1;
+  for (const [argument, value] of [
+    ['updateWeightsEvery', every],
+    ['optimizationIterations', iterations],
+  ] as const)
+    if (!(Number.isInteger(value) && value >= 1))
+      throw new InvalidArgumentError({ argument, value, message: `The Nash-MTL ${argument} must be a positive integer, got ${value}.` });
+  checkOption('maxNorm', maxNorm, 0, true);
+  let steps = 0;
+  // the last iterate per task (float64, LibMTL's prvs_alpha), from which the next update starts
+  const iterates = new Map(tasks.map((task) => [task, 1]));
+  const { weights, reporting } = reportedWeights(tasks, 1);
+  return {
+    kind: 'nash-mtl',
+    variables: [],
+    combine: (losses) =>
+      weightedSum(
+        losses,
+        tasks,
+        tasks.map((task) => weights.get(task) as number),
+      ),
+    weights: reporting.weights,
+    state: () => ({ steps, iterates: Object.fromEntries(iterates), weights: Object.fromEntries(weights) }),
+    restore(state) {
+      const saved = state as { steps: number; iterates: Record<string, number>; weights: Record<string, number> };
+      steps = saved.steps;
+      for (const [task, value] of Object.entries(saved.iterates)) iterates.set(task, value);
+      for (const [task, value] of Object.entries(saved.weights)) weights.set(task, value);
+    },
+    perTaskGradients: {
+      merge(perTask, _losses, _lastShared, allShared) {
+        const present = [...perTask.keys()];
+        const shared = sharedOf(perTask, allShared);
+        const { rows, combine } = flattenSharedRows(perTask, present, shared);
+        let alpha = present.map((task) => iterates.get(task) as number);
+        if (steps % every === 0) {
+          const gram = gramOf(rows);
+          const scale = Math.sqrt(gram.flat().reduce((sum, entry) => sum + entry * entry, 0));
+          const normalised = gram.map((row) => row.map((entry) => entry / scale));
+          for (let iteration = 0; iteration < iterations; iteration++) {
+            const solution = scale > 0 ? nashSubproblem(normalised, scale, alpha) : undefined;
+            const residual = Math.hypot(
+              ...normalised.map(
+                (row, i) => row.reduce((sum, entry, j) => sum + entry * (alpha[j] as number), 0) - 1 / ((alpha[i] as number) + 1e-10),
+              ),
+            );
+            if (!solution || residual < 1e-3 || Math.hypot(...solution.map((value, i) => value - (alpha[i] as number))) < 1e-6) break;
+            alpha = solution;
+          }
+          for (const [index, task] of present.entries()) iterates.set(task, alpha[index] as number);
+        }
+        steps++;
+        const used = alpha.map((value) => Math.fround(value));
+        for (const [index, task] of present.entries()) weights.set(task, used[index] as number);
+        const merged = combine(used);
+        if (maxNorm > 0) {
+          // torch.nn.utils.clip_grad_norm_ over the shared parameters
+          let squared = 0;
+          for (const gradient of Object.values(merged)) for (const value of gradient.dataSync()) squared += value * value;
+          const factor = Math.min(1, maxNorm / (Math.sqrt(squared) + 1e-6));
+          if (factor < 1)
+            for (const [name, gradient] of Object.entries(merged)) {
+              merged[name] = tf.mul(gradient, factor);
+              gradient.dispose();
+            }
+        }
+        return addTaskSpecific(merged, perTask, present, new Set(shared), used);
       },
     },
   };

@@ -40,6 +40,7 @@ const combiners: LossCombinerSpec[] = [
   { kind: 'pcgrad' },
   { kind: 'mgda' },
   { kind: 'aligned-mtl' },
+  { kind: 'nash-mtl' },
 ];
 
 it.each(combiners)('holds the same number of tensors at every epoch end with the $kind combiner', async (lossCombiner) => {

@@ -140,6 +140,7 @@ describe('trainFold', () => {
         seed: 2,
       });
     // validation and test run several batches, so evaluation reuses each epoch's weights
+    if (!validation) throw new Error('expected a validation part');
     const settings = { train, validation, test, batchSize: 8, seed: 7, optimizer: { name: 'adam' as const, learningRate: 0.01 } };
     const straight = cnn();
     const whole = await trainFold({ ...settings, model: straight, epochs: 3 });

@@ -271,7 +271,7 @@ export interface TrainFoldOptions {
   readonly batchSize?: number;
   /**
    * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad, DB-MTL,
-   * IMTL, GradNorm, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL) when the datasets carry different tasks, else 'per-dataset'
+   * IMTL, GradNorm, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL) when the datasets carry different tasks, else 'per-dataset'
    */
   readonly sampling?: SamplingStrategy | BatchSamplerFactory;
   /** Dataset weights of the `balanced` and `every-dataset` samplers. @default equal */
