@@ -126,7 +126,15 @@ export const configDescriptions: Readonly<Record<string, string>> = {
   'training.augmentations[].minimumDecibels': 'Random gain: the lowest gain in dB (-6).',
   'training.augmentations[].maximumDecibels': 'Random gain: the highest gain in dB (6).',
   'training.augmentations[].featureScale':
-    'Random gain: what the features are, so the gain applies right: decibels or natural logarithms (an offset), power or magnitude (a factor).',
+    'Random gain and noise mixing: what the features are (decibels, natural-log-power, power, magnitude), so gains and powers apply right.',
+  'training.augmentations[].corpus':
+    'Noise mixing: the noise corpus, read through any reader and extracted as the datasets are (its labels are not used).',
+  'training.augmentations[].corpus.reader': 'Noise mixing: the reader of the noise corpus (package suffix, as in datasets).',
+  'training.augmentations[].corpus.options': 'Noise mixing: the noise reader\'s options, e.g. `{ "directory": "data/noise" }`.',
+  'training.augmentations[].corpus.onError': 'Noise mixing: a noise file that fails to decode: `fail` (default) or `skip`.',
+  'training.augmentations[].minimumSnr': 'Noise mixing: the lowest signal-to-noise ratio in dB (0).',
+  'training.augmentations[].maximumSnr': 'Noise mixing: the highest signal-to-noise ratio in dB (20).',
+  'training.augmentations[].probability': 'Noise mixing: the chance that an item gets noise (1).',
   'training.augmentations[].maximumFrames': 'Time shift: the largest shift in frames, either way.',
   'training.augmentations[].mode': 'Time shift: `circular` (frames wrap around) or `pad` (frames shifted in take `padValue`).',
   'training.augmentations[].padValue': 'Time shift: the value of padded frames (0).',

@@ -106,6 +106,23 @@ describe('experiment configs', () => {
     expect(failure({ kind: 'time-shift' })).toBe('training.augmentations.1.maximumFrames');
     expect(failure({ kind: 'time-shift', maximumFrames: 2, wrap: true })).toBe('training.augmentations.1');
     expect(failure({ kind: 'reverb' })).toBe('training.augmentations.1.kind');
+    // noise mixing: a corpus through any reader, an SNR range, and features left as extracted
+    const noise = {
+      kind: 'noise-mixing',
+      corpus: { reader: 'esc50', options: { directory: 'noise' } },
+      minimumSnr: 5,
+      maximumSnr: 15,
+      featureScale: 'decibels',
+    };
+    const unscaled = { ...minimal, preparation: { scaling: null }, training: { augmentations: [noise] } };
+    expect(parseExperimentConfig(unscaled).training.augmentations).toEqual([{ ...noise, corpus: { ...noise.corpus } }]);
+    expect(failure({ ...noise, maximumSnr: 0 })).toBe('training.augmentations.1.maximumSnr');
+    expect(failure({ ...noise, corpus: { reader: 'esc50', tasks: {} } })).toBe('training.augmentations.1.corpus');
+    expect(failure({ ...noise, probability: 2 })).toBe('training.augmentations.1.probability');
+    // with the default per-feature scaling: refused, naming the fix
+    expect(() => parseExperimentConfig({ ...minimal, training: { augmentations: [noise] } })).toThrow(
+      /training\.augmentations\.0: noise mixing adds signal and noise powers.*"preparation": \{ "scaling": null \}/,
+    );
   });
 
   it('accepts a bad-audio policy per dataset, as the extraction error recommends', () => {

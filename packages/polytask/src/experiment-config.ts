@@ -287,7 +287,8 @@ export const experimentConfigSchema = z.strictObject({
        * Augmentations of the training batches (never validation or test), applied in order with
        * draws seeded by training.seed, the fold, the epoch and the batch (so a resumed run continues exactly), e.g.
        * [{ "kind": "spec-augment", "frequencyMaskWidth": 8, "timeMaskWidth": 20 }, { "kind": "mixup", "alpha": 0.4 }].
-       * spec-augment needs [time, frequency] features; random-gain's featureScale says what the features are.
+       * spec-augment needs [time, frequency] features; random-gain's and noise-mixing's featureScale say what the
+       * features are; noise-mixing reads its corpus through any reader and needs preparation.scaling null.
        */
       augmentations: z
         .array(
@@ -319,6 +320,20 @@ export const experimentConfigSchema = z.strictObject({
               mode: z.enum(['circular', 'pad']).optional(),
               padValue: z.number().optional(),
             }),
+            z
+              .strictObject({
+                kind: z.literal('noise-mixing'),
+                /** The noise corpus: any reader, extracted as the datasets are (same extraction, same cache); its labels are not used. */
+                corpus: datasetSchema.pick({ reader: true, options: true, onError: true }),
+                minimumSnr: z.number().optional(),
+                maximumSnr: z.number().optional(),
+                featureScale: z.enum(featureScales).optional(),
+                probability: z.number().min(0).max(1).optional(),
+              })
+              .refine((mixing) => (mixing.minimumSnr ?? 0) <= (mixing.maximumSnr ?? 20), {
+                path: ['maximumSnr'],
+                message: 'maximumSnr must be at least minimumSnr (defaults 0 and 20)',
+              }),
           ]),
         )
         .optional(),
@@ -427,7 +442,10 @@ export function setConfigValue(config: Record<string, unknown>, configPath: stri
  */
 export function parseExperimentConfig(input: unknown, source = 'config'): ExperimentConfig {
   const parsed = experimentConfigSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    checkNoiseMixing(parsed.data, source);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
   const configPath = issue.path.map(String).join('.') || '(root)';
   let value: unknown = input;
@@ -439,6 +457,18 @@ export function parseExperimentConfig(input: unknown, source = 'config'): Experi
     message: `${source}: ${configPath}: ${detail}; got ${JSON.stringify(value)}.`,
     cause: parsed.error,
   });
+}
+
+/** Noise mixing adds powers, so it needs the features as extracted: no scaling in the preparation. */
+function checkNoiseMixing(config: ExperimentConfig, source: string): void {
+  for (const [index, augmentation] of (config.training.augmentations ?? []).entries()) {
+    if (augmentation.kind !== 'noise-mixing' || config.preparation.scaling === null) continue;
+    throw new ConfigError({
+      configPath: `training.augmentations.${index}`,
+      value: augmentation,
+      message: `${source}: training.augmentations.${index}: noise mixing adds signal and noise powers, so the features must stay as extracted, but preparation.scaling is ${JSON.stringify(config.preparation.scaling ?? 'per-feature')}; set "preparation": { "scaling": null } (and featureScale to what the extraction gives, e.g. "decibels" for log-mel).`,
+    });
+  }
 }
 
 /**

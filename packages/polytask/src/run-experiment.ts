@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   ConfigError,
+  type FeatureMatrix,
   InvalidArgumentError,
   importOptional,
   MissingDependencyError,
@@ -177,6 +178,8 @@ export function formatDelta(values: readonly number[]): string {
 export interface LoadReaderOptions extends Pick<RunExperimentOptions, 'log' | 'importReader'> {
   /** The entry's position in the config's `datasets`, for error paths. */
   readonly index: number;
+  /** The entry's path in the config for error paths, when it is not in `datasets` (a noise corpus). @default `datasets.<index>` */
+  readonly configPath?: string;
 }
 
 /**
@@ -184,8 +187,12 @@ export interface LoadReaderOptions extends Pick<RunExperimentOptions, 'log' | 'i
  * options against the package's `readerOptionsSchema` (a package without one loads with a warning).
  * @throws ConfigError at `datasets.<index>.options.<option>` for an unknown, missing or mistyped option.
  */
-export async function loadReader(entry: ExperimentConfig['datasets'][number], options: LoadReaderOptions): Promise<DataReader> {
+export async function loadReader(
+  entry: Pick<ExperimentConfig['datasets'][number], 'reader' | 'options'>,
+  options: LoadReaderOptions,
+): Promise<DataReader> {
   const packageName = `@polytask/dataset-${entry.reader}`;
+  const entryPath = options.configPath ?? `datasets.${options.index}`;
   let module: { createReader?: (options: Record<string, unknown>) => DataReader; readerOptionsSchema?: unknown };
   try {
     module = (await (options.importReader
@@ -199,13 +206,13 @@ export async function loadReader(entry: ExperimentConfig['datasets'][number], op
     if (workspace)
       throw new MissingDependencyError({
         packageName,
-        message: `${packageName} is in this workspace (${workspace.directory}) but not built; build it with pnpm turbo run build --filter=${packageName}... and run again (datasets.${options.index}.reader).`,
+        message: `${packageName} is in this workspace (${workspace.directory}) but not built; build it with pnpm turbo run build --filter=${packageName}... and run again (${entryPath}.reader).`,
         cause: error,
       });
     const installed = installedReaderNames();
     throw new MissingDependencyError({
       packageName,
-      message: `${error.message} The readers installed here (${process.cwd()}) are: ${installed.length ? installed.join(', ') : 'none'} (datasets.${options.index}.reader).`,
+      message: `${error.message} The readers installed here (${process.cwd()}) are: ${installed.length ? installed.join(', ') : 'none'} (${entryPath}.reader).`,
       cause: error,
     });
   }
@@ -214,13 +221,13 @@ export async function loadReader(entry: ExperimentConfig['datasets'][number], op
   function createFromModule(readerPackage: typeof module): DataReader {
     if (typeof readerPackage.createReader !== 'function') {
       throw new InvalidArgumentError({
-        argument: `datasets.${options.index}.reader`,
+        argument: `${entryPath}.reader`,
         value: entry.reader,
         message: `${packageName} exports no createReader(options); is it a Polytask dataset reader package?`,
       });
     }
     const log = options.log ?? console.log;
-    checkReaderOptions({ reader: entry.reader, options: entry.options, index: options.index, readerPackage, log });
+    checkReaderOptions({ reader: entry.reader, options: entry.options, entryPath, readerPackage, log });
     return readerPackage.createReader(entry.options);
   }
 }
@@ -313,6 +320,48 @@ export async function readExperimentDatasets(
     datasets.push(entry.tasks ? renameTasks(sampled, entry.tasks) : sampled);
   }
   return Object.assign(datasets, { skipped });
+}
+
+/**
+ * Reads (extracting when needed, into the same cache) the noise corpus of each `noise-mixing`
+ * augmentation, with the experiment's extraction.
+ * @returns per augmentation index, the corpus's feature items.
+ */
+export async function readNoiseCorpora(
+  config: ExperimentConfig,
+  options: Pick<RunExperimentOptions, 'log' | 'importReader'> = {},
+): Promise<ReadonlyMap<number, FeatureMatrix[]>> {
+  const log = options.log ?? console.log;
+  const corpora = new Map<number, FeatureMatrix[]>();
+  const registry = await experimentExtractionRegistry(config.extraction);
+  for (const [index, augmentation] of (config.training.augmentations ?? []).entries()) {
+    if (augmentation.kind !== 'noise-mixing') continue;
+    const configPath = `training.augmentations.${index}.corpus`;
+    const reader = await loadReader(augmentation.corpus, { ...options, index, configPath });
+    const result = await readDataset(reader, {
+      extraction: registry ? { ...config.extraction, params: {} } : config.extraction,
+      ...(registry ? { registry } : {}),
+      cacheDirectory: config.cacheDirectory,
+      indexMode: false,
+      progress: 'auto',
+      log,
+      ...(augmentation.corpus.onError ? { onError: augmentation.corpus.onError } : {}),
+    });
+    if (result.dataset.size === 0)
+      throw new ConfigError({
+        configPath,
+        value: augmentation.corpus,
+        message: `${configPath}: the noise corpus of reader "${reader.name}" has no examples; point its options at a folder with audio.`,
+      });
+    log(
+      `noise ${reader.name}: ${result.dataset.size} items, features ${result.fromCache ? 'from the cache' : `extracted (${result.extractedCount})`}`,
+    );
+    corpora.set(
+      index,
+      Array.from({ length: result.dataset.size }, (_, item) => result.dataset.featuresOf(item)),
+    );
+  }
+  return corpora;
 }
 
 /** Lists the files skipped while reading the datasets in `<runDirectory>/skipped-files.json` (nothing when none was). */
@@ -478,6 +527,8 @@ interface UnitContext {
   readonly variant: ExperimentVariant;
   readonly sweeping: boolean;
   readonly extensions: LoadedExtensions;
+  /** The noise corpora's feature items, per augmentation index. */
+  readonly noise: ReadonlyMap<number, FeatureMatrix[]>;
   readonly fold: FoldSetsOf;
   readonly foldCount: number;
   readonly options: RunExperimentOptions;
@@ -557,7 +608,7 @@ async function runTrainingUnit(unit: TrainingUnit, context: UnitContext): Promis
     });
     for (const observer of observers) await observer.onFoldStart?.({ fold: unit.fold, preparations });
     const settings = {
-      ...trainingSettings(variant.config, context.extensions),
+      ...trainingSettings(variant.config, context.extensions, context.noise),
       seed: variant.config.training.seed + unit.fold,
       ...(validation ? { validation } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
@@ -664,6 +715,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
         }
         const extensions = await loadExtensions(variant.config, options.importExtension);
         const datasets = await readExperimentDatasets(variant.config, options);
+        const noise = await readNoiseCorpora(variant.config, options);
         checkConfigAgainstTasks(variant.config, datasets);
         const sets = createExperimentSets(variant.config, datasets);
         logStratification(variant.config, datasets, log);
@@ -678,6 +730,7 @@ export async function runExperiment(config: ExperimentConfig, options: RunExperi
               variant,
               sweeping,
               extensions,
+              noise,
               fold,
               foldCount: sets.foldCount,
               options,
@@ -1145,7 +1198,7 @@ function combinerName(config: ExperimentConfig): string {
 }
 
 /** The config's training settings as trainFold options (everything but the data, model and run). */
-function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions) {
+function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions, noise: ReadonlyMap<number, FeatureMatrix[]>) {
   const { training } = config;
   const optimizer = (typeof training.optimizer === 'string' ? { name: training.optimizer } : training.optimizer) as OptimizerSpec;
   const lossCombiner =
@@ -1166,7 +1219,13 @@ function trainingSettings(config: ExperimentConfig, extensions: LoadedExtensions
     ...(training.checkpoints ? { checkpoints: training.checkpoints as CheckpointRetention } : {}),
     ...(training.targetScaling ? { targetScaling: training.targetScaling } : {}),
     ...(training.augmentations?.length
-      ? { augmentations: training.augmentations.map((spec) => createAugmentation(spec as AugmentationSpec)) }
+      ? {
+          augmentations: training.augmentations.map((spec, index) => {
+            if (spec.kind !== 'noise-mixing') return createAugmentation(spec as AugmentationSpec);
+            const { corpus: _corpus, ...mixing } = spec;
+            return createAugmentation({ ...mixing, noise: noise.get(index) ?? [] } as AugmentationSpec);
+          }),
+        }
       : {}),
   } satisfies Partial<TrainFoldOptions>;
 }

@@ -8,6 +8,7 @@ describe('createAugmentation', () => {
       { kind: 'mixup', alpha: 0.4 },
       { kind: 'random-gain', minimumDecibels: -3, maximumDecibels: 3 },
       { kind: 'time-shift', maximumFrames: 2 },
+      { kind: 'noise-mixing', noise: [{ data: Float32Array.of(1, 2), shape: [1, 2] }], minimumSnr: 5, maximumSnr: 10 },
     ];
     expect(specs.map((spec) => createAugmentation(spec).name)).toEqual(augmentationKinds);
   });

@@ -69,8 +69,17 @@ describe('createNoiseMixing', () => {
     expect(untouched).toBeLessThan(40);
   });
 
+  it('loops noise items shorter than the batch items from their start', () => {
+    // noise frames hold 1 and 2 (power), the items 3 frames of 1: the added noise runs 1, 2, 1 times the gain
+    const mixing = createNoiseMixing({ noise: [noiseItem(2, 2, (index) => Math.floor(index / 2) + 1)], minimumSnr: 0, maximumSnr: 0 });
+    const { features } = mixing.apply(augmentationInput({ batchSize: 1, itemShape: [3, 2], value: () => 1 }));
+    const added = Array.from(features, (value) => value - 1);
+    // signal power 1 per cell, noise power 4/3 per cell at 0 dB: gain 3/4
+    expect(added).toEqual([0.75, 0.75, 1.5, 1.5, 0.75, 0.75].map((value) => expect.closeTo(value, 6)));
+  });
+
   it('refuses noise that does not fit the items, and bad options', () => {
-    const mixing = createNoiseMixing({ noise: [noiseItem(2, 2, () => 1)] });
+    const mixing = createNoiseMixing({ noise: [noiseItem(2, 3, () => 1)] });
     const error = (() => {
       try {
         mixing.apply(augmentationInput({ batchSize: 1, itemShape: [3, 2] }));
@@ -79,7 +88,7 @@ describe('createNoiseMixing', () => {
       }
     })();
     expect(ShapeMismatchError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatch(/Noise item 0 is \[2, 2\] but the batch items are \[3, 2\]/);
+    expect((error as Error).message).toMatch(/Noise item 0 is \[2, 3\] but the batch items are \[3, 2\]/);
     expect(() => createNoiseMixing({ noise: [] })).toThrow(/noise must hold at least one/);
     expect(() => createNoiseMixing({ noise: [noiseItem(1, 1, () => 1)], probability: 2 })).toThrow(/probability must be in \[0, 1\]/);
     expect(() => createNoiseMixing({ noise: [noiseItem(1, 1, () => 1)], minimumSnr: 10, maximumSnr: 0 })).toThrow(/maximumSnr/);

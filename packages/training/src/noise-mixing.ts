@@ -13,7 +13,8 @@ export interface NoiseMixingOptions {
   /**
    * Noise feature items, extracted as the training features are (same scale, same bins), e.g.
    * `Array.from({ length: noise.size }, (_, index) => noise.featuresOf(index))` for a task dataset read
-   * by any reader. Each has the batch items' shape, or more frames (a random crop of the item's length is used).
+   * by any reader. Each has the batch items' shape past the first axis (frames); a longer item gives a random
+   * crop of the batch item's length, a shorter one is repeated from its start (looped, as background noise is).
    */
   readonly noise: readonly FeatureMatrix[];
   /** Lowest SNR in dB. @default 0 */
@@ -87,13 +88,16 @@ export function createNoiseMixing(options: NoiseMixingOptions): BatchAugmentatio
         const choice = Math.floor(random() * noisePower.length);
         const noise = options.noise[choice] as FeatureMatrix;
         const noiseFrames = noise.shape[0] ?? 1;
-        if (noise.shape.length !== itemShape.length || noise.shape.slice(1).join() !== itemShape.slice(1).join() || noiseFrames < frames)
+        if (noise.shape.length !== itemShape.length || noise.shape.slice(1).join() !== itemShape.slice(1).join() || noiseFrames < 1)
           throw new ShapeMismatchError({
             expected: itemShape,
             actual: noise.shape,
-            message: `Noise item ${choice} is [${noise.shape.join(', ')}] but the batch items are [${itemShape.join(', ')}]; noise needs the same shape with at least as many frames (extract it as the training features are).`,
+            message: `Noise item ${choice} is [${noise.shape.join(', ')}] but the batch items are [${itemShape.join(', ')}]; noise needs the same shape past the frames (extract it as the training features are).`,
           });
-        const offset = Math.floor(random() * (noiseFrames - frames + 1)) * frameSize;
+        // a random crop of a longer item; a shorter one looped from its start
+        const offset = noiseFrames >= frames ? Math.floor(random() * (noiseFrames - frames + 1)) * frameSize : 0;
+        const noiseSize = noiseFrames * frameSize;
+        const at = (index: number) => (offset + index) % noiseSize;
         const snr = minimum + random() * (maximum - minimum);
         const power = noisePower[choice] as Float64Array;
         const values = features.subarray(item * itemSize, (item + 1) * itemSize);
@@ -102,12 +106,12 @@ export function createNoiseMixing(options: NoiseMixingOptions): BatchAugmentatio
         let noiseMean = 0;
         for (let index = 0; index < itemSize; index++) {
           signalMean += signal[index] as number;
-          noiseMean += power[offset + index] as number;
+          noiseMean += power[at(index)] as number;
         }
         if (!(signalMean > 0 && noiseMean > 0)) continue;
         const gain = signalMean / (noiseMean * 10 ** (snr / 10));
         for (let index = 0; index < itemSize; index++)
-          values[index] = fromPower[scale]((signal[index] as number) + gain * (power[offset + index] as number));
+          values[index] = fromPower[scale]((signal[index] as number) + gain * (power[at(index)] as number));
       }
       return { features, targets };
     },
