@@ -27,3 +27,4 @@ export {
   type MmoeOptions,
 } from './sharing-architectures';
 export { CrossStitch, type CrossStitchArgs, ExpertMixture } from './sharing-layers';
+export { StepDropout, type StepDropoutArgs, type TrainingStepPosition } from './step-dropout';

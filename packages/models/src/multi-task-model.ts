@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, ShapeMismatchError, type TaskKind } from '@polytask/core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { StepDropout } from './step-dropout';
 
 /** What a head needs to know about its task. */
 export interface HeadSpec {
@@ -137,9 +138,9 @@ function regularise(tensor: tfl.SymbolicTensor, options: TrunkOptions, index: nu
   if (options.batchNorm) result = tfl.layers.batchNormalization({ name: `shared_norm_${index}` }).apply(result) as tfl.SymbolicTensor;
   const dropout = options.dropout ?? 0;
   if (dropout > 0)
-    result = tfl.layers
-      .dropout({ rate: dropout, seed: (options.seed ?? 0) + 500 + index, name: `shared_dropout_${index}` })
-      .apply(result) as tfl.SymbolicTensor;
+    result = new StepDropout({ rate: dropout, seed: (options.seed ?? 0) + 500 + index, name: `shared_dropout_${index}` }).apply(
+      result,
+    ) as tfl.SymbolicTensor;
   return result;
 }
 
@@ -256,7 +257,7 @@ export function convolutionBlock(
   }
   if (poolSize) result = tfl.layers.maxPooling2d({ poolSize: [...poolSize], padding: 'same' }).apply(result) as tfl.SymbolicTensor;
   const dropout = options.dropout ?? 0;
-  if (dropout > 0) result = tfl.layers.dropout({ rate: dropout, seed: seed + 700 + index }).apply(result) as tfl.SymbolicTensor;
+  if (dropout > 0) result = new StepDropout({ rate: dropout, seed: seed + 700 + index }).apply(result) as tfl.SymbolicTensor;
   return result;
 }
 

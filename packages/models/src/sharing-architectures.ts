@@ -23,6 +23,7 @@ import {
   type TrunkOptions,
 } from './multi-task-model';
 import { CrossStitch, ExpertMixture } from './sharing-layers';
+import { StepDropout } from './step-dropout';
 
 /** Options of {@link createCrossStitchDnn}: one DNN column per task, `hiddenUnits` each. */
 export interface CrossStitchOptions extends DnnOptions {
@@ -87,7 +88,7 @@ function denseStack(input: Symbolic, units: readonly number[], prefix: string, s
     if (options.batchNorm) result = tfl.layers.batchNormalization({ name: `${prefix}_norm_${index}` }).apply(result) as Symbolic;
     const dropout = options.dropout ?? 0;
     if (dropout > 0)
-      result = tfl.layers.dropout({ rate: dropout, seed: seed + 50 + index, name: `${prefix}_dropout_${index}` }).apply(result) as Symbolic;
+      result = new StepDropout({ rate: dropout, seed: seed + 50 + index, name: `${prefix}_dropout_${index}` }).apply(result) as Symbolic;
   });
   return result;
 }

@@ -79,6 +79,7 @@ export {
   maskedTaskLosses,
   type TrainFoldOptions,
   type TrainFoldResult,
+  type TrainingStepLayer,
   trainFold,
 } from './train-fold';
 export { explainMissingKernel, trainingKernelsFor } from './training-kernels';

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-layers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createMultiTaskCnn, createMultiTaskDnn } from '@polytask/models';
+import { createMultiTaskCnn, createMultiTaskDnn, StepDropout } from '@polytask/models';
 import { createRunStore, openRun, type TrainingObserver } from '@polytask/results';
 import { buildBatch, combineDatasets, createTrainingSets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
@@ -118,6 +118,48 @@ describe('trainFold', () => {
       resume: openRun(store.directory).loadCheckpoint(0),
     });
     expect(resumed.history.map((entry) => entry.train.epoch)).toEqual([3, 4]);
+    straight.weights.forEach((weight, index) => {
+      expect(Array.from(resumedModel.weights[index]?.read().dataSync() as Float32Array)).toEqual(Array.from(weight.read().dataSync()));
+    });
+  });
+
+  it('hands each step its position to the dropout layers (a new mask per step) and resumes a dropout model bit for bit', async () => {
+    const { train, test } = createTrainingSets({ datasets: [pool], split: { kind: 'ratio', testFraction: 0.25, seed: 2 } }).fold(0);
+    const dropoutModel = () =>
+      createMultiTaskDnn({
+        inputShape: [4, 8],
+        tasks: tasks.map((task) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize })),
+        hiddenUnits: [16, 16],
+        dropout: 0.3,
+        seed: 5,
+      });
+    const straight = dropoutModel();
+    const positions: string[] = [];
+    for (const layer of straight.layers)
+      if (layer instanceof StepDropout) {
+        const original = layer.setTrainingStep.bind(layer);
+        layer.setTrainingStep = (position) => {
+          positions.push(`${layer.name} ${position.epoch}/${position.step}`);
+          original(position);
+        };
+      }
+    await trainFold({ model: straight, train, test, epochs: 4, batchSize: 16, seed: 7 });
+    // 120 training examples in batches of 16: 8 steps per epoch, each position once per layer
+    expect(positions).toHaveLength(2 * 4 * 8);
+    expect(new Set(positions).size).toBe(positions.length);
+    const store = createRunStore({ root, name: 'resume-dropout' });
+    await trainFold({ model: dropoutModel(), train, test, epochs: 2, batchSize: 16, seed: 7, store });
+    const resumedModel = dropoutModel();
+    await trainFold({
+      model: resumedModel,
+      train,
+      test,
+      epochs: 4,
+      batchSize: 16,
+      seed: 7,
+      store,
+      resume: openRun(store.directory).loadCheckpoint(0),
+    });
     straight.weights.forEach((weight, index) => {
       expect(Array.from(resumedModel.weights[index]?.read().dataSync() as Float32Array)).toEqual(Array.from(weight.read().dataSync()));
     });

@@ -451,6 +451,8 @@ async function trainFoldChecked(
   if (typeof chosen === 'string' && needsEveryTask && !samplerFeedsEveryTask(train, chosen)) throw starvedCombiner(combiner.kind, chosen);
   const seed = options.seed ?? 0;
   const augmentations = options.augmentations ?? [];
+  // layers that draw per step (StepDropout) learn each step's position before it
+  const stepLayers = trainingStepLayers(model);
   checkAugmentations(augmentations);
   const taskColumns = train.tasks.map((entry) => ({ name: entry.task.name, kind: entry.task.kind, columns: entry.columns }));
   const sampler =
@@ -572,6 +574,7 @@ async function trainFoldChecked(
       // a sampler of your own is checked batch by batch: a gradient combiner needs every trained task
       if (needsEveryTask && taskNames.some((task) => !frozen.has(task) && !carried.has(task)))
         throw starvedCombiner(combiner.kind, sampler.strategy);
+      for (const layer of stepLayers) layer.setTrainingStep({ epoch, step: batch.samplerState.batch });
       // augmented copies for the step; the metrics below keep the batch's own targets
       const augmented =
         augmentations.length === 0
@@ -781,4 +784,27 @@ async function trainFoldChecked(
     history,
     ...(targetScaler ? { targetScaler } : {}),
   };
+}
+
+/**
+ * A layer whose randomness must change from training step to training step and repeat when a run
+ * resumes (`StepDropout` from @polytask/models): trainFold calls `setTrainingStep` on every such layer
+ * of the model (nested models included) before each step, with the epoch and the batch's position.
+ */
+export interface TrainingStepLayer {
+  setTrainingStep(position: { readonly epoch: number; readonly step: number }): void;
+}
+
+/** The model's layers (and those of nested models) that take the training step. */
+function trainingStepLayers(model: tfl.LayersModel): TrainingStepLayer[] {
+  const found: TrainingStepLayer[] = [];
+  const visit = (layers: readonly unknown[]) => {
+    for (const layer of layers) {
+      if (typeof (layer as Partial<TrainingStepLayer>).setTrainingStep === 'function') found.push(layer as TrainingStepLayer);
+      const nested = (layer as { layers?: unknown }).layers;
+      if (Array.isArray(nested)) visit(nested);
+    }
+  };
+  visit(model.layers);
+  return found;
 }
