@@ -90,7 +90,7 @@ export const configDescriptions: Readonly<Record<string, string>> = {
   'training.lossCombiner.groupType': "GradVac's gradient groups: 0 the whole shared model (default), 1 per layer, 2 per variable.",
   'training.lossCombiner.leak': "GradDrop's leak: the share of each gradient kept whatever its sign (0 to 1).",
   'training.lossCombiner.gradientNormalization':
-    "MGDA's normalisation of each task's gradient before the min-norm solve: `none` (default), `l2`, `loss` or `loss+`.",
+    "MGDA's (and MGDA-UB's) normalisation of each task's gradient before the min-norm solve: `none` (default), `l2`, `loss` or `loss+`.",
   'training.lossCombiner.package': 'The npm name of a package exporting `createLossCombiner({ tasks, options })`.',
   'training.lossCombiner.options': "Options handed to the package's `createLossCombiner`.",
   'training.sampling':

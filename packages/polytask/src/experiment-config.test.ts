@@ -70,6 +70,10 @@ describe('experiment configs', () => {
     expect(parseExperimentConfig(training('aligned-mtl')).training.lossCombiner).toBe('aligned-mtl');
     expect(() => parseExperimentConfig(training({ kind: 'aligned-mtl', scale: 1 }))).toThrow(ConfigError);
     expect(parseExperimentConfig(training('nash-mtl')).training.lossCombiner).toBe('nash-mtl');
+    expect(parseExperimentConfig(training({ kind: 'mgda-ub', gradientNormalization: 'l2' })).training.lossCombiner).toEqual({
+      kind: 'mgda-ub',
+      gradientNormalization: 'l2',
+    });
     expect(
       parseExperimentConfig(training({ kind: 'nash-mtl', updateWeightsEvery: 2, optimizationIterations: 5, maxNorm: 0 })).training
         .lossCombiner,

@@ -190,6 +190,7 @@ export const experimentConfigSchema = z.strictObject({
             'gradvac',
             'graddrop',
             'mgda',
+            'mgda-ub',
             'aligned-mtl',
             'nash-mtl',
           ]),
@@ -229,6 +230,7 @@ export const experimentConfigSchema = z.strictObject({
             }),
             z.strictObject({ kind: z.literal('graddrop'), leak: z.number().min(0).max(1).optional(), seed: z.number().int().optional() }),
             z.strictObject({ kind: z.literal('mgda'), gradientNormalization: z.enum(['none', 'l2', 'loss', 'loss+']).optional() }),
+            z.strictObject({ kind: z.literal('mgda-ub'), gradientNormalization: z.enum(['none', 'l2', 'loss', 'loss+']).optional() }),
             z.strictObject({ kind: z.literal('aligned-mtl') }),
             z.strictObject({
               kind: z.literal('nash-mtl'),
@@ -241,7 +243,7 @@ export const experimentConfigSchema = z.strictObject({
           ]),
         ])
         .default('sum'),
-      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL) when the datasets carry different tasks, else per-dataset. */
+      /** Unset: every-dataset for the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, MGDA-UB, Aligned-MTL, Nash-MTL) when the datasets carry different tasks, else per-dataset. */
       sampling: z
         .union([
           z.enum(samplingStrategies),

@@ -1115,7 +1115,7 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { 
       });
   }
   const { samplingWeights } = config.training;
-  // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL) default to every-dataset when the datasets carry different tasks
+  // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, MGDA-UB, Aligned-MTL, Nash-MTL) default to every-dataset when the datasets carry different tasks
   const taskSets = datasets.map((dataset) => dataset.tasks.map((task) => task.name).join(','));
   const gradientCombiner = [
     'pcgrad',

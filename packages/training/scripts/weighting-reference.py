@@ -1,7 +1,7 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py, Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import). Aligned_MTL's
@@ -562,6 +562,34 @@ class MGDA:
         return self.sol
 
 
+class MGDA_UB(MGDA):
+    """LibMTL/weighting/MGDA.py with rep_grad=True (MGDA-UB, hard parameter sharing): the heads run on a detached
+    copy of the shared representation per task (LibMTL's rep_tasks), each task's loss backward gives the heads
+    their plain gradients and the representation's gradient per_grads[t] ([batch, rep]); the min-norm solve uses
+    per_grads summed over the batch (then normalised by mgda_gn), and the shared parameters' gradient is the
+    backward of the representation with Σ sol_t·per_grads[t] (unnormalised, as _backward_new_grads does)."""
+
+    def backward(self, losses, params):
+        batch = self.batch
+        rep = torch.tanh(torch.tensor(batch["x"]) @ params["shared"])
+        rep_tasks = {task: rep.detach().clone().requires_grad_(True) for task in TASKS}
+        task_losses = [
+            ((rep_tasks[task] @ params["heads"][task] - torch.tensor(batch["targets"][task])) ** 2).mean() for task in TASKS
+        ]
+        per_grads = torch.zeros(len(TASKS), *rep.size())
+        for tn, task in enumerate(TASKS):
+            task_losses[tn].backward()
+            per_grads[tn] = rep_tasks[task].grad.data.clone()
+        grads = per_grads.reshape(len(TASKS), rep.size()[0], -1).sum(1)
+        loss_data = torch.tensor([loss.item() for loss in losses])
+        grads = self._gradient_normalizers(grads, loss_data, ntype=self.mgda_gn)
+        sol = self._find_min_norm_element(grads)
+        transformed_grad = torch.einsum("i, i... -> ...", sol, per_grads)
+        rep.backward(transformed_grad)
+        self.sol = sol.detach().tolist()
+        return self.sol
+
+
 class Aligned_MTL:
     """LibMTL/weighting/Aligned_MTL.py (rep_grad=False): the shared gradient is Σ alpha_i·g_i with
     alpha = B.sum(0), B = sqrt(λ_min)·V·Σ^(-1/2)·Vᵀ from the Gram matrix's eigen-decomposition (rank-truncated)."""
@@ -699,6 +727,7 @@ def run(method, spec, data):
         before = params["shared"].detach().clone()
         heads_before = {task: params["heads"][task].detach().clone() for task in TASKS}
         losses = losses_of(params, batch)
+        method.batch = batch
         weights = method.backward(losses, params)
         sgd(params)
         if isinstance(method, FAMO):
@@ -743,6 +772,8 @@ def main():
             "mgda-l2": run(MGDA("l2"), {"kind": "mgda", "gradientNormalization": "l2"}, data),
             "mgda-loss": run(MGDA("loss"), {"kind": "mgda", "gradientNormalization": "loss"}, data),
             "mgda-loss+": run(MGDA("loss+"), {"kind": "mgda", "gradientNormalization": "loss+"}, data),
+            "mgda-ub": run(MGDA_UB(), {"kind": "mgda-ub"}, data),
+            "mgda-ub-l2": run(MGDA_UB("l2"), {"kind": "mgda-ub", "gradientNormalization": "l2"}, data),
             "aligned-mtl": run(Aligned_MTL(), {"kind": "aligned-mtl"}, data),
             "nash-mtl": run(Nash_MTL(), {"kind": "nash-mtl"}, data),
             "nash-mtl-unclipped": run(Nash_MTL(max_norm=0.0, optim_niter=5), {"kind": "nash-mtl", "maxNorm": 0, "optimizationIterations": 5}, data),

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import reference from './__fixtures__/weighting-reference.json' with { type: 'json' };
+import { representationGradientStep } from './internal/representation-step';
 import { createLossCombiner, type LossCombiner, type LossCombinerSpec, stepNormals } from './loss-combiners';
 
 // float32 against PyTorch's float64: every weight and update agrees to 1e-6, absolute for values below 1 and
@@ -51,7 +52,28 @@ function step(
   // the combiner's own variables (IMTL's loss scales) train with the model, as in LibMTL
   const variables = [problem.shared, ...Object.values(problem.heads), ...combiner.variables];
   let grads: tf.NamedTensorMap;
-  if (combiner.perTaskGradients) {
+  if (combiner.representationGradients) {
+    // trainFold's representation step, on the fixture's representation tanh(x·W) and its linear heads
+    const x = tf.tensor2d(batch.x);
+    const { gradients } = representationGradientStep({
+      representation: () => tf.tanh(tf.matMul(x, problem.shared)),
+      losses: (representation) =>
+        new Map(
+          (present ?? reference.tasks).map((task) => [
+            task,
+            tf.mean(
+              tf.square(tf.sub(tf.matMul(representation, problem.heads[task] as tf.Variable), tf.tensor2d(batch.targets[task as Tasks]))),
+            ) as tf.Scalar,
+          ]),
+        ),
+      sharedVariables: [problem.shared],
+      headVariables: Object.values(problem.heads),
+      merge: (perTask, losses) =>
+        (combiner.representationGradients as NonNullable<LossCombiner['representationGradients']>).merge(perTask, losses),
+    });
+    x.dispose();
+    grads = gradients;
+  } else if (combiner.perTaskGradients) {
     // as trainFold does: each present task's gradients, then the combiner's merge
     const perTask = new Map<string, tf.NamedTensorMap>();
     const values = new Map<string, number>();
@@ -166,7 +188,7 @@ describe('gradient combiners without named shared variables', () => {
   }
 });
 
-describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL and Nash-MTL state', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL and MGDA-UB state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
@@ -178,6 +200,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL 
     { kind: 'mgda', gradientNormalization: 'l2' },
     { kind: 'aligned-mtl' },
     { kind: 'nash-mtl', updateWeightsEvery: 2 },
+    { kind: 'mgda-ub', gradientNormalization: 'loss' },
   ];
 
   for (const spec of specs) {
@@ -206,7 +229,9 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL 
 
     it(`${spec.kind}: a task absent from a batch contributes nothing and keeps the state usable`, () => {
       const batch = reference.batches[0] as Batch;
-      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl', 'nash-mtl'].includes(spec.kind);
+      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl', 'nash-mtl', 'mgda-ub'].includes(
+        spec.kind,
+      );
       // a gradient combiner's step without b equals that of a combiner that never heard of b
       const twoTasks = createProblem();
       const twoTaskCombiner = createLossCombiner(spec, ['a', 'c']);

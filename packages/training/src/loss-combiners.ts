@@ -22,7 +22,8 @@
  * - `graddrop` (Chen et al. 2020): per element of the shared gradients, one sign kept at random in proportion to
  *   its share (sign purity), the other dropped (gradient based; on parameter, not representation, gradients);
  * - `mgda` (Sener and Koltun 2018): the min-norm point of the convex hull of the tasks' shared-parameter
- *   gradients (Frank–Wolfe), optionally normalised first (gradient based);
+ *   gradients (Frank–Wolfe), optionally normalised first (gradient based); `mgda-ub` the same on the gradients
+ *   with respect to the shared representation (the heads' input), cheaper (representation based);
  * - `aligned-mtl` (Senushkin et al. 2023): the shared-parameter gradients re-weighted so their Gram matrix's
  *   eigen-components are aligned and balanced to the smallest one (gradient based);
  * - `nash-mtl` (Navon et al. 2022): weights α solving the bargaining condition Gα = 1/α by a sequence of convex
@@ -50,12 +51,12 @@ export type LossCombinerSpec =
   | GradDropSpec
   | MgdaSpec
   | { readonly kind: 'aligned-mtl' }
-  | NashMtlSpec;
+  | NashMtlSpec
+  | MgdaUpperBoundSpec;
 
 /**
  * MGDA, the multiple gradient descent algorithm (Sener and Koltun 2018), as LibMTL's MGDA with `rep_grad=False`:
- * on the shared parameters' gradients. MGDA-UB (gradients with respect to the shared representation, LibMTL's
- * `rep_grad=True`) is not offered: Polytask's training computes gradients with respect to parameters only.
+ * on the shared parameters' gradients ({@link MgdaUpperBoundSpec} for the representation's, MGDA-UB).
  */
 export interface MgdaSpec {
   readonly kind: 'mgda';
@@ -64,6 +65,18 @@ export interface MgdaSpec {
    * L2 norm (`l2`), by its loss (`loss`), or by both (`loss+`). The step uses the normalised gradients, as LibMTL does.
    * @default 'none'
    */
+  readonly gradientNormalization?: MgdaGradientNormalization;
+}
+
+/**
+ * MGDA-UB (Sener and Koltun 2018's upper bound), as LibMTL's MGDA with `rep_grad=True`: the min-norm solve on each
+ * task's gradient with respect to the shared representation (the input of the heads, summed over the batch), and
+ * the shared parameters' step the backward of that representation with Σ w_t·(its gradient from task t). Needs a
+ * model whose heads all start from one shared layer (the hard-sharing DNN and CNN).
+ */
+export interface MgdaUpperBoundSpec {
+  readonly kind: 'mgda-ub';
+  /** As {@link MgdaSpec}'s; normalises the vectors of the solve only (LibMTL steps with the unnormalised gradients). @default 'none' */
   readonly gradientNormalization?: MgdaGradientNormalization;
 }
 
@@ -122,6 +135,14 @@ export interface LossCombiner {
    * pass only for combiners that define this. The map holds the tasks of the step's `combine`.
    */
   afterStep?(losses: ReadonlyMap<string, number>): void;
+  /**
+   * For combiners on the shared representation's gradients (MGDA-UB): given each present task's gradient with
+   * respect to the representation (the heads' common input, `[batch, ...]`) and loss, return the gradient the
+   * representation is back-propagated with into the shared layers; the heads take their tasks' plain gradients.
+   */
+  readonly representationGradients?: {
+    merge(perTask: ReadonlyMap<string, tf.Tensor>, losses: ReadonlyMap<string, number>): tf.Tensor;
+  };
   /** For gradient-based combiners: merge per-task gradients into one (PCGrad), or update weights (GradNorm). */
   readonly perTaskGradients?: {
     /** Variables whose per-task gradient norms GradNorm uses (the last shared layer); all for PCGrad. */
@@ -369,11 +390,13 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return alignedMtl(tasks);
     case 'nash-mtl':
       return nashMtl(spec, tasks);
+    case 'mgda-ub':
+      return mgdaUpperBound(spec, tasks);
     default:
       throw new InvalidArgumentError({
         argument: 'lossCombiner',
         value: (spec as { kind: string }).kind,
-        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac, graddrop, mgda, aligned-mtl or nash-mtl.`,
+        message: `Unknown loss combiner "${(spec as { kind: string }).kind}"; use sum, weighted, uncertainty, dynamic-weight-average, gradnorm, pcgrad, random-loss-weighting, famo, db-mtl, imtl, cagrad, gradvac, graddrop, mgda, mgda-ub, aligned-mtl or nash-mtl.`,
       });
   }
 }
@@ -1336,7 +1359,8 @@ function minNormElement(gram: readonly (readonly number[])[]): number[] {
  * representation, LibMTL's `rep_grad=True`) is not offered: Polytask's training computes parameter gradients.
  * Absent tasks take no part and keep their reported weight; one present task gets weight 1.
  */
-function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): LossCombiner {
+/** The checked MGDA gradient normalisation of a spec. */
+function mgdaNormalization(spec: MgdaSpec | MgdaUpperBoundSpec): MgdaGradientNormalization {
   const normalization = spec.gradientNormalization ?? 'none';
   if (!['none', 'l2', 'loss', 'loss+'].includes(normalization))
     throw new InvalidArgumentError({
@@ -1344,6 +1368,66 @@ function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): Loss
       value: normalization,
       message: `The MGDA gradientNormalization must be none, l2, loss or loss+, got ${String(normalization)}.`,
     });
+  return normalization;
+}
+
+/** Divides each row in place by its MGDA normaliser (LibMTL `_gradient_normalizers`). */
+function normaliseRows(rows: readonly Float64Array[], losses: readonly number[], normalization: MgdaGradientNormalization): void {
+  for (const [index, row] of rows.entries()) {
+    const norm = () => Math.sqrt(row.reduce((sum, value) => sum + value * value, 0));
+    const loss = losses[index] as number;
+    const divisor = normalization === 'l2' ? norm() : normalization === 'loss' ? loss : normalization === 'loss+' ? loss * norm() : 1;
+    if (divisor !== 1) for (let position = 0; position < row.length; position++) row[position] = (row[position] as number) / divisor;
+  }
+}
+
+/**
+ * MGDA-UB as LibMTL runs MGDA with rep_grad=True: per task, the representation's gradient summed over the batch,
+ * normalised, the min-norm weights w of those vectors, and Σ w_t·(task t's representation gradient) back.
+ */
+function mgdaUpperBound(spec: MgdaUpperBoundSpec, tasks: readonly string[]): LossCombiner {
+  const normalization = mgdaNormalization(spec);
+  const { weights, reporting } = reportedWeights(tasks, 1 / tasks.length);
+  return {
+    kind: 'mgda-ub',
+    variables: [],
+    combine: (losses) => weightedSum(losses, tasks, [...weights.values()]),
+    ...reporting,
+    representationGradients: {
+      merge(perTask, losses) {
+        const present = [...perTask.keys()];
+        const rows = present.map((task) => {
+          const gradient = perTask.get(task) as tf.Tensor;
+          const batch = gradient.shape[0] ?? 1;
+          const width = gradient.size / batch;
+          const values = gradient.dataSync();
+          const row = new Float64Array(width);
+          for (let item = 0; item < batch; item++)
+            for (let position = 0; position < width; position++)
+              row[position] = (row[position] as number) + (values[item * width + position] as number);
+          return row;
+        });
+        normaliseRows(
+          rows,
+          present.map((task) => losses.get(task) as number),
+          normalization,
+        );
+        const solution = minNormElement(gramOf(rows));
+        for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
+        return tf.tidy(
+          () =>
+            present.reduce<tf.Tensor | undefined>((sum, task, index) => {
+              const term = tf.mul(perTask.get(task) as tf.Tensor, solution[index] as number);
+              return sum ? tf.add(sum, term) : term;
+            }, undefined) as tf.Tensor,
+        );
+      },
+    },
+  };
+}
+
+function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): LossCombiner {
+  const normalization = mgdaNormalization(spec);
   const { weights, reporting } = reportedWeights(tasks, 1 / tasks.length);
   return {
     kind: 'mgda',
@@ -1355,12 +1439,11 @@ function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): Loss
         const present = [...perTask.keys()];
         const shared = sharedOf(perTask, allShared);
         const { rows, combine } = flattenSharedRows(perTask, present, shared);
-        for (const [index, row] of rows.entries()) {
-          const norm = () => Math.sqrt(row.reduce((sum, value) => sum + value * value, 0));
-          const loss = losses.get(present[index] as string) as number;
-          const divisor = normalization === 'l2' ? norm() : normalization === 'loss' ? loss : normalization === 'loss+' ? loss * norm() : 1;
-          if (divisor !== 1) for (let position = 0; position < row.length; position++) row[position] = (row[position] as number) / divisor;
-        }
+        normaliseRows(
+          rows,
+          present.map((task) => losses.get(task) as number),
+          normalization,
+        );
         const solution = minNormElement(gramOf(rows));
         for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
         return addTaskSpecific(combine(solution), perTask, present, new Set(shared));

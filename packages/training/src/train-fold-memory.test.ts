@@ -41,6 +41,7 @@ const combiners: LossCombinerSpec[] = [
   { kind: 'mgda' },
   { kind: 'aligned-mtl' },
   { kind: 'nash-mtl' },
+  { kind: 'mgda-ub' },
 ];
 
 it.each(combiners)('holds the same number of tensors at every epoch end with the $kind combiner', async (lossCombiner) => {

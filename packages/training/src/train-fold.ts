@@ -41,6 +41,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type BatchAugmentation, checkAugmentations } from './batch-augmentation';
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
 import { checkEarlyStoppingSpec, createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
+import { representationGradientStep, splitAtRepresentation } from './internal/representation-step';
 import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
 import { resolveTaskLosses, type TaskLossSpec, type TensorLoss } from './task-losses';
@@ -271,7 +272,7 @@ export interface TrainFoldOptions {
   readonly batchSize?: number;
   /**
    * @default 'every-dataset' for combiners that need every task's gradient in each step (PCGrad, DB-MTL,
-   * IMTL, GradNorm, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL) when the datasets carry different tasks, else 'per-dataset'
+   * IMTL, GradNorm, CAGrad, GradVac, GradDrop, MGDA, MGDA-UB, Aligned-MTL, Nash-MTL) when the datasets carry different tasks, else 'per-dataset'
    */
   readonly sampling?: SamplingStrategy | BatchSamplerFactory;
   /** Dataset weights of the `balanced` and `every-dataset` samplers. @default equal */
@@ -446,7 +447,7 @@ async function trainFoldChecked(
   const combiner =
     typeof combinerSpec === 'function' ? combinerSpec(taskNames) : createLossCombiner(combinerSpec, taskNames, { regressionTasks });
   owned.push({ dispose: () => tf.dispose([...combiner.variables]) });
-  const needsEveryTask = combiner.perTaskGradients !== undefined;
+  const needsEveryTask = combiner.perTaskGradients !== undefined || combiner.representationGradients !== undefined;
   const chosen = options.sampling ?? (needsEveryTask && !samplerFeedsEveryTask(train, 'per-dataset') ? 'every-dataset' : 'per-dataset');
   if (typeof chosen === 'string' && needsEveryTask && !samplerFeedsEveryTask(train, chosen)) throw starvedCombiner(combiner.kind, chosen);
   const seed = options.seed ?? 0;
@@ -510,6 +511,16 @@ async function trainFoldChecked(
     .filter((weight) => weight.originalName.split('/')[0] === lastShared)
     .map((weight) => (weight.read() as tf.Variable).name);
   const allSharedNames = sharedWeights.map((weight) => (weight.read() as tf.Variable).name);
+  // representation combiners (MGDA-UB): the model cut where its heads start
+  const split = combiner.representationGradients ? splitAtRepresentation(model, combiner.kind) : undefined;
+  const trunkVariables = new Set(split?.trunk.trainableWeights.map((weight) => weight.read() as tf.Variable) ?? []);
+  const representationParts = split && {
+    ...split,
+    sharedVariables: [...trunkVariables],
+    headVariables: trainable.filter((variable) => !trunkVariables.has(variable)),
+    // batch norm's moving statistics, which the step's second forward pass of the trunk must leave as the first left them
+    keep: split.trunk.nonTrainableWeights,
+  };
   let startEpoch = 0;
   if (options.resume) {
     await restoreCheckpoint(model, trainer.optimizer, options.resume);
@@ -612,6 +623,34 @@ async function trainFoldChecked(
       if (!stepping) {
         tf.tidy(() => void compute()); // records probabilities for the metrics; nothing to train (the loss is freed too)
         combinedLoss = 0;
+      } else if (combiner.representationGradients && representationParts) {
+        const pathStarted = performance.now();
+        const bytesBefore = tf.memory().numBytes;
+        const { trunk, heads } = representationParts;
+        const merge = combiner.representationGradients.merge.bind(combiner.representationGradients);
+        const step = representationGradientStep({
+          representation: () => trunk.apply(x, { training: true }) as tf.Tensor,
+          losses: (representation) => {
+            const list = heads.map((chain) =>
+              chain.reduce((tensor, layer) => layer.apply(tensor, { training: true }) as tf.Tensor, representation),
+            );
+            if (probabilities.length === 0) for (const output of list) probabilities.push(output.dataSync() as Float32Array);
+            return maskedTaskLosses(list, lossBatch, train, frozen, taskLosses);
+          },
+          sharedVariables: representationParts.sharedVariables,
+          headVariables: representationParts.headVariables,
+          merge: (perTask, losses) => {
+            const merged = merge(perTask, losses);
+            overhead.peakExtraBytes = Math.max(overhead.peakExtraBytes, tf.memory().numBytes - bytesBefore);
+            return merged;
+          },
+          keep: representationParts.keep,
+        });
+        gradients = step.gradients;
+        for (const [task, value] of step.losses) taskLossValues.set(task, value);
+        overhead.seconds += (performance.now() - pathStarted) / 1000;
+        overhead.steps++;
+        combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
       } else if (combiner.perTaskGradients) {
         const present = new Map<string, tf.NamedTensorMap>();
         tf.tidy(() => void compute()); // records probabilities and losses (the loss is freed too)
