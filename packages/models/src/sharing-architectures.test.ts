@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type HeadSpec, headActivation } from './multi-task-model';
 import { createCgcDnn, createCrossStitchCnn, createCrossStitchDnn, createMmoeDnn, createMtanCnn } from './sharing-architectures';
 import { CrossStitch } from './sharing-layers';
+import { saveAndLoad } from './test-support';
 
 const tasks: HeadSpec[] = [
   { name: 'keyword', kind: 'multi-class', outputSize: 3 },
@@ -89,14 +90,7 @@ describe.each(architectures)('%s', (_, build, shape) => {
     const x = input(shape, 9);
     const optimizer = tf.train.sgd(0.5);
     optimizer.minimize(() => tf.addN((model.apply(x) as tf.Tensor[]).map((output) => tf.mean(tf.square(output)))) as tf.Scalar);
-    let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (saved) => {
-        artifacts = saved;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     expect(loaded.outputNames).toEqual(model.outputNames);
     const before = (model.predict(x) as tf.Tensor[]).map((output) => output.arraySync());
     const after = (loaded.predict(x) as tf.Tensor[]).map((output) => output.arraySync());

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StepDropout } from './step-dropout';
+import { saveAndLoad } from './test-support';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -40,14 +41,7 @@ describe('StepDropout', () => {
     });
     const x = tf.tensor2d([[1, 2, 3]]);
     expect(Array.from((model.predict(x) as tf.Tensor).dataSync())).toEqual([1, 2, 3]);
-    let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        saved = artifacts;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
+    const loaded = await saveAndLoad(model);
     const layer = loaded.getLayer('drop') as StepDropout;
     expect(layer).toBeInstanceOf(StepDropout);
     expect([layer.rate, layer.seed]).toEqual([0.3, 1]);

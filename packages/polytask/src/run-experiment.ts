@@ -53,6 +53,7 @@ import {
   createAugmentation,
   type EarlyStoppingSpec,
   evaluateModel,
+  gradientCombinerKinds,
   type LearningRateSchedule,
   type LossCombinerSpec,
   type OptimizerSpec,
@@ -1117,18 +1118,7 @@ function checkConfigAgainstTasks(config: ExperimentConfig, datasets: readonly { 
   const { samplingWeights } = config.training;
   // the sampler training will use: the gradient combiners (PCGrad, GradNorm, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, MGDA-UB, Aligned-MTL, Nash-MTL) default to every-dataset when the datasets carry different tasks
   const taskSets = datasets.map((dataset) => dataset.tasks.map((task) => task.name).join(','));
-  const gradientCombiner = [
-    'pcgrad',
-    'gradnorm',
-    'db-mtl',
-    'imtl',
-    'cagrad',
-    'gradvac',
-    'graddrop',
-    'mgda',
-    'aligned-mtl',
-    'nash-mtl',
-  ].includes(typeof combiner === 'string' ? combiner : combiner.kind);
+  const gradientCombiner = (gradientCombinerKinds as readonly string[]).includes(typeof combiner === 'string' ? combiner : combiner.kind);
   const sampling = config.training.sampling ?? (gradientCombiner && new Set(taskSets).size > 1 ? 'every-dataset' : undefined);
   if (samplingWeights && sampling !== 'balanced' && sampling !== 'every-dataset')
     throw new ConfigError({

@@ -29,6 +29,7 @@ export {
   createLossCombiner,
   type DbMtlSpec,
   type FamoSpec,
+  gradientCombinerKinds,
   type LossCombiner,
   type LossCombinerFactory,
   type LossCombinerOptions,

@@ -8,7 +8,7 @@ import { createRunStore, openRun } from '@polytask/results';
 import { createTrainingSets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLossCombiner, type LossCombinerSpec, nashSubproblem, smallLinearProgramme } from './loss-combiners';
+import { createLossCombiner, gradientCombinerKinds, type LossCombinerSpec, nashSubproblem, smallLinearProgramme } from './loss-combiners';
 import { selectBackend } from './select-backend';
 import { keyword, learnableDataset, speaker } from './test-support';
 import { trainFold } from './train-fold';
@@ -189,6 +189,24 @@ describe('loss combiners', () => {
     expect(nashSubproblem(spread, 1, [1, 1, 1])).toBeUndefined();
     for (const options of [{ updateWeightsEvery: 0 }, { optimizationIterations: 1.5 }, { maxNorm: -1 }])
       expect(() => createLossCombiner({ kind: 'nash-mtl', ...options }, ['a'])).toThrow(InvalidArgumentError);
+  });
+
+  it('lists as gradient combiners exactly the built-ins that take per-task or representation gradients', () => {
+    const specs: LossCombinerSpec[] = [
+      { kind: 'sum' },
+      { kind: 'weighted', weights: {} },
+      { kind: 'uncertainty' },
+      { kind: 'dynamic-weight-average' },
+      ...gradientCombinerKinds.map((kind) => ({ kind }) as LossCombinerSpec),
+      { kind: 'random-loss-weighting' },
+      { kind: 'famo' },
+    ];
+    for (const spec of specs) {
+      const combiner = createLossCombiner(spec, ['a', 'b']);
+      const takesGradients = combiner.perTaskGradients !== undefined || combiner.representationGradients !== undefined;
+      expect(takesGradients, spec.kind).toBe(gradientCombinerKinds.includes(spec.kind));
+      tf.dispose([...combiner.variables]);
+    }
   });
 
   it('solves small linear programmes exactly: optimum, unbounded, infeasible', () => {

@@ -156,6 +156,25 @@ export interface LossCombiner {
   };
 }
 
+/**
+ * The built-in combiners that need every trained task's gradient in each step (per-task gradients of
+ * the shared parameters, or of the shared representation): training then defaults to the
+ * every-dataset sampler when the datasets carry different tasks.
+ */
+export const gradientCombinerKinds: readonly LossCombinerSpec['kind'][] = Object.freeze([
+  'pcgrad',
+  'gradnorm',
+  'db-mtl',
+  'imtl',
+  'cagrad',
+  'gradvac',
+  'graddrop',
+  'mgda',
+  'mgda-ub',
+  'aligned-mtl',
+  'nash-mtl',
+]);
+
 /** Makes a combiner for the fold's task names: how a combiner of your own is plugged into training. */
 export type LossCombinerFactory = (tasks: readonly string[]) => LossCombiner;
 
