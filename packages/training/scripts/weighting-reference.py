@@ -1,7 +1,7 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/EW.py, DWA.py (every step one epoch of LibMTL's trainer), RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import). Aligned_MTL's
@@ -130,6 +130,47 @@ def sgd(params):
         for tensor in [params["shared"], *params["heads"].values()]:
             tensor -= LEARNING_RATE * tensor.grad
             tensor.grad = None
+
+
+class EW:
+    """LibMTL/weighting/EW.py: the plain sum of the losses."""
+
+    def backward(self, losses, params):
+        torch.mul(losses, torch.ones_like(losses)).sum().backward()
+        return [1.0] * len(TASKS)
+
+    def weights(self):
+        return [1.0] * len(TASKS)
+
+
+class DWA:
+    """LibMTL/weighting/DWA.py with LibMTL's trainer's epoch loss buffer: here every step is one epoch of one
+    batch, so train_loss_buffer[:, e] holds step e's losses (before its update)."""
+
+    def __init__(self, T=2.0):
+        self.T = T
+        self.epoch = 0
+        self.buffer = []
+        self.batch_weight = [1.0] * len(TASKS)
+
+    def backward(self, losses, params):
+        if self.epoch > 1:
+            w_i = torch.tensor(self.buffer[self.epoch - 1]) / torch.tensor(self.buffer[self.epoch - 2])
+            batch_weight = len(TASKS) * F.softmax(w_i / self.T, dim=-1)
+        else:
+            batch_weight = torch.ones_like(losses)
+        torch.mul(losses, batch_weight).sum().backward()
+        self.buffer.append(losses.detach().tolist())
+        self.epoch += 1
+        self.batch_weight = batch_weight.detach().tolist()
+        return self.batch_weight
+
+    def weights(self):
+        # the weights the next epoch will use (Polytask's combiner updates them at the epoch's end)
+        if self.epoch > 1:
+            w_i = torch.tensor(self.buffer[self.epoch - 1]) / torch.tensor(self.buffer[self.epoch - 2])
+            return (len(TASKS) * F.softmax(w_i / self.T, dim=-1)).tolist()
+        return [1.0] * len(TASKS)
 
 
 class RLW:
@@ -753,6 +794,9 @@ def main():
         "learningRate": LEARNING_RATE,
         **data,
         "methods": {
+            "ew": run(EW(), {"kind": "sum"}, data),
+            "dwa": run(DWA(), {"kind": "dynamic-weight-average"}, data),
+            "dwa-cold": run(DWA(T=0.5), {"kind": "dynamic-weight-average", "temperature": 0.5}, data),
             "rlw": run(RLW(seed=7), {"kind": "random-loss-weighting", "seed": 7}, data),
             "famo": run(FAMO(), {"kind": "famo"}, data),
             "famo-fast": run(FAMO(w_lr=0.5, w_gamma=0.01), {"kind": "famo", "learningRate": 0.5, "weightDecay": 0.01}, data),

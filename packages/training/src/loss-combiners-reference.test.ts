@@ -94,11 +94,16 @@ function step(
     grads = result.grads;
   }
   const weights = combiner.weights();
+  // every step is one epoch of one batch (the fixture's DWA): its losses before the update are the epoch's means
+  const epochLosses = combiner.onEpochEnd
+    ? tf.tidy(() => Object.fromEntries([...problem.losses(batch, present)].map(([task, loss]) => [task, loss.dataSync()[0] as number])))
+    : undefined;
   for (const variable of variables) {
     const gradient = grads[variable.name];
     if (gradient) variable.assign(tf.tidy(() => tf.sub(variable, tf.mul(gradient, reference.learningRate))));
   }
   tf.dispose(Object.values(grads));
+  if (epochLosses) combiner.onEpochEnd?.(epochLosses);
   if (combiner.afterStep) {
     const after = problem.losses(batch, present);
     combiner.afterStep(new Map([...after].map(([task, loss]) => [task, loss.dataSync()[0] as number])));
