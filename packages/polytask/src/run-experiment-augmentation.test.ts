@@ -69,7 +69,9 @@ describe('noise mixing from a noise corpus read by any reader', () => {
     const plain = await runExperiment(config('noise-plain', undefined, unscaled), { log: () => {} });
     const first = await runExperiment(config('noisy', [noise()], unscaled), { log: (line) => lines.push(line) });
     const second = await runExperiment(config('noisy-again', [noise()], unscaled), { log: () => {} });
-    expect(lines.some((line) => /^noise synthetic-scenes: \d+ items, features extracted/.test(line))).toBe(true);
+    expect(
+      lines.some((line) => /^noise corpus synthetic-scenes \(training\.augmentations\.0\): \d+ items, features extracted/.test(line)),
+    ).toBe(true);
     expect(losses(second.runDirectory)).toEqual(losses(first.runDirectory));
     const split = (run: string, name: string) => losses(run).filter((line) => line.includes(`/${name}:`));
     expect(split(first.runDirectory, 'train')).not.toEqual(split(plain.runDirectory, 'train'));

@@ -355,7 +355,7 @@ export async function readNoiseCorpora(
         message: `${configPath}: the noise corpus of reader "${reader.name}" has no examples; point its options at a folder with audio.`,
       });
     log(
-      `noise ${reader.name}: ${result.dataset.size} items, features ${result.fromCache ? 'from the cache' : `extracted (${result.extractedCount})`}`,
+      `noise corpus ${reader.name} (training.augmentations.${index}): ${result.dataset.size} items, features ${result.fromCache ? 'from the cache' : `extracted (${result.extractedCount})`}`,
     );
     corpora.set(
       index,
