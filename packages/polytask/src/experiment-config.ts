@@ -204,7 +204,7 @@ export const experimentConfigSchema = z.strictObject({
               alpha: z.number().nonnegative().optional(),
               learningRate: z.number().positive().optional(),
             }),
-            z.strictObject({ kind: z.literal('pcgrad'), seed: z.number().int().optional() }),
+            z.strictObject({ kind: z.literal('pcgrad'), seed: z.number().int().optional(), scope: z.enum(['all', 'shared']).optional() }),
             z.strictObject({ kind: z.literal('random-loss-weighting'), seed: z.number().int().optional() }),
             z.strictObject({
               kind: z.literal('famo'),

@@ -1,7 +1,7 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/EW.py, DWA.py (every step one epoch of LibMTL's trainer), RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/EW.py, DWA.py (every step one epoch of LibMTL's trainer), PCGrad.py (Polytask's `scope: shared`), RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import). Aligned_MTL's
@@ -171,6 +171,40 @@ class DWA:
             w_i = torch.tensor(self.buffer[self.epoch - 1]) / torch.tensor(self.buffer[self.epoch - 2])
             return (len(TASKS) * F.softmax(w_i / self.T, dim=-1)).tolist()
         return [1.0] * len(TASKS)
+
+
+class PCGrad:
+    """LibMTL/weighting/PCGrad.py (rep_grad=False): per task its shared gradient projected off each conflicting
+    task's original gradient, in a shuffled order of all tasks (itself included), ε 1e-8; the heads keep their
+    plain gradients; returns batch_weight. Python's random.shuffle is the mirrored TypeScript generator, seeded per
+    step from (seed, step) like GradVac's."""
+
+    def __init__(self, seed=0):
+        self.seed = seed
+        self.step = 0
+        self.batch_weight = [1.0] * len(TASKS)
+
+    def backward(self, losses, params):
+        shared = params["shared"]
+        grads = compute_grad(losses, shared)
+        random = step_random(self.seed, self.step)
+        self.step += 1
+        batch_weight = np.ones(len(losses))
+        pc_grads = grads.clone()
+        for tn_i in range(len(TASKS)):
+            task_index = shuffle_in_place(list(range(len(TASKS))), random)
+            for tn_j in task_index:
+                g_ij = torch.dot(pc_grads[tn_i], grads[tn_j])
+                if g_ij < 0:
+                    pc_grads[tn_i] -= g_ij * grads[tn_j] / (grads[tn_j].norm().pow(2) + 1e-8)
+                    batch_weight[tn_j] -= (g_ij / (grads[tn_j].norm().pow(2) + 1e-8)).item()
+        new_grads = pc_grads.sum(0)
+        shared.grad = new_grads.view(shared.size()).clone()  # _reset_grad
+        self.batch_weight = batch_weight.tolist()
+        return self.batch_weight
+
+    def weights(self):
+        return self.batch_weight
 
 
 class RLW:
@@ -797,6 +831,8 @@ def main():
             "ew": run(EW(), {"kind": "sum"}, data),
             "dwa": run(DWA(), {"kind": "dynamic-weight-average"}, data),
             "dwa-cold": run(DWA(T=0.5), {"kind": "dynamic-weight-average", "temperature": 0.5}, data),
+            "pcgrad-shared": run(PCGrad(), {"kind": "pcgrad", "scope": "shared"}, data),
+            "pcgrad-shared-seeded": run(PCGrad(seed=11), {"kind": "pcgrad", "scope": "shared", "seed": 11}, data),
             "rlw": run(RLW(seed=7), {"kind": "random-loss-weighting", "seed": 7}, data),
             "famo": run(FAMO(), {"kind": "famo"}, data),
             "famo-fast": run(FAMO(w_lr=0.5, w_gamma=0.01), {"kind": "famo", "learningRate": 0.5, "weightDecay": 0.01}, data),

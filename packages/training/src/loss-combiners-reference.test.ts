@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import reference from './__fixtures__/weighting-reference.json' with { type: 'json' };
 import { representationGradientStep } from './internal/representation-step';
-import { createLossCombiner, type LossCombiner, type LossCombinerSpec, stepNormals } from './loss-combiners';
+import { createLossCombiner, gradientCombinerKinds, type LossCombiner, type LossCombinerSpec, stepNormals } from './loss-combiners';
 
 // float32 against PyTorch's float64: every weight and update agrees to 1e-6, absolute for values below 1 and
 // relative above (the largest differences seen: 1.2e-7 on FAMO's weights after Adam steps of lr 0.5, and
@@ -193,7 +193,7 @@ describe('gradient combiners without named shared variables', () => {
   }
 });
 
-describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL and MGDA-UB state', () => {
+describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL, Nash-MTL, MGDA-UB and PCGrad state', () => {
   const specs: LossCombinerSpec[] = [
     { kind: 'random-loss-weighting', seed: 3 },
     { kind: 'famo', learningRate: 0.5 },
@@ -206,6 +206,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL,
     { kind: 'aligned-mtl' },
     { kind: 'nash-mtl', updateWeightsEvery: 2 },
     { kind: 'mgda-ub', gradientNormalization: 'loss' },
+    { kind: 'pcgrad', scope: 'shared', seed: 3 },
   ];
 
   for (const spec of specs) {
@@ -234,9 +235,7 @@ describe('RLW, FAMO, DB-MTL, IMTL, CAGrad, GradVac, GradDrop, MGDA, Aligned-MTL,
 
     it(`${spec.kind}: a task absent from a batch contributes nothing and keeps the state usable`, () => {
       const batch = reference.batches[0] as Batch;
-      const gradientBased = ['db-mtl', 'imtl', 'cagrad', 'gradvac', 'graddrop', 'mgda', 'aligned-mtl', 'nash-mtl', 'mgda-ub'].includes(
-        spec.kind,
-      );
+      const gradientBased = gradientCombinerKinds.includes(spec.kind);
       // a gradient combiner's step without b equals that of a combiner that never heard of b
       const twoTasks = createProblem();
       const twoTaskCombiner = createLossCombiner(spec, ['a', 'c']);

@@ -41,7 +41,7 @@ export type LossCombinerSpec =
   | { readonly kind: 'uncertainty' }
   | { readonly kind: 'dynamic-weight-average'; readonly temperature?: number }
   | { readonly kind: 'gradnorm'; readonly alpha?: number; readonly learningRate?: number }
-  | { readonly kind: 'pcgrad'; readonly seed?: number }
+  | PcgradSpec
   | RandomLossWeightingSpec
   | FamoSpec
   | DbMtlSpec
@@ -53,6 +53,19 @@ export type LossCombinerSpec =
   | { readonly kind: 'aligned-mtl' }
   | NashMtlSpec
   | MgdaUpperBoundSpec;
+
+/** PCGrad, projecting conflicting gradients (Yu et al. 2020). */
+export interface PcgradSpec {
+  readonly kind: 'pcgrad';
+  /** Seed of the projection orders; step k's orders depend only on (seed, k). @default 0 */
+  readonly seed?: number;
+  /**
+   * Which gradients are projected: `all` variables' (Yu et al.'s code: a head's gradient takes part in the
+   * projections) or the `shared` ones only, each head keeping its task's plain gradient (LibMTL's PCGrad: every
+   * task's order shuffles all tasks, ε 1e-8). @default 'all'
+   */
+  readonly scope?: 'all' | 'shared';
+}
 
 /**
  * MGDA, the multiple gradient descent algorithm (Sener and Koltun 2018), as LibMTL's MGDA with `rep_grad=False`:
@@ -331,64 +344,8 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
         },
       };
     }
-    case 'pcgrad': {
-      // each step's projection order comes from (seed, step), so the state is the step count
-      let steps = 0;
-      return {
-        kind: 'pcgrad',
-        variables: [],
-        combine: weighted(new Map(tasks.map((task) => [task, 1]))),
-        weights: () => Object.fromEntries(tasks.map((task) => [task, 1])),
-        state: () => ({ steps }),
-        restore(state) {
-          steps = (state as { steps: number }).steps;
-        },
-        perTaskGradients: {
-          merge(perTask) {
-            const random = createRandom(Math.imul((spec.seed ?? 0) + 1, 0x9e3779b1) ^ steps++);
-            const present = [...perTask.keys()];
-            const names = [...new Set(present.flatMap((task) => Object.keys(perTask.get(task) as tf.NamedTensorMap)))];
-            return tf.tidy(() => {
-              const flat = (task: string) =>
-                tf.concat(
-                  names.map((name) => {
-                    const gradient = (perTask.get(task) as tf.NamedTensorMap)[name];
-                    const reference = present
-                      .map((other) => (perTask.get(other) as tf.NamedTensorMap)[name])
-                      .find((value) => value) as tf.Tensor;
-                    return tf.reshape(gradient ?? tf.zerosLike(reference), [-1]);
-                  }),
-                );
-              const originals = present.map(flat);
-              const projected = originals.map((gradient, index) => {
-                let result = gradient;
-                const order = shuffleInPlace(
-                  present.map((_, other) => other).filter((other) => other !== index),
-                  random,
-                ) as number[];
-                for (const other of order) {
-                  const otherGradient = originals[other] as tf.Tensor;
-                  const dot = tf.sum(tf.mul(result, otherGradient));
-                  if ((dot.dataSync()[0] as number) < 0) {
-                    result = tf.sub(result, tf.mul(tf.div(dot, tf.add(tf.sum(tf.square(otherGradient)), 1e-12)), otherGradient));
-                  }
-                }
-                return result;
-              });
-              const total = tf.addN(projected);
-              const merged: tf.NamedTensorMap = {};
-              let offset = 0;
-              for (const name of names) {
-                const reference = present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor;
-                merged[name] = tf.reshape(tf.slice(total, offset, reference.size), reference.shape);
-                offset += reference.size;
-              }
-              return merged;
-            });
-          },
-        },
-      };
-    }
+    case 'pcgrad':
+      return projectingConflicts(spec, tasks);
     case 'random-loss-weighting':
       return randomLossWeighting(spec, tasks);
     case 'famo':
@@ -1845,6 +1802,94 @@ function nashMtl(spec: NashMtlSpec, tasks: readonly string[]): LossCombiner {
             }
         }
         return addTaskSpecific(merged, perTask, present, new Set(shared), used);
+      },
+    },
+  };
+}
+
+/**
+ * PCGrad: per task, its gradient projected off every other task's gradient it conflicts with (negative dot
+ * product), in a random order per task and step, then summed. `weights` reports LibMTL's `batch_weight`: 1 per
+ * task less the projection coefficients taken off its gradient by the others in the step.
+ */
+function projectingConflicts(spec: PcgradSpec, tasks: readonly string[]): LossCombiner {
+  const scope = spec.scope ?? 'all';
+  if (scope !== 'all' && scope !== 'shared')
+    throw new InvalidArgumentError({
+      argument: 'scope',
+      value: scope,
+      message: `The PCGrad scope must be all or shared, got ${String(scope)}.`,
+    });
+  checkSeed(spec.seed ?? 0, 'PCGrad');
+  // each step's projection order comes from (seed, step), so the state is the step count (and the last weights)
+  let steps = 0;
+  const { weights, reporting } = reportedWeights(tasks, 1);
+  /** Projects the rows (float64, in place on copies) and returns their sum and the batch weights. */
+  const project = (rows: readonly Float64Array[], random: () => number, withSelf: boolean, epsilon: number) => {
+    const norms = rows.map((row) => dot(row, row));
+    const batchWeight = rows.map(() => 1);
+    const projected = rows.map((row, index) => {
+      const result = Float64Array.from(row);
+      const order = shuffleInPlace(
+        rows.map((_, other) => other).filter((other) => withSelf || other !== index),
+        random,
+      ) as number[];
+      for (const other of order) {
+        const otherRow = rows[other] as Float64Array;
+        const product = dot(result, otherRow);
+        if (product < 0) {
+          const coefficient = product / ((norms[other] as number) + epsilon);
+          for (let position = 0; position < result.length; position++)
+            result[position] = (result[position] as number) - coefficient * (otherRow[position] as number);
+          batchWeight[other] = (batchWeight[other] as number) - coefficient;
+        }
+      }
+      return result;
+    });
+    const total = new Float64Array(rows[0]?.length ?? 0);
+    for (const row of projected)
+      for (let position = 0; position < total.length; position++) total[position] = (total[position] as number) + (row[position] as number);
+    return { total, batchWeight };
+  };
+  return {
+    kind: 'pcgrad',
+    variables: [],
+    combine: (losses) =>
+      weightedSum(
+        losses,
+        tasks,
+        tasks.map(() => 1),
+      ),
+    weights: reporting.weights,
+    state: () => ({ steps, weights: Object.fromEntries(weights) }),
+    restore(state) {
+      const saved = state as { steps: number; weights?: Record<string, number> };
+      steps = saved.steps;
+      for (const [task, weight] of Object.entries(saved.weights ?? {})) weights.set(task, weight);
+    },
+    perTaskGradients: {
+      merge(perTask, _losses, _lastShared, allShared) {
+        const random = stepRandom(spec.seed ?? 0, steps++);
+        const present = [...perTask.keys()];
+        if (scope === 'shared') {
+          const shared = sharedOf(perTask, allShared);
+          const { rows, layout } = flattenShared(perTask, present, shared);
+          const { total, batchWeight } = project(rows, random, true, 1e-8);
+          for (const [index, task] of present.entries()) weights.set(task, batchWeight[index] as number);
+          return mergeShared(perTask, layout, total);
+        }
+        // every variable: the present tasks' gradients laid end to end (a task without a variable's gradient has zeros there)
+        const names = [...new Set(present.flatMap((task) => Object.keys(perTask.get(task) as tf.NamedTensorMap)))];
+        const { rows, layout } = flattenShared(perTask, present, names);
+        const { total, batchWeight } = project(rows, random, false, 1e-12);
+        for (const [index, task] of present.entries()) weights.set(task, batchWeight[index] as number);
+        const merged: tf.NamedTensorMap = {};
+        let offset = 0;
+        for (const { name, shape, size } of layout) {
+          if (shape) merged[name] = tf.tensor(Float32Array.from(total.subarray(offset, offset + size)), shape);
+          offset += size;
+        }
+        return merged;
       },
     },
   };
