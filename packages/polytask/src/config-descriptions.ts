@@ -78,6 +78,8 @@ export const configDescriptions: Readonly<Record<string, string>> = {
   'training.lossCombiner.temperature': 'Softmax temperature of dynamic weight average.',
   'training.lossCombiner.alpha': "GradNorm's asymmetry: how strongly tasks that train slower are pushed.",
   'training.lossCombiner.learningRate': "Learning rate of the method's own weights.",
+  'training.lossCombiner.form':
+    "Uncertainty weighting: `kendall` (default; exp(−s)·L + s for classification, ½·exp(−s)·L + ½·s for regression, s from 0) or `libmtl` (LibMTL's UW: L/(2·e^s) + s/2 for every task, s from −0.5).",
   'training.lossCombiner.scope':
     "PCGrad: project the gradients of `all` variables (default, Yu et al.'s code) or of the `shared` ones only (LibMTL's PCGrad).",
   'training.lossCombiner.seed': "Seed of the method's random draws (reproducible per step, also after a resume).",

@@ -70,6 +70,15 @@ describe('experiment configs', () => {
     expect(parseExperimentConfig(training('aligned-mtl')).training.lossCombiner).toBe('aligned-mtl');
     expect(() => parseExperimentConfig(training({ kind: 'aligned-mtl', scale: 1 }))).toThrow(ConfigError);
     expect(parseExperimentConfig(training('nash-mtl')).training.lossCombiner).toBe('nash-mtl');
+    expect(parseExperimentConfig(training({ kind: 'uncertainty', form: 'libmtl' })).training.lossCombiner).toEqual({
+      kind: 'uncertainty',
+      form: 'libmtl',
+    });
+    expect(parseExperimentConfig(training({ kind: 'pcgrad', scope: 'shared' })).training.lossCombiner).toEqual({
+      kind: 'pcgrad',
+      scope: 'shared',
+    });
+    expect(() => parseExperimentConfig(training({ kind: 'pcgrad', scope: 'heads' }))).toThrow(ConfigError);
     expect(parseExperimentConfig(training({ kind: 'mgda-ub', gradientNormalization: 'l2' })).training.lossCombiner).toEqual({
       kind: 'mgda-ub',
       gradientNormalization: 'l2',

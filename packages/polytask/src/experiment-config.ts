@@ -197,7 +197,7 @@ export const experimentConfigSchema = z.strictObject({
           z.discriminatedUnion('kind', [
             z.strictObject({ kind: z.literal('sum') }),
             z.strictObject({ kind: z.literal('weighted'), weights: z.record(z.string(), z.number().nonnegative()) }),
-            z.strictObject({ kind: z.literal('uncertainty') }),
+            z.strictObject({ kind: z.literal('uncertainty'), form: z.enum(['kendall', 'libmtl']).optional() }),
             z.strictObject({ kind: z.literal('dynamic-weight-average'), temperature: z.number().positive().optional() }),
             z.strictObject({
               kind: z.literal('gradnorm'),

@@ -1,7 +1,7 @@
 """Golden fixture for the loss-weighting combiners: LibMTL's weighting logic on a small fixed problem.
 
 LibMTL (github.com/median-research-group/LibMTL) @ 4336804847eaa5e0b924b743d76beec7ac3fdc97,
-LibMTL/weighting/EW.py, DWA.py (every step one epoch of LibMTL's trainer), PCGrad.py (Polytask's `scope: shared`), RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
+LibMTL/weighting/EW.py, UW.py (Polytask's `form: libmtl`), DWA.py (every step one epoch of LibMTL's trainer), PCGrad.py (Polytask's `scope: shared`), RLW.py, FAMO.py, DB_MTL.py, IMTL.py, CAGrad.py, GradVac.py, GradDrop.py, MGDA.py (rep_grad False, and True for MGDA-UB), Aligned_MTL.py and Nash_MTL.py (with AbsWeighting._compute_grad in backward
 mode, _backward_new_grads and _reset_grad from abstract_weighting.py; and the FAMO branch of LibMTL/trainer.py: after each optimizer
 step the same batch's losses are recomputed and passed to `update_w`). The `backward` bodies are
 ported line by line below (LibMTL itself needs its package context to import). Aligned_MTL's
@@ -205,6 +205,27 @@ class PCGrad:
 
     def weights(self):
         return self.batch_weight
+
+
+class UW:
+    """LibMTL/weighting/UW.py: loss_scale s (a parameter the optimizer trains with the model, from -0.5), the loss
+    Σ L_i/(2·e^s_i) + s_i/2; returns 1/(2·e^s)."""
+
+    def __init__(self):
+        self.loss_scale = torch.tensor([-0.5] * len(TASKS), requires_grad=True)
+
+    def backward(self, losses, params):
+        loss = (losses / (2 * self.loss_scale.exp()) + self.loss_scale / 2).sum()
+        loss.backward()
+        weights = (1 / (2 * torch.exp(self.loss_scale))).detach().tolist()
+        # the loss scales are model parameters: the same SGD step
+        with torch.no_grad():
+            self.loss_scale -= LEARNING_RATE * self.loss_scale.grad
+            self.loss_scale.grad = None
+        return weights
+
+    def weights(self):
+        return (1 / (2 * torch.exp(self.loss_scale))).detach().tolist()
 
 
 class RLW:
@@ -831,6 +852,7 @@ def main():
             "ew": run(EW(), {"kind": "sum"}, data),
             "dwa": run(DWA(), {"kind": "dynamic-weight-average"}, data),
             "dwa-cold": run(DWA(T=0.5), {"kind": "dynamic-weight-average", "temperature": 0.5}, data),
+            "uw": run(UW(), {"kind": "uncertainty", "form": "libmtl"}, data),
             "pcgrad-shared": run(PCGrad(), {"kind": "pcgrad", "scope": "shared"}, data),
             "pcgrad-shared-seeded": run(PCGrad(seed=11), {"kind": "pcgrad", "scope": "shared", "seed": 11}, data),
             "rlw": run(RLW(seed=7), {"kind": "random-loss-weighting", "seed": 7}, data),

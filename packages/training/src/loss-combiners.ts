@@ -38,7 +38,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export type LossCombinerSpec =
   | { readonly kind: 'sum' }
   | { readonly kind: 'weighted'; readonly weights: Readonly<Record<string, number>> }
-  | { readonly kind: 'uncertainty' }
+  | UncertaintySpec
   | { readonly kind: 'dynamic-weight-average'; readonly temperature?: number }
   | { readonly kind: 'gradnorm'; readonly alpha?: number; readonly learningRate?: number }
   | PcgradSpec
@@ -53,6 +53,16 @@ export type LossCombinerSpec =
   | { readonly kind: 'aligned-mtl' }
   | NashMtlSpec
   | MgdaUpperBoundSpec;
+
+/** Uncertainty weighting (Kendall, Gal and Cipolla 2018): a learned log-variance s per task. */
+export interface UncertaintySpec {
+  readonly kind: 'uncertainty';
+  /**
+   * `kendall`: exp(−s)·L + s for classification tasks and ½·exp(−s)·L + ½·s for regression ones, s from 0;
+   * `libmtl`: LibMTL's UW, L/(2·e^s) + s/2 for every task, s from −0.5. @default 'kendall'
+   */
+  readonly form?: 'kendall' | 'libmtl';
+}
 
 /** PCGrad, projecting conflicting gradients (Yu et al. 2020). */
 export interface PcgradSpec {
@@ -224,10 +234,21 @@ export function createLossCombiner(spec: LossCombinerSpec, tasks: readonly strin
       return { kind: 'weighted', combine: weighted(weights), variables: [], weights: () => Object.fromEntries(weights) };
     }
     case 'uncertainty': {
+      const form = spec.form ?? 'kendall';
+      if (form !== 'kendall' && form !== 'libmtl')
+        throw new InvalidArgumentError({
+          argument: 'form',
+          value: form,
+          message: `The uncertainty weighting form must be kendall or libmtl, got ${String(form)}.`,
+        });
+      // LibMTL's form is the regression one for every task, from −0.5
+      if (form === 'libmtl') for (const task of tasks) regression.add(task);
       const logVariances = new Map(
         tasks.map((task) => [
           task,
-          tf.tidy(() => tf.variable(tf.scalar(0), true, `uncertainty_log_variance_${task.replace(/[^A-Za-z0-9_]/g, '_')}`)),
+          tf.tidy(() =>
+            tf.variable(tf.scalar(form === 'libmtl' ? -0.5 : 0), true, `uncertainty_log_variance_${task.replace(/[^A-Za-z0-9_]/g, '_')}`),
+          ),
         ]),
       );
       return {
