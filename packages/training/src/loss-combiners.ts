@@ -796,30 +796,37 @@ function flattenShared(perTask: ReadonlyMap<string, tf.NamedTensorMap>, present:
   return { rows, layout };
 }
 
+/** Where each shared variable sits in a flattened row, as {@link flattenShared} lays them out. */
+type SharedLayout = readonly { name: string; shape: number[] | undefined; size: number }[];
+
+/** The flattened `values` (in `layout` order) as one float32 tensor per shared variable. */
+function tensorsOf(layout: SharedLayout, values: Float64Array): tf.NamedTensorMap {
+  const tensors: tf.NamedTensorMap = {};
+  let offset = 0;
+  for (const { name, shape, size } of layout) {
+    if (shape) tensors[name] = tf.tensor(Float32Array.from(values.subarray(offset, offset + size)), shape);
+    offset += size;
+  }
+  return tensors;
+}
+
+/** Σ weights_i · rows_i, summed over i in order for each entry (float64), as tensors per shared variable. */
+function weightedShared(rows: readonly Float64Array[], layout: SharedLayout, weights: readonly number[]): tf.NamedTensorMap {
+  const total = new Float64Array(rows[0]?.length ?? 0);
+  for (const [index, row] of rows.entries()) {
+    const weight = weights[index] as number;
+    for (let position = 0; position < total.length; position++)
+      total[position] = (total[position] as number) + weight * (row[position] as number);
+  }
+  return tensorsOf(layout, total);
+}
+
 /**
  * The merged gradients: `combined` (flattened in `layout` order) on the shared variables, and on every other
  * variable the present tasks' gradients summed (LibMTL's task-specific parameters take each loss's plain gradient).
  */
-function mergeShared(
-  perTask: ReadonlyMap<string, tf.NamedTensorMap>,
-  layout: readonly { name: string; shape: number[] | undefined; size: number }[],
-  combined: Float64Array,
-): tf.NamedTensorMap {
-  const merged: tf.NamedTensorMap = {};
-  let offset = 0;
-  for (const { name, shape, size } of layout) {
-    if (shape) merged[name] = tf.tensor(Float32Array.from(combined.subarray(offset, offset + size)), shape);
-    offset += size;
-  }
-  const sharedSet = new Set(layout.map((entry) => entry.name));
-  for (const gradients of perTask.values())
-    for (const [name, gradient] of Object.entries(gradients)) {
-      if (sharedSet.has(name)) continue;
-      const previous = merged[name];
-      merged[name] = previous ? tf.add(previous, gradient) : tf.clone(gradient);
-      previous?.dispose();
-    }
-  return merged;
+function mergeShared(perTask: ReadonlyMap<string, tf.NamedTensorMap>, layout: SharedLayout, combined: Float64Array): tf.NamedTensorMap {
+  return addTaskSpecific(tensorsOf(layout, combined), perTask, [...perTask.keys()], new Set(layout.map((entry) => entry.name)));
 }
 
 /**
@@ -1197,46 +1204,6 @@ function gradientDrop(spec: GradDropSpec, tasks: readonly string[]): LossCombine
   };
 }
 
-/**
- * The present tasks' shared gradients flattened (float64, in `shared` order; a task without a gradient for a
- * variable has zeros there), the variables' shapes, and a writer of Σ weight_i·row_i back into gradients.
- */
-function flattenSharedRows(perTask: ReadonlyMap<string, tf.NamedTensorMap>, present: readonly string[], shared: readonly string[]) {
-  const reference = (name: string) =>
-    present.map((task) => (perTask.get(task) as tf.NamedTensorMap)[name]).find((value) => value) as tf.Tensor | undefined;
-  const shapes = shared.map((name) => reference(name)?.shape);
-  const sizes = shared.map((name) => reference(name)?.size ?? 0);
-  const total = sizes.reduce((sum, size) => sum + size, 0);
-  const rows = present.map((task) => {
-    const row = new Float64Array(total);
-    let offset = 0;
-    for (const [index, name] of shared.entries()) {
-      const gradient = (perTask.get(task) as tf.NamedTensorMap)[name];
-      if (gradient) row.set(gradient.dataSync(), offset);
-      offset += sizes[index] as number;
-    }
-    return row;
-  });
-  const combine = (weights: readonly number[]): tf.NamedTensorMap => {
-    const combined = new Float32Array(total);
-    for (let position = 0; position < total; position++) {
-      let sum = 0;
-      for (const [index, row] of rows.entries()) sum += (weights[index] as number) * (row[position] as number);
-      combined[position] = sum;
-    }
-    const merged: tf.NamedTensorMap = {};
-    let offset = 0;
-    for (const [index, name] of shared.entries()) {
-      const shape = shapes[index];
-      const size = sizes[index] as number;
-      if (shape) merged[name] = tf.tensor(combined.slice(offset, offset + size), shape);
-      offset += size;
-    }
-    return merged;
-  };
-  return { rows, combine };
-}
-
 /** The Gram matrix of `rows` (float64). */
 function gramOf(rows: readonly Float64Array[]): number[][] {
   return rows.map((first) =>
@@ -1435,7 +1402,7 @@ function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): Loss
       merge(perTask, losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
         const shared = sharedOf(perTask, allShared);
-        const { rows, combine } = flattenSharedRows(perTask, present, shared);
+        const { rows, layout } = flattenShared(perTask, present, shared);
         normaliseRows(
           rows,
           present.map((task) => losses.get(task) as number),
@@ -1443,7 +1410,7 @@ function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): Loss
         );
         const solution = minNormElement(gramOf(rows));
         for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
-        return addTaskSpecific(combine(solution), perTask, present, new Set(shared));
+        return addTaskSpecific(weightedShared(rows, layout, solution), perTask, present, new Set(shared));
       },
     },
   };
@@ -1519,7 +1486,7 @@ function alignedMtl(tasks: readonly string[]): LossCombiner {
       merge(perTask, _losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
         const shared = sharedOf(perTask, allShared);
-        const { rows, combine } = flattenSharedRows(perTask, present, shared);
+        const { rows, layout } = flattenShared(perTask, present, shared);
         const gram = gramOf(rows);
         const { values, vectors } = symmetricEigen(gram);
         const tolerance = Math.max(...values) * present.length * 2 ** -23;
@@ -1541,7 +1508,7 @@ function alignedMtl(tasks: readonly string[]): LossCombiner {
           });
           for (const [index, task] of present.entries()) weights.set(task, alpha[index] as number);
         }
-        return addTaskSpecific(combine(alpha), perTask, present, new Set(shared));
+        return addTaskSpecific(weightedShared(rows, layout, alpha), perTask, present, new Set(shared));
       },
     },
   };
@@ -1789,7 +1756,7 @@ function nashMtl(spec: NashMtlSpec, tasks: readonly string[]): LossCombiner {
       merge(perTask, _losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
         const shared = sharedOf(perTask, allShared);
-        const { rows, combine } = flattenSharedRows(perTask, present, shared);
+        const { rows, layout } = flattenShared(perTask, present, shared);
         let alpha = present.map((task) => iterates.get(task) as number);
         if (steps % every === 0) {
           const gram = gramOf(rows);
@@ -1810,7 +1777,7 @@ function nashMtl(spec: NashMtlSpec, tasks: readonly string[]): LossCombiner {
         steps++;
         const used = alpha.map((value) => Math.fround(value));
         for (const [index, task] of present.entries()) weights.set(task, used[index] as number);
-        const merged = combine(used);
+        const merged = weightedShared(rows, layout, used);
         if (maxNorm > 0) {
           // torch.nn.utils.clip_grad_norm_ over the shared parameters
           let squared = 0;
@@ -1904,13 +1871,7 @@ function projectingConflicts(spec: PcgradSpec, tasks: readonly string[]): LossCo
         const { rows, layout } = flattenShared(perTask, present, names);
         const { total, batchWeight } = project(rows, random, false, 1e-12);
         for (const [index, task] of present.entries()) weights.set(task, batchWeight[index] as number);
-        const merged: tf.NamedTensorMap = {};
-        let offset = 0;
-        for (const { name, shape, size } of layout) {
-          if (shape) merged[name] = tf.tensor(Float32Array.from(total.subarray(offset, offset + size)), shape);
-          offset += size;
-        }
-        return merged;
+        return tensorsOf(layout, total);
       },
     },
   };
