@@ -1001,7 +1001,7 @@ function conflictAverse(spec: CagradSpec, tasks: readonly string[]): LossCombine
       merge(perTask, _losses, _lastShared, allShared) {
         const present = [...perTask.keys()];
         const { rows, layout } = flattenShared(perTask, present, sharedOf(perTask, allShared));
-        const gram = rows.map((a) => rows.map((b) => dot(a, b)));
+        const gram = gramOf(rows);
         const count = present.length;
         const g0Norm = Math.sqrt(gram.flat().reduce((sum, entry) => sum + entry, 0) / count ** 2 + 1e-8);
         const c = calpha * g0Norm + 1e-8;
@@ -1206,13 +1206,7 @@ function gradientDrop(spec: GradDropSpec, tasks: readonly string[]): LossCombine
 
 /** The Gram matrix of `rows` (float64). */
 function gramOf(rows: readonly Float64Array[]): number[][] {
-  return rows.map((first) =>
-    rows.map((second) => {
-      let sum = 0;
-      for (let position = 0; position < first.length; position++) sum += (first[position] as number) * (second[position] as number);
-      return sum;
-    }),
-  );
+  return rows.map((first) => rows.map((second) => dot(first, second)));
 }
 
 /**
