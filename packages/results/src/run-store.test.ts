@@ -154,8 +154,14 @@ describe('run store', () => {
     store.saveCheckpoint(0, 1, checkpoint(1));
     const torn = path.join(store.directory, 'checkpoints', 'fold-0', 'epoch-2.tmp-123-abc9');
     mkdirSync(torn, { recursive: true });
+    // and a confusion matrix write killed midway its temporary file, four folders down
+    const confusion = path.join(store.directory, 'confusion', 'fold-0', 'validation', 'keyword');
+    mkdirSync(confusion, { recursive: true });
+    writeFileSync(path.join(confusion, 'epoch-1.json'), '{}');
+    writeFileSync(path.join(confusion, 'epoch-2.json.tmp-14160-cdecy6lism'), '{"lab');
     store.removeTemporaries();
     expect(readdirSync(path.join(store.directory, 'checkpoints', 'fold-0'))).toEqual(['epoch-1']);
+    expect(readdirSync(confusion)).toEqual(['epoch-1.json']);
     const kept = openRun(store.directory).records.map((entry) => `${entry.fold}:${entry.epoch}:${entry.model ?? 'multi'}`);
     expect(kept).toEqual(['0:1:multi', '0:1:single:keyword', '0:2:multi']);
     const csv = readFileSync(path.join(store.directory, 'metrics.csv'), 'utf8').trim().split('\n');

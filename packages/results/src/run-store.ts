@@ -184,7 +184,7 @@ export interface RunStore {
   discardUncommitted(committed: (fold: number, model: string | undefined) => number): void;
   /** Rewrites both metrics files (JSON lines and CSV) to hold exactly `records`, atomically (collecting work units into one run). */
   replaceRecords(records: readonly EpochRecord[]): void;
-  /** Removes what writes killed midway left (`*.tmp-<pid>-*` checkpoint folders and files); call only while holding the run's lock. */
+  /** Removes what writes killed midway left (`*.tmp-<pid>-*` files and checkpoint folders, anywhere in the run folder); call only while holding the run's lock. */
   removeTemporaries(): void;
 }
 
@@ -224,16 +224,21 @@ export function createRunStore(options: { root: string; name?: string }): RunSto
       guardWrite(metricsCsv, 'the metrics', () => appendFileSync(metricsCsv, `${rows.join('\n')}\n`));
     },
     removeTemporaries() {
-      const remove = (folder: string) => {
+      // this store's own writes only: its files, checkpoints, preparations and confusion matrices
+      // (confusion/fold-N/split/task/); not other folders below it (a run's unit folders have their own stores)
+      const remove = (folder: string, descend: (name: string) => boolean) => {
         if (!existsSync(folder)) return;
         for (const entry of readdirSync(folder, { withFileTypes: true })) {
           const full = path.join(folder, entry.name);
           if (/\.tmp-\d+-[a-z0-9]+$/.test(entry.name)) rmSync(full, { recursive: true, force: true });
-          else if (entry.isDirectory() && /^fold-\d+$/.test(entry.name)) remove(full);
+          else if (entry.isDirectory() && descend(entry.name)) remove(full, descend);
         }
       };
-      remove(directory);
-      remove(path.join(directory, 'checkpoints'));
+      const fold = (name: string) => /^fold-\d+$/.test(name);
+      remove(directory, fold);
+      remove(path.join(directory, 'checkpoints'), fold);
+      remove(path.join(directory, 'confusion'), () => true);
+      remove(path.join(directory, 'preparations'), () => true);
     },
     discardUncommitted(committed) {
       if (!existsSync(path.join(directory, 'metrics.jsonl'))) return;
