@@ -135,7 +135,10 @@ describe('kill -9 at a commit point, then resume: identical to the uninterrupted
     ['before the multi-task unit is marked complete', String.raw`fold-0/multi-task/result\.json$`],
     ['after the last baseline, before its unit is marked complete', String.raw`fold-0/single-events/result\.json$`],
     ['before the summary', String.raw`summary\.json$`],
-    ['while a confusion matrix is written (its temporary file left behind)', String.raw`single-pitch/confusion/fold-0/validation/pitch/epoch-1\.json$`],
+    [
+      'while a confusion matrix is written (its temporary file left behind)',
+      String.raw`single-pitch/confusion/fold-0/validation/pitch/epoch-1\.json$`,
+    ],
   ])('%s', async (_, pattern) => {
     const { file, runs } = experiment(`kill-${pattern.replace(/[^a-z0-9]+/gi, '-')}`);
     const killed = await finish(['run', file], killAtRename(pattern));
