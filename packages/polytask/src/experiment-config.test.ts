@@ -132,6 +132,11 @@ describe('experiment configs', () => {
     expect(failure({ ...noise, maximumSnr: 0 })).toBe('training.augmentations.1.maximumSnr');
     expect(failure({ ...noise, corpus: { reader: 'esc50', tasks: {} } })).toBe('training.augmentations.1.corpus');
     expect(failure({ ...noise, probability: 2 })).toBe('training.augmentations.1.probability');
+    // a preparation without a scaling leaves the features as extracted
+    expect(
+      parseExperimentConfig({ ...minimal, preparation: { frames: { fit: 'minimum' } }, training: { augmentations: [noise] } }).training
+        .augmentations,
+    ).toHaveLength(1);
     // with the default per-feature scaling: refused, naming the fix
     expect(() => parseExperimentConfig({ ...minimal, training: { augmentations: [noise] } })).toThrow(
       /training\.augmentations\.0: noise mixing adds signal and noise powers.*"preparation": \{ "scaling": null \}/,

@@ -464,11 +464,13 @@ export function parseExperimentConfig(input: unknown, source = 'config'): Experi
 /** Noise mixing adds powers, so it needs the features as extracted: no scaling in the preparation. */
 function checkNoiseMixing(config: ExperimentConfig, source: string): void {
   for (const [index, augmentation] of (config.training.augmentations ?? []).entries()) {
-    if (augmentation.kind !== 'noise-mixing' || config.preparation.scaling === null) continue;
+    // the preparation scales only when it names a scaling (without a preparation the default names per-feature)
+    const scaling = config.preparation.scaling ?? null;
+    if (augmentation.kind !== 'noise-mixing' || scaling === null) continue;
     throw new ConfigError({
       configPath: `training.augmentations.${index}`,
       value: augmentation,
-      message: `${source}: training.augmentations.${index}: noise mixing adds signal and noise powers, so the features must stay as extracted, but preparation.scaling is ${JSON.stringify(config.preparation.scaling ?? 'per-feature')}; set "preparation": { "scaling": null } (and featureScale to what the extraction gives, e.g. "decibels" for log-mel).`,
+      message: `${source}: training.augmentations.${index}: noise mixing adds signal and noise powers, so the features must stay as extracted, but preparation.scaling is ${JSON.stringify(scaling)} (a config without a preparation scales per feature); set "preparation": { "scaling": null } (and featureScale to what the extraction gives, e.g. "decibels" for log-mel).`,
     });
   }
 }

@@ -184,7 +184,11 @@ export interface RunStore {
   discardUncommitted(committed: (fold: number, model: string | undefined) => number): void;
   /** Rewrites both metrics files (JSON lines and CSV) to hold exactly `records`, atomically (collecting work units into one run). */
   replaceRecords(records: readonly EpochRecord[]): void;
-  /** Removes what writes killed midway left (`*.tmp-<pid>-*` files and checkpoint folders, anywhere in the run folder); call only while holding the run's lock. */
+  /**
+   * Removes what writes killed midway left (`*.tmp-<pid>-*` files and checkpoint folders) in this store's own
+   * files: the folder itself, `fold-N/`, `checkpoints/`, `confusion/` and `preparations/` (not other folders below
+   * it, such as a run's unit folders); call only while holding the run's lock.
+   */
   removeTemporaries(): void;
 }
 

@@ -520,6 +520,8 @@ async function trainFoldChecked(
     headVariables: trainable.filter((variable) => !trunkVariables.has(variable)),
     // batch norm's moving statistics, which the step's second forward pass of the trunk must leave as the first left them
     keep: split.trunk.nonTrainableWeights,
+    // and those of layers in the heads (a model of the user's), which every task's pass runs again
+    keepHeads: split.heads.flat().flatMap((layer) => layer.nonTrainableWeights),
   };
   let startEpoch = 0;
   if (options.resume) {
@@ -645,6 +647,7 @@ async function trainFoldChecked(
             return merged;
           },
           keep: representationParts.keep,
+          keepHeads: representationParts.keepHeads,
         });
         gradients = step.gradients;
         for (const [task, value] of step.losses) taskLossValues.set(task, value);

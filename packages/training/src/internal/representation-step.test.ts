@@ -28,6 +28,11 @@ describe('splitAtRepresentation', () => {
     }
   });
 
+  it('refuses a model whose heads start below every trainable layer (no hidden layers)', () => {
+    const model = createMultiTaskDnn({ inputShape: [4, 2], tasks: heads, hiddenUnits: [], seed: 1 });
+    expect(() => splitAtRepresentation(model, 'mgda-ub')).toThrow(/below which nothing trains/);
+  });
+
   it('refuses a model whose heads share no layer (expert mixtures), naming mgda instead', () => {
     const model = createMmoeDnn({ inputShape: [5], tasks: heads, hiddenUnits: [4], experts: 2, seed: 1 });
     expect(() => splitAtRepresentation(model, 'mgda-ub')).toThrow(/needs a model whose heads all start from one shared layer.*Use mgda/);

@@ -47,6 +47,12 @@ export function splitAtRepresentation(model: tfl.LayersModel, combiner: string):
       message: `The ${combiner} loss combiner needs a model whose heads all start from one shared layer (the hard-sharing DNN or CNN); ${model.name}'s outputs share none. Use mgda (on the shared parameters' gradients) instead.`,
     });
   const trunk = tfl.model({ inputs: model.inputs, outputs: representation.output as tfl.SymbolicTensor });
+  if (trunk.trainableWeights.length === 0)
+    throw new InvalidArgumentError({
+      argument: 'lossCombiner',
+      value: combiner,
+      message: `The ${combiner} loss combiner back-propagates into the layers shared by every head, but ${model.name}'s heads start from ${representation.name}, below which nothing trains (a DNN without hidden layers?). Use mgda instead, or give the model shared layers.`,
+    });
   const heads = paths.map((path) => path.slice(0, path.indexOf(representation)).reverse());
   return { trunk, heads };
 }
@@ -67,6 +73,8 @@ export interface RepresentationStepOptions {
   readonly merge: (perTask: ReadonlyMap<string, tf.Tensor>, losses: ReadonlyMap<string, number>) => tf.Tensor;
   /** State the second forward pass must not change (batch norm's moving statistics): read before it, written back after. */
   readonly keep?: readonly tfl.LayerVariable[];
+  /** State of the heads (their batch norm's moving statistics) that only the first of the heads' passes may change. */
+  readonly keepHeads?: readonly tfl.LayerVariable[];
 }
 
 /**
@@ -86,6 +94,8 @@ export function representationGradientStep(options: RepresentationStepOptions): 
   tf.tidy(() => {
     for (const [task, loss] of options.losses(representation)) lossValues.set(task, loss.dataSync()[0] as number);
   });
+  // the heads run once more per task below: their state stays as this first pass left it
+  const headState = (options.keepHeads ?? []).map((variable) => variable.read().clone());
   const perTask = new Map<string, tf.Tensor>();
   const gradients: tf.NamedTensorMap = {};
   try {
@@ -108,6 +118,7 @@ export function representationGradientStep(options: RepresentationStepOptions): 
         }
       }
     }
+    for (const [index, variable] of (options.keepHeads ?? []).entries()) variable.write(headState[index] as tf.Tensor);
     const merged = options.merge(perTask, lossValues);
     const kept = (options.keep ?? []).map((variable) => variable.read().clone());
     try {
@@ -123,6 +134,6 @@ export function representationGradientStep(options: RepresentationStepOptions): 
     }
     return { gradients, losses: lossValues };
   } finally {
-    tf.dispose([representation, ...perTask.values()]);
+    tf.dispose([representation, ...perTask.values(), ...headState]);
   }
 }
