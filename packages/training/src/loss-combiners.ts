@@ -1340,6 +1340,28 @@ function normaliseRows(rows: readonly Float64Array[], losses: readonly number[],
 }
 
 /**
+ * MGDA's solve, shared by MGDA and MGDA-UB: the rows (in place) normalised, the min-norm weights of their convex
+ * hull, recorded per present task in `weights`.
+ */
+function minNormWeights(options: {
+  rows: readonly Float64Array[];
+  present: readonly string[];
+  losses: ReadonlyMap<string, number>;
+  normalization: MgdaGradientNormalization;
+  weights: Map<string, number>;
+}): number[] {
+  const { rows, present, losses, normalization, weights } = options;
+  normaliseRows(
+    rows,
+    present.map((task) => losses.get(task) as number),
+    normalization,
+  );
+  const solution = minNormElement(gramOf(rows));
+  for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
+  return solution;
+}
+
+/**
  * MGDA-UB as LibMTL runs MGDA with rep_grad=True: per task, the representation's gradient summed over the batch,
  * normalised, the min-norm weights w of those vectors, and Σ w_t·(task t's representation gradient) back.
  */
@@ -1365,13 +1387,7 @@ function mgdaUpperBound(spec: MgdaUpperBoundSpec, tasks: readonly string[]): Los
               row[position] = (row[position] as number) + (values[item * width + position] as number);
           return row;
         });
-        normaliseRows(
-          rows,
-          present.map((task) => losses.get(task) as number),
-          normalization,
-        );
-        const solution = minNormElement(gramOf(rows));
-        for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
+        const solution = minNormWeights({ rows, present, losses, normalization, weights });
         return tf.tidy(
           () =>
             present.reduce<tf.Tensor | undefined>((sum, task, index) => {
@@ -1397,13 +1413,7 @@ function multipleGradientDescent(spec: MgdaSpec, tasks: readonly string[]): Loss
         const present = [...perTask.keys()];
         const shared = sharedOf(perTask, allShared);
         const { rows, layout } = flattenShared(perTask, present, shared);
-        normaliseRows(
-          rows,
-          present.map((task) => losses.get(task) as number),
-          normalization,
-        );
-        const solution = minNormElement(gramOf(rows));
-        for (const [index, task] of present.entries()) weights.set(task, solution[index] as number);
+        const solution = minNormWeights({ rows, present, losses, normalization, weights });
         return addTaskSpecific(weightedShared(rows, layout, solution), perTask, present, new Set(shared));
       },
     },
