@@ -1,5 +1,5 @@
 /**
- * Worker-thread entry of the extraction pool: decodes an item's file (or takes audio the
+ * Entry of the extraction pool's child processes: decodes an item's file (or takes audio the
  * main thread read) and runs the built-in extraction of the spec. Built as a separate
  * entry (`dist/extraction-worker.js`).
  */
@@ -16,7 +16,7 @@ export interface ExtractionJob {
   readonly maximumSeconds?: number;
 }
 
-/** A worker's answer: features, or the error message (errors cross threads as text). */
+/** A worker's answer: features, or the error message (errors cross processes as text). */
 export type ExtractionOutcome =
   | { readonly ok: true /** Float32 values. */; readonly buffer: ArrayBuffer; readonly shape: number[] }
   | { readonly ok: false; readonly message: string; readonly name: string };

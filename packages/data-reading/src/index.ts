@@ -1,7 +1,7 @@
 /**
  * @polytask/data-reading: the base of every dataset reader. A reader lists a corpus's
  * items and labels (`DataReader`); `readDataset` does the rest: feature cache, parallel
- * extraction on worker threads, progress, failure handling, index mode. `defineReaderOptions`
+ * extraction in worker processes, progress, failure handling, index mode. `defineReaderOptions`
  * declares the options schema every reader package exports, which hosts check configs against.
  */
 export type { DataReader, DatasetItem } from './data-reader';

@@ -86,7 +86,7 @@ describe('readDataset', () => {
     expect(changed.dataset.featuresOf(0).shape).toEqual([16, 40]);
   });
 
-  it('gives the same features on worker threads and on this thread, in index mode too', async () => {
+  it('gives the same features in worker processes and on this thread, in index mode too', async () => {
     const corpus = writeCorpus('threads-corpus', 5);
     const reader = readerFor(corpus, 5, { folds: true });
     const threaded = await readDataset(reader, {

@@ -3,7 +3,7 @@
  * cache by everything that determines it (reader and options, listing, source files, spec),
  * loads the cache when a valid one exists, otherwise (holding the cache's lock, so one process
  * extracts while others wait for its result) decodes, resamples and extracts every item in
- * parallel on worker threads, journaling finished items so no work is lost, then writes the
+ * parallel in worker processes, journaling finished items so no work is lost, then writes the
  * cache atomically and loads it (in memory or index mode). A damaged cache is rebuilt and
  * reported; leftovers of dead processes beside it are removed.
  */
@@ -62,7 +62,7 @@ export interface ReadDatasetOptions {
   readonly indexMode?: boolean;
   /** LRU bytes in index mode. @default 64 MiB */
   readonly cacheBytes?: number;
-  /** Worker threads for extraction; 0 extracts on this thread. @default os.availableParallelism() */
+  /** Worker processes for extraction; 0 extracts in this process. @default os.availableParallelism() */
   readonly workers?: number;
   /** A file that fails to decode or extract: `skip` it (counted in the result and manifest) or `fail` the run. @default 'fail' */
   readonly onError?: 'skip' | 'fail';
@@ -422,11 +422,18 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
   const skipped: SkippedItem[] = [];
   const workers = options.workers ?? (typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
   const builtIn = builtInExtractionMethods.some((method) => method.name === spec.name && registry.get(spec.name) === method);
-  // Workers get no Node flags: V8 flags (--max-old-space-size...) are refused in workers, and test
-  // runners' --conditions would resolve our packages to TypeScript sources.
+  // Workers are child processes, not worker threads: Node 20 unregisters a worker thread's isolate
+  // from its platform before disposing of it, and a background compilation still running for that
+  // isolate then aborts the whole process (`NodePlatform::ForIsolate ... Assertion failed`), which
+  // happened when the pool was destroyed right after its last job. A process ends on its own.
+  // They get no Node flags: test runners' --conditions would resolve our packages to TypeScript
+  // sources. Structured-clone serialisation carries the typed arrays.
   const usePool = workers > 0 && builtIn && !reader.readFeatures && pending.length > 1;
   const pool = usePool
     ? new Tinypool({
+        runtime: 'child_process',
+        serialization: 'advanced',
+        env: { ...process.env } as Record<string, string>,
         filename: workerFile(),
         minThreads: Math.min(workers, pending.length),
         maxThreads: workers,
