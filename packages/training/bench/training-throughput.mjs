@@ -3,7 +3,8 @@
  * Training benchmark (shared/notes/backend.md §4): samples per second of `trainFold` for the
  * DNN (120 → 512 → 512 → 3 heads of 10) and the log-mel CNN (96 × 64 input, filters 16, 32, 64),
  * batch 32, Adam, on the wasm backend with the training kernels, at 1 and 2 threads, each in its
- * own process; and inference (predict, batch 32). The references are PyTorch 2.x from `python3`
+ * own process; and inference (batch 32) on Polytask's evaluation path: `compileInference` (the
+ * DNN), else `model.apply` (the CNN), as trainFold evaluates. The references are PyTorch 2.x from `python3`
  * (pip) and Debian's PyTorch 1.13 from `/usr/bin/python3` (apt-get install python3-torch), same
  * models and thread count; each one missing is skipped with the reason, and each configuration
  * is compared with the faster of the two.
@@ -60,16 +61,24 @@ async function measure(modelName, threads) {
       : createMultiTaskCnn({ inputShape: shape, tasks: heads, filters: [16, 32, 64], denseUnits: 64 });
   const result = await trainFold({ model, train: combineDatasets([dataset]), epochs: 3, batchSize: 32 });
   const seconds = (result.history[1].train.seconds + result.history[2].train.seconds) / 2;
-  // inference: predict on batches of 32 for about 2 s
+  // inference: Polytask's evaluation path on batches of 32 for about 2 s (the compiled forward
+  // pass where the model compiles, the DNN; model.apply otherwise, the CNN), outputs read back
   const tf = await import('@tensorflow/tfjs-core');
+  const { compileInference } = await import('@polytask/training');
   const batch = tf.randomNormal([32, ...shape]);
-  tf.dispose(model.predict(batch));
+  const compiled = compileInference(model);
+  const infer = compiled
+    ? async () => compiled.run(batch)
+    : async () => {
+        const outputs = model.apply(batch, { training: false });
+        await Promise.all(outputs.map((output) => output.data()));
+        tf.dispose(outputs);
+      };
+  await infer();
   let predicted = 0;
   const started = performance.now();
   while (performance.now() - started < 2000) {
-    const outputs = model.predict(batch);
-    await Promise.all(outputs.map((output) => output.data()));
-    tf.dispose(outputs);
+    await infer();
     predicted += 32;
   }
   batch.dispose();

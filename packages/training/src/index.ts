@@ -16,6 +16,7 @@ export {
   checkAugmentations,
 } from './batch-augmentation';
 export { createCheckpoint, restoreCheckpoint } from './checkpoint';
+export { type CompiledInference, compileInference } from './compile-inference';
 export { type AugmentationSpec, augmentationKinds, createAugmentation } from './create-augmentation';
 export {
   checkEarlyStoppingSpec,

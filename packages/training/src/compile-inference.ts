@@ -1,0 +1,187 @@
+/**
+ * Inference without the engine's per-operation bookkeeping: a model made of dense layers (the
+ * DNN trunks and heads the builders make, or your own of the same kinds) runs as a short list of
+ * backend kernel calls, the same kernels with the same operands that `model.apply` reaches through
+ * tfjs-layers and tfjs-core, so the outputs are bit for bit the same. On the wasm backend a batch-32
+ * DNN spends about a quarter of `model.predict`'s time in that bookkeeping (reshapes around every
+ * product, scopes, tape checks, one tensor object per step); this is Polytask's own evaluation path.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { nativeKernels } from './internal/native-kernels';
+
+/** A model's forward pass compiled to kernel calls. */
+export interface CompiledInference {
+  /**
+   * The model's outputs for one batch (`features` shaped like the model's input, batch first), in
+   * `model.outputs` order, as row-major float32 arrays; equal to `model.apply(features, { training: false })`.
+   */
+  run(features: tf.Tensor): Float32Array[];
+}
+
+type KernelFunction = (parameters: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
+
+interface Backend {
+  disposeData(dataId: object, force?: boolean): boolean;
+  readSync(dataId: object): ArrayLike<number>;
+}
+
+/** One layer's work on the tensor its single input layer produced. */
+type Step = (input: tf.TensorInfo, calls: KernelCalls) => tf.TensorInfo;
+
+interface KernelCalls {
+  call(name: string, inputs: Record<string, tf.TensorInfo>, attrs?: tf.NamedAttrMap): tf.TensorInfo;
+}
+
+interface SymbolicSource {
+  sourceLayer: tfl.layers.Layer;
+  nodeIndex: number;
+  tensorIndex: number;
+}
+
+interface InboundNode {
+  inboundLayers: tfl.layers.Layer[];
+  nodeIndices: number[];
+  tensorIndices: number[];
+}
+
+/** The activations tfjs-layers fuses into the product (`mapActivationToFusedKernel`) that we run. */
+const fusedActivations = new Set(['linear', 'relu']);
+/** Activations applied after the product and its bias, with the kernel tfjs-core's op calls. */
+const separateActivations: Record<string, string> = { softmax: 'Softmax', sigmoid: 'Sigmoid' };
+
+function activationOf(layer: tfl.layers.Layer): string | undefined {
+  const activation = (layer as unknown as { activation?: { getClassName(): string } }).activation;
+  return activation?.getClassName();
+}
+
+/** The step of one layer, or undefined when its kind (or configuration) is not compiled. */
+function stepOf(layer: tfl.layers.Layer): Step | undefined {
+  const kind = layer.getClassName();
+  if (kind === 'Dropout' || kind === 'PolytaskStepDropout') return (input) => input;
+  if (kind === 'Flatten')
+    return (input) => ({
+      dataId: input.dataId,
+      dtype: input.dtype,
+      shape: [input.shape[0] as number, input.shape.slice(1).reduce((product, size) => product * size, 1)],
+    });
+  if (kind === 'Activation') {
+    const activation = activationOf(layer);
+    if (activation === 'linear') return (input) => input;
+    if (activation === 'relu') return (input, calls) => calls.call('Relu', { x: input });
+    const separate = activation === undefined ? undefined : separateActivations[activation];
+    if (!separate) return undefined;
+    return (input, calls) => activate(separate, input, calls);
+  }
+  if (kind !== 'Dense') return undefined;
+  const dense = layer as unknown as { kernel?: { read(): tf.Tensor }; bias?: { read(): tf.Tensor } | null };
+  const activation = activationOf(layer);
+  if (!dense.kernel || activation === undefined) return undefined;
+  const separate = separateActivations[activation];
+  if (!fusedActivations.has(activation) && !separate) return undefined;
+  return (input, calls) => {
+    if (input.shape.length !== 2) throw new UncompiledShape();
+    const kernel = dense.kernel?.read() as tf.Tensor;
+    const bias = dense.bias?.read();
+    // as tfjs-layers' Dense: relu and linear fused into the product with the bias, others after
+    if (fusedActivations.has(activation))
+      return calls.call('_FusedMatMul', { a: input, b: kernel, ...(bias ? { bias } : {}) }, fusedAttributes(activation));
+    let output = calls.call('_FusedMatMul', { a: input, b: kernel }, fusedAttributes('linear'));
+    if (bias) output = calls.call('Add', { a: output, b: bias });
+    return activate(separate as string, output, calls);
+  };
+}
+
+function fusedAttributes(activation: string): tf.NamedAttrMap {
+  return { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 };
+}
+
+function activate(kernelName: string, input: tf.TensorInfo, calls: KernelCalls): tf.TensorInfo {
+  return kernelName === 'Softmax'
+    ? calls.call('Softmax', { logits: input }, { dim: input.shape.length - 1 })
+    : calls.call(kernelName, { x: input });
+}
+
+/** Thrown inside a run when a tensor's rank is not the compiled one; the run falls back to `model.apply`. */
+class UncompiledShape extends Error {}
+
+/**
+ * Compiles `model` for inference on the current backend, or returns undefined where it cannot:
+ * a backend other than wasm with Polytask's kernels, more than one input, a layer used twice or
+ * with several inputs, or a layer kind other than Dense (linear, relu, softmax or sigmoid),
+ * Activation (the same), Dropout, StepDropout and Flatten; such models keep `model.apply`.
+ * Weights are read at each run, so a compiled model follows training.
+ */
+export function compileInference(model: tfl.LayersModel): CompiledInference | undefined {
+  const backend = tf.backend() as unknown as Backend;
+  if (tf.getBackend() !== 'wasm' || !nativeKernels(backend)) return undefined;
+  const input = model.inputs.length === 1 ? (model.inputs[0] as unknown as SymbolicSource) : undefined;
+  if (input?.tensorIndex !== 0) return undefined;
+  const inputLayer = input.sourceLayer;
+  const kernels = new Map<string, KernelFunction>();
+  for (const name of ['_FusedMatMul', 'Add', 'Relu', 'Softmax', 'Sigmoid']) {
+    const config = tf.getKernel(name, 'wasm');
+    if (!config) return undefined;
+    kernels.set(name, config.kernelFunc as unknown as KernelFunction);
+  }
+
+  // each output's chain of layers back to the input, shared prefixes computed once per run
+  const steps = new Map<tfl.layers.Layer, { step: Step; source: tfl.layers.Layer }>();
+  const resolve = (layer: tfl.layers.Layer): boolean => {
+    if (layer === inputLayer || steps.has(layer)) return true;
+    const nodes = (layer as unknown as { inboundNodes: InboundNode[] }).inboundNodes;
+    const node = nodes.length === 1 ? nodes[0] : undefined;
+    if (node?.inboundLayers.length !== 1 || node.nodeIndices[0] !== 0 || node.tensorIndices[0] !== 0) return false;
+    const step = stepOf(layer);
+    const source = node.inboundLayers[0] as tfl.layers.Layer;
+    if (!step || !resolve(source)) return false;
+    steps.set(layer, { step, source });
+    return true;
+  };
+  const outputs = model.outputs as unknown as SymbolicSource[];
+  for (const output of outputs) {
+    const layer = output.sourceLayer;
+    if (output.nodeIndex !== 0 || output.tensorIndex !== 0 || layer === inputLayer || !resolve(layer)) return undefined;
+  }
+
+  return {
+    run(features) {
+      if (tf.backend() !== (backend as unknown)) return applied(model, features);
+      const created: tf.TensorInfo[] = [];
+      const calls: KernelCalls = {
+        call(name, inputs, attrs = {}) {
+          const result = (kernels.get(name) as KernelFunction)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
+          created.push(result);
+          return result;
+        },
+      };
+      const values = new Map<tfl.layers.Layer, tf.TensorInfo>([[inputLayer, features]]);
+      const computed = (layer: tfl.layers.Layer): tf.TensorInfo => {
+        const known = values.get(layer);
+        if (known) return known;
+        const { step, source } = steps.get(layer) as { step: Step; source: tfl.layers.Layer };
+        const value = step(computed(source), calls);
+        values.set(layer, value);
+        return value;
+      };
+      try {
+        return outputs.map((output) => {
+          const data = backend.readSync(computed(output.sourceLayer).dataId);
+          return data instanceof Float32Array ? data : Float32Array.from(data);
+        });
+      } catch (error) {
+        if (error instanceof UncompiledShape) return applied(model, features);
+        throw error;
+      } finally {
+        for (const tensor of created) backend.disposeData(tensor.dataId);
+      }
+    },
+  };
+}
+
+function applied(model: tfl.LayersModel, features: tf.Tensor): Float32Array[] {
+  return tf.tidy(() => {
+    const outputs = model.apply(features, { training: false }) as tf.Tensor | tf.Tensor[];
+    return (Array.isArray(outputs) ? outputs : [outputs]).map((output) => output.dataSync() as Float32Array);
+  });
+}
