@@ -101,6 +101,11 @@ describe('compileInference', () => {
       Array.from(applied(perStep, stepFeatures)[0] as Float32Array),
     );
     stepFeatures.dispose();
+    // features the model does not take fail as model.apply fails, never read past a tensor
+    const wrong = tf.zeros([2, 5, 6]);
+    expect(() => compiledRun(model, wrong)).toThrow();
+    expect(() => applied(model, wrong)).toThrow();
+    wrong.dispose();
 
     await tf.setBackend('cpu');
     expect(compileInference(model)).toBeUndefined();

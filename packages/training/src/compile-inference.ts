@@ -80,8 +80,8 @@ function stepOf(layer: tfl.layers.Layer): Step | undefined {
   const separate = separateActivations[activation];
   if (!fusedActivations.has(activation) && !separate) return undefined;
   return (input, calls) => {
-    if (input.shape.length !== 2) throw new UncompiledShape();
     const kernel = dense.kernel?.read() as tf.Tensor;
+    if (input.shape.length !== 2 || input.shape[1] !== kernel.shape[0] || input.dtype !== 'float32') throw new UncompiledShape();
     const bias = dense.bias?.read();
     // as tfjs-layers' Dense: relu and linear fused into the product with the bias, others after
     if (fusedActivations.has(activation))
@@ -102,7 +102,7 @@ function activate(kernelName: string, input: tf.TensorInfo, calls: KernelCalls):
     : calls.call(kernelName, { x: input });
 }
 
-/** Thrown inside a run when a tensor's rank is not the compiled one; the run falls back to `model.apply`. */
+/** Thrown inside a run when a dense layer's input is not the 2-D float32 one compiled; the run falls back to `model.apply`. */
 class UncompiledShape extends Error {}
 
 /**
@@ -146,7 +146,11 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
 
   return {
     run(features) {
-      if (tf.backend() !== (backend as unknown)) return applied(model, features);
+      // another backend now, or features the model does not take: model.apply (and its errors)
+      const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
+      const fits =
+        features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
+      if (tf.backend() !== (backend as unknown) || !fits || features.dtype !== 'float32') return applied(model, features);
       const created: tf.TensorInfo[] = [];
       const calls: KernelCalls = {
         call(name, inputs, attrs = {}) {
