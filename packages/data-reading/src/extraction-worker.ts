@@ -23,8 +23,23 @@ export type ExtractionOutcome =
 
 const registry = createDefaultExtractionRegistry();
 
+// A terminal's Ctrl-C and hang-up reach the whole process group; the parent decides whether to stop
+// (and ends this process when it destroys the pool), so one keypress never kills an item half-way.
+if (typeof process.send === 'function') {
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
+}
+
+/**
+ * Test seam: `<end of an item's file>:<signal>` makes the worker send itself that signal as it
+ * starts the item (a Ctrl-C, a scheduler's SIGTERM, the out-of-memory killer's SIGKILL).
+ */
+const signalOnItem = process.env.POLYTASK_TEST_EXTRACTION_SIGNAL?.split(':');
+
 /** Runs one job. */
 export default async function extract(job: ExtractionJob): Promise<ExtractionOutcome> {
+  const [suffix, signal] = signalOnItem ?? [];
+  if (suffix && signal && (job.source ?? job.path ?? '').endsWith(suffix)) process.kill(process.pid, signal as NodeJS.Signals);
   try {
     const audio = job.audio ?? (await readAudioFile(job.path as string));
     const features = await registry.extract(job.spec, audio, {

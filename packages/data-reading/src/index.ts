@@ -9,7 +9,14 @@ export type { CacheKeyInputs, SourceCheck } from './internal/cache-key';
 export { CacheLockedError } from './internal/cache-lock';
 export type { ProgressEvent, ProgressOption } from './internal/progress';
 export { assertFilesExist, type ReadCsvOptions, readCsv } from './read-csv';
-export { ExtractionFailedError, type ReadDatasetOptions, type ReadDatasetResult, readDataset, type SkippedItem } from './read-dataset';
+export {
+  ExtractionFailedError,
+  ExtractionInterruptedError,
+  type ReadDatasetOptions,
+  type ReadDatasetResult,
+  readDataset,
+  type SkippedItem,
+} from './read-dataset';
 export {
   defineReaderOptions,
   findReaderOptionIssues,

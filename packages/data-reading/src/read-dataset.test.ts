@@ -5,7 +5,7 @@ import { defineTask } from '@polytask/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WaveFile } from 'wavefile';
 import type { DataReader, DatasetItem } from './data-reader';
-import { ExtractionFailedError, readDataset } from './read-dataset';
+import { ExtractionFailedError, ExtractionInterruptedError, readDataset } from './read-dataset';
 
 const root = mkdtempSync(path.join(tmpdir(), 'polytask-reading-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -107,6 +107,49 @@ describe('readDataset', () => {
       expect(Array.from(inline.dataset.featuresOf(index).data)).toEqual(Array.from(threaded.dataset.featuresOf(index).data));
     expect(threaded.dataset.predefinedSplit).toEqual({ kind: 'folds', foldCount: 3, fold: Int32Array.from([0, 1, 2, 0, 1]) });
     inline.dataset.close();
+  });
+
+  it('a worker process killed mid-item interrupts extraction without skipping or blaming the item; the next run goes on', async () => {
+    const corpus = writeCorpus('killed-corpus', 8);
+    const reader = readerFor(corpus, 8);
+    const cacheDirectory = path.join(root, 'cache-killed');
+    const options = { extraction: logMel, cacheDirectory, workers: 2, progress: 'none' as const, onError: 'skip' as const };
+    process.env.POLYTASK_TEST_EXTRACTION_SIGNAL = 'clip-5.wav:SIGKILL';
+    try {
+      const failure = await readDataset(reader, options).catch((error: unknown) => error);
+      expect(ExtractionInterruptedError.isInstance(failure)).toBe(true);
+      expect((failure as Error).message).toMatch(/clip-5\.wav.*exited.*run again/);
+    } finally {
+      delete process.env.POLYTASK_TEST_EXTRACTION_SIGNAL;
+    }
+    const again = await readDataset(reader, options);
+    expect(again.skipped).toEqual([]);
+    expect(again.dataset.size).toBe(8);
+    expect(again.extractedCount + again.resumedCount).toBe(8);
+    const reference = await readDataset(reader, { ...options, cacheDirectory: path.join(root, 'cache-killed-reference'), workers: 0 });
+    for (let index = 0; index < 8; index++)
+      expect(Array.from(again.dataset.featuresOf(index).data)).toEqual(Array.from(reference.dataset.featuresOf(index).data));
+  });
+
+  it("a terminal's Ctrl-C or hang-up reaching a worker process does not stop extraction", async () => {
+    const corpus = writeCorpus('interrupted-corpus', 6);
+    const reader = readerFor(corpus, 6);
+    for (const signal of ['SIGINT', 'SIGHUP']) {
+      process.env.POLYTASK_TEST_EXTRACTION_SIGNAL = `clip-2.wav:${signal}`;
+      try {
+        const result = await readDataset(reader, {
+          extraction: logMel,
+          cacheDirectory: path.join(root, `cache-${signal}`),
+          workers: 2,
+          progress: 'none',
+          onError: 'skip',
+        });
+        expect(result.skipped).toEqual([]);
+        expect(result.dataset.size).toBe(6);
+      } finally {
+        delete process.env.POLYTASK_TEST_EXTRACTION_SIGNAL;
+      }
+    }
   });
 
   it('rebuilds a truncated cache instead of loading it', async () => {

@@ -114,6 +114,25 @@ export interface ReadDatasetResult {
   readonly skipped: readonly SkippedItem[];
 }
 
+/**
+ * An extraction worker process exited while it held an item (a signal such as Slurm's SIGTERM,
+ * or the out-of-memory killer): nothing is wrong with the item, and nothing is skipped. The items
+ * finished so far stay in the journal; running again goes on from there.
+ */
+export class ExtractionInterruptedError extends PolytaskError {
+  readonly journalPath: string;
+
+  constructor(options: { journalPath: string; message: string }) {
+    super({ message: options.message, context: { journalPath: options.journalPath } });
+    this.name = 'ExtractionInterruptedError';
+    this.journalPath = options.journalPath;
+  }
+
+  static override isInstance(error: unknown): error is ExtractionInterruptedError {
+    return PolytaskError.isInstance(error) && error.name === 'ExtractionInterruptedError';
+  }
+}
+
 /** Extraction of an item failed and `onError` is `fail`. */
 export class ExtractionFailedError extends PolytaskError {
   readonly itemId: string;
@@ -129,6 +148,13 @@ export class ExtractionFailedError extends PolytaskError {
   static override isInstance(error: unknown): error is ExtractionFailedError {
     return PolytaskError.isInstance(error) && error.name === 'ExtractionFailedError';
   }
+}
+
+/** The environment for worker processes: this one's, less NODE_OPTIONS. */
+function withoutNodeOptions(environment: NodeJS.ProcessEnv): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) if (name !== 'NODE_OPTIONS' && value !== undefined) copy[name] = value;
+  return copy;
 }
 
 function workerFile(): string {
@@ -426,14 +452,16 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
   // from its platform before disposing of it, and a background compilation still running for that
   // isolate then aborts the whole process (`NodePlatform::ForIsolate ... Assertion failed`), which
   // happened when the pool was destroyed right after its last job. A process ends on its own.
-  // They get no Node flags: test runners' --conditions would resolve our packages to TypeScript
-  // sources. Structured-clone serialisation carries the typed arrays.
+  // They get no Node flags (nor NODE_OPTIONS): test runners' --conditions would resolve our
+  // packages to TypeScript sources, --inspect would clash. Structured-clone serialisation carries
+  // the typed arrays. They ignore the terminal's SIGINT and SIGHUP (extraction-worker), which
+  // reach the whole process group: this process decides when to stop.
   const usePool = workers > 0 && builtIn && !reader.readFeatures && pending.length > 1;
   const pool = usePool
     ? new Tinypool({
         runtime: 'child_process',
         serialization: 'advanced',
-        env: { ...process.env } as Record<string, string>,
+        env: withoutNodeOptions(process.env),
         filename: workerFile(),
         minThreads: Math.min(workers, pending.length),
         maxThreads: workers,
@@ -443,6 +471,7 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
   const progress = createProgressReporter(options.progress ?? 'auto', reader.name, pending.length);
   let extractedCount = 0;
   let failure: ExtractionFailedError | undefined;
+  let interrupted: ExtractionInterruptedError | undefined;
 
   const extractItem = async (item: DatasetItem): Promise<void> => {
     let outcome: ExtractionOutcome;
@@ -455,7 +484,17 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
           const job: ExtractionJob = audio
             ? { spec, audio, source, maximumSeconds }
             : { spec, path: item.path as string, source, maximumSeconds };
-          outcome = (await pool.run(job)) as ExtractionOutcome;
+          try {
+            outcome = (await pool.run(job)) as ExtractionOutcome;
+          } catch (error) {
+            // the worker process died (a signal, out of memory): not this item's failure, so it
+            // is neither skipped nor blamed, and the next run extracts it
+            interrupted ??= new ExtractionInterruptedError({
+              journalPath: `${journalPath}.partial`,
+              message: `Extracting ${reader.name} was interrupted: the worker process extracting "${item.id}" exited (${(error as Error).message}; a signal or the out-of-memory killer). The items finished so far are kept in ${journalPath}.partial; run again to go on from there.`,
+            });
+            return;
+          }
         } else {
           const features: FeatureMatrix = await registry.extract(spec, audio ?? (await readAudioFile(item.path as string)), {
             source: item.path ?? item.id,
@@ -488,7 +527,7 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
     const inFlight = new Set<Promise<void>>();
     const limit = Math.max(1, pool ? workers * 2 : 1);
     for (const item of pending) {
-      if (failure) break;
+      if (failure || interrupted) break;
       const running: Promise<void> = extractItem(item).finally(() => {
         inFlight.delete(running);
         progress.update(extractedCount + skipped.length, skipped.length);
@@ -500,6 +539,10 @@ async function extractIntoCache(context: ExtractIntoCacheOptions) {
   } finally {
     progress.stop();
     await pool?.destroy();
+  }
+  if (interrupted) {
+    journal.close();
+    throw interrupted;
   }
   if (failure) {
     journal.close();

@@ -78,6 +78,16 @@ describe('compileInference', () => {
     expect(compileInference(twice)).toBeUndefined();
     const elu = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2, activation: 'elu' })] });
     expect(compileInference(elu)).toBeUndefined();
+    // channels-first flattening transposes; channels-last is a view and compiles
+    const flattened = (dataFormat: 'channelsFirst' | 'channelsLast') =>
+      tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [3, 4], dataFormat }), tfl.layers.dense({ units: 2 })] });
+    expect(compileInference(flattened('channelsFirst'))).toBeUndefined();
+    const channelsLast = flattened('channelsLast');
+    const grid = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 6);
+    expect(Array.from(compiledRun(channelsLast, grid)[0] as Float32Array)).toEqual(
+      Array.from(applied(channelsLast, grid)[0] as Float32Array),
+    );
+    grid.dispose();
   });
 
   it('runs your own model of the compiled kinds, falls back to model.apply where a dense layer gets 3-D input, and is not offered off the wasm backend', async () => {
@@ -111,5 +121,16 @@ describe('compileInference', () => {
     expect(compileInference(model)).toBeUndefined();
     await tf.setBackend('wasm');
     expect(compiled).toBeDefined();
+    // wasm with tfjs's own product (whose operands must be 3-D), not Polytask's: not compiled
+    const ours = tf.getKernel('_FusedMatMul', 'wasm') as tf.KernelConfig;
+    tf.unregisterKernel('_FusedMatMul', 'wasm');
+    tf.registerKernel({ ...ours, kernelFunc: (parameters) => ours.kernelFunc(parameters) });
+    try {
+      expect(compileInference(model)).toBeUndefined();
+    } finally {
+      tf.unregisterKernel('_FusedMatMul', 'wasm');
+      tf.registerKernel(ours);
+    }
+    expect(compileInference(model)).toBeDefined();
   });
 });

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { nativeKernels } from './internal/native-kernels';
+import { ownWasmKernel } from './wasm-training-kernels';
 
 /** A model's forward pass compiled to kernel calls. */
 export interface CompiledInference {
@@ -59,7 +60,8 @@ function activationOf(layer: tfl.layers.Layer): string | undefined {
 function stepOf(layer: tfl.layers.Layer): Step | undefined {
   const kind = layer.getClassName();
   if (kind === 'Dropout' || kind === 'PolytaskStepDropout') return (input) => input;
-  if (kind === 'Flatten')
+  // channels-first flattening transposes first: not a view
+  if (kind === 'Flatten' && (layer as unknown as { dataFormat?: string }).dataFormat !== 'channelsFirst')
     return (input) => ({
       dataId: input.dataId,
       dtype: input.dtype,
@@ -107,9 +109,9 @@ class UncompiledShape extends Error {}
 
 /**
  * Compiles `model` for inference on the current backend, or returns undefined where it cannot:
- * a backend other than wasm with Polytask's kernels, more than one input, a layer used twice or
+ * a backend other than wasm with Polytask's kernels registered (`selectBackend` registers them), more than one input, a layer used twice or
  * with several inputs, or a layer kind other than Dense (linear, relu, softmax or sigmoid),
- * Activation (the same), Dropout, StepDropout and Flatten; such models keep `model.apply`.
+ * Activation (the same), Dropout, StepDropout and Flatten (channels last); such models keep `model.apply`.
  * Weights are read at each run, so a compiled model follows training.
  */
 export function compileInference(model: tfl.LayersModel): CompiledInference | undefined {
@@ -118,12 +120,16 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
   const input = model.inputs.length === 1 ? (model.inputs[0] as unknown as SymbolicSource) : undefined;
   if (input?.tensorIndex !== 0) return undefined;
   const inputLayer = input.sourceLayer;
+  // Polytask's kernels (they take the 2-D operands given here; tfjs's own product wants 3-D ones)
   const kernels = new Map<string, KernelFunction>();
-  for (const name of ['_FusedMatMul', 'Add', 'Relu', 'Softmax', 'Sigmoid']) {
-    const config = tf.getKernel(name, 'wasm');
-    if (!config) return undefined;
-    kernels.set(name, config.kernelFunc as unknown as KernelFunction);
+  for (const name of ['_FusedMatMul', 'Add', 'Relu', 'Softmax']) {
+    const own = ownWasmKernel(name);
+    if (!own) return undefined;
+    kernels.set(name, own as KernelFunction);
   }
+  const sigmoid = tf.getKernel('Sigmoid', 'wasm');
+  if (!sigmoid) return undefined;
+  kernels.set('Sigmoid', sigmoid.kernelFunc as unknown as KernelFunction);
 
   // each output's chain of layers back to the input, shared prefixes computed once per run
   const steps = new Map<tfl.layers.Layer, { step: Step; source: tfl.layers.Layer }>();

@@ -169,9 +169,22 @@ function kernel(name: string): KernelFunction {
   return config.kernelFunc as unknown as KernelFunction;
 }
 
+/** Our kernel functions by name, as registered. */
+const replacements = new Map<string, KernelFunction>();
+
 function replace(name: string, kernelFunc: KernelFunction): void {
   if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  replacements.set(name, kernelFunc);
+}
+
+/**
+ * The wasm kernel function registered under `name` if it is this module's (registered by
+ * `registerWasmTrainingKernels` and not replaced since); undefined otherwise, tfjs's own included.
+ */
+export function ownWasmKernel(name: string): KernelFunction | undefined {
+  const ours = replacements.get(name);
+  return ours !== undefined && tf.getKernel(name, 'wasm')?.kernelFunc === (ours as unknown) ? ours : undefined;
 }
 
 /**
