@@ -58,6 +58,7 @@ describe('polytask meta package', () => {
         'renameTasks',
         'saveTaskDataset',
         'ExtractionFailedError',
+        'ExtractionInterruptedError',
         'readDataset',
         'combineDatasets',
         'createBatchSampler',

@@ -24,7 +24,14 @@ export {
   type TaskKind,
   taskOutputSize,
 } from '@polytask/core';
-export { type DataReader, type DatasetItem, ExtractionFailedError, type ReadDatasetOptions, readDataset } from '@polytask/data-reading';
+export {
+  type DataReader,
+  type DatasetItem,
+  ExtractionFailedError,
+  ExtractionInterruptedError,
+  type ReadDatasetOptions,
+  readDataset,
+} from '@polytask/data-reading';
 export {
   type ChannelPolicy,
   createDefaultExtractionRegistry,
