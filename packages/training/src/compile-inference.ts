@@ -150,13 +150,13 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
     if (output.nodeIndex !== 0 || output.tensorIndex !== 0 || layer === inputLayer || !resolve(layer)) return undefined;
   }
 
+  const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
   return {
     run(features) {
       // another backend now, or features the model does not take: model.apply (and its errors)
-      const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
       const fits =
         features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
-      if (tf.backend() !== (backend as unknown) || !fits || features.dtype !== 'float32') return applied(model, features);
+      if (tf.backend() !== (backend as unknown) || !fits || features.dtype !== 'float32') return appliedOutputs(model, features);
       const created: tf.TensorInfo[] = [];
       const calls: KernelCalls = {
         call(name, inputs, attrs = {}) {
@@ -180,7 +180,7 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
           return data instanceof Float32Array ? data : Float32Array.from(data);
         });
       } catch (error) {
-        if (error instanceof UncompiledShape) return applied(model, features);
+        if (error instanceof UncompiledShape) return appliedOutputs(model, features);
         throw error;
       } finally {
         for (const tensor of created) backend.disposeData(tensor.dataId);
@@ -189,7 +189,8 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
   };
 }
 
-function applied(model: tfl.LayersModel, features: tf.Tensor): Float32Array[] {
+/** `model.apply(features, { training: false })`'s outputs as float32 arrays: the uncompiled path. */
+export function appliedOutputs(model: tfl.LayersModel, features: tf.Tensor): Float32Array[] {
   return tf.tidy(() => {
     const outputs = model.apply(features, { training: false }) as tf.Tensor | tf.Tensor[];
     return (Array.isArray(outputs) ? outputs : [outputs]).map((output) => output.dataSync() as Float32Array);

@@ -40,7 +40,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentBatch, type BatchAugmentation, checkAugmentations } from './batch-augmentation';
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
-import { compileInference } from './compile-inference';
+import { appliedOutputs, compileInference } from './compile-inference';
 import { checkEarlyStoppingSpec, createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
 import { representationGradientStep, splitAtRepresentation } from './internal/representation-step';
 import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
@@ -383,12 +383,10 @@ async function evaluate(
   // dense models skip the engine's per-operation bookkeeping; same kernels, same outputs
   const compiled = compileInference(model);
   for await (const batch of iterateBatches({ set, sampler })) {
-    const probabilities = compiled
-      ? tf.tidy(() => compiled.run(tf.tensor(batch.features, [...batch.featureShape])))
-      : tf.tidy(() => {
-          const outputs = model.apply(tf.tensor(batch.features, [...batch.featureShape]), { training: false }) as tf.Tensor | tf.Tensor[];
-          return (Array.isArray(outputs) ? outputs : [outputs]).map((output) => output.dataSync() as Float32Array);
-        });
+    const probabilities = tf.tidy(() => {
+      const features = tf.tensor(batch.features, [...batch.featureShape]);
+      return compiled ? compiled.run(features) : appliedOutputs(model, features);
+    });
     // windows of one recording (metadata.sourceId) are evaluated together: mean of their probabilities
     const keys = Array.from(batch.indices, (index) => {
       const place = set.locate(index);
