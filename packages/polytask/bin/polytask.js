@@ -37,5 +37,10 @@ if (!process.execArgv.includes('--single-threaded-gc') && !process.env.POLYTASK_
   }
   const { main } = await import('../dist/cli.js');
   handedOver = true;
+  // main() takes its stop-signal listeners off when it returns, and the process may live on a moment
+  // (threads winding down); a stop signal then has nothing left to stop and must not kill it with
+  // the default action (exit 143 after a finished run). Listening from here on closes that window.
+  const finished = () => {};
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, finished);
   process.exitCode = await main(process.argv.slice(2));
 }

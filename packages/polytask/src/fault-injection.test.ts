@@ -217,6 +217,19 @@ describe('signals to the launcher, then resume: identical to the uninterrupted r
   });
 });
 
+it.each([
+  ['the launched trainer', false],
+  ['a single process', true],
+] as const)('a stop signal that comes after the work is done leaves the exit code alone (%s)', async (_name, single) => {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    const outcome = await finish(['help'], {
+      single,
+      env: { NODE_OPTIONS: `--import=${faultHook}`, POLYTASK_FAULT_EXIT_SIGNAL: signal },
+    });
+    expect({ signal, code: outcome.code }, outcome.output).toEqual({ signal, code: 0 });
+  }
+});
+
 describe('two processes at once', () => {
   it('two runs extracting into one cold cache both end identical to the uninterrupted run', async () => {
     const cache = path.join(root, 'one-cache', 'cache');

@@ -28,3 +28,8 @@ if (source && isMainThread) {
   };
   syncBuiltinESMExports();
 }
+
+// POLYTASK_FAULT_EXIT_SIGNAL: sends this process that signal once its work is done (on
+// 'beforeExit'), the moment a late Ctrl-C or scheduler SIGTERM can meet a finished command.
+const exitSignal = process.env.POLYTASK_FAULT_EXIT_SIGNAL;
+if (exitSignal && isMainThread) process.once('beforeExit', () => process.kill(process.pid, exitSignal));
