@@ -195,14 +195,13 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
   const long all_pixels = (long)batch * out_height * out_width;
   const long pixels = all_pixels < pixel_end ? all_pixels : pixel_end;
   for (long i = 0; i < (long)patch * out_channels; i++) dw[i] = 0.0f;
+  /* the pixel's position, advanced pixel by pixel (a 64-bit division per pixel cost more than the gathering) */
+  int ox = (int)(pixel_begin % out_width), oy = (int)((pixel_begin / out_width) % out_height);
+  int n = (int)(pixel_begin / ((long)out_width * out_height));
   for (long p0 = pixel_begin; p0 < pixels; p0 += chunk) {
     const int count = (int)(pixels - p0 < chunk ? pixels - p0 : chunk);
     /* gather the patches */
     for (int q = 0; q < count; q++) {
-      const long pixel = p0 + q;
-      const int ox = (int)(pixel % out_width);
-      const int oy = (int)((pixel / out_width) % out_height);
-      const int n = (int)(pixel / ((long)out_width * out_height));
       float *row = scratch + (long)q * patch_stride;
       int k = 0;
       for (int ky = 0; ky < filter_height; ky++) {
@@ -218,6 +217,13 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
         }
       }
       for (; k < patch_stride; k++) row[k] = 0.0f;
+      if (++ox == out_width) {
+        ox = 0;
+        if (++oy == out_height) {
+          oy = 0;
+          n++;
+        }
+      }
     }
     /* dw[p][co] += sum over the chunk's pixels q of patches[q][p] * dy[q][co] */
     matmul_tiles(dw, scratch, 1, patch_stride, dy + p0 * out_channels, 0, patch, out_channels, count, 0, 1);
@@ -590,6 +596,17 @@ void step(const float *in, float *out, int size, float alpha) {
  * 2 x 2 outputs), so threads can share one convolution.
  * out[n][oy][ox][o] = sum of x[n][oy + ky - pad_top][ox + kx - pad_left][c] * filter[ky][kx][c][o].
  */
+/* The next tile in image, row, column order. */
+static inline void advance_tile(int *tx, int *ty, int *n, int tiles_x, int tiles_y) {
+  if (++*tx == tiles_x) {
+    *tx = 0;
+    if (++*ty == tiles_y) {
+      *ty = 0;
+      ++*n;
+    }
+  }
+}
+
 EXPORT(conv2d_winograd)
 void conv2d_winograd(const float *x, const float *filter, const float *bias, float *out, float *scratch, int batch,
                      int height, int width, int in_channels, int out_height, int out_width, int out_channels, int pad_top,
@@ -625,9 +642,10 @@ void conv2d_winograd(const float *x, const float *filter, const float *bias, flo
   for (long t0 = tile_begin; t0 < tiles; t0 += chunk) {
     const int count = (int)(tiles - t0 < chunk ? tiles - t0 : chunk);
     /* input transform: v = B^T d B with B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]] */
-    for (int q = 0; q < count; q++) {
-      const long tile = t0 + q;
-      const int tx = (int)(tile % tiles_x), ty = (int)((tile / tiles_x) % tiles_y), n = (int)(tile / ((long)tiles_x * tiles_y));
+    /* tile positions advanced tile by tile (no 64-bit division per tile) */
+    int tx = (int)(t0 % tiles_x), ty = (int)((t0 / tiles_x) % tiles_y), n = (int)(t0 / ((long)tiles_x * tiles_y));
+    const int first_tx = tx, first_ty = ty, first_n = n;
+    for (int q = 0; q < count; q++, advance_tile(&tx, &ty, &n, tiles_x, tiles_y)) {
       const int y0 = ty * 2 - pad_top, x0 = tx * 2 - pad_left;
       const float *image = x + (long)n * height * width * ci;
       for (int c = 0; c < ci; c += 4) {
@@ -658,9 +676,8 @@ void conv2d_winograd(const float *x, const float *filter, const float *bias, flo
     for (int p = 0; p < 16; p++)
       matmul_tiles(m + (long)p * chunk * co, v + (long)p * chunk * ci, ci, 1, u + (long)p * ci * co, 0, count, co, ci, 0, 0);
     /* output transform: y = A^T m A with A^T = [[1,1,1,0],[0,1,-1,-1]] */
-    for (int q = 0; q < count; q++) {
-      const long tile = t0 + q;
-      const int tx = (int)(tile % tiles_x), ty = (int)((tile / tiles_x) % tiles_y), n = (int)(tile / ((long)tiles_x * tiles_y));
+    tx = first_tx, ty = first_ty, n = first_n;
+    for (int q = 0; q < count; q++, advance_tile(&tx, &ty, &n, tiles_x, tiles_y)) {
       const int oy = ty * 2, ox = tx * 2;
       float *target = out + (long)n * out_height * out_width * co;
       const int co4 = co & ~3;

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { layerChains } from './internal/layer-chains';
 import { nativeKernels } from './internal/native-kernels';
 import { ownWasmKernel } from './wasm-training-kernels';
 
@@ -32,18 +33,6 @@ type Step = (input: tf.TensorInfo, calls: KernelCalls) => tf.TensorInfo;
 
 interface KernelCalls {
   call(name: string, inputs: Record<string, tf.TensorInfo>, attrs?: tf.NamedAttrMap): tf.TensorInfo;
-}
-
-interface SymbolicSource {
-  sourceLayer: tfl.layers.Layer;
-  nodeIndex: number;
-  tensorIndex: number;
-}
-
-interface InboundNode {
-  inboundLayers: tfl.layers.Layer[];
-  nodeIndices: number[];
-  tensorIndices: number[];
 }
 
 /** The activations tfjs-layers fuses into the product (`mapActivationToFusedKernel`) that we run. */
@@ -117,9 +106,6 @@ class UncompiledShape extends Error {}
 export function compileInference(model: tfl.LayersModel): CompiledInference | undefined {
   const backend = tf.backend() as unknown as Backend;
   if (tf.getBackend() !== 'wasm' || !nativeKernels(backend)) return undefined;
-  const input = model.inputs.length === 1 ? (model.inputs[0] as unknown as SymbolicSource) : undefined;
-  if (input?.tensorIndex !== 0) return undefined;
-  const inputLayer = input.sourceLayer;
   // Polytask's kernels (they take the 2-D operands given here; tfjs's own product wants 3-D ones)
   const kernels = new Map<string, KernelFunction>();
   for (const name of ['_FusedMatMul', 'Add', 'Relu', 'Softmax']) {
@@ -132,23 +118,14 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
   kernels.set('Sigmoid', sigmoid.kernelFunc as unknown as KernelFunction);
 
   // each output's chain of layers back to the input, shared prefixes computed once per run
-  const steps = new Map<tfl.layers.Layer, { step: Step; source: tfl.layers.Layer }>();
-  const resolve = (layer: tfl.layers.Layer): boolean => {
-    if (layer === inputLayer || steps.has(layer)) return true;
-    const nodes = (layer as unknown as { inboundNodes: InboundNode[] }).inboundNodes;
-    const node = nodes.length === 1 ? nodes[0] : undefined;
-    if (node?.inboundLayers.length !== 1 || node.nodeIndices[0] !== 0 || node.tensorIndices[0] !== 0) return false;
+  const steps = new Map<tfl.layers.Layer, Step>();
+  const chains = layerChains(model, (layer) => {
     const step = stepOf(layer);
-    const source = node.inboundLayers[0] as tfl.layers.Layer;
-    if (!step || !resolve(source)) return false;
-    steps.set(layer, { step, source });
-    return true;
-  };
-  const outputs = model.outputs as unknown as SymbolicSource[];
-  for (const output of outputs) {
-    const layer = output.sourceLayer;
-    if (output.nodeIndex !== 0 || output.tensorIndex !== 0 || layer === inputLayer || !resolve(layer)) return undefined;
-  }
+    if (step) steps.set(layer, step);
+    return step !== undefined;
+  });
+  if (!chains) return undefined;
+  const { inputLayer, sources, outputs } = chains;
 
   const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
   return {
@@ -169,14 +146,13 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
       const computed = (layer: tfl.layers.Layer): tf.TensorInfo => {
         const known = values.get(layer);
         if (known) return known;
-        const { step, source } = steps.get(layer) as { step: Step; source: tfl.layers.Layer };
-        const value = step(computed(source), calls);
+        const value = (steps.get(layer) as Step)(computed(sources.get(layer) as tfl.layers.Layer), calls);
         values.set(layer, value);
         return value;
       };
       try {
         return outputs.map((output) => {
-          const data = backend.readSync(computed(output.sourceLayer).dataId);
+          const data = backend.readSync(computed(output).dataId);
           return data instanceof Float32Array ? data : Float32Array.from(data);
         });
       } catch (error) {

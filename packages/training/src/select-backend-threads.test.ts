@@ -110,6 +110,41 @@ describe('selectBackend with wasm threads', () => {
     tf.dispose([value, gradient, firstMoment, secondMoment, ...outputs]);
   });
 
+  it('splits large element-wise kernels over the threads (relu, its gradient, arithmetic broadcast three ways, the max-pool gradient), bit for bit as the cpu backend', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
+    // past the sharing threshold (2^18 elements), sizes not multiples of the thread count or of 4
+    const compute = () => {
+      const x = tf.randomUniform([3, 61, 67, 23], -1, 1, 'float32', 21);
+      const other = tf.randomUniform([3, 61, 67, 23], -1, 1, 'float32', 22);
+      const bias = tf.randomUniform([23], -1, 1, 'float32', 23);
+      const perImage = tf.randomUniform([3, 1, 1, 23], -1, 1, 'float32', 24);
+      const pooled = (input: tf.Tensor) => tf.sum(tf.maxPool(input as tf.Tensor4D, 2, 2, 'same'));
+      return [
+        tf.relu(x),
+        tf.grad((input: tf.Tensor) => tf.sum(tf.mul(tf.relu(input), other)))(x),
+        tf.add(x, other),
+        tf.add(x, bias),
+        tf.mul(x, perImage),
+        tf.grad(pooled)(x),
+      ];
+    };
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const outputs = tf.tidy(compute);
+      const values = await Promise.all(outputs.map(async (tensor) => Array.from(await tensor.data())));
+      tf.dispose(outputs);
+      return values;
+    };
+    const reference = await run('cpu');
+    const threaded = await run('wasm');
+    // relu's gradient gives +0 where the cpu backend's dy · 0 gives -0: equal as numbers
+    const mismatches = threaded.map(
+      (values, output) => values.filter((value, index) => value !== (reference[output] as number[])[index]).length,
+    );
+    expect(mismatches).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
   it('reports a share that fails on a worker and stays usable', async () => {
     await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
     const pool = nativeThreadPool(tf.backend());

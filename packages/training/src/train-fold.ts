@@ -42,6 +42,7 @@ import { augmentBatch, type BatchAugmentation, checkAugmentations } from './batc
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
 import { appliedOutputs, compileInference } from './compile-inference';
 import { checkEarlyStoppingSpec, createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
+import { compileTrainingStep } from './internal/compiled-training-step';
 import { representationGradientStep, splitAtRepresentation } from './internal/representation-step';
 import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
@@ -507,6 +508,7 @@ async function trainFoldChecked(
   const earlyStopping = options.earlyStopping ? createEarlyStopping(options.earlyStopping, resumeState?.earlyStopping) : undefined;
   const schedule = createSchedule(options.schedule ?? { kind: 'constant' }, trainer, resumeState?.schedule);
   const trainable = [...model.trainableWeights.map((weight) => weight.read() as tf.Variable), ...combiner.variables];
+  const compiledStep = compileTrainingStep(model);
   // GradNorm watches the last shared layer's weights
   const sharedWeights = model.trainableWeights.filter((weight) => weight.originalName.startsWith('shared_'));
   const lastShared = sharedWeights.at(-1)?.originalName.split('/')[0];
@@ -614,8 +616,8 @@ async function trainFoldChecked(
       const x = tf.tensor(augmented.features, [...batch.featureShape]);
       const probabilities: Float32Array[] = [];
       const taskLossValues = new Map<string, number>();
-      const compute = (only?: string) => {
-        const outputs = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+      const compute = (only?: string, given?: tf.Tensor[]) => {
+        const outputs = given ?? (model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
         const list = Array.isArray(outputs) ? outputs : [outputs];
         if (probabilities.length === 0) for (const output of list) probabilities.push(output.dataSync() as Float32Array);
         const losses = maskedTaskLosses(list, lossBatch, train, frozen, taskLosses);
@@ -677,7 +679,10 @@ async function trainFoldChecked(
         overhead.peakExtraBytes = Math.max(overhead.peakExtraBytes, bytesAtMerge - bytesBefore, bytesAfterMerge - bytesBefore);
         combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
       } else {
-        const { value, grads } = tf.variableGrads(() => compute() as tf.Scalar, trainable);
+        // dense models on wasm: the compiled step (the same gradients, bit for bit, without the tape's bookkeeping)
+        const { value, grads } =
+          compiledStep?.gradients({ features: x, loss: (outputs) => compute(undefined, outputs) as tf.Scalar, variables: trainable }) ??
+          tf.variableGrads(() => compute() as tf.Scalar, trainable);
         combinedLoss = value.dataSync()[0] as number;
         value.dispose();
         gradients = grads;

@@ -459,7 +459,22 @@ export function registerWasmTrainingKernels(): void {
     // wrong place; without the native module this plain loop stands in for it
     if (!native) return maxPoolGradientInJavaScript(backend, dy, input, info);
     const output = backend.makeOutput([...input.shape], 'float32');
-    native.max_pool_grad(offsetOf(backend, dy), offsetOf(backend, input), offsetOf(backend, output), info.batchSize, ...poolGeometry(info));
+    // images in shares of the native pool
+    const [imageIn, imageOut] = [info.inHeight * info.inWidth * info.inChannels, info.outHeight * info.outWidth * info.inChannels];
+    inShares({
+      native,
+      backend,
+      name: 'max_pool_grad',
+      total: info.batchSize,
+      large: info.batchSize * imageIn >= largeElementCount,
+      share: (begin, end) => [
+        offsetOf(backend, dy) + 4 * begin * imageOut,
+        offsetOf(backend, input) + 4 * begin * imageIn,
+        offsetOf(backend, output) + 4 * begin * imageIn,
+        end - begin,
+        ...poolGeometry(info),
+      ],
+    });
     return output;
   });
   for (const [name, operation] of [
@@ -473,10 +488,18 @@ export function registerWasmTrainingKernels(): void {
   }
   const stockRelu = kernel('Relu');
   replace('Relu', (parameters) =>
-    // large inputs: XNNPACK's relu spreads over the thread pool
+    // large inputs: shared over our native pool, or XNNPACK's relu spreads over its thread pool
     sameShapeNatively(parameters, stockRelu, {
-      applies: (x) => tf.util.sizeFromShape(x.shape) <= 1 << 18,
-      run: (native, input, output, size) => native.relu(input, output, size),
+      applies: (x) => tf.util.sizeFromShape(x.shape) < largeElementCount || nativeThreadPool(parameters.backend) !== undefined,
+      run: (native, input, output, size) =>
+        inShares({
+          native,
+          backend: parameters.backend,
+          name: 'relu',
+          total: size,
+          large: size >= largeElementCount,
+          share: (begin, end) => [input + 4 * begin, output + 4 * begin, end - begin],
+        }),
     }),
   );
   const stockStep = kernel('Step');
@@ -578,7 +601,20 @@ export function registerWasmTrainingKernels(): void {
       const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
       const native = nativeKernels(backend) as NativeKernels;
       const output = (backend as WasmBackendInternals).makeOutput([...x.shape], 'float32');
-      native.relu_grad(offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, output), tf.util.sizeFromShape(x.shape));
+      const size = tf.util.sizeFromShape(x.shape);
+      inShares({
+        native,
+        backend,
+        name: 'relu_grad',
+        total: size,
+        large: size >= largeElementCount,
+        share: (begin, end) => [
+          offsetOf(backend, dy) + 4 * begin,
+          offsetOf(backend, x) + 4 * begin,
+          offsetOf(backend, output) + 4 * begin,
+          end - begin,
+        ],
+      });
       return output;
     }) as unknown as tf.KernelFunc,
   });
@@ -683,6 +719,28 @@ function winogradConvolution(options: {
     ],
   });
   return output;
+}
+
+/** Element count from which the element-wise kernels are worth sharing over the native pool (1 MiB of float32). */
+const largeElementCount = 1 << 18;
+
+/**
+ * Runs a native kernel over [0, total) in shares of the native pool when the work is `large`,
+ * otherwise in one call; `share(begin, end)` gives a share's arguments. For kernels whose every
+ * output element depends on its own share only, so the result is the same for any thread count.
+ */
+function inShares(options: {
+  native: NativeKernels;
+  backend: unknown;
+  name: keyof NativeKernels;
+  total: number;
+  large: boolean;
+  share: (begin: number, end: number) => number[];
+}): void {
+  const { native, backend, name, total, large, share } = options;
+  const run = native[name] as (...values: number[]) => void;
+  if (!large || !nativeThreadPool(backend)) run(...share(0, total));
+  else runInShares({ native, backend, name, total, scratchBytes: 0, share: ({ begin, end }) => share(begin, end) });
 }
 
 /**
@@ -813,7 +871,33 @@ function elementWise(parameters: Parameters<KernelFunction>[0], stock: KernelFun
   const [full, small, swap, [outer, middle, inner]] = plan;
   const backend = parameters.backend as WasmBackendInternals;
   const output = backend.makeOutput(shape, 'float32');
-  native.binary_blocks(operation, offsetOf(backend, full), offsetOf(backend, small), offsetOf(backend, output), outer, middle, inner, swap);
+  const [fullAt, smallAt, outputAt] = [offsetOf(backend, full), offsetOf(backend, small), offsetOf(backend, output)];
+  // in shares of the native pool: blocks of the outer axis, rows of the middle one (a bias added to
+  // every row), or runs of elements (operands of one shape)
+  const split = outer > 1 ? 'outer' : middle > 1 ? 'middle' : 'elements';
+  inShares({
+    native,
+    backend,
+    name: 'binary_blocks',
+    total: split === 'outer' ? outer : split === 'middle' ? middle : inner,
+    large: size >= largeElementCount,
+    share: (begin, end) => {
+      if (split === 'outer')
+        return [
+          operation,
+          fullAt + 4 * begin * middle * inner,
+          smallAt + 4 * begin * inner,
+          outputAt + 4 * begin * middle * inner,
+          end - begin,
+          middle,
+          inner,
+          swap,
+        ];
+      if (split === 'middle')
+        return [operation, fullAt + 4 * begin * inner, smallAt, outputAt + 4 * begin * inner, 1, end - begin, inner, swap];
+      return [operation, fullAt + 4 * begin, smallAt + 4 * begin, outputAt + 4 * begin, 1, 1, end - begin, swap];
+    },
+  });
   return output;
 }
 

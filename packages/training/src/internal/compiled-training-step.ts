@@ -1,0 +1,331 @@
+/**
+ * A training step of a dense model without the gradient tape's bookkeeping. Under
+ * `tf.variableGrads` a batch-32 DNN step on wasm runs about 250 kernels, most of them the engine's
+ * reshapes, identities and scopes around the products, and spends more time in that bookkeeping
+ * than in the products. Here the forward pass runs as direct calls to the kernels `model.apply`
+ * reaches under a tape (the same operands: unfused product, bias and relu in the hidden layers,
+ * the fused linear product for linear layers and heads); only the heads' bias and activation, the
+ * task losses and their combination run under the tape, so custom losses and combiners keep their
+ * gradients; and the backward pass calls the kernels tfjs's gradient functions call, in the order
+ * the tape runs them. The gradients are bit for bit `tf.variableGrads`'s.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { nativeKernelActive, ownWasmKernel, reluGradientKernelName } from '../wasm-training-kernels';
+import { layerChains } from './layer-chains';
+
+/** A compiled step: the combined loss and the gradients of one batch. */
+export interface CompiledTrainingStep {
+  /**
+   * Runs `features` through the model in training mode, `loss` on its outputs (under the tape), and
+   * the backward pass; returns `tf.variableGrads(() => loss(model.apply(features, { training: true })), variables)`:
+   * the loss and the gradients, by variable name, of those of `variables` it reaches. Undefined
+   * (nothing run) when the backend changed or the features are not the shape compiled for.
+   */
+  gradients(options: {
+    features: tf.Tensor;
+    loss: (outputs: tf.Tensor[]) => tf.Scalar;
+    variables: readonly tf.Variable[];
+  }): { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
+}
+
+type KernelFunction = (parameters: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
+
+/** What one step's layers share: kernel calls, the variables to differentiate and the gradients found. */
+interface StepContext {
+  call(name: string, inputs: Record<string, tf.TensorInfo>, attrs?: tf.NamedAttrMap): tf.TensorInfo;
+  wanted(variable: tf.Variable): boolean;
+  /** Hands a variable's gradient out (it becomes a tensor the caller owns). */
+  gradient(variable: tf.Variable, value: tf.TensorInfo): void;
+  /** Keeps a tensor the backward pass needs until the step ends. */
+  retain(tensor: tf.Tensor): void;
+}
+
+/** A layer's forward pass: its output and the backward pass from its output's gradient (the input's, when asked). */
+interface Forward {
+  output: tf.TensorInfo;
+  /** The head's bias and activation, applied under the tape (the heads only). */
+  tail?: (product: tf.Tensor) => tf.Tensor;
+  /** The variables the tail reads. */
+  tailVariables?: tf.Variable[];
+  backward(gradient: tf.TensorInfo, wantInput: boolean): tf.TensorInfo | undefined;
+}
+
+type LayerPass = (input: tf.TensorInfo, context: StepContext) => Forward;
+
+const view = (tensor: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ dataId: tensor.dataId, dtype: tensor.dtype, shape });
+const noAttributes = {};
+
+function activationOf(layer: tfl.layers.Layer): string | undefined {
+  return (layer as unknown as { activation?: { getClassName(): string } }).activation?.getClassName();
+}
+
+/** 2-D float32 input of the width `columns`, or the step cannot run compiled. */
+function checkInput(input: tf.TensorInfo, columns: number): void {
+  if (input.shape.length !== 2 || input.shape[1] !== columns || input.dtype !== 'float32') throw new UncompiledShape();
+}
+
+/** The pass of one layer, or undefined when its kind (or configuration) is not compiled; `output`: the layer is a model output. */
+function passOf(layer: tfl.layers.Layer, output: boolean): LayerPass | undefined {
+  const kind = layer.getClassName();
+  if (kind === 'Dropout' || kind === 'PolytaskStepDropout') {
+    const rate = (layer as unknown as { rate: number }).rate;
+    return (input, context) => {
+      if (!(rate > 0 && rate < 1)) return { output: input, backward: (gradient) => gradient };
+      // the layer's own mask for this step: the layer applied to ones gives its multiplier bit for bit
+      const multiplier = tf.tidy(() => layer.apply(tf.ones(input.shape), { training: true }) as tf.Tensor);
+      context.retain(multiplier);
+      return {
+        output: context.call('Multiply', { a: input, b: multiplier }),
+        backward: (gradient) => context.call('Multiply', { a: gradient, b: multiplier }),
+      };
+    };
+  }
+  if (kind === 'Flatten' && (layer as unknown as { dataFormat?: string }).dataFormat !== 'channelsFirst')
+    return (input) => ({
+      output: view(input, [input.shape[0] as number, input.shape.slice(1).reduce((product, size) => product * size, 1)]),
+      backward: (gradient) => view(gradient, input.shape),
+    });
+  if (kind === 'Activation') {
+    const activation = activationOf(layer);
+    if (activation === 'linear') return (input) => ({ output: input, backward: (gradient) => gradient });
+    if (activation !== 'relu') return undefined;
+    return (input, context) => ({
+      output: context.call('Relu', { x: input }),
+      backward: (gradient) => context.call(reluGradientKernelName, { dy: gradient, x: input }),
+    });
+  }
+  if (kind !== 'Dense') return undefined;
+  const dense = layer as unknown as { kernel?: { read(): tf.Tensor }; bias?: { read(): tf.Tensor } | null; input?: { shape: unknown[] } };
+  const activation = activationOf(layer);
+  if (!dense.kernel || dense.input?.shape.length !== 2) return undefined;
+  const kernelOf = () => dense.kernel?.read() as tf.Variable;
+  const biasOf = () => dense.bias?.read() as tf.Variable | undefined;
+  if (activation === 'relu' && !output) return reluDense(kernelOf, biasOf);
+  if (activation === 'linear') return linearDense(kernelOf, biasOf, true);
+  if ((activation === 'softmax' || activation === 'sigmoid') && output) {
+    const pass = linearDense(kernelOf, biasOf, false);
+    return (input, context) => {
+      const forward = pass(input, context);
+      const bias = biasOf();
+      return {
+        ...forward,
+        // as tfjs-layers' Dense: the bias added after the product, then the activation
+        tail: (product) => {
+          const biased = bias ? tf.add(product, bias) : product;
+          return activation === 'softmax' ? tf.softmax(biased, -1) : tf.sigmoid(biased);
+        },
+        tailVariables: bias ? [bias] : [],
+      };
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A relu Dense as it runs under a tape (fusion is off while gradients are recorded): product,
+ * bias, relu; backward: relu's gradient, the bias's sum over rows, the two products.
+ */
+function reluDense(kernelOf: () => tf.Variable, biasOf: () => tf.Variable | undefined): LayerPass {
+  return (input, context) => {
+    const kernel = kernelOf();
+    const bias = biasOf();
+    checkInput(input, kernel.shape[0] as number);
+    const product = context.call('BatchMatMul', { a: input, b: kernel }, { transposeA: false, transposeB: false });
+    const biased = bias ? context.call('Add', { a: product, b: bias }) : product;
+    const output = context.call('Relu', { x: biased });
+    return {
+      output,
+      backward(gradient, wantInput) {
+        const activated = context.call(reluGradientKernelName, { dy: gradient, x: biased });
+        if (bias && context.wanted(bias)) context.gradient(bias, context.call('Sum', { x: activated }, { axis: [0], keepDims: false }));
+        const inputGradient = wantInput
+          ? context.call('BatchMatMul', { a: activated, b: kernel }, { transposeA: false, transposeB: true })
+          : undefined;
+        if (context.wanted(kernel))
+          context.gradient(kernel, context.call('BatchMatMul', { a: input, b: activated }, { transposeA: true, transposeB: false }));
+        return inputGradient;
+      },
+    };
+  };
+}
+
+/**
+ * A linear Dense (or a head's product before its bias and activation, `withBias` false): tfjs's
+ * fused product on 3-D views, fused even under a tape; backward as its custom gradient.
+ */
+function linearDense(kernelOf: () => tf.Variable, biasOf: () => tf.Variable | undefined, withBias: boolean): LayerPass {
+  return (input, context) => {
+    const kernel = kernelOf();
+    const bias = withBias ? biasOf() : undefined;
+    checkInput(input, kernel.shape[0] as number);
+    const [rows, inner] = input.shape as [number, number];
+    const units = kernel.shape[1] as number;
+    const a = view(input, [1, rows, inner]);
+    const b = view(kernel, [1, inner, units]);
+    const product = context.call(
+      '_FusedMatMul',
+      { a, b, ...(bias ? { bias } : {}) },
+      { transposeA: false, transposeB: false, activation: 'linear', leakyreluAlpha: 0.2 },
+    );
+    return {
+      output: view(product, [rows, units]),
+      backward(gradient, wantInput) {
+        const dy = view(gradient, [1, rows, units]);
+        const inputGradient = wantInput
+          ? view(context.call('BatchMatMul', { a: dy, b }, { transposeA: false, transposeB: true }), [rows, inner])
+          : undefined;
+        if (context.wanted(kernel))
+          context.gradient(
+            kernel,
+            view(context.call('BatchMatMul', { a, b: dy }, { transposeA: true, transposeB: false }), [inner, units]),
+          );
+        if (bias && context.wanted(bias)) context.gradient(bias, context.call('Sum', { x: dy }, { axis: [0, 1], keepDims: false }));
+        return inputGradient;
+      },
+    };
+  };
+}
+
+/** Thrown inside a step when a layer's input is not the 2-D float32 one compiled; the step falls back to the tape. */
+class UncompiledShape extends Error {}
+
+/**
+ * Compiles `model`'s training step on the current backend, or returns undefined where it cannot:
+ * a backend other than wasm with Polytask's kernels (and their relu gradient), more than one input,
+ * a layer used twice or with several inputs, or layers other than Dense (relu or linear inside;
+ * softmax, sigmoid or linear as an output), Activation (relu, linear), Dropout, StepDropout and
+ * Flatten (channels last), or an output layer that also feeds another layer.
+ */
+export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingStep | undefined {
+  const backend = tf.backend();
+  if (tf.getBackend() !== 'wasm' || !nativeKernelActive(reluGradientKernelName)) return undefined;
+  const kernels = new Map<string, KernelFunction>();
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Relu']) {
+    const own = ownWasmKernel(name);
+    if (!own) return undefined;
+    kernels.set(name, own as KernelFunction);
+  }
+  for (const name of ['Add', 'Multiply', reluGradientKernelName]) {
+    const registered = tf.getKernel(name, 'wasm');
+    if (!registered) return undefined;
+    kernels.set(name, registered.kernelFunc as unknown as KernelFunction);
+  }
+  const outputLayers = new Set((model.outputs as unknown as { sourceLayer: tfl.layers.Layer }[]).map((output) => output.sourceLayer));
+  const passes = new Map<tfl.layers.Layer, LayerPass>();
+  const chains = layerChains(model, (layer) => {
+    const pass = passOf(layer, outputLayers.has(layer));
+    if (pass) passes.set(layer, pass);
+    return pass !== undefined;
+  });
+  if (!chains) return undefined;
+  const { inputLayer, sources, outputs } = chains;
+  // an output is the end of its chain: no layer takes its input from it
+  for (const source of sources.values()) if (outputLayers.has(source)) return undefined;
+  const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
+  const modelWeights = new Set(model.weights.map((weight) => weight.read() as tf.Variable));
+
+  return {
+    gradients({ features, loss, variables }) {
+      const fits =
+        features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
+      if (tf.backend() !== backend || !fits || features.dtype !== 'float32') return undefined;
+      const trainable = new Set(variables.filter((variable) => variable.trainable));
+      const created: tf.TensorInfo[] = [];
+      const retained: tf.Tensor[] = [];
+      const handedOut = new Set<object>();
+      const grads: tf.NamedTensorMap = {};
+      const context: StepContext = {
+        call(name, inputs, attrs = noAttributes) {
+          const result = (kernels.get(name) as KernelFunction)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
+          created.push(result);
+          return result;
+        },
+        wanted: (variable) => trainable.has(variable),
+        gradient(variable, value) {
+          handedOut.add(value.dataId);
+          grads[variable.name] = tf.engine().makeTensorFromTensorInfo({ ...value, shape: [...variable.shape] });
+        },
+        retain: (tensor) => retained.push(tensor),
+      };
+      const products: tf.Tensor[] = [];
+      let value: tf.Scalar | undefined;
+      try {
+        // forward, in the order tfjs-layers runs the layers
+        const forwards = new Map<tfl.layers.Layer, Forward>();
+        const outputOf = (layer: tfl.layers.Layer): tf.TensorInfo =>
+          layer === inputLayer ? features : (forwards.get(layer) as Forward).output;
+        for (const [layer, source] of sources) forwards.set(layer, (passes.get(layer) as LayerPass)(outputOf(source), context));
+        // the heads' tails, the losses and their combination under the tape
+        for (const layer of outputs) {
+          const output = outputOf(layer);
+          handedOut.add(output.dataId);
+          products.push(tf.engine().makeTensorFromTensorInfo(output));
+        }
+        // under the tape: the heads' biases and variables of the loss's own (a combiner's); the other weights are the passes'
+        const tailVariables = outputs.flatMap((layer) => forwards.get(layer)?.tailVariables ?? []);
+        const tapeVariables = [...new Set([...tailVariables, ...[...trainable].filter((variable) => !modelWeights.has(variable))])].filter(
+          (variable) => trainable.has(variable),
+        );
+        const taped = tf.engine().gradients(
+          () =>
+            loss(
+              outputs.map((layer, index) => {
+                const tail = forwards.get(layer)?.tail;
+                return tail ? tail(products[index] as tf.Tensor) : (products[index] as tf.Tensor);
+              }),
+            ),
+          [...products, ...tapeVariables],
+          undefined,
+          true,
+        );
+        value = taped.value as tf.Scalar;
+        for (const [index, variable] of tapeVariables.entries()) {
+          const gradient = taped.grads[products.length + index];
+          if (gradient) grads[variable.name] = gradient;
+        }
+        // backward, layers in reverse order; a layer's output gradient sums its consumers' in the tape's order
+        const pending = new Map<tfl.layers.Layer, tf.TensorInfo>();
+        outputs.forEach((layer, index) => {
+          const gradient = taped.grads[index];
+          if (gradient) pending.set(layer, gradient);
+        });
+        const layers = [...sources.keys()].reverse();
+        for (const layer of layers) {
+          const gradient = pending.get(layer);
+          if (!gradient) continue;
+          const source = sources.get(layer) as tfl.layers.Layer;
+          const wantInput = reachesWeights({ layer: source, sources, inputLayer, trainable });
+          const inputGradient = (forwards.get(layer) as Forward).backward(gradient, wantInput);
+          if (!inputGradient) continue;
+          const known = pending.get(source);
+          pending.set(source, known ? context.call('Add', { a: known, b: inputGradient }) : inputGradient);
+        }
+        tf.dispose(
+          taped.grads.slice(0, products.length).filter((gradient): gradient is tf.Tensor => gradient !== null && gradient !== undefined),
+        );
+        return { value, grads };
+      } catch (error) {
+        tf.dispose([value, ...Object.values(grads)].filter((tensor): tensor is tf.Tensor => tensor !== undefined));
+        if (error instanceof UncompiledShape) return undefined;
+        throw error;
+      } finally {
+        tf.dispose(products);
+        tf.dispose(retained);
+        for (const tensor of created) if (!handedOut.has(tensor.dataId)) backend.disposeData(tensor.dataId);
+      }
+    },
+  };
+}
+
+/** Whether `layer`'s chain back to the input holds a weight being differentiated, so its output's gradient is needed. */
+function reachesWeights(options: {
+  layer: tfl.layers.Layer;
+  sources: ReadonlyMap<tfl.layers.Layer, tfl.layers.Layer>;
+  inputLayer: tfl.layers.Layer;
+  trainable: ReadonlySet<tf.Variable>;
+}): boolean {
+  for (let current = options.layer; current !== options.inputLayer; current = options.sources.get(current) as tfl.layers.Layer)
+    if (current.weights.some((weight) => options.trainable.has(weight.read() as tf.Variable))) return true;
+  return false;
+}
