@@ -64,7 +64,7 @@ export function regressionLoss(options: { kind: (typeof regressionLossKinds)[num
   const delta = options.delta ?? 1;
   if (!(delta > 0))
     throw new InvalidArgumentError({ argument: 'delta', value: delta, message: `Huber's delta must be positive, got ${delta}.` });
-  return ({ probabilities: predictions, targets }) =>
+  const loss: TensorLoss = ({ probabilities: predictions, targets }) =>
     tf.tidy(() => {
       const error = tf.sub(predictions, targets);
       if (options.kind === 'mean-squared-error') return tf.mean(tf.square(error), 1) as tf.Tensor1D;
@@ -74,9 +74,21 @@ export function regressionLoss(options: { kind: (typeof regressionLossKinds)[num
       const linear = tf.sub(absolute, quadratic);
       return tf.mean(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(delta, linear)), 1) as tf.Tensor1D;
     });
+  if (options.kind === 'mean-squared-error') forms.set(loss, { kind: 'mean-squared-error' });
+  return loss;
 }
 
 const registry = new Map<string, TensorLoss>();
+
+/** The closed form of a built-in loss (internal: training's compiled step computes its gradient without the tape). */
+export type LossForm = { readonly kind: 'cross-entropy'; readonly weights?: readonly number[] } | { readonly kind: 'mean-squared-error' };
+
+const forms = new WeakMap<TensorLoss, LossForm>();
+
+/** The closed form of `loss` when it is a built-in one with one (plain or weighted cross-entropy, squared error). */
+export function lossForm(loss: TensorLoss): LossForm | undefined {
+  return forms.get(loss);
+}
 
 /**
  * Makes `loss` the tensor form of tasks whose `loss.name` is `name`.
@@ -94,7 +106,7 @@ export function registerTensorLoss(name: string, loss: TensorLoss): void {
 export function crossEntropyLoss(options: { gamma?: number; weights?: readonly number[] } = {}): TensorLoss {
   const gamma = options.gamma ?? 0;
   const weights = options.weights;
-  return ({ probabilities, targets, kind }) =>
+  const loss: TensorLoss = ({ probabilities, targets, kind }) =>
     tf.tidy(() => {
       const p = tf.clipByValue(probabilities, epsilon, 1 - epsilon);
       // plain cross-entropy skips the factor of ones (the same values and gradients, fewer kernels per step)
@@ -112,7 +124,12 @@ export function crossEntropyLoss(options: { gamma?: number; weights?: readonly n
       } else if (weights) positive = tf.mul(positive, tf.tensor1d([...weights]));
       return tf.neg(tf.mean(tf.add(positive, negative), 1)) as tf.Tensor1D;
     });
+  if (gamma === 0) forms.set(loss, { kind: 'cross-entropy', ...(weights ? { weights: [...weights] } : {}) });
+  return loss;
 }
+
+/** The bounds cross-entropy clips probabilities to, as float32 (what the clip kernel and its gradient compare with). */
+export const probabilityBounds = Object.freeze([Math.fround(epsilon), Math.fround(1 - epsilon)] as const);
 
 /** Columns of a task in a combined set, counted over the items that carry it: positives per column and carrying rows. */
 function columnCounts(set: CombinedSet, taskName: string): { positives: Float64Array; rows: number } {

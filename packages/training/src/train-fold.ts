@@ -42,11 +42,12 @@ import { augmentBatch, type BatchAugmentation, checkAugmentations } from './batc
 import { createCheckpoint, restoreCheckpoint } from './checkpoint';
 import { appliedOutputs, compileInference } from './compile-inference';
 import { checkEarlyStoppingSpec, createEarlyStopping, type EarlyStoppingSpec, type EarlyStoppingState } from './early-stopping';
-import { compileTrainingStep } from './internal/compiled-training-step';
+import { type CompiledTrainingStep, compileTrainingStep } from './internal/compiled-training-step';
+import { headLossGradient } from './internal/head-loss-gradient';
 import { representationGradientStep, splitAtRepresentation } from './internal/representation-step';
-import { createLossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
+import { createLossCombiner, type LossCombiner, type LossCombinerFactory, type LossCombinerSpec } from './loss-combiners';
 import { createSchedule, createTrainingOptimizer, type LearningRateSchedule, type OptimizerSpec } from './optimizer';
-import { resolveTaskLosses, type TaskLossSpec, type TensorLoss } from './task-losses';
+import { type LossForm, lossForm, resolveTaskLosses, type TaskLossSpec, type TensorLoss } from './task-losses';
 import { explainMissingKernel, trainingKernelsFor } from './training-kernels';
 import { assertKernelsRegistered, registerWasmTrainingKernels } from './wasm-training-kernels';
 
@@ -65,22 +66,12 @@ export function maskedTaskLosses(
   losses: ReadonlyMap<string, TensorLoss> = resolveTaskLosses({ set }),
 ): Map<string, tf.Scalar> {
   const size = batch.indices.length;
-  const taskCount = set.tasks.length;
   const result = new Map<string, tf.Scalar>();
   set.tasks.forEach((entry, taskIndex) => {
     if (exclude.has(entry.task.name)) return;
-    const mask = new Float32Array(size);
-    let carrying = 0;
-    for (let row = 0; row < size; row++) {
-      mask[row] = batch.masks[row * taskCount + taskIndex] as number;
-      carrying += mask[row] as number;
-    }
-    if (carrying === 0) return;
-    const [start, end] = entry.columns;
-    const width = end - start;
-    const targets = new Float32Array(size * width);
-    for (let row = 0; row < size; row++)
-      targets.set(batch.targets.subarray(row * set.columnCount + start, row * set.columnCount + end), row * width);
+    const rows = taskRows(batch, set, taskIndex);
+    if (!rows) return;
+    const { mask, carrying, targets, width } = rows;
     const taskLoss = losses.get(entry.task.name) as TensorLoss;
     // a mask, not a gather: gather's gradient (UnsortedSegmentSum) does not exist on wasm
     const loss = tf.tidy(() => {
@@ -95,6 +86,108 @@ export function maskedTaskLosses(
     result.set(entry.task.name, loss as tf.Scalar);
   });
   return result;
+}
+
+/** A task's rows of a batch: which carry it (the mask and its sum) and its target columns; undefined when none does. */
+function taskRows(
+  batch: Batch,
+  set: CombinedSet,
+  taskIndex: number,
+): { mask: Float32Array; carrying: number; targets: Float32Array; width: number } | undefined {
+  const size = batch.indices.length;
+  const taskCount = set.tasks.length;
+  const mask = new Float32Array(size);
+  let carrying = 0;
+  for (let row = 0; row < size; row++) {
+    mask[row] = batch.masks[row * taskCount + taskIndex] as number;
+    carrying += mask[row] as number;
+  }
+  if (carrying === 0) return undefined;
+  const [start, end] = (set.tasks[taskIndex] as CombinedSet['tasks'][number]).columns;
+  const width = end - start;
+  const targets = new Float32Array(size * width);
+  for (let row = 0; row < size; row++)
+    targets.set(batch.targets.subarray(row * set.columnCount + start, row * set.columnCount + end), row * width);
+  return { mask, carrying, targets, width };
+}
+
+/** The head activation each task kind's loss form assumes. */
+const formActivation = { 'multi-class': 'softmax', binary: 'sigmoid', 'multi-label': 'sigmoid', regression: 'linear' } as const;
+
+/**
+ * Each task's loss form when every task's loss has one and its head ends in the activation the
+ * form assumes: then the compiled step takes the heads' gradients without the tape.
+ */
+function headLossForms(step: CompiledTrainingStep, set: CombinedSet, losses: ReadonlyMap<string, TensorLoss>): LossForm[] | undefined {
+  const forms = set.tasks.map((entry, index) => {
+    const form = lossForm(losses.get(entry.task.name) as TensorLoss);
+    return form && step.activations[index] === formActivation[entry.task.kind] ? form : undefined;
+  });
+  return forms.every((form) => form !== undefined) ? forms : undefined;
+}
+
+/**
+ * The heads' part of a step without the tape: each task's masked loss and its gradient with
+ * respect to its head's logits (`headLossGradient`), the combiner's combination of the losses (its
+ * gradients with respect to each loss and to its own variables under the tape, on scalars), and
+ * each head's gradient scaled by its loss's.
+ */
+function combinedHeadGradients(options: {
+  outputs: readonly Float32Array[];
+  batch: Batch;
+  set: CombinedSet;
+  exclude: ReadonlySet<string>;
+  forms: readonly LossForm[];
+  combiner: LossCombiner;
+}): { logitGradients: (Float32Array | undefined)[]; taskLosses: Map<string, number>; value: number; combinerGradients: tf.NamedTensorMap } {
+  const { outputs, batch, set, exclude, forms, combiner } = options;
+  const perTask = new Map<string, { index: number; loss: number; logitGradient: Float32Array }>();
+  set.tasks.forEach((entry, taskIndex) => {
+    if (exclude.has(entry.task.name)) return;
+    const rows = taskRows(batch, set, taskIndex);
+    if (!rows) return;
+    const { loss, logitGradient } = headLossGradient({
+      form: forms[taskIndex] as LossForm,
+      kind: entry.task.kind,
+      outputs: outputs[taskIndex] as Float32Array,
+      ...rows,
+    });
+    perTask.set(entry.task.name, { index: taskIndex, loss, logitGradient });
+  });
+  const names = [...perTask.keys()];
+  const scalars = names.map((name) => tf.scalar((perTask.get(name) as { loss: number }).loss));
+  const variables = combiner.variables.filter((variable) => variable.trainable);
+  const { value, grads } = tf
+    .engine()
+    .gradients(
+      () => combiner.combine(new Map(names.map((name, index) => [name, scalars[index] as tf.Scalar]))),
+      [...scalars, ...variables],
+      undefined,
+      true,
+    );
+  const logitGradients: (Float32Array | undefined)[] = set.tasks.map(() => undefined);
+  names.forEach((name, index) => {
+    const { index: taskIndex, logitGradient } = perTask.get(name) as { index: number; logitGradient: Float32Array };
+    // a loss the combination does not reach gives its head no gradient (as under the tape); a zero weight gives zeros
+    const weight = grads[index];
+    if (weight) {
+      const factor = weight.dataSync()[0] as number;
+      logitGradients[taskIndex] = logitGradient.map((gradient) => gradient * factor);
+    }
+  });
+  const combinerGradients: tf.NamedTensorMap = {};
+  variables.forEach((variable, index) => {
+    const gradient = grads[names.length + index];
+    if (gradient) combinerGradients[variable.name] = gradient;
+  });
+  const combined = value.dataSync()[0] as number;
+  tf.dispose([value, ...scalars, ...grads.slice(0, names.length).filter((gradient) => gradient !== undefined && gradient !== null)]);
+  return {
+    logitGradients,
+    taskLosses: new Map(names.map((name) => [name, (perTask.get(name) as { loss: number }).loss])),
+    value: combined,
+    combinerGradients,
+  };
 }
 
 /** The error for a combiner that needs every task in each batch, paired with a sampler that cannot give it. */
@@ -509,6 +602,7 @@ async function trainFoldChecked(
   const schedule = createSchedule(options.schedule ?? { kind: 'constant' }, trainer, resumeState?.schedule);
   const trainable = [...model.trainableWeights.map((weight) => weight.read() as tf.Variable), ...combiner.variables];
   const compiledStep = compileTrainingStep(model);
+  const headForms = compiledStep && headLossForms(compiledStep, train, taskLosses);
   // GradNorm watches the last shared layer's weights
   const sharedWeights = model.trainableWeights.filter((weight) => weight.originalName.startsWith('shared_'));
   const lastShared = sharedWeights.at(-1)?.originalName.split('/')[0];
@@ -678,6 +772,35 @@ async function trainFoldChecked(
         overhead.steps++;
         overhead.peakExtraBytes = Math.max(overhead.peakExtraBytes, bytesAtMerge - bytesBefore, bytesAfterMerge - bytesBefore);
         combinedLoss = [...taskLossValues.values()].reduce((sum, value) => sum + value, 0);
+      } else if (compiledStep && headForms) {
+        // dense models on wasm with built-in losses: the compiled step takes the heads' gradients from
+        // their closed forms, without a tape (the tape's gradients, up to rounding)
+        let combinerGradients: tf.NamedTensorMap = {};
+        let combined = 0;
+        const modelGradients = compiledStep.gradientsFromHeads({
+          features: x,
+          variables: trainable,
+          headGradients: (outputs) => {
+            probabilities.push(...outputs);
+            const heads = combinedHeadGradients({ outputs, batch: lossBatch, set: train, exclude: frozen, forms: headForms, combiner });
+            for (const [task, loss] of heads.taskLosses) taskLossValues.set(task, loss);
+            combinerGradients = heads.combinerGradients;
+            combined = heads.value;
+            return heads.logitGradients;
+          },
+        });
+        if (modelGradients) {
+          gradients = { ...modelGradients, ...combinerGradients };
+          combinedLoss = combined;
+        } else {
+          tf.dispose(Object.values(combinerGradients));
+          probabilities.length = 0;
+          taskLossValues.clear();
+          const { value, grads } = tf.variableGrads(() => compute() as tf.Scalar, trainable);
+          combinedLoss = value.dataSync()[0] as number;
+          value.dispose();
+          gradients = grads;
+        }
       } else {
         // dense models on wasm: the compiled step (the same gradients, bit for bit, without the tape's bookkeeping)
         const { value, grads } =

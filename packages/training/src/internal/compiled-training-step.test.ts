@@ -1,9 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { createMultiTaskCnn, createMultiTaskDnn, StepDropout } from '@polytask/models';
+import { combineDatasets } from '@polytask/training-sets';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { LossCombinerSpec } from '../loss-combiners';
 import { selectBackend } from '../select-backend';
+import { crossEntropyLoss, regressionLoss, type TensorLoss } from '../task-losses';
+import { events, keyword, learnableDataset, loudness, speaker } from '../test-support';
+import { trainFold } from '../train-fold';
 import { compileTrainingStep } from './compiled-training-step';
 
 beforeAll(async () => {
@@ -121,4 +126,68 @@ describe('compileTrainingStep', () => {
     });
     expect(compileTrainingStep(hiddenSoftmax)).toBeUndefined();
   });
+});
+
+describe('trainFold with the compiled step', () => {
+  // three datasets: every head kind, tasks missing from most batches, class weights on one task
+  const train = combineDatasets([
+    learnableDataset({ name: 'words', tasks: [keyword], count: 20, seed: 1 }),
+    learnableDataset({ name: 'voices', tasks: [speaker, events], count: 16, seed: 2 }),
+    learnableDataset({ name: 'levels', tasks: [loudness, speaker], count: 12, seed: 3 }),
+  ]);
+  const heads = train.tasks.map(({ task }) => ({ name: task.name, kind: task.kind, outputSize: task.outputSize }));
+  const weights = [0.7, 1.4];
+
+  /** Trains 3 epochs; `tape`: the same losses as functions of their own, so the step takes the tape. */
+  async function trained(lossCombiner: LossCombinerSpec, tape: boolean) {
+    const model = createMultiTaskDnn({ inputShape: [4, 8], tasks: heads, hiddenUnits: [16, 12], dropout: 0.2, seed: 5 });
+    const own =
+      (loss: TensorLoss): TensorLoss =>
+      (input) =>
+        loss(input);
+    const gradients = vi.spyOn(tf.engine(), 'gradients');
+    const result = await trainFold({
+      model,
+      train,
+      epochs: 3,
+      batchSize: 8,
+      seed: 9,
+      lossCombiner,
+      ...(tape
+        ? {
+            taskLosses: {
+              keyword: own(crossEntropyLoss()),
+              speaker: own(crossEntropyLoss({ weights })),
+              events: own(crossEntropyLoss()),
+              loudness: own(regressionLoss({ kind: 'mean-squared-error' })),
+            },
+          }
+        : { losses: { speaker: { kind: 'cross-entropy', classWeights: weights } } }),
+    });
+    // the heads' path differentiates scalars only (the combination of the losses); the tape's, the heads' outputs
+    const differentiated = gradients.mock.calls.flatMap(([, xs]) => xs.map((x) => x.rank));
+    gradients.mockRestore();
+    const values = model.getWeights().map((weight) => Array.from(weight.dataSync()));
+    model.dispose();
+    return { result, values, differentiated };
+  }
+
+  it.each([['sum' as const], ['uncertainty' as const], ['dynamic-weight-average' as const], ['random-loss-weighting' as const]])(
+    'takes the heads from their closed forms (%s combiner): the losses and weights of the tape, up to rounding',
+    async (kind) => {
+      const heads = await trained({ kind } as LossCombinerSpec, false);
+      const tape = await trained({ kind } as LossCombinerSpec, true);
+      expect(heads.differentiated.every((rank) => rank === 0)).toBe(true);
+      expect(tape.differentiated.some((rank) => rank === 2)).toBe(true);
+      for (const [epoch, record] of heads.result.history.entries()) {
+        const reference = tape.result.history[epoch]?.train;
+        for (const task of record.train.tasks) {
+          const other = reference?.tasks.find((candidate) => candidate.task === task.task);
+          expect(task.loss ?? Number.NaN).toBeCloseTo(other?.loss ?? Number.NaN, 4);
+        }
+      }
+      for (const [index, values] of heads.values.entries())
+        for (const [at, value] of values.entries()) expect(value).toBeCloseTo((tape.values[index] as number[])[at] as number, 4);
+    },
+  );
 });

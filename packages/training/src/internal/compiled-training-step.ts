@@ -16,6 +16,8 @@ import { layerChains } from './layer-chains';
 
 /** A compiled step: the combined loss and the gradients of one batch. */
 export interface CompiledTrainingStep {
+  /** Each output's head activation: softmax, sigmoid, or linear (none). */
+  readonly activations: readonly HeadActivationName[];
   /**
    * Runs `features` through the model in training mode, `loss` on its outputs (under the tape), and
    * the backward pass; returns `tf.variableGrads(() => loss(model.apply(features, { training: true })), variables)`:
@@ -27,7 +29,21 @@ export interface CompiledTrainingStep {
     loss: (outputs: tf.Tensor[]) => tf.Scalar;
     variables: readonly tf.Variable[];
   }): { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
+  /**
+   * The same without a tape: `headGradients` gets the outputs' values and returns, for each output,
+   * the loss's gradient with respect to the head's values before its activation (undefined for a
+   * head the loss leaves out); returns the gradients, by variable name, of the model's weights among
+   * `variables`. Undefined (nothing run) as for {@link CompiledTrainingStep.gradients}.
+   */
+  gradientsFromHeads(options: {
+    features: tf.Tensor;
+    headGradients: (outputs: Float32Array[]) => (Float32Array | undefined)[];
+    variables: readonly tf.Variable[];
+  }): tf.NamedTensorMap | undefined;
 }
+
+/** A head's activation. */
+export type HeadActivationName = 'softmax' | 'sigmoid' | 'linear';
 
 type KernelFunction = (parameters: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
 
@@ -39,15 +55,15 @@ interface StepContext {
   gradient(variable: tf.Variable, value: tf.TensorInfo): void;
   /** Keeps a tensor the backward pass needs until the step ends. */
   retain(tensor: tf.Tensor): void;
+  /** A new float32 tensor of `shape` for the step (uninitialised), freed with its intermediates. */
+  allocate(shape: number[]): tf.TensorInfo;
 }
 
 /** A layer's forward pass: its output and the backward pass from its output's gradient (the input's, when asked). */
 interface Forward {
   output: tf.TensorInfo;
-  /** The head's bias and activation, applied under the tape (the heads only). */
-  tail?: (product: tf.Tensor) => tf.Tensor;
-  /** The variables the tail reads. */
-  tailVariables?: tf.Variable[];
+  /** A head's activation and the bias added before it (outputs of softmax and sigmoid Dense layers: the output is their product). */
+  head?: { activation: 'softmax' | 'sigmoid'; bias: tf.Variable | undefined };
   backward(gradient: tf.TensorInfo, wantInput: boolean): tf.TensorInfo | undefined;
 }
 
@@ -106,17 +122,7 @@ function passOf(layer: tfl.layers.Layer, output: boolean): LayerPass | undefined
   if ((activation === 'softmax' || activation === 'sigmoid') && output) {
     const pass = linearDense(kernelOf, biasOf, false);
     return (input, context) => {
-      const forward = pass(input, context);
-      const bias = biasOf();
-      return {
-        ...forward,
-        // as tfjs-layers' Dense: the bias added after the product, then the activation
-        tail: (product) => {
-          const biased = bias ? tf.add(product, bias) : product;
-          return activation === 'softmax' ? tf.softmax(biased, -1) : tf.sigmoid(biased);
-        },
-        tailVariables: bias ? [bias] : [],
-      };
+      return { ...pass(input, context), head: { activation, bias: biasOf() } };
     };
   }
   return undefined;
@@ -201,12 +207,12 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
   const backend = tf.backend();
   if (tf.getBackend() !== 'wasm' || !nativeKernelActive(reluGradientKernelName)) return undefined;
   const kernels = new Map<string, KernelFunction>();
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Relu']) {
+  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Relu', 'Softmax']) {
     const own = ownWasmKernel(name);
     if (!own) return undefined;
     kernels.set(name, own as KernelFunction);
   }
-  for (const name of ['Add', 'Multiply', reluGradientKernelName]) {
+  for (const name of ['Add', 'Multiply', 'Sigmoid', reluGradientKernelName]) {
     const registered = tf.getKernel(name, 'wasm');
     if (!registered) return undefined;
     kernels.set(name, registered.kernelFunc as unknown as KernelFunction);
@@ -224,98 +230,193 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
   for (const source of sources.values()) if (outputLayers.has(source)) return undefined;
   const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
   const modelWeights = new Set(model.weights.map((weight) => weight.read() as tf.Variable));
+  const activations = outputs.map((layer): HeadActivationName => {
+    const activation = activationOf(layer);
+    return activation === 'softmax' || activation === 'sigmoid' ? activation : 'linear';
+  });
+
+  /**
+   * One step: the forward pass, `middle` (the outputs' gradients from the outputs), the backward
+   * pass; undefined when the features do not fit. Intermediate tensors are freed, handed-out ones kept.
+   */
+  const step = <Result>(
+    features: tf.Tensor,
+    variables: readonly tf.Variable[],
+    middle: (step: {
+      forwards: ReadonlyMap<tfl.layers.Layer, Forward>;
+      outputs: tf.TensorInfo[];
+      context: StepContext;
+      trainable: ReadonlySet<tf.Variable>;
+      grads: tf.NamedTensorMap;
+      /** Keeps a tensor's data when the step frees its intermediates. */
+      handOut(tensor: tf.TensorInfo): void;
+    }) => { outputGradients: (tf.TensorInfo | undefined)[]; result: Result; cleanUp?: () => void },
+  ): Result | undefined => {
+    const fits =
+      features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
+    if (tf.backend() !== backend || !fits || features.dtype !== 'float32') return undefined;
+    const trainable = new Set(variables.filter((variable) => variable.trainable));
+    const created: tf.TensorInfo[] = [];
+    const retained: tf.Tensor[] = [];
+    const handedOut = new Set<object>();
+    const grads: tf.NamedTensorMap = {};
+    const context: StepContext = {
+      call(name, inputs, attrs = noAttributes) {
+        const result = (kernels.get(name) as KernelFunction)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
+        created.push(result);
+        return result;
+      },
+      wanted: (variable) => trainable.has(variable),
+      gradient(variable, value) {
+        handedOut.add(value.dataId);
+        grads[variable.name] = tf.engine().makeTensorFromTensorInfo({ ...value, shape: [...variable.shape] });
+      },
+      retain: (tensor) => retained.push(tensor),
+      allocate(shape) {
+        const result = (backend as unknown as { makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo }).makeOutput(
+          shape,
+          'float32',
+        );
+        created.push(result);
+        return result;
+      },
+    };
+    let cleanUp: (() => void) | undefined;
+    try {
+      // forward, in the order tfjs-layers runs the layers
+      const forwards = new Map<tfl.layers.Layer, Forward>();
+      const outputOf = (layer: tfl.layers.Layer): tf.TensorInfo =>
+        layer === inputLayer ? features : (forwards.get(layer) as Forward).output;
+      for (const [layer, source] of sources) forwards.set(layer, (passes.get(layer) as LayerPass)(outputOf(source), context));
+      const middleStep = middle({
+        forwards,
+        outputs: outputs.map(outputOf),
+        context,
+        trainable,
+        grads,
+        handOut: (tensor) => handedOut.add(tensor.dataId),
+      });
+      cleanUp = middleStep.cleanUp;
+      // backward, layers in reverse order; a layer's output gradient sums its consumers' in the tape's order
+      const pending = new Map<tfl.layers.Layer, tf.TensorInfo>();
+      outputs.forEach((layer, index) => {
+        const gradient = middleStep.outputGradients[index];
+        if (gradient) pending.set(layer, gradient);
+      });
+      for (const layer of [...sources.keys()].reverse()) {
+        const gradient = pending.get(layer);
+        if (!gradient) continue;
+        const source = sources.get(layer) as tfl.layers.Layer;
+        const wantInput = reachesWeights({ layer: source, sources, inputLayer, trainable });
+        const inputGradient = (forwards.get(layer) as Forward).backward(gradient, wantInput);
+        if (!inputGradient) continue;
+        const known = pending.get(source);
+        pending.set(source, known ? context.call('Add', { a: known, b: inputGradient }) : inputGradient);
+      }
+      return middleStep.result;
+    } catch (error) {
+      tf.dispose(Object.values(grads));
+      if (error instanceof UncompiledShape) return undefined;
+      throw error;
+    } finally {
+      cleanUp?.();
+      tf.dispose(retained);
+      for (const tensor of created) if (!handedOut.has(tensor.dataId)) backend.disposeData(tensor.dataId);
+    }
+  };
 
   return {
+    activations,
     gradients({ features, loss, variables }) {
-      const fits =
-        features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
-      if (tf.backend() !== backend || !fits || features.dtype !== 'float32') return undefined;
-      const trainable = new Set(variables.filter((variable) => variable.trainable));
-      const created: tf.TensorInfo[] = [];
-      const retained: tf.Tensor[] = [];
-      const handedOut = new Set<object>();
-      const grads: tf.NamedTensorMap = {};
-      const context: StepContext = {
-        call(name, inputs, attrs = noAttributes) {
-          const result = (kernels.get(name) as KernelFunction)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
-          created.push(result);
-          return result;
-        },
-        wanted: (variable) => trainable.has(variable),
-        gradient(variable, value) {
-          handedOut.add(value.dataId);
-          grads[variable.name] = tf.engine().makeTensorFromTensorInfo({ ...value, shape: [...variable.shape] });
-        },
-        retain: (tensor) => retained.push(tensor),
-      };
-      const products: tf.Tensor[] = [];
-      let value: tf.Scalar | undefined;
-      try {
-        // forward, in the order tfjs-layers runs the layers
-        const forwards = new Map<tfl.layers.Layer, Forward>();
-        const outputOf = (layer: tfl.layers.Layer): tf.TensorInfo =>
-          layer === inputLayer ? features : (forwards.get(layer) as Forward).output;
-        for (const [layer, source] of sources) forwards.set(layer, (passes.get(layer) as LayerPass)(outputOf(source), context));
-        // the heads' tails, the losses and their combination under the tape
-        for (const layer of outputs) {
-          const output = outputOf(layer);
-          handedOut.add(output.dataId);
-          products.push(tf.engine().makeTensorFromTensorInfo(output));
-        }
-        // under the tape: the heads' biases and variables of the loss's own (a combiner's); the other weights are the passes'
-        const tailVariables = outputs.flatMap((layer) => forwards.get(layer)?.tailVariables ?? []);
-        const tapeVariables = [...new Set([...tailVariables, ...[...trainable].filter((variable) => !modelWeights.has(variable))])].filter(
-          (variable) => trainable.has(variable),
-        );
-        const taped = tf.engine().gradients(
-          () =>
-            loss(
-              outputs.map((layer, index) => {
-                const tail = forwards.get(layer)?.tail;
-                return tail ? tail(products[index] as tf.Tensor) : (products[index] as tf.Tensor);
-              }),
-            ),
-          [...products, ...tapeVariables],
-          undefined,
-          true,
-        );
-        value = taped.value as tf.Scalar;
-        for (const [index, variable] of tapeVariables.entries()) {
-          const gradient = taped.grads[products.length + index];
-          if (gradient) grads[variable.name] = gradient;
-        }
-        // backward, layers in reverse order; a layer's output gradient sums its consumers' in the tape's order
-        const pending = new Map<tfl.layers.Layer, tf.TensorInfo>();
-        outputs.forEach((layer, index) => {
-          const gradient = taped.grads[index];
-          if (gradient) pending.set(layer, gradient);
+      return step(features, variables, ({ forwards, outputs: values, trainable, grads, handOut }) => {
+        // the heads' biases and activations, the losses and their combination under the tape
+        const products = values.map((value) => {
+          handOut(value);
+          return tf.engine().makeTensorFromTensorInfo(value);
         });
-        const layers = [...sources.keys()].reverse();
-        for (const layer of layers) {
-          const gradient = pending.get(layer);
-          if (!gradient) continue;
-          const source = sources.get(layer) as tfl.layers.Layer;
-          const wantInput = reachesWeights({ layer: source, sources, inputLayer, trainable });
-          const inputGradient = (forwards.get(layer) as Forward).backward(gradient, wantInput);
-          if (!inputGradient) continue;
-          const known = pending.get(source);
-          pending.set(source, known ? context.call('Add', { a: known, b: inputGradient }) : inputGradient);
+        const cleanUp = () => tf.dispose(products);
+        try {
+          const heads = outputs.map((layer) => forwards.get(layer)?.head);
+          // under the tape: the heads' biases and variables of the loss's own (a combiner's); the other weights are the passes'
+          const tapeVariables = [
+            ...new Set([
+              ...heads.flatMap((head) => (head?.bias ? [head.bias] : [])),
+              ...[...trainable].filter((variable) => !modelWeights.has(variable)),
+            ]),
+          ].filter((variable) => trainable.has(variable));
+          const taped = tf.engine().gradients(
+            () =>
+              loss(
+                products.map((product, index) => {
+                  const head = heads[index];
+                  if (!head) return product;
+                  // as tfjs-layers' Dense: the bias added after the product, then the activation
+                  const biased = head.bias ? tf.add(product, head.bias) : product;
+                  return head.activation === 'softmax' ? tf.softmax(biased, -1) : tf.sigmoid(biased);
+                }),
+              ),
+            [...products, ...tapeVariables],
+            undefined,
+            true,
+          );
+          for (const [index, variable] of tapeVariables.entries()) {
+            const gradient = taped.grads[products.length + index];
+            if (gradient) grads[variable.name] = gradient;
+          }
+          const outputGradients = taped.grads.slice(0, products.length);
+          return {
+            outputGradients,
+            result: { value: taped.value as tf.Scalar, grads },
+            cleanUp: () => {
+              cleanUp();
+              tf.dispose(outputGradients.filter((gradient): gradient is tf.Tensor => gradient !== null && gradient !== undefined));
+            },
+          };
+        } catch (error) {
+          cleanUp();
+          throw error;
         }
-        tf.dispose(
-          taped.grads.slice(0, products.length).filter((gradient): gradient is tf.Tensor => gradient !== null && gradient !== undefined),
-        );
-        return { value, grads };
-      } catch (error) {
-        tf.dispose([value, ...Object.values(grads)].filter((tensor): tensor is tf.Tensor => tensor !== undefined));
-        if (error instanceof UncompiledShape) return undefined;
-        throw error;
-      } finally {
-        tf.dispose(products);
-        tf.dispose(retained);
-        for (const tensor of created) if (!handedOut.has(tensor.dataId)) backend.disposeData(tensor.dataId);
-      }
+      });
+    },
+    gradientsFromHeads({ features, headGradients, variables }) {
+      return step(features, variables, ({ forwards, outputs: values, context, grads }) => {
+        const internals = backend as unknown as WasmHeap;
+        // the heads' biases and activations as the kernels the tape would run
+        const activated = outputs.map((layer, index) => {
+          const head = forwards.get(layer)?.head;
+          const product = values[index] as tf.TensorInfo;
+          if (!head) return product;
+          const biased = head.bias ? context.call('Add', { a: product, b: head.bias }) : product;
+          return head.activation === 'softmax'
+            ? context.call('Softmax', { logits: biased }, { dim: biased.shape.length - 1 })
+            : context.call('Sigmoid', { x: biased });
+        });
+        const logitGradients = headGradients(activated.map((tensor) => readFloats(internals, tensor)));
+        const outputGradients = outputs.map((layer, index) => {
+          const values = logitGradients[index];
+          if (!values) return undefined;
+          const gradient = context.allocate([...(activated[index] as tf.TensorInfo).shape]);
+          internals.typedArrayFromHeap(gradient).set(values);
+          const head = forwards.get(layer)?.head;
+          // the bias's gradient as the Add before the activation gives it: the sum over the rows
+          if (head?.bias && context.wanted(head.bias))
+            context.gradient(head.bias, context.call('Sum', { x: gradient }, { axis: [0], keepDims: false }));
+          return gradient;
+        });
+        return { outputGradients, result: grads };
+      });
     },
   };
+}
+
+interface WasmHeap {
+  readSync(dataId: object): ArrayLike<number>;
+  typedArrayFromHeap(tensor: tf.TensorInfo): Float32Array;
+}
+
+function readFloats(backend: WasmHeap, tensor: tf.TensorInfo): Float32Array {
+  const data = backend.readSync(tensor.dataId);
+  return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
 /** Whether `layer`'s chain back to the input holds a weight being differentiated, so its output's gradient is needed. */
