@@ -30,7 +30,7 @@ export function headLossGradient(input: HeadLossInput): { loss: number; logitGra
   const rows = mask.length;
   const gradient = new Float32Array(rows * width);
   const [low, high] = probabilityBounds;
-  const clip = (value: number) => (value < low ? low : value > high ? high : value);
+  const clip = (value: number) => Math.max(low, Math.min(high, value));
   const inside = (value: number) => value >= low && value <= high;
   let total = 0;
   const pointGradient = new Float64Array(width);
