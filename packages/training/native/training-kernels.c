@@ -96,7 +96,13 @@ void max_pool_grad(const float *dy, const float *x, float *dx, int batch, int he
                    int out_height, int out_width, int filter_height, int filter_width, int stride_height,
                    int stride_width, int pad_top, int pad_left) {
   const long size = (long)batch * height * width * channels;
-  for (long i = 0; i < size; i++) dx[i] = 0.0f;
+  /* windows that tile the input without overlap or gaps (stride = size, e.g. 2 x 2 pooling of even
+     sizes): each window writes its whole area below (the gradient at its maximum, zeros elsewhere),
+     so the zeroing pass over dx is left out; the values are the same */
+  const int tiled = stride_height == filter_height && stride_width == filter_width && pad_top == 0 && pad_left == 0 &&
+                    out_height * stride_height == height && out_width * stride_width == width;
+  if (!tiled)
+    for (long i = 0; i < size; i++) dx[i] = 0.0f;
   for (int n = 0; n < batch; n++) {
     const float *image = x + (long)n * height * width * channels;
     float *gradient = dx + (long)n * height * width * channels;
@@ -119,6 +125,9 @@ void max_pool_grad(const float *dy, const float *x, float *dx, int batch, int he
               best = wasm_v128_bitselect(value, best, greater);
               where = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(at), wasm_i32x4_make(0, 1, 2, 3)), where, greater);
             }
+          if (tiled)
+            for (int y = y_start; y < y_end; y++)
+              for (int xx = x_start; xx < x_end; xx++) wasm_v128_store(gradient + (y * width + xx) * channels + c, wasm_f32x4_splat(0.0f));
           const int w0 = wasm_i32x4_extract_lane(where, 0), w1 = wasm_i32x4_extract_lane(where, 1);
           const int w2 = wasm_i32x4_extract_lane(where, 2), w3 = wasm_i32x4_extract_lane(where, 3);
           if (w0 >= 0) gradient[w0] += incoming[c];
@@ -129,6 +138,9 @@ void max_pool_grad(const float *dy, const float *x, float *dx, int batch, int he
         for (int c = channels4; c < channels; c++) {
           float best = -__builtin_inff();
           long where = -1;
+          if (tiled)
+            for (int y = y_start; y < y_end; y++)
+              for (int xx = x_start; xx < x_end; xx++) gradient[((long)y * width + xx) * channels + c] = 0.0f;
           for (int y = y_start; y < y_end; y++)
             for (int xx = x_start; xx < x_end; xx++) {
               const long at = ((long)y * width + xx) * channels + c;
@@ -192,6 +204,7 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
                         int dilation_width, int pad_top, int pad_left, int chunk, int pixel_begin, int pixel_end) {
   const int patch = filter_height * filter_width * in_channels;
   const int patch_stride = (patch + 3) & ~3;
+  const int channels4 = in_channels & ~3;
   const long all_pixels = (long)batch * out_height * out_width;
   const long pixels = all_pixels < pixel_end ? all_pixels : pixel_end;
   for (long i = 0; i < (long)patch * out_channels; i++) dw[i] = 0.0f;
@@ -210,6 +223,10 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
           const int xx = ox * stride_width + kx * dilation_width - pad_left;
           if (y < 0 || y >= height || xx < 0 || xx >= width) {
             for (int c = 0; c < in_channels; c++) row[k++] = 0.0f;
+          } else if (channels4 == in_channels) {
+            /* whole vectors (the patch rows are copied, not summed: the same values either way) */
+            const float *source = x + (((long)n * height + y) * width + xx) * in_channels;
+            for (int c = 0; c < in_channels; c += 4, k += 4) wasm_v128_store(row + k, wasm_v128_load(source + c));
           } else {
             const float *source = x + (((long)n * height + y) * width + xx) * in_channels;
             for (int c = 0; c < in_channels; c++) row[k++] = source[c];

@@ -120,6 +120,9 @@ describe('wasm training kernels against the cpu backend', () => {
 
   it.each([
     [[2, 8, 6, 4], 2, 2, 'valid'],
+    // windows tiling the input (no zeroing pass), channel counts off and under the 4-wide vectors
+    [[2, 8, 6, 5], 2, 2, 'same'],
+    [[1, 4, 6, 3], 2, 2, 'valid'],
     [[2, 9, 7, 6], 2, 2, 'same'],
     [[1, 10, 9, 5], 3, 2, 'same'],
     [[3, 7, 7, 8], 3, 1, 'valid'],
