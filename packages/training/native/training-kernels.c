@@ -192,10 +192,12 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
 /*
  * Filter gradient of a 2-D convolution in NHWC:
  *   dw[ky][kx][ci][co] = sum over n, oy, ox of x[n][oy*sh + ky*dh - pt][ox*sw + kx*dw - pl][ci] * dy[n][oy][ox][co].
- * Pixels are taken `chunk` at a time: their patches are gathered into `scratch`
- * ([chunk][patch_stride], zero-padded) and multiplied with the matching rows of dy by the
- * register-tiled product (matmul_tiles), which adds into dw. `patch_stride` is the patch size rounded up to 4. Only output
- * pixels [pixel_begin, pixel_end) contribute, so threads can each sum a share into their own dw.
+ * Pixels are taken `chunk` at a time: their patches are gathered into `scratch` in blocks of 4
+ * patch elements ([patch_stride / 4][chunk][4], zero-padded), so that each block is a contiguous
+ * left operand of 4 rows for the register-tiled product (matmul_tiles), which adds the block's
+ * rows of dw: dw[p][co] += sum over the chunk's pixels q of patch[q][p] * dy[q][co], in pixel order.
+ * `patch_stride` is the patch size rounded up to 4. Only output pixels [pixel_begin, pixel_end)
+ * contribute, so threads can each sum a share into their own dw.
  */
 EXPORT(conv2d_filter_grad)
 void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scratch, int batch, int height, int width,
@@ -213,27 +215,42 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
   int n = (int)(pixel_begin / ((long)out_width * out_height));
   for (long p0 = pixel_begin; p0 < pixels; p0 += chunk) {
     const int count = (int)(pixels - p0 < chunk ? pixels - p0 : chunk);
-    /* gather the patches */
+    /* gather the patches: element p of pixel q's patch at scratch[(p / 4) * chunk * 4 + q * 4 + p % 4] */
     for (int q = 0; q < count; q++) {
-      float *row = scratch + (long)q * patch_stride;
+      float *column = scratch + (long)q * 4;
       int k = 0;
-      for (int ky = 0; ky < filter_height; ky++) {
-        const int y = oy * stride_height + ky * dilation_height - pad_top;
-        for (int kx = 0; kx < filter_width; kx++) {
-          const int xx = ox * stride_width + kx * dilation_width - pad_left;
-          if (y < 0 || y >= height || xx < 0 || xx >= width) {
-            for (int c = 0; c < in_channels; c++) row[k++] = 0.0f;
-          } else if (channels4 == in_channels) {
-            /* whole vectors (the patch rows are copied, not summed: the same values either way) */
+      const int y_first = oy * stride_height - pad_top, x_first = ox * stride_width - pad_left;
+      if (y_first >= 0 && y_first + (filter_height - 1) * dilation_height < height && x_first >= 0 &&
+          x_first + (filter_width - 1) * dilation_width < width) {
+        /* every tap inside the image (most pixels): no bounds to check */
+        for (int ky = 0; ky < filter_height; ky++) {
+          const float *line = x + (((long)n * height + y_first + ky * dilation_height) * width + x_first) * in_channels;
+          for (int kx = 0; kx < filter_width; kx++) {
+            const float *source = line + (long)kx * dilation_width * in_channels;
+            if (channels4 == in_channels)
+              for (int c = 0; c < in_channels; c += 4, k += 4) wasm_v128_store(column + (long)(k >> 2) * chunk * 4, wasm_v128_load(source + c));
+            else
+              for (int c = 0; c < in_channels; c++, k++) column[(long)(k >> 2) * chunk * 4 + (k & 3)] = source[c];
+          }
+        }
+      } else {
+        for (int ky = 0; ky < filter_height; ky++) {
+          const int y = oy * stride_height + ky * dilation_height - pad_top;
+          for (int kx = 0; kx < filter_width; kx++) {
+            const int xx = ox * stride_width + kx * dilation_width - pad_left;
+            const int inside = y >= 0 && y < height && xx >= 0 && xx < width;
             const float *source = x + (((long)n * height + y) * width + xx) * in_channels;
-            for (int c = 0; c < in_channels; c += 4, k += 4) wasm_v128_store(row + k, wasm_v128_load(source + c));
-          } else {
-            const float *source = x + (((long)n * height + y) * width + xx) * in_channels;
-            for (int c = 0; c < in_channels; c++) row[k++] = source[c];
+            if (channels4 == in_channels) {
+              /* a tap's channels fill whole blocks */
+              for (int c = 0; c < in_channels; c += 4, k += 4)
+                wasm_v128_store(column + (long)(k >> 2) * chunk * 4, inside ? wasm_v128_load(source + c) : wasm_f32x4_splat(0.0f));
+            } else {
+              for (int c = 0; c < in_channels; c++, k++) column[(long)(k >> 2) * chunk * 4 + (k & 3)] = inside ? source[c] : 0.0f;
+            }
           }
         }
       }
-      for (; k < patch_stride; k++) row[k] = 0.0f;
+      for (; k < patch_stride; k++) column[(long)(k >> 2) * chunk * 4 + (k & 3)] = 0.0f;
       if (++ox == out_width) {
         ox = 0;
         if (++oy == out_height) {
@@ -242,8 +259,12 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
         }
       }
     }
-    /* dw[p][co] += sum over the chunk's pixels q of patches[q][p] * dy[q][co] */
-    matmul_tiles(dw, scratch, 1, patch_stride, dy + p0 * out_channels, 0, patch, out_channels, count, 0, 1);
+    /* each block of 4 patch elements: dw[4b .. 4b + 3][co] += its rows times the chunk's rows of dy */
+    for (int block = 0; block < patch_stride / 4; block++) {
+      const int rows = patch - 4 * block < 4 ? patch - 4 * block : 4;
+      matmul_tiles(dw + (long)block * 4 * out_channels, scratch + (long)block * chunk * 4, 1, 4, dy + p0 * out_channels, 0, rows,
+                   out_channels, count, 0, 1);
+    }
   }
 }
 

@@ -18,6 +18,8 @@ describe('wasm training kernels against the cpu backend', () => {
     [[2, 9, 7, 3], [3, 3, 3, 4], 1, 'valid'],
     [[1, 10, 8, 2], [5, 3, 2, 3], 2, 'same'],
     [[3, 11, 9, 4], [2, 2, 4, 5], 2, 'valid'],
+    // one input channel (a spectrogram)
+    [[2, 9, 7, 1], [3, 3, 1, 8], 1, 'same'],
   ] as const)('conv2d gradients for x %j, filter %j, stride %i, %s padding', async (xShape, filterShape, stride, padding) => {
     await expectSameAsCpu(() => {
       const x = random([...xShape], 1);
