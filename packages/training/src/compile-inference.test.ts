@@ -5,17 +5,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileInference } from './compile-inference';
 import { selectBackend } from './select-backend';
+import { everyHeadKind } from './test-support';
 
 beforeAll(async () => {
   await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
 });
 
-const tasks = [
-  { name: 'genre', kind: 'multi-class' as const, outputSize: 5 },
-  { name: 'speech', kind: 'binary' as const, outputSize: 1 },
-  { name: 'tags', kind: 'multi-label' as const, outputSize: 3 },
-  { name: 'tempo', kind: 'regression' as const, outputSize: 1 },
-];
+const tasks = everyHeadKind;
 
 /** `model.apply`'s outputs, the reference the compiled run must equal bit for bit. */
 function applied(model: tfl.LayersModel, features: tf.Tensor): Float32Array[] {

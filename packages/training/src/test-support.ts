@@ -108,6 +108,14 @@ export const speaker = createTask({ name: 'speaker', kind: 'binary', labels: ['f
 export const events = createTask({ name: 'events', kind: 'multi-label', labels: ['dog', 'car'] });
 export const loudness = createTask({ name: 'loudness', kind: 'regression', outputs: ['low', 'high'] });
 
+/** Model heads of every task kind (odd sizes), for the compiled inference and training tests. */
+export const everyHeadKind = [
+  { name: 'genre', kind: 'multi-class' as const, outputSize: 5 },
+  { name: 'speech', kind: 'binary' as const, outputSize: 1 },
+  { name: 'tags', kind: 'multi-label' as const, outputSize: 3 },
+  { name: 'tempo', kind: 'regression' as const, outputSize: 1 },
+];
+
 /**
  * A training batch for augmentation tests: `batchSize` items of `itemShape` with features from
  * `value(item, index)` (default 1 + index), one multi-class task of three columns carried by every item

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LossCombinerSpec } from '../loss-combiners';
 import { selectBackend } from '../select-backend';
 import { crossEntropyLoss, regressionLoss, type TensorLoss } from '../task-losses';
-import { events, keyword, learnableDataset, loudness, speaker } from '../test-support';
+import { events, everyHeadKind, keyword, learnableDataset, loudness, speaker } from '../test-support';
 import { trainFold } from '../train-fold';
 import { compileTrainingStep } from './compiled-training-step';
 
@@ -15,12 +15,7 @@ beforeAll(async () => {
   await selectBackend({ preference: 'wasm', threads: 1, log: () => {} });
 });
 
-const tasks = [
-  { name: 'genre', kind: 'multi-class' as const, outputSize: 5 },
-  { name: 'speech', kind: 'binary' as const, outputSize: 1 },
-  { name: 'tags', kind: 'multi-label' as const, outputSize: 3 },
-  { name: 'tempo', kind: 'regression' as const, outputSize: 1 },
-];
+const tasks = everyHeadKind;
 
 /** A loss over every head kind (cross-entropy, binary cross-entropy, squared error), weighted by a variable; heads in `absent` left out. */
 function lossOf(weight: tf.Variable, absent: ReadonlySet<number> = new Set()) {

@@ -4,10 +4,11 @@
  * reshapes, identities and scopes around the products, and spends more time in that bookkeeping
  * than in the products. Here the forward pass runs as direct calls to the kernels `model.apply`
  * reaches under a tape (the same operands: unfused product, bias and relu in the hidden layers,
- * the fused linear product for linear layers and heads); only the heads' bias and activation, the
- * task losses and their combination run under the tape, so custom losses and combiners keep their
- * gradients; and the backward pass calls the kernels tfjs's gradient functions call, in the order
- * the tape runs them. The gradients are bit for bit `tf.variableGrads`'s.
+ * the fused linear product for linear layers and heads), and the backward pass calls the kernels
+ * tfjs's gradient functions call, in the order the tape runs them. Between the two, either the
+ * heads' bias and activation, the losses and their combination run under the tape (`gradients`:
+ * custom losses and combiners keep their gradients, which are bit for bit `tf.variableGrads`'s), or
+ * the caller gives each head's gradient from the outputs' values (`gradientsFromHeads`: no tape).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
