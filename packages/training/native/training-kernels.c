@@ -423,12 +423,9 @@ static inline float flush1(float value) { return value > -1.17549435e-38f && val
  * are computed (column_begin a multiple of 8), so threads can each take a share of the panels.
  * `scratch` holds 4 * ceil(rows / 4) * depth + 8 * depth floats.
  */
-EXPORT(matmul)
-void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
-            int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth, int relu,
-            float *scratch, int column_begin, int column_end) {
+/* The left operand in 4-row blocks ([blocks][depth][4], zero rows past the end), subnormals as zero. */
+static void pack_left(float *packed_left, const float *left, int left_row_stride, int left_column_stride, int rows, int depth) {
   const int blocks = (rows + 3) >> 2;
-  float *packed_left = scratch, *panel = scratch + (long)blocks * 4 * depth;
   for (int block = 0; block < blocks; block++) {
     float *target = packed_left + (long)block * 4 * depth;
     const int m0 = block * 4;
@@ -445,6 +442,13 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
       }
     }
   }
+}
+
+/* Output columns [column_begin, column_end) of the product from the packed left operand, an 8-column panel at a time. */
+static void matmul_panels(float *out, const float *packed_left, const float *right, int right_row_stride,
+                          int right_column_stride, const float *bias, int rows, int columns, int depth, int relu, float *panel,
+                          int column_begin, int column_end) {
+  const int blocks = (rows + 3) >> 2;
   if (column_end > columns) column_end = columns;
   for (int n = column_begin; n < column_end; n += 8) {
     const int valid = columns - n < 8 ? columns - n : 8;
@@ -493,6 +497,36 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
       if (m + 2 < rows) finish_row(target + 2 * columns, s20, s21, bias, n, valid, relu, 0);
       if (m + 3 < rows) finish_row(target + 3 * columns, s30, s31, bias, n, valid, relu, 0);
     }
+  }
+}
+
+EXPORT(matmul)
+void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
+            int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth, int relu,
+            float *scratch, int column_begin, int column_end) {
+  float *packed_left = scratch, *panel = scratch + (long)((rows + 3) >> 2) * 4 * depth;
+  pack_left(packed_left, left, left_row_stride, left_column_stride, rows, depth);
+  matmul_panels(out, packed_left, right, right_row_stride, right_column_stride, bias, rows, columns, depth, relu, panel,
+                column_begin, column_end);
+}
+
+/*
+ * matmul for threads sharing one product: each packs the left operand into its own scratch, then
+ * claims groups of `group_columns` output columns (a multiple of 8) from `*counter` (0 before the
+ * first thread starts) until none are left, so a thread that starts late takes fewer. Every column
+ * is computed as matmul computes it, whichever thread takes it.
+ */
+EXPORT(matmul_claimed)
+void matmul_claimed(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
+                    int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth,
+                    int relu, float *scratch, int *counter, int group_columns) {
+  float *packed_left = scratch, *panel = scratch + (long)((rows + 3) >> 2) * 4 * depth;
+  pack_left(packed_left, left, left_row_stride, left_column_stride, rows, depth);
+  for (;;) {
+    const int begin = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED) * group_columns;
+    if (begin >= columns) break;
+    matmul_panels(out, packed_left, right, right_row_stride, right_column_stride, bias, rows, columns, depth, relu, panel,
+                  begin, begin + group_columns);
   }
 }
 

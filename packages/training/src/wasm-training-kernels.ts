@@ -34,7 +34,14 @@
  */
 import { BackendUnavailableError } from '@polytask/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type NativeKernels, nativeKernels, offsetOf, type WasmBackendInternals, withScratch } from './internal/native-kernels';
+import {
+  type NativeKernels,
+  nativeKernels,
+  offsetOf,
+  storeInteger,
+  type WasmBackendInternals,
+  withScratch,
+} from './internal/native-kernels';
 import { nativeThreadPool } from './internal/native-thread-pool';
 
 type KernelFunction = (parameters: {
@@ -802,8 +809,40 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
   const output = internals.makeOutput([...outerShape(a, b), rows, columns], 'float32');
   if (rows * columns === 0) return output;
   const panels = Math.ceil(columns / 8);
-  // large products are split by 8-column panels over the native threads (each packs its own operands)
+  // large products are shared by the native threads: each packs the left operand and claims groups
+  // of two 8-column panels until none are left, so a thread that wakes late takes fewer
   const split = rows * columns * depth >= 1 << 19;
+  const pool = split ? nativeThreadPool(backend) : undefined;
+  if (pool && panels > 2) {
+    withScratch(backend, 4, (counter) => {
+      storeInteger(backend, counter, 0);
+      runInShares({
+        native,
+        backend,
+        name: 'matmul_claimed',
+        total: pool.threads,
+        scratchBytes: 4 * depth * (4 * Math.ceil(rows / 4) + 8),
+        share: ({ scratch }) => [
+          offsetOf(backend, output),
+          offsetOf(backend, a),
+          transposeA ? 1 : depth,
+          transposeA ? rows : 1,
+          offsetOf(backend, b),
+          transposeB ? 1 : columns,
+          transposeB ? depth : 1,
+          bias ? offsetOf(backend, bias) : 0,
+          rows,
+          columns,
+          depth,
+          relu ? 1 : 0,
+          scratch,
+          counter,
+          16,
+        ],
+      });
+    });
+    return output;
+  }
   runInShares({
     native,
     backend,

@@ -47,6 +47,7 @@ export interface NativeKernels {
   adam_update(...parameters: number[]): void;
   conv2d_filter_grad(...parameters: number[]): void;
   matmul(...parameters: number[]): void;
+  matmul_claimed(...parameters: number[]): void;
   relu(input: number, output: number, size: number): void;
   binary_blocks(
     operation: number,
@@ -140,6 +141,14 @@ export function offsetOf(backend: unknown, tensor: tf.TensorInfo): number {
   const entry = (backend as WasmBackendInternals).dataIdMap.get(tensor.dataId);
   if (!entry) throw new Error('tensor is not on the wasm backend');
   return entry.memoryOffset;
+}
+
+/** Sets the 32-bit integer at byte offset `pointer` of the backend's memory. */
+export function storeInteger(backend: unknown, pointer: number, value: number): void {
+  const { wasm } = backend as WasmBackendInternals;
+  const memory = wasm.wasmMemory ?? wasm.asm?.memory;
+  if (!memory) throw new Error('the wasm backend exposes no memory');
+  new Int32Array(memory.buffer, pointer, 1)[0] = value;
 }
 
 /** Allocates scratch memory on the backend's heap for the duration of `use`. */
