@@ -1,5 +1,9 @@
 import type { TaskKind } from '@polytask/core';
-import { type LossForm, probabilityBounds } from '../task-losses';
+import type { Batch, CombinedSet } from '@polytask/training-sets';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LossCombiner } from '../loss-combiners';
+import { type LossForm, lossForm, probabilityBounds, type TensorLoss } from '../task-losses';
+import type { CompiledTrainingStep } from './compiled-training-step';
 
 /** One task's share of a batch: its head's outputs, the targets and the rows that carry it. */
 export interface HeadLossInput {
@@ -84,4 +88,110 @@ export function headLossGradient(input: HeadLossInput): { loss: number; logitGra
     total += (mask[row] as number) * (rowLoss / width);
   }
   return { loss: total / carrying, logitGradient: gradient };
+}
+
+/** A task's rows of a batch: which carry it (the mask and its sum) and its target columns; undefined when none does. */
+export function taskRows(
+  batch: Batch,
+  set: CombinedSet,
+  taskIndex: number,
+): { mask: Float32Array; carrying: number; targets: Float32Array; width: number } | undefined {
+  const size = batch.indices.length;
+  const taskCount = set.tasks.length;
+  const mask = new Float32Array(size);
+  let carrying = 0;
+  for (let row = 0; row < size; row++) {
+    mask[row] = batch.masks[row * taskCount + taskIndex] as number;
+    carrying += mask[row] as number;
+  }
+  if (carrying === 0) return undefined;
+  const [start, end] = (set.tasks[taskIndex] as CombinedSet['tasks'][number]).columns;
+  const width = end - start;
+  const targets = new Float32Array(size * width);
+  for (let row = 0; row < size; row++)
+    targets.set(batch.targets.subarray(row * set.columnCount + start, row * set.columnCount + end), row * width);
+  return { mask, carrying, targets, width };
+}
+
+/** The head activation each task kind's loss form assumes. */
+const formActivation = { 'multi-class': 'softmax', binary: 'sigmoid', 'multi-label': 'sigmoid', regression: 'linear' } as const;
+
+/**
+ * Each task's loss form when every task's loss has one and its head ends in the activation the
+ * form assumes: then the compiled step takes the heads' gradients without the tape.
+ */
+export function headLossForms(
+  step: CompiledTrainingStep,
+  set: CombinedSet,
+  losses: ReadonlyMap<string, TensorLoss>,
+): LossForm[] | undefined {
+  const forms = set.tasks.map((entry, index) => {
+    const form = lossForm(losses.get(entry.task.name) as TensorLoss);
+    return form && step.activations[index] === formActivation[entry.task.kind] ? form : undefined;
+  });
+  return forms.every((form) => form !== undefined) ? forms : undefined;
+}
+
+/**
+ * The heads' part of a step without the tape: each task's masked loss and its gradient with
+ * respect to its head's logits (`headLossGradient`), the combiner's combination of the losses (its
+ * gradients with respect to each loss and to its own variables under the tape, on scalars), and
+ * each head's gradient scaled by its loss's.
+ */
+export function combinedHeadGradients(options: {
+  outputs: readonly Float32Array[];
+  batch: Batch;
+  set: CombinedSet;
+  exclude: ReadonlySet<string>;
+  forms: readonly LossForm[];
+  combiner: LossCombiner;
+}): { logitGradients: (Float32Array | undefined)[]; taskLosses: Map<string, number>; value: number; combinerGradients: tf.NamedTensorMap } {
+  const { outputs, batch, set, exclude, forms, combiner } = options;
+  const perTask = new Map<string, { index: number; loss: number; logitGradient: Float32Array }>();
+  set.tasks.forEach((entry, taskIndex) => {
+    if (exclude.has(entry.task.name)) return;
+    const rows = taskRows(batch, set, taskIndex);
+    if (!rows) return;
+    const { loss, logitGradient } = headLossGradient({
+      form: forms[taskIndex] as LossForm,
+      kind: entry.task.kind,
+      outputs: outputs[taskIndex] as Float32Array,
+      ...rows,
+    });
+    perTask.set(entry.task.name, { index: taskIndex, loss, logitGradient });
+  });
+  const names = [...perTask.keys()];
+  const scalars = names.map((name) => tf.scalar((perTask.get(name) as { loss: number }).loss));
+  const variables = combiner.variables.filter((variable) => variable.trainable);
+  const { value, grads } = tf
+    .engine()
+    .gradients(
+      () => combiner.combine(new Map(names.map((name, index) => [name, scalars[index] as tf.Scalar]))),
+      [...scalars, ...variables],
+      undefined,
+      true,
+    );
+  const logitGradients: (Float32Array | undefined)[] = set.tasks.map(() => undefined);
+  names.forEach((name, index) => {
+    const { index: taskIndex, logitGradient } = perTask.get(name) as { index: number; logitGradient: Float32Array };
+    // a loss the combination does not reach gives its head no gradient (as under the tape); a zero weight gives zeros
+    const weight = grads[index];
+    if (weight) {
+      const factor = weight.dataSync()[0] as number;
+      logitGradients[taskIndex] = logitGradient.map((gradient) => gradient * factor);
+    }
+  });
+  const combinerGradients: tf.NamedTensorMap = {};
+  variables.forEach((variable, index) => {
+    const gradient = grads[names.length + index];
+    if (gradient) combinerGradients[variable.name] = gradient;
+  });
+  const combined = value.dataSync()[0] as number;
+  tf.dispose([value, ...scalars, ...grads.slice(0, names.length).filter((gradient) => gradient !== undefined && gradient !== null)]);
+  return {
+    logitGradients,
+    taskLosses: new Map(names.map((name) => [name, (perTask.get(name) as { loss: number }).loss])),
+    value: combined,
+    combinerGradients,
+  };
 }
