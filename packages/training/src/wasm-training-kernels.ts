@@ -808,12 +808,25 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
   const internals = backend as WasmBackendInternals;
   const output = internals.makeOutput([...outerShape(a, b), rows, columns], 'float32');
   if (rows * columns === 0) return output;
-  const panels = Math.ceil(columns / 8);
+  const scratchBytes = 4 * depth * (4 * Math.ceil(rows / 4) + 8);
+  const operands = [
+    offsetOf(backend, output),
+    offsetOf(backend, a),
+    transposeA ? 1 : depth,
+    transposeA ? rows : 1,
+    offsetOf(backend, b),
+    transposeB ? 1 : columns,
+    transposeB ? depth : 1,
+    bias ? offsetOf(backend, bias) : 0,
+    rows,
+    columns,
+    depth,
+    relu ? 1 : 0,
+  ];
   // large products are shared by the native threads: each packs the left operand and claims groups
   // of two 8-column panels until none are left, so a thread that wakes late takes fewer
-  const split = rows * columns * depth >= 1 << 19;
-  const pool = split ? nativeThreadPool(backend) : undefined;
-  if (pool && panels > 2) {
+  const pool = rows * columns * depth >= 1 << 19 && columns > 16 ? nativeThreadPool(backend) : undefined;
+  if (pool)
     withScratch(backend, 4, (counter) => {
       storeInteger(backend, counter, 0);
       runInShares({
@@ -821,52 +834,11 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
         backend,
         name: 'matmul_claimed',
         total: pool.threads,
-        scratchBytes: 4 * depth * (4 * Math.ceil(rows / 4) + 8),
-        share: ({ scratch }) => [
-          offsetOf(backend, output),
-          offsetOf(backend, a),
-          transposeA ? 1 : depth,
-          transposeA ? rows : 1,
-          offsetOf(backend, b),
-          transposeB ? 1 : columns,
-          transposeB ? depth : 1,
-          bias ? offsetOf(backend, bias) : 0,
-          rows,
-          columns,
-          depth,
-          relu ? 1 : 0,
-          scratch,
-          counter,
-          16,
-        ],
+        scratchBytes,
+        share: ({ scratch }) => [...operands, scratch, counter, 16],
       });
     });
-    return output;
-  }
-  runInShares({
-    native,
-    backend,
-    name: 'matmul',
-    total: split ? panels : 1,
-    scratchBytes: 4 * depth * (4 * Math.ceil(rows / 4) + 8),
-    share: ({ begin, end, scratch }) => [
-      offsetOf(backend, output),
-      offsetOf(backend, a),
-      transposeA ? 1 : depth,
-      transposeA ? rows : 1,
-      offsetOf(backend, b),
-      transposeB ? 1 : columns,
-      transposeB ? depth : 1,
-      bias ? offsetOf(backend, bias) : 0,
-      rows,
-      columns,
-      depth,
-      relu ? 1 : 0,
-      scratch,
-      split ? begin * 8 : 0,
-      split ? end * 8 : columns,
-    ],
-  });
+  else runInShares({ native, backend, name: 'matmul', total: 1, scratchBytes, share: ({ scratch }) => [...operands, scratch, 0, columns] });
   return output;
 }
 
