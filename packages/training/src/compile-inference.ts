@@ -8,9 +8,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { layerChains } from './internal/layer-chains';
+import {
+  activationOf,
+  checkDenseInput,
+  flattened,
+  flattensAsView,
+  type KernelFunction,
+  layerChains,
+  readFloats,
+  UncompiledShape,
+  wasmKernels,
+} from './internal/layer-chains';
 import { nativeKernels } from './internal/native-kernels';
-import { ownWasmKernel } from './wasm-training-kernels';
 
 /** A model's forward pass compiled to kernel calls. */
 export interface CompiledInference {
@@ -20,8 +29,6 @@ export interface CompiledInference {
    */
   run(features: tf.Tensor): Float32Array[];
 }
-
-type KernelFunction = (parameters: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
 
 interface Backend {
   disposeData(dataId: object, force?: boolean): boolean;
@@ -40,22 +47,11 @@ const fusedActivations = new Set(['linear', 'relu']);
 /** Activations applied after the product and its bias, with the kernel tfjs-core's op calls. */
 const separateActivations: Record<string, string> = { softmax: 'Softmax', sigmoid: 'Sigmoid' };
 
-function activationOf(layer: tfl.layers.Layer): string | undefined {
-  const activation = (layer as unknown as { activation?: { getClassName(): string } }).activation;
-  return activation?.getClassName();
-}
-
 /** The step of one layer, or undefined when its kind (or configuration) is not compiled. */
 function stepOf(layer: tfl.layers.Layer): Step | undefined {
   const kind = layer.getClassName();
   if (kind === 'Dropout' || kind === 'PolytaskStepDropout') return (input) => input;
-  // channels-first flattening transposes first: not a view
-  if (kind === 'Flatten' && (layer as unknown as { dataFormat?: string }).dataFormat !== 'channelsFirst')
-    return (input) => ({
-      dataId: input.dataId,
-      dtype: input.dtype,
-      shape: [input.shape[0] as number, input.shape.slice(1).reduce((product, size) => product * size, 1)],
-    });
+  if (flattensAsView(layer)) return flattened;
   if (kind === 'Activation') {
     const activation = activationOf(layer);
     if (activation === 'linear') return (input) => input;
@@ -72,7 +68,7 @@ function stepOf(layer: tfl.layers.Layer): Step | undefined {
   if (!fusedActivations.has(activation) && !separate) return undefined;
   return (input, calls) => {
     const kernel = dense.kernel?.read() as tf.Tensor;
-    if (input.shape.length !== 2 || input.shape[1] !== kernel.shape[0] || input.dtype !== 'float32') throw new UncompiledShape();
+    checkDenseInput(input, kernel.shape[0] as number);
     const bias = dense.bias?.read();
     // as tfjs-layers' Dense: relu and linear fused into the product with the bias, others after
     if (fusedActivations.has(activation))
@@ -93,9 +89,6 @@ function activate(kernelName: string, input: tf.TensorInfo, calls: KernelCalls):
     : calls.call(kernelName, { x: input });
 }
 
-/** Thrown inside a run when a dense layer's input is not the 2-D float32 one compiled; the run falls back to `model.apply`. */
-class UncompiledShape extends Error {}
-
 /**
  * Compiles `model` for inference on the current backend, or returns undefined where it cannot:
  * a backend other than wasm with Polytask's kernels registered (`selectBackend` registers them), more than one input, a layer used twice or
@@ -107,15 +100,8 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
   const backend = tf.backend() as unknown as Backend;
   if (tf.getBackend() !== 'wasm' || !nativeKernels(backend)) return undefined;
   // Polytask's kernels (they take the 2-D operands given here; tfjs's own product wants 3-D ones)
-  const kernels = new Map<string, KernelFunction>();
-  for (const name of ['_FusedMatMul', 'Add', 'Relu', 'Softmax']) {
-    const own = ownWasmKernel(name);
-    if (!own) return undefined;
-    kernels.set(name, own as KernelFunction);
-  }
-  const sigmoid = tf.getKernel('Sigmoid', 'wasm');
-  if (!sigmoid) return undefined;
-  kernels.set('Sigmoid', sigmoid.kernelFunc as unknown as KernelFunction);
+  const kernels = wasmKernels({ own: ['_FusedMatMul', 'Add', 'Relu', 'Softmax'], registered: ['Sigmoid'] });
+  if (!kernels) return undefined;
 
   // each output's chain of layers back to the input, shared prefixes computed once per run
   const steps = new Map<tfl.layers.Layer, Step>();
@@ -125,15 +111,12 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
     return step !== undefined;
   });
   if (!chains) return undefined;
-  const { inputLayer, sources, outputs } = chains;
+  const { inputLayer, sources, outputs, fits } = chains;
 
-  const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
   return {
     run(features) {
       // another backend now, or features the model does not take: model.apply (and its errors)
-      const fits =
-        features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
-      if (tf.backend() !== (backend as unknown) || !fits || features.dtype !== 'float32') return appliedOutputs(model, features);
+      if (tf.backend() !== (backend as unknown) || !fits(features)) return appliedOutputs(model, features);
       const created: tf.TensorInfo[] = [];
       const calls: KernelCalls = {
         call(name, inputs, attrs = {}) {
@@ -151,10 +134,7 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
         return value;
       };
       try {
-        return outputs.map((output) => {
-          const data = backend.readSync(computed(output).dataId);
-          return data instanceof Float32Array ? data : Float32Array.from(data);
-        });
+        return outputs.map((output) => readFloats(backend, computed(output)));
       } catch (error) {
         if (error instanceof UncompiledShape) return appliedOutputs(model, features);
         throw error;

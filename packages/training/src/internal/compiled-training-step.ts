@@ -12,8 +12,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { nativeKernelActive, ownWasmKernel, reluGradientKernelName } from '../wasm-training-kernels';
-import { layerChains } from './layer-chains';
+import { nativeKernelActive, reluGradientKernelName } from '../wasm-training-kernels';
+import {
+  activationOf,
+  checkDenseInput,
+  flattened,
+  flattensAsView,
+  type KernelFunction,
+  layerChains,
+  readFloats,
+  UncompiledShape,
+  wasmKernels,
+} from './layer-chains';
 
 /** A compiled step: the combined loss and the gradients of one batch. */
 export interface CompiledTrainingStep {
@@ -46,8 +56,6 @@ export interface CompiledTrainingStep {
 /** A head's activation. */
 export type HeadActivationName = 'softmax' | 'sigmoid' | 'linear';
 
-type KernelFunction = (parameters: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => tf.TensorInfo;
-
 /** What one step's layers share: kernel calls, the variables to differentiate and the gradients found. */
 interface StepContext {
   call(name: string, inputs: Record<string, tf.TensorInfo>, attrs?: tf.NamedAttrMap): tf.TensorInfo;
@@ -73,15 +81,6 @@ type LayerPass = (input: tf.TensorInfo, context: StepContext) => Forward;
 const view = (tensor: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({ dataId: tensor.dataId, dtype: tensor.dtype, shape });
 const noAttributes = {};
 
-function activationOf(layer: tfl.layers.Layer): string | undefined {
-  return (layer as unknown as { activation?: { getClassName(): string } }).activation?.getClassName();
-}
-
-/** 2-D float32 input of the width `columns`, or the step cannot run compiled. */
-function checkInput(input: tf.TensorInfo, columns: number): void {
-  if (input.shape.length !== 2 || input.shape[1] !== columns || input.dtype !== 'float32') throw new UncompiledShape();
-}
-
 /** The pass of one layer, or undefined when its kind (or configuration) is not compiled; `output`: the layer is a model output. */
 function passOf(layer: tfl.layers.Layer, output: boolean): LayerPass | undefined {
   const kind = layer.getClassName();
@@ -98,11 +97,7 @@ function passOf(layer: tfl.layers.Layer, output: boolean): LayerPass | undefined
       };
     };
   }
-  if (kind === 'Flatten' && (layer as unknown as { dataFormat?: string }).dataFormat !== 'channelsFirst')
-    return (input) => ({
-      output: view(input, [input.shape[0] as number, input.shape.slice(1).reduce((product, size) => product * size, 1)]),
-      backward: (gradient) => view(gradient, input.shape),
-    });
+  if (flattensAsView(layer)) return (input) => ({ output: flattened(input), backward: (gradient) => view(gradient, input.shape) });
   if (kind === 'Activation') {
     const activation = activationOf(layer);
     if (activation === 'linear') return (input) => ({ output: input, backward: (gradient) => gradient });
@@ -122,9 +117,7 @@ function passOf(layer: tfl.layers.Layer, output: boolean): LayerPass | undefined
   if (activation === 'linear') return linearDense(kernelOf, biasOf, true);
   if ((activation === 'softmax' || activation === 'sigmoid') && output) {
     const pass = linearDense(kernelOf, biasOf, false);
-    return (input, context) => {
-      return { ...pass(input, context), head: { activation, bias: biasOf() } };
-    };
+    return (input, context) => ({ ...pass(input, context), head: { activation, bias: biasOf() } });
   }
   return undefined;
 }
@@ -137,7 +130,7 @@ function reluDense(kernelOf: () => tf.Variable, biasOf: () => tf.Variable | unde
   return (input, context) => {
     const kernel = kernelOf();
     const bias = biasOf();
-    checkInput(input, kernel.shape[0] as number);
+    checkDenseInput(input, kernel.shape[0] as number);
     const product = context.call('BatchMatMul', { a: input, b: kernel }, { transposeA: false, transposeB: false });
     const biased = bias ? context.call('Add', { a: product, b: bias }) : product;
     const output = context.call('Relu', { x: biased });
@@ -165,7 +158,7 @@ function linearDense(kernelOf: () => tf.Variable, biasOf: () => tf.Variable | un
   return (input, context) => {
     const kernel = kernelOf();
     const bias = withBias ? biasOf() : undefined;
-    checkInput(input, kernel.shape[0] as number);
+    checkDenseInput(input, kernel.shape[0] as number);
     const [rows, inner] = input.shape as [number, number];
     const units = kernel.shape[1] as number;
     const a = view(input, [1, rows, inner]);
@@ -194,9 +187,6 @@ function linearDense(kernelOf: () => tf.Variable, biasOf: () => tf.Variable | un
   };
 }
 
-/** Thrown inside a step when a layer's input is not the 2-D float32 one compiled; the step falls back to the tape. */
-class UncompiledShape extends Error {}
-
 /**
  * Compiles `model`'s training step on the current backend, or returns undefined where it cannot:
  * a backend other than wasm with Polytask's kernels (and their relu gradient), more than one input,
@@ -207,17 +197,11 @@ class UncompiledShape extends Error {}
 export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingStep | undefined {
   const backend = tf.backend();
   if (tf.getBackend() !== 'wasm' || !nativeKernelActive(reluGradientKernelName)) return undefined;
-  const kernels = new Map<string, KernelFunction>();
-  for (const name of ['BatchMatMul', '_FusedMatMul', 'Sum', 'Relu', 'Softmax']) {
-    const own = ownWasmKernel(name);
-    if (!own) return undefined;
-    kernels.set(name, own as KernelFunction);
-  }
-  for (const name of ['Add', 'Multiply', 'Sigmoid', reluGradientKernelName]) {
-    const registered = tf.getKernel(name, 'wasm');
-    if (!registered) return undefined;
-    kernels.set(name, registered.kernelFunc as unknown as KernelFunction);
-  }
+  const kernels = wasmKernels({
+    own: ['BatchMatMul', '_FusedMatMul', 'Sum', 'Relu', 'Softmax'],
+    registered: ['Add', 'Multiply', 'Sigmoid', reluGradientKernelName],
+  });
+  if (!kernels) return undefined;
   const outputLayers = new Set((model.outputs as unknown as { sourceLayer: tfl.layers.Layer }[]).map((output) => output.sourceLayer));
   const passes = new Map<tfl.layers.Layer, LayerPass>();
   const chains = layerChains(model, (layer) => {
@@ -226,10 +210,9 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
     return pass !== undefined;
   });
   if (!chains) return undefined;
-  const { inputLayer, sources, outputs } = chains;
+  const { inputLayer, sources, outputs, fits } = chains;
   // an output is the end of its chain: no layer takes its input from it
   for (const source of sources.values()) if (outputLayers.has(source)) return undefined;
-  const expected = (model.inputs[0] as unknown as { shape: (number | null)[] }).shape;
   const modelWeights = new Set(model.weights.map((weight) => weight.read() as tf.Variable));
   const activations = outputs.map((layer): HeadActivationName => {
     const activation = activationOf(layer);
@@ -253,9 +236,7 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
       handOut(tensor: tf.TensorInfo): void;
     }) => { outputGradients: (tf.TensorInfo | undefined)[]; result: Result; cleanUp?: () => void },
   ): Result | undefined => {
-    const fits =
-      features.shape.length === expected.length && expected.every((size, axis) => size === null || size === features.shape[axis]);
-    if (tf.backend() !== backend || !fits || features.dtype !== 'float32') return undefined;
+    if (tf.backend() !== backend || !fits(features)) return undefined;
     const trainable = new Set(variables.filter((variable) => variable.trainable));
     const created: tf.TensorInfo[] = [];
     const retained: tf.Tensor[] = [];
@@ -298,6 +279,10 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
         handOut: (tensor) => handedOut.add(tensor.dataId),
       });
       cleanUp = middleStep.cleanUp;
+      // a layer's output gradient is needed where a weight being differentiated lies on its chain back to the input
+      const needed = new Map<tfl.layers.Layer, boolean>();
+      for (const [layer, source] of sources)
+        needed.set(layer, needed.get(source) === true || layer.weights.some((weight) => trainable.has(weight.read() as tf.Variable)));
       // backward, layers in reverse order; a layer's output gradient sums its consumers' in the tape's order
       const pending = new Map<tfl.layers.Layer, tf.TensorInfo>();
       outputs.forEach((layer, index) => {
@@ -308,8 +293,7 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
         const gradient = pending.get(layer);
         if (!gradient) continue;
         const source = sources.get(layer) as tfl.layers.Layer;
-        const wantInput = reachesWeights({ layer: source, sources, inputLayer, trainable });
-        const inputGradient = (forwards.get(layer) as Forward).backward(gradient, wantInput);
+        const inputGradient = (forwards.get(layer) as Forward).backward(gradient, needed.get(source) === true);
         if (!inputGradient) continue;
         const known = pending.get(source);
         pending.set(source, known ? context.call('Add', { a: known, b: inputGradient }) : inputGradient);
@@ -413,21 +397,4 @@ export function compileTrainingStep(model: tfl.LayersModel): CompiledTrainingSte
 interface WasmHeap {
   readSync(dataId: object): ArrayLike<number>;
   typedArrayFromHeap(tensor: tf.TensorInfo): Float32Array;
-}
-
-function readFloats(backend: WasmHeap, tensor: tf.TensorInfo): Float32Array {
-  const data = backend.readSync(tensor.dataId);
-  return data instanceof Float32Array ? data : Float32Array.from(data);
-}
-
-/** Whether `layer`'s chain back to the input holds a weight being differentiated, so its output's gradient is needed. */
-function reachesWeights(options: {
-  layer: tfl.layers.Layer;
-  sources: ReadonlyMap<tfl.layers.Layer, tfl.layers.Layer>;
-  inputLayer: tfl.layers.Layer;
-  trainable: ReadonlySet<tf.Variable>;
-}): boolean {
-  for (let current = options.layer; current !== options.inputLayer; current = options.sources.get(current) as tfl.layers.Layer)
-    if (current.weights.some((weight) => options.trainable.has(weight.read() as tf.Variable))) return true;
-  return false;
 }

@@ -147,50 +147,48 @@ export function combinedHeadGradients(options: {
   combiner: LossCombiner;
 }): { logitGradients: (Float32Array | undefined)[]; taskLosses: Map<string, number>; value: number; combinerGradients: tf.NamedTensorMap } {
   const { outputs, batch, set, exclude, forms, combiner } = options;
-  const perTask = new Map<string, { index: number; loss: number; logitGradient: Float32Array }>();
-  set.tasks.forEach((entry, taskIndex) => {
-    if (exclude.has(entry.task.name)) return;
+  // the tasks the batch trains, in the set's order
+  const heads = set.tasks.flatMap((entry, taskIndex) => {
+    if (exclude.has(entry.task.name)) return [];
     const rows = taskRows(batch, set, taskIndex);
-    if (!rows) return;
-    const { loss, logitGradient } = headLossGradient({
+    if (!rows) return [];
+    const head = headLossGradient({
       form: forms[taskIndex] as LossForm,
       kind: entry.task.kind,
       outputs: outputs[taskIndex] as Float32Array,
       ...rows,
     });
-    perTask.set(entry.task.name, { index: taskIndex, loss, logitGradient });
+    return [{ name: entry.task.name, taskIndex, ...head }];
   });
-  const names = [...perTask.keys()];
-  const scalars = names.map((name) => tf.scalar((perTask.get(name) as { loss: number }).loss));
+  const scalars = heads.map((head) => tf.scalar(head.loss));
   const variables = combiner.variables.filter((variable) => variable.trainable);
   const { value, grads } = tf
     .engine()
     .gradients(
-      () => combiner.combine(new Map(names.map((name, index) => [name, scalars[index] as tf.Scalar]))),
+      () => combiner.combine(new Map(heads.map((head, index) => [head.name, scalars[index] as tf.Scalar]))),
       [...scalars, ...variables],
       undefined,
       true,
     );
   const logitGradients: (Float32Array | undefined)[] = set.tasks.map(() => undefined);
-  names.forEach((name, index) => {
-    const { index: taskIndex, logitGradient } = perTask.get(name) as { index: number; logitGradient: Float32Array };
+  heads.forEach((head, index) => {
     // a loss the combination does not reach gives its head no gradient (as under the tape); a zero weight gives zeros
     const weight = grads[index];
     if (weight) {
       const factor = weight.dataSync()[0] as number;
-      logitGradients[taskIndex] = logitGradient.map((gradient) => gradient * factor);
+      logitGradients[head.taskIndex] = head.logitGradient.map((gradient) => gradient * factor);
     }
   });
   const combinerGradients: tf.NamedTensorMap = {};
   variables.forEach((variable, index) => {
-    const gradient = grads[names.length + index];
+    const gradient = grads[heads.length + index];
     if (gradient) combinerGradients[variable.name] = gradient;
   });
   const combined = value.dataSync()[0] as number;
-  tf.dispose([value, ...scalars, ...grads.slice(0, names.length).filter((gradient) => gradient !== undefined && gradient !== null)]);
+  tf.dispose([value, ...scalars, ...grads.slice(0, heads.length).filter((gradient) => gradient !== undefined && gradient !== null)]);
   return {
     logitGradients,
-    taskLosses: new Map(names.map((name) => [name, (perTask.get(name) as { loss: number }).loss])),
+    taskLosses: new Map(heads.map((head) => [head.name, head.loss])),
     value: combined,
     combinerGradients,
   };
