@@ -220,6 +220,47 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, float *scrat
       float *column = scratch + (long)q * 4;
       int k = 0;
       const int y_first = oy * stride_height - pad_top, x_first = ox * stride_width - pad_left;
+      if (in_channels == 1 && stride_width == 1 && q + 4 <= count && ox + 4 <= out_width && y_first >= 0 &&
+          y_first + (filter_height - 1) * dilation_height < height && x_first >= 0 &&
+          x_first + 3 + (filter_width - 1) * dilation_width < width) {
+        /* one channel, four neighbouring pixels inside the image: each tap's four values are one
+           vector (consecutive input columns), transposed 4 x 4 into the pixels' blocks */
+        const float *origin = x + ((long)n * height + y_first) * width + x_first;
+        int ky = 0, kx = 0;
+        for (int block = 0; block < patch_stride / 4; block++) {
+          v128_t taps[4];
+          for (int r = 0; r < 4; r++) {
+            if (4 * block + r < patch) {
+              taps[r] = wasm_v128_load(origin + (long)ky * dilation_height * width + (long)kx * dilation_width);
+              if (++kx == filter_width) {
+                kx = 0;
+                ky++;
+              }
+            } else {
+              taps[r] = wasm_f32x4_splat(0.0f);
+            }
+          }
+          const v128_t low01 = wasm_i32x4_shuffle(taps[0], taps[1], 0, 4, 1, 5);
+          const v128_t high01 = wasm_i32x4_shuffle(taps[0], taps[1], 2, 6, 3, 7);
+          const v128_t low23 = wasm_i32x4_shuffle(taps[2], taps[3], 0, 4, 1, 5);
+          const v128_t high23 = wasm_i32x4_shuffle(taps[2], taps[3], 2, 6, 3, 7);
+          float *target = column + (long)block * chunk * 4;
+          wasm_v128_store(target, wasm_i64x2_shuffle(low01, low23, 0, 2));
+          wasm_v128_store(target + 4, wasm_i64x2_shuffle(low01, low23, 1, 3));
+          wasm_v128_store(target + 8, wasm_i64x2_shuffle(high01, high23, 0, 2));
+          wasm_v128_store(target + 12, wasm_i64x2_shuffle(high01, high23, 1, 3));
+        }
+        q += 3;
+        ox += 3;
+        if (++ox == out_width) {
+          ox = 0;
+          if (++oy == out_height) {
+            oy = 0;
+            n++;
+          }
+        }
+        continue;
+      }
       if (y_first >= 0 && y_first + (filter_height - 1) * dilation_height < height && x_first >= 0 &&
           x_first + (filter_width - 1) * dilation_width < width) {
         /* every tap inside the image (most pixels): no bounds to check */
@@ -421,7 +462,8 @@ static inline float flush1(float value) { return value > -1.17549435e-38f && val
  * widths such as 512 floats (2 KiB) map every row to the same few L1 cache sets. Each output is
  * summed over k in order, as in matmul_tiles. Only the output columns [column_begin, column_end)
  * are computed (column_begin a multiple of 8), so threads can each take a share of the panels.
- * `scratch` holds 4 * ceil(rows / 4) * depth + 8 * depth floats.
+ * `scratch` holds 4 * ceil(rows / 4) * depth + 8 * depth floats. `packed_right`, when not null,
+ * holds the right operand already in panels (pack_right), and `right` is not read.
  */
 /* The left operand in 4-row blocks ([blocks][depth][4], zero rows past the end), subnormals as zero. */
 static void pack_left(float *packed_left, const float *left, int left_row_stride, int left_column_stride, int rows, int depth) {
@@ -444,36 +486,51 @@ static void pack_left(float *packed_left, const float *left, int left_row_stride
   }
 }
 
-/* Output columns [column_begin, column_end) of the product from the packed left operand, an 8-column panel at a time. */
+/* The right operand's 8 columns from n on as a panel ([depth][8], zero columns past the end), subnormals as zero. */
+static void pack_panel(float *panel, const float *right, int right_row_stride, int right_column_stride, int columns, int depth,
+                       int n) {
+  const int valid = columns - n < 8 ? columns - n : 8;
+  const float *source = right + (long)n * right_column_stride;
+  if (valid == 8 && right_column_stride == 1) {
+    for (int k = 0; k < depth; k++, source += right_row_stride) {
+      wasm_v128_store(panel + 8 * k, flush4(wasm_v128_load(source)));
+      wasm_v128_store(panel + 8 * k + 4, flush4(wasm_v128_load(source + 4)));
+    }
+  } else if (right_row_stride == 1) {
+    /* the right operand transposed: each panel column is a contiguous row of the source */
+    for (int j = 0; j < 8; j++) {
+      const float *line = source + (long)j * right_column_stride;
+      if (j < valid)
+        for (int k = 0; k < depth; k++) panel[8 * k + j] = flush1(line[k]);
+      else
+        for (int k = 0; k < depth; k++) panel[8 * k + j] = 0.0f;
+    }
+  } else {
+    for (int k = 0; k < depth; k++, source += right_row_stride)
+      for (int j = 0; j < 8; j++) panel[8 * k + j] = j < valid ? flush1(source[(long)j * right_column_stride]) : 0.0f;
+  }
+}
+
+/*
+ * Output columns [column_begin, column_end) of the product from the packed left operand, an
+ * 8-column panel at a time: each panel packed into `panel` first, or, when `packed_right` is not
+ * null, read from it (pack_right's layout: panel p at packed_right + p * depth * 8).
+ */
 static void matmul_panels(float *out, const float *packed_left, const float *right, int right_row_stride,
-                          int right_column_stride, const float *bias, int rows, int columns, int depth, int relu, float *panel,
-                          int column_begin, int column_end) {
+                          int right_column_stride, const float *packed_right, const float *bias, int rows, int columns,
+                          int depth, int relu, float *panel, int column_begin, int column_end) {
   const int blocks = (rows + 3) >> 2;
   if (column_end > columns) column_end = columns;
   for (int n = column_begin; n < column_end; n += 8) {
     const int valid = columns - n < 8 ? columns - n : 8;
-    const float *source = right + (long)n * right_column_stride;
-    if (valid == 8 && right_column_stride == 1) {
-      for (int k = 0; k < depth; k++, source += right_row_stride) {
-        wasm_v128_store(panel + 8 * k, flush4(wasm_v128_load(source)));
-        wasm_v128_store(panel + 8 * k + 4, flush4(wasm_v128_load(source + 4)));
-      }
-    } else if (right_row_stride == 1) {
-      /* the right operand transposed: each panel column is a contiguous row of the source */
-      for (int j = 0; j < 8; j++) {
-        const float *line = source + (long)j * right_column_stride;
-        if (j < valid)
-          for (int k = 0; k < depth; k++) panel[8 * k + j] = flush1(line[k]);
-        else
-          for (int k = 0; k < depth; k++) panel[8 * k + j] = 0.0f;
-      }
-    } else {
-      for (int k = 0; k < depth; k++, source += right_row_stride)
-        for (int j = 0; j < 8; j++) panel[8 * k + j] = j < valid ? flush1(source[(long)j * right_column_stride]) : 0.0f;
-    }
+    const float *b_panel = panel;
+    if (packed_right)
+      b_panel = packed_right + (long)(n >> 3) * depth * 8;
+    else
+      pack_panel(panel, right, right_row_stride, right_column_stride, columns, depth, n);
     for (int block = 0; block < blocks; block++) {
       const float *a = packed_left + (long)block * 4 * depth;
-      const float *b = panel;
+      const float *b = b_panel;
       v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
       for (int k = 0; k < depth; k++) {
         const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
@@ -500,14 +557,27 @@ static void matmul_panels(float *out, const float *packed_left, const float *rig
   }
 }
 
+/*
+ * The right operand of products to come, packed once into its 8-column panels
+ * ([ceil(columns / 8)][depth][8], zero columns past the end, subnormals as zero): a layer's weights
+ * for inference, where the same weights meet every batch. matmul and matmul_claimed read it
+ * through `packed_right` and compute the same sums as from the unpacked operand.
+ */
+EXPORT(pack_right)
+void pack_right(float *packed_right, const float *right, int right_row_stride, int right_column_stride, int columns,
+                int depth) {
+  for (int n = 0; n < columns; n += 8)
+    pack_panel(packed_right + (long)(n >> 3) * depth * 8, right, right_row_stride, right_column_stride, columns, depth, n);
+}
+
 EXPORT(matmul)
 void matmul(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
             int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth, int relu,
-            float *scratch, int column_begin, int column_end) {
+            float *scratch, int column_begin, int column_end, const float *packed_right) {
   float *packed_left = scratch, *panel = scratch + (long)((rows + 3) >> 2) * 4 * depth;
   pack_left(packed_left, left, left_row_stride, left_column_stride, rows, depth);
-  matmul_panels(out, packed_left, right, right_row_stride, right_column_stride, bias, rows, columns, depth, relu, panel,
-                column_begin, column_end);
+  matmul_panels(out, packed_left, right, right_row_stride, right_column_stride, packed_right, bias, rows, columns, depth,
+                relu, panel, column_begin, column_end);
 }
 
 /*
@@ -519,14 +589,14 @@ void matmul(float *out, const float *left, int left_row_stride, int left_column_
 EXPORT(matmul_claimed)
 void matmul_claimed(float *out, const float *left, int left_row_stride, int left_column_stride, const float *right,
                     int right_row_stride, int right_column_stride, const float *bias, int rows, int columns, int depth,
-                    int relu, float *scratch, int *counter, int group_columns) {
+                    int relu, float *scratch, int *counter, int group_columns, const float *packed_right) {
   float *packed_left = scratch, *panel = scratch + (long)((rows + 3) >> 2) * 4 * depth;
   pack_left(packed_left, left, left_row_stride, left_column_stride, rows, depth);
   for (;;) {
     const int begin = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED) * group_columns;
     if (begin >= columns) break;
-    matmul_panels(out, packed_left, right, right_row_stride, right_column_stride, bias, rows, columns, depth, relu, panel,
-                  begin, begin + group_columns);
+    matmul_panels(out, packed_left, right, right_row_stride, right_column_stride, packed_right, bias, rows, columns, depth,
+                  relu, panel, begin, begin + group_columns);
   }
 }
 

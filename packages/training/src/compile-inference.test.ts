@@ -60,6 +60,29 @@ describe('compileInference', () => {
     features.dispose();
   });
 
+  it('packs each weights tensor once, repacks new weights, and frees its packings when the weights change and on dispose', () => {
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const model = createMultiTaskDnn({ inputShape: [12], hiddenUnits: [16, 8], tasks, seed: 2 });
+    const dense = model.layers.filter((layer) => layer.getClassName() === 'Dense').length;
+    const features = tf.randomNormal([5, 12], 0, 1, 'float32', 8);
+    const before = backend.numDataIds();
+    const compiled = compileInference(model);
+    compiled?.run(features);
+    // one packing per dense layer, kept for the next batches
+    expect(backend.numDataIds()).toBe(before + dense);
+    compiled?.run(features);
+    expect(backend.numDataIds()).toBe(before + dense);
+    // new weights (new data): the old packings go after the run that used the new ones
+    model.setWeights(model.getWeights().map((weight) => tf.mul(weight, 2)));
+    const afterTraining = backend.numDataIds();
+    const outputs = compiled?.run(features) ?? [];
+    expect(backend.numDataIds()).toBe(afterTraining);
+    expect(outputs.map((output) => Array.from(output))).toEqual(applied(model, features).map((output) => Array.from(output)));
+    compiled?.dispose();
+    expect(backend.numDataIds()).toBe(afterTraining - dense);
+    features.dispose();
+  });
+
   it('leaves models it does not compile to model.apply: convolutions, batch norm, several inputs, a layer used twice', () => {
     expect(compileInference(createMultiTaskCnn({ inputShape: [8, 8], tasks, filters: [4], denseUnits: 4 }))).toBeUndefined();
     expect(compileInference(createMultiTaskDnn({ inputShape: [6], tasks, hiddenUnits: [5], batchNorm: true }))).toBeUndefined();

@@ -20,6 +20,7 @@ import {
   wasmKernels,
 } from './internal/layer-chains';
 import { nativeKernels } from './internal/native-kernels';
+import { packedProduct, packProductWeights } from './wasm-training-kernels';
 
 /** A model's forward pass compiled to kernel calls. */
 export interface CompiledInference {
@@ -28,6 +29,11 @@ export interface CompiledInference {
    * `model.outputs` order, as row-major float32 arrays; equal to `model.apply(features, { training: false })`.
    */
   run(features: tf.Tensor): Float32Array[];
+  /**
+   * Frees the weights it packed for the products (they are also freed when this object is garbage
+   * collected, and repacked when the model's weights change). Runs after it pack them again.
+   */
+  dispose(): void;
 }
 
 interface Backend {
@@ -40,6 +46,8 @@ type Step = (input: tf.TensorInfo, calls: KernelCalls) => tf.TensorInfo;
 
 interface KernelCalls {
   call(name: string, inputs: Record<string, tf.TensorInfo>, attrs?: tf.NamedAttrMap): tf.TensorInfo;
+  /** `input · weights` (+ bias, then relu when asked): `_FusedMatMul`'s result, from packed weights. */
+  product(input: tf.TensorInfo, weights: tf.TensorInfo, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo;
 }
 
 /** The activations tfjs-layers fuses into the product (`mapActivationToFusedKernel`) that we run. */
@@ -71,16 +79,11 @@ function stepOf(layer: tfl.layers.Layer): Step | undefined {
     checkDenseInput(input, kernel.shape[0] as number);
     const bias = dense.bias?.read();
     // as tfjs-layers' Dense: relu and linear fused into the product with the bias, others after
-    if (fusedActivations.has(activation))
-      return calls.call('_FusedMatMul', { a: input, b: kernel, ...(bias ? { bias } : {}) }, fusedAttributes(activation));
-    let output = calls.call('_FusedMatMul', { a: input, b: kernel }, fusedAttributes('linear'));
+    if (fusedActivations.has(activation)) return calls.product(input, kernel, bias, activation === 'relu');
+    let output = calls.product(input, kernel, undefined, false);
     if (bias) output = calls.call('Add', { a: output, b: bias });
     return activate(separate as string, output, calls);
   };
-}
-
-function fusedAttributes(activation: string): tf.NamedAttrMap {
-  return { transposeA: false, transposeB: false, activation, leakyreluAlpha: 0.2 };
 }
 
 function activate(kernelName: string, input: tf.TensorInfo, calls: KernelCalls): tf.TensorInfo {
@@ -112,15 +115,37 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
   });
   if (!chains) return undefined;
   const { inputLayer, sources, outputs, fits } = chains;
-
-  return {
+  // each weights tensor packed once into the product's panels (not for every batch), by data:
+  // a layer's new weights have new data, and packings no run used are freed after each run
+  const packings = new Map<object, tf.TensorInfo>();
+  const freePackings = (keep: ReadonlySet<object>) => {
+    for (const [dataId, packed] of packings)
+      if (!keep.has(dataId)) {
+        backend.disposeData(packed.dataId);
+        packings.delete(dataId);
+      }
+  };
+  const compiled: CompiledInference = {
     run(features) {
       // another backend now, or features the model does not take: model.apply (and its errors)
       if (tf.backend() !== (backend as unknown) || !fits(features)) return appliedOutputs(model, features);
       const created: tf.TensorInfo[] = [];
+      const used = new Set<object>();
       const calls: KernelCalls = {
         call(name, inputs, attrs = {}) {
           const result = (kernels.get(name) as KernelFunction)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
+          created.push(result);
+          return result;
+        },
+        product(input, weights, bias, relu) {
+          let packed = packings.get(weights.dataId);
+          if (!packed) {
+            packed = packProductWeights(backend, weights);
+            if (!packed) return calls.call('_FusedMatMul', { a: input, b: weights, ...(bias ? { bias } : {}) }, fusedAttributes(relu));
+            packings.set(weights.dataId, packed);
+          }
+          used.add(weights.dataId);
+          const result = packedProduct({ backend, input, weights, packed, bias, relu });
           created.push(result);
           return result;
         },
@@ -140,10 +165,25 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
         throw error;
       } finally {
         for (const tensor of created) backend.disposeData(tensor.dataId);
+        freePackings(used);
       }
     },
+    dispose() {
+      freePackings(new Set());
+    },
   };
+  packingsOnCollect.register(compiled, { backend, free: () => freePackings(new Set()) });
+  return compiled;
 }
+
+function fusedAttributes(relu: boolean): tf.NamedAttrMap {
+  return { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear', leakyreluAlpha: 0.2 };
+}
+
+/** Frees a compiled model's packed weights when it is garbage collected, if its backend is still the one in use. */
+const packingsOnCollect = new FinalizationRegistry<{ backend: Backend; free: () => void }>(({ backend, free }) => {
+  if ((tf.findBackend('wasm') as unknown) === backend) free();
+});
 
 /** `model.apply(features, { training: false })`'s outputs as float32 arrays: the uncompiled path. */
 export function appliedOutputs(model: tfl.LayersModel, features: tf.Tensor): Float32Array[] {

@@ -2,8 +2,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { createMultiTaskDnn } from '@polytask/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { compileInference } from './compile-inference';
 import { nativeThreadPool } from './internal/native-thread-pool';
 import { wasmThreadsDirectory } from './internal/wasm-threads';
 import { selectBackend } from './select-backend';
@@ -76,6 +78,29 @@ describe('selectBackend with wasm threads', () => {
     });
   });
 
+  it('runs compiled inference with packed weights split over the threads, bit for bit as model.apply', async () => {
+    await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
+    // 33 × 131 × 150 and 33 × 150 × 140: past the split threshold, both products shared by panels
+    const model = createMultiTaskDnn({
+      inputShape: [131],
+      hiddenUnits: [150, 140],
+      tasks: [{ name: 'task', kind: 'multi-class', outputSize: 5 }],
+      seed: 4,
+    });
+    model.setWeights(model.getWeights().map((weight, index) => tf.randomNormal(weight.shape, 0, 0.3, 'float32', index)));
+    const features = tf.randomNormal([33, 131], 0, 1, 'float32', 11);
+    const compiled = compileInference(model);
+    const outputs = compiled?.run(features) ?? [];
+    const reference = tf.tidy(() => {
+      const applied = model.apply(features, { training: false }) as tf.Tensor | tf.Tensor[];
+      return (Array.isArray(applied) ? applied : [applied]).map((output) => output.dataSync());
+    });
+    expect(outputs).toHaveLength(1);
+    expect(outputs.map((output) => Array.from(output))).toEqual(reference.map((output) => Array.from(output)));
+    compiled?.dispose();
+    features.dispose();
+  });
+
   it('splits the fused Adam step of a large variable over the threads, every element as the formula gives it', async () => {
     await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
     expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
@@ -145,18 +170,34 @@ describe('selectBackend with wasm threads', () => {
     expect(mismatches).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
-  it('reports a share that fails on a worker and stays usable', async () => {
+  it('reports a share that fails, on a worker or here, and stays usable', async () => {
     await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
     const pool = nativeThreadPool(tf.backend());
     if (!pool) throw new Error('no native thread pool');
     const beyondMemory = 2 ** 32 - 64;
-    // the worker's share transposes from outside the memory: a trap, reported here
-    expect(() =>
-      pool.run('transpose_batched', [
-        [0, 0, 0, 0, 0],
-        [beyondMemory, beyondMemory, 1, 64, 64],
-      ]),
-    ).toThrow(/failed on a worker thread/);
+    // shares transposing from outside the memory trap; whichever thread claimed one, the call throws
+    const valid = [0, 0, 0, 0, 0];
+    const trapping = [beyondMemory, beyondMemory, 1, 64, 64];
+    for (const shares of [
+      [valid, trapping],
+      [trapping, valid],
+      [valid, valid, valid, trapping, valid, valid],
+      [trapping, trapping, trapping],
+    ])
+      for (let round = 0; round < 5; round++) expect(() => pool.run('transpose_batched', shares)).toThrow();
+    // shares the workers claim are all run: 64 single-row transposes fill the output
+    const rows = 64;
+    const input = tf.reshape(tf.range(0, rows * 3, 1, 'float32'), [rows, 1, 3]);
+    const output = tf.zeros([rows, 3, 1]);
+    const backend = tf.backend();
+    const offset = (tensor: tf.Tensor) =>
+      (backend as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } }).dataIdMap.get(tensor.dataId).memoryOffset;
+    pool.run(
+      'transpose_batched',
+      Array.from({ length: rows }, (_, row) => [offset(input) + 12 * row, offset(output) + 12 * row, 1, 1, 3]),
+    );
+    expect(Array.from(output.dataSync())).toEqual(Array.from(input.dataSync()));
+    tf.dispose([input, output]);
     const x = tf.randomUniform([2, 6, 5, 4], -1, 1, 'float32', 5) as tf.Tensor4D;
     const filter = tf.randomUniform([3, 3, 4, 8], -1, 1, 'float32', 6) as tf.Tensor4D;
     expect(Number.isFinite(tf.sum(tf.conv2d(x, filter, 1, 'same')).dataSync()[0])).toBe(true);

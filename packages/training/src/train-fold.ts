@@ -374,18 +374,22 @@ async function evaluate(
   const sampler = createBatchSampler({ set, batchSize, strategy: 'per-dataset', seed: 0 });
   // dense models skip the engine's per-operation bookkeeping; same kernels, same outputs
   const compiled = compileInference(model);
-  for await (const batch of iterateBatches({ set, sampler })) {
-    const probabilities = tf.tidy(() => {
-      const features = tf.tensor(batch.features, [...batch.featureShape]);
-      return compiled ? compiled.run(features) : appliedOutputs(model, features);
-    });
-    // windows of one recording (metadata.sourceId) are evaluated together: mean of their probabilities
-    const keys = Array.from(batch.indices, (index) => {
-      const place = set.locate(index);
-      const sourceId = (set.datasets[place.dataset] as (typeof set.datasets)[number]).metadataOf(place.index).sourceId;
-      return sourceId === undefined ? `${place.dataset}:#${place.index}` : `${place.dataset}:${sourceId}`;
-    });
-    collector.add(batch, probabilities as unknown as Float32Array[], keys);
+  try {
+    for await (const batch of iterateBatches({ set, sampler })) {
+      const probabilities = tf.tidy(() => {
+        const features = tf.tensor(batch.features, [...batch.featureShape]);
+        return compiled ? compiled.run(features) : appliedOutputs(model, features);
+      });
+      // windows of one recording (metadata.sourceId) are evaluated together: mean of their probabilities
+      const keys = Array.from(batch.indices, (index) => {
+        const place = set.locate(index);
+        const sourceId = (set.datasets[place.dataset] as (typeof set.datasets)[number]).metadataOf(place.index).sourceId;
+        return sourceId === undefined ? `${place.dataset}:#${place.index}` : `${place.dataset}:${sourceId}`;
+      });
+      collector.add(batch, probabilities as unknown as Float32Array[], keys);
+    }
+  } finally {
+    compiled?.dispose();
   }
   const tasks = collector.metrics(true);
   return { fold, epoch, split, loss: tasks.reduce((sum, task) => sum + (task.loss ?? 0), 0), tasks };

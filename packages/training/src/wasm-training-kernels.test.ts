@@ -20,12 +20,15 @@ describe('wasm training kernels against the cpu backend', () => {
     [[3, 11, 9, 4], [2, 2, 4, 5], 2, 'valid'],
     // one input channel (a spectrogram)
     [[2, 9, 7, 1], [3, 3, 1, 8], 1, 'same'],
-  ] as const)('conv2d gradients for x %j, filter %j, stride %i, %s padding', async (xShape, filterShape, stride, padding) => {
+    // one channel, rows wide enough for runs of four pixels inside the image, taps in 2 blocks
+    [[2, 12, 21, 1], [3, 5, 1, 4], [2, 1], 'valid'],
+    [[1, 6, 19, 1], [2, 2, 1, 9], 1, 'same'],
+  ] as const)('conv2d gradients for x %j, filter %j, stride %j, %s padding', async (xShape, filterShape, stride, padding) => {
     await expectSameAsCpu(() => {
       const x = random([...xShape], 1);
       const filter = random([...filterShape], 2);
       const gradients = tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
-        tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, stride, padding))),
+        tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, stride as number | [number, number], padding))),
       )([x, filter]);
       return gradients;
     });

@@ -42,7 +42,7 @@ import {
   type WasmBackendInternals,
   withScratch,
 } from './internal/native-kernels';
-import { nativeThreadPool } from './internal/native-thread-pool';
+import { maximumShares, nativeThreadPool } from './internal/native-thread-pool';
 
 type KernelFunction = (parameters: {
   inputs: tf.NamedTensorInfoMap;
@@ -451,6 +451,7 @@ export function registerWasmTrainingKernels(): void {
       name: 'max_pool',
       total: info.batchSize,
       scratchBytes: 0,
+      sharesPerThread: 4,
       share: ({ begin, end }) => [offsetOf(backend, x), offsetOf(backend, output), ...poolGeometry(info), begin, end],
     });
     return output;
@@ -704,6 +705,8 @@ function winogradConvolution(options: {
     name: 'conv2d_winograd',
     total: tiles,
     scratchBytes,
+    // tiles are independent: cut finer, so a worker that starts late takes fewer
+    sharesPerThread: 2,
     share: ({ begin, end, scratch }) => [
       offsetOf(backend, x),
       offsetOf(backend, filter),
@@ -747,12 +750,15 @@ function inShares(options: {
   const { native, backend, name, total, large, share } = options;
   const run = native[name] as (...values: number[]) => void;
   if (!large || !nativeThreadPool(backend)) run(...share(0, total));
-  else runInShares({ native, backend, name, total, scratchBytes: 0, share: ({ begin, end }) => share(begin, end) });
+  else runInShares({ native, backend, name, total, scratchBytes: 0, sharesPerThread: 4, share: ({ begin, end }) => share(begin, end) });
 }
 
 /**
- * Runs a native kernel over [0, total) in one share per thread of the backend's native pool
- * (one share without a pool), each share with `scratchBytes` of its own scratch memory.
+ * Runs a native kernel over [0, total) in `sharesPerThread` shares per thread of the backend's
+ * native pool (one share without a pool), each share with `scratchBytes` of its own scratch
+ * memory; the threads claim shares as they go, so several per thread even out a thread that
+ * starts late. More than one per thread only where a share's result does not depend on how
+ * [0, total) was cut (each output element computed within one share, in the same order).
  */
 function runInShares(options: {
   native: NativeKernels;
@@ -760,13 +766,14 @@ function runInShares(options: {
   name: keyof NativeKernels;
   total: number;
   scratchBytes: number;
+  sharesPerThread?: number;
   share: (range: { begin: number; end: number; scratch: number; index: number }) => number[];
   /** Runs after every share, while the scratch memory is still allocated. */
   after?: () => void;
 }): void {
   const { native, backend, name, total, scratchBytes, share, after } = options;
   const pool = nativeThreadPool(backend);
-  const count = pool ? Math.max(1, Math.min(pool.threads, total)) : 1;
+  const count = pool ? Math.max(1, Math.min(pool.threads * (options.sharesPerThread ?? 1), total, maximumShares)) : 1;
   withScratch(backend, Math.max(scratchBytes, 4) * count, (scratch) => {
     const shares = Array.from({ length: count }, (_, index) =>
       share({
@@ -801,8 +808,10 @@ function outerShape(a: tf.TensorInfo, b: tf.TensorInfo): number[] {
  * `a · b`, `aᵀ · b` or `a · bᵀ` (then bias and relu) with the native kernel, which packs both
  * operands into scratch memory and reads transposed ones in place: no transposes, no XNNPACK set-up.
  */
-function nativeProduct(options: ProductOperands & { transposeA: boolean; transposeB: boolean }): tf.TensorInfo {
-  const { native, backend, a, b, bias, relu, transposeA, transposeB } = options;
+function nativeProduct(
+  options: ProductOperands & { transposeA: boolean; transposeB: boolean; packedRight?: tf.TensorInfo },
+): tf.TensorInfo {
+  const { native, backend, a, b, bias, relu, transposeA, transposeB, packedRight } = options;
   const [rows, depth] = (transposeA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)]) as [number, number];
   const columns = (transposeB ? b.shape.at(-2) : b.shape.at(-1)) as number;
   const internals = backend as WasmBackendInternals;
@@ -823,6 +832,7 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
     depth,
     relu ? 1 : 0,
   ];
+  const packed = packedRight ? offsetOf(backend, packedRight) : 0;
   // large products are shared by the native threads: each packs the left operand and claims groups
   // of two 8-column panels until none are left, so a thread that wakes late takes fewer
   const pool = rows * columns * depth >= 1 << 19 && columns > 16 ? nativeThreadPool(backend) : undefined;
@@ -835,11 +845,52 @@ function nativeProduct(options: ProductOperands & { transposeA: boolean; transpo
         name: 'matmul_claimed',
         total: pool.threads,
         scratchBytes,
-        share: ({ scratch }) => [...operands, scratch, counter, 16],
+        share: ({ scratch }) => [...operands, scratch, counter, 16, packed],
       });
     });
-  else runInShares({ native, backend, name: 'matmul', total: 1, scratchBytes, share: ({ scratch }) => [...operands, scratch, 0, columns] });
+  else
+    runInShares({
+      native,
+      backend,
+      name: 'matmul',
+      total: 1,
+      scratchBytes,
+      share: ({ scratch }) => [...operands, scratch, 0, columns, packed],
+    });
   return output;
+}
+
+/**
+ * A dense layer's weights (`[depth, columns]`, float32) packed into the native product's 8-column
+ * panels, for products with many batches (inference), or undefined without the native kernels.
+ * The caller disposes the result (`backend.disposeData`).
+ */
+export function packProductWeights(backend: unknown, weights: tf.TensorInfo): tf.TensorInfo | undefined {
+  const native = nativeKernels(backend);
+  if (!native || weights.dtype !== 'float32' || weights.shape.length !== 2) return undefined;
+  const [depth, columns] = weights.shape as [number, number];
+  const packed = (backend as WasmBackendInternals).makeOutput([Math.ceil(columns / 8) * 8 * depth], 'float32');
+  if (depth * columns > 0) native.pack_right(offsetOf(backend, packed), offsetOf(backend, weights), columns, 1, columns, depth);
+  return packed;
+}
+
+/**
+ * `input · weights` (then bias and relu) with `packed` (packProductWeights of `weights`) as the
+ * right operand: the same sums as `_FusedMatMul` on these operands, without packing the weights
+ * again for every batch.
+ */
+export function packedProduct(options: {
+  backend: unknown;
+  input: tf.TensorInfo;
+  weights: tf.TensorInfo;
+  packed: tf.TensorInfo;
+  bias: tf.TensorInfo | undefined;
+  relu: boolean;
+}): tf.TensorInfo {
+  const { backend, input, weights, packed, bias, relu } = options;
+  const native = nativeKernels(backend);
+  if (!native) throw new Error('packedProduct needs the native kernels');
+  return nativeProduct({ native, backend, a: input, b: weights, bias, relu, transposeA: false, transposeB: false, packedRight: packed });
 }
 
 /**
@@ -1091,6 +1142,7 @@ function adamUpdate(parameters: Parameters<KernelFunction>[0]): tf.TensorInfo[] 
     name: 'adam_update',
     total: split ? Math.ceil(size / 4) : 1,
     scratchBytes: 0,
+    sharesPerThread: 2,
     share: ({ begin, end }) => {
       const [first, last] = split ? [4 * begin, Math.min(size, 4 * end)] : [0, size];
       return [

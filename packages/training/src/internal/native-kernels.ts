@@ -48,6 +48,7 @@ export interface NativeKernels {
   conv2d_filter_grad(...parameters: number[]): void;
   matmul(...parameters: number[]): void;
   matmul_claimed(...parameters: number[]): void;
+  pack_right(packedRight: number, right: number, rowStride: number, columnStride: number, columns: number, depth: number): void;
   relu(input: number, output: number, size: number): void;
   binary_blocks(
     operation: number,
