@@ -600,6 +600,143 @@ void matmul_claimed(float *out, const float *left, int left_row_stride, int left
   }
 }
 
+/*
+ * A stride-1, dilation-1 NHWC convolution of a one-channel input (a spectrogram CNN's first layer):
+ *   out[n][oy][ox][o] = sum over ky, then kx, of x[n][oy + ky - pad_top][ox + kx - pad_left] * filter[ky][kx][o]
+ * over the taps inside the image (as the cpu backend sums), plus bias[o] when bias is not null, then
+ * max(0, .) when relu is set. Four neighbouring output pixels of a row at a time: each tap's input
+ * values are splatted from memory against 8 (then 4) output channels of the filter, the dense
+ * product's register tile; the last channels and pixels whose taps leave the image on the left or
+ * right one at a time. Only output rows [row_begin, row_end) (counted across the batch) are
+ * computed, so threads can share one convolution.
+ */
+/* MULTIPLY_ADD on one value (the vector instruction's lane 0: the same rounding as the vector lanes) */
+static inline float multiply_add1(float a, float b, float c) {
+  return wasm_f32x4_extract_lane(MULTIPLY_ADD(wasm_f32x4_splat(a), wasm_f32x4_splat(b), wasm_f32x4_splat(c)), 0);
+}
+
+static inline void single_channel_pixels(const float *x, const float *filter, const float *bias, float *out, int height,
+                                         int width, int out_channels, int filter_height, int filter_width, int y_first,
+                                         int x_first, int count, int relu) {
+  /* `count` (1 to 4) pixels from input column x_first on; taps outside the image skipped per pixel */
+  int o = 0;
+  for (; o + 4 <= out_channels; o += 4) {
+    for (int p = 0; p < count; p++) {
+      v128_t total = wasm_f32x4_splat(0.0f);
+      for (int ky = 0; ky < filter_height; ky++) {
+        const int y = y_first + ky;
+        if (y < 0 || y >= height) continue;
+        for (int kx = 0; kx < filter_width; kx++) {
+          const int column = x_first + p + kx;
+          if (column < 0 || column >= width) continue;
+          total = MULTIPLY_ADD(wasm_v128_load32_splat(x + (long)y * width + column),
+                               wasm_v128_load(filter + (long)(ky * filter_width + kx) * out_channels + o), total);
+        }
+      }
+      finish(out + (long)p * out_channels + o, total, bias ? bias + o : 0, relu, 0);
+    }
+  }
+  for (; o < out_channels; o++) {
+    for (int p = 0; p < count; p++) {
+      float total = 0.0f;
+      for (int ky = 0; ky < filter_height; ky++) {
+        const int y = y_first + ky;
+        if (y < 0 || y >= height) continue;
+        for (int kx = 0; kx < filter_width; kx++) {
+          const int column = x_first + p + kx;
+          if (column < 0 || column >= width) continue;
+          total = multiply_add1(x[(long)y * width + column], filter[(long)(ky * filter_width + kx) * out_channels + o], total);
+        }
+      }
+      finish1(out + (long)p * out_channels + o, total, bias, o, relu, 0);
+    }
+  }
+}
+
+EXPORT(conv2d_single_channel)
+void conv2d_single_channel(const float *x, const float *filter, const float *bias, float *out, int height, int width,
+                           int out_height, int out_width, int out_channels, int filter_height, int filter_width,
+                           int pad_top, int pad_left, int relu, int row_begin, int row_end) {
+  for (int row = row_begin; row < row_end; row++) {
+    const int n = row / out_height, oy = row % out_height;
+    const float *image = x + (long)n * height * width;
+    float *line = out + (long)row * out_width * out_channels;
+    const int y_first = oy - pad_top;
+    int ky_begin = 0, ky_end = filter_height;
+    if (y_first < 0) ky_begin = -y_first;
+    if (y_first + ky_end > height) ky_end = height - y_first;
+    int ox = 0;
+    while (ox < out_width) {
+      const int x_first = ox - pad_left;
+      if (ox + 4 > out_width || x_first < 0 || x_first + 3 + filter_width - 1 >= width) {
+        single_channel_pixels(image, filter, bias, line + (long)ox * out_channels, height, width, out_channels, filter_height,
+                              filter_width, y_first, x_first, 1, relu);
+        ox++;
+        continue;
+      }
+      /* four pixels whose taps are inside the image left and right (rows outside are skipped) */
+      float *target = line + (long)ox * out_channels;
+      int o = 0;
+      for (; o + 8 <= out_channels; o += 8) {
+        v128_t s00 = wasm_f32x4_splat(0.0f), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (int ky = ky_begin; ky < ky_end; ky++) {
+          const float *a = image + (long)(y_first + ky) * width + x_first;
+          const float *b = filter + (long)ky * filter_width * out_channels + o;
+          for (int kx = 0; kx < filter_width; kx++, a++, b += out_channels) {
+            const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+            const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
+            const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
+            s00 = MULTIPLY_ADD(a0, b0, s00);
+            s01 = MULTIPLY_ADD(a0, b1, s01);
+            s10 = MULTIPLY_ADD(a1, b0, s10);
+            s11 = MULTIPLY_ADD(a1, b1, s11);
+            s20 = MULTIPLY_ADD(a2, b0, s20);
+            s21 = MULTIPLY_ADD(a2, b1, s21);
+            s30 = MULTIPLY_ADD(a3, b0, s30);
+            s31 = MULTIPLY_ADD(a3, b1, s31);
+          }
+        }
+        finish_row(target + o, s00, s01, bias, o, 8, relu, 0);
+        finish_row(target + out_channels + o, s10, s11, bias, o, 8, relu, 0);
+        finish_row(target + 2 * out_channels + o, s20, s21, bias, o, 8, relu, 0);
+        finish_row(target + 3 * out_channels + o, s30, s31, bias, o, 8, relu, 0);
+      }
+      for (; o + 4 <= out_channels; o += 4) {
+        v128_t s0 = wasm_f32x4_splat(0.0f), s1 = s0, s2 = s0, s3 = s0;
+        for (int ky = ky_begin; ky < ky_end; ky++) {
+          const float *a = image + (long)(y_first + ky) * width + x_first;
+          const float *b = filter + (long)ky * filter_width * out_channels + o;
+          for (int kx = 0; kx < filter_width; kx++, a++, b += out_channels) {
+            const v128_t b0 = wasm_v128_load(b);
+            s0 = MULTIPLY_ADD(wasm_v128_load32_splat(a), b0, s0);
+            s1 = MULTIPLY_ADD(wasm_v128_load32_splat(a + 1), b0, s1);
+            s2 = MULTIPLY_ADD(wasm_v128_load32_splat(a + 2), b0, s2);
+            s3 = MULTIPLY_ADD(wasm_v128_load32_splat(a + 3), b0, s3);
+          }
+        }
+        const float *bias_o = bias ? bias + o : 0;
+        finish(target + o, s0, bias_o, relu, 0);
+        finish(target + out_channels + o, s1, bias_o, relu, 0);
+        finish(target + 2 * out_channels + o, s2, bias_o, relu, 0);
+        finish(target + 3 * out_channels + o, s3, bias_o, relu, 0);
+      }
+      if (o < out_channels) {
+        /* the last channels (fewer than 4), pixel by pixel */
+        for (int p = 0; p < 4; p++)
+          for (int channel = o; channel < out_channels; channel++) {
+            float total = 0.0f;
+            for (int ky = ky_begin; ky < ky_end; ky++)
+              for (int kx = 0; kx < filter_width; kx++)
+                total = multiply_add1(image[(long)(y_first + ky) * width + x_first + p + kx],
+                                       filter[(long)(ky * filter_width + kx) * out_channels + channel], total);
+            finish1(target + (long)p * out_channels + channel, total, bias, channel, relu, 0);
+          }
+      }
+      ox += 4;
+    }
+  }
+}
+
 /* Element-wise operations: 0 add, 1 subtract, 2 multiply, 3 divide. */
 static inline v128_t apply4(int operation, v128_t a, v128_t b) {
   switch (operation) {

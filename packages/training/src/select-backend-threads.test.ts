@@ -48,7 +48,7 @@ describe('selectBackend with wasm threads', () => {
     expect(workerSource).toContain('WasmBackendModuleThreadedSimd(Module)');
   });
 
-  it('splits native convolutions, max pooling and filter gradients over the threads, with the same results as the cpu backend', async () => {
+  it('splits native convolutions (one input channel too), max pooling and filter gradients over the threads, with the same results as the cpu backend', async () => {
     await selectBackend({ preference: 'wasm', threads: 2, log: () => {} });
     expect(nativeThreadPool(tf.backend())?.threads).toBe(2);
     await expectSameAsCpu(() => {
@@ -57,7 +57,17 @@ describe('selectBackend with wasm threads', () => {
       const loss = (input: tf.Tensor, weights: tf.Tensor) =>
         tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, 1, 'same')));
       const withNaN = tf.concat([x, tf.fill([1, 9, 7, 8], Number.NaN)]) as tf.Tensor4D;
-      return [tf.conv2d(x, filter, 1, 'same'), tf.maxPool(withNaN, 2, 2, 'same'), ...tf.grads(loss)([x, filter])];
+      // one input channel: the direct kernel, shared by output rows
+      const spectrogram = tf.randomUniform([3, 9, 14, 1], -1, 1, 'float32', 12) as tf.Tensor4D;
+      const bands = tf.randomUniform([3, 3, 1, 12], -1, 1, 'float32', 13) as tf.Tensor4D;
+      const bias = tf.randomUniform([12], -1, 1, 'float32', 14);
+      return [
+        tf.conv2d(x, filter, 1, 'same'),
+        tf.maxPool(withNaN, 2, 2, 'same'),
+        ...tf.grads(loss)([x, filter]),
+        tf.fused.conv2d({ x: spectrogram, filter: bands, bias, strides: 1, pad: 'same', activation: 'relu' }),
+        ...tf.grads(loss)([spectrogram, bands]),
+      ];
     });
   });
 

@@ -231,6 +231,34 @@ describe('wasm training kernels against the cpu backend', () => {
     },
   );
 
+  it.each([
+    // channels in 8- and 4-wide tiles and one at a time; runs of four pixels and single ones at the edges
+    [[2, 9, 13, 1], [3, 3, 1, 16], 'same'],
+    [[1, 7, 11, 1], [3, 3, 1, 13], 'same'],
+    [[2, 8, 10, 1], [2, 5, 1, 6], 'valid'],
+    [[1, 6, 3, 1], [5, 3, 1, 3], 'same'],
+    [[3, 5, 17, 1], [1, 1, 1, 9], 'valid'],
+  ] as const)(
+    'convolutions of one channel for x %j, filter %j, %s padding, plain and fused with bias and relu, with NaN',
+    async (shape, filterShape, padding) => {
+      await expectSameAsCpu(() => {
+        // a NaN in the first image spreads to the outputs whose taps cover it, and nowhere else
+        const x = tf.tidy(() => {
+          const values = random([...shape], 31).arraySync() as number[][][][];
+          (values[0] as number[][][])[Math.floor(shape[1] / 2)]?.splice(1, 1, [Number.NaN]);
+          return tf.tensor4d(values);
+        });
+        const filter = random([...filterShape], 32);
+        const bias = random([filterShape[3]], 33);
+        return [
+          tf.conv2d(x, filter as tf.Tensor4D, 1, padding),
+          tf.fused.conv2d({ x, filter: filter as tf.Tensor4D, bias, strides: 1, pad: padding, activation: 'relu' }),
+          tf.fused.conv2d({ x, filter: filter as tf.Tensor4D, bias, strides: 1, pad: padding }),
+        ];
+      });
+    },
+  );
+
   it('filter gradients with channel counts off the 4- and 8-wide tiles', async () => {
     await expectSameAsCpu(() =>
       tf.grad((filter: tf.Tensor) =>

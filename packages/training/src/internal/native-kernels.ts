@@ -64,6 +64,7 @@ export interface NativeKernels {
   relu_grad(dy: number, x: number, dx: number, size: number): void;
   step(input: number, output: number, size: number, alpha: number): void;
   conv2d_winograd(...parameters: number[]): void;
+  conv2d_single_channel(...parameters: number[]): void;
   batch_norm(...parameters: number[]): void;
   centred_product_sum(dy: number, x: number, mean: number, output: number, rows: number, channels: number): void;
 }
