@@ -21,6 +21,22 @@
 #define MULTIPLY_ADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
 #endif
 
+/*
+ * One depth step of the 4 x 8 register tile: accumulators s00 .. s31 (row, half) of the enclosing
+ * scope += the 4 rows' values a0 .. a3 (splatted) times the 8 columns b0 (0-3) and b1 (4-7).
+ */
+#define TILE_4X8_STEP(a0, a1, a2, a3, b0, b1) \
+  do {                                        \
+    s00 = MULTIPLY_ADD(a0, b0, s00);          \
+    s01 = MULTIPLY_ADD(a0, b1, s01);          \
+    s10 = MULTIPLY_ADD(a1, b0, s10);          \
+    s11 = MULTIPLY_ADD(a1, b1, s11);          \
+    s20 = MULTIPLY_ADD(a2, b0, s20);          \
+    s21 = MULTIPLY_ADD(a2, b1, s21);          \
+    s30 = MULTIPLY_ADD(a3, b0, s30);          \
+    s31 = MULTIPLY_ADD(a3, b1, s31);          \
+  } while (0)
+
 /* out[b][c][r] = in[b][r][c] for each of `batch` row-major [rows, cols] matrices. */
 EXPORT(transpose_batched)
 void transpose_batched(const float *in, float *out, int batch, int rows, int cols) {
@@ -347,14 +363,7 @@ static void matmul_tiles(float *out, const float *left, int left_row_stride, int
         const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
         const v128_t a0 = wasm_v128_load32_splat(l0 + at), a1 = wasm_v128_load32_splat(l1 + at);
         const v128_t a2 = wasm_v128_load32_splat(l2 + at), a3 = wasm_v128_load32_splat(l3 + at);
-        s00 = MULTIPLY_ADD(a0, b0, s00);
-        s01 = MULTIPLY_ADD(a0, b1, s01);
-        s10 = MULTIPLY_ADD(a1, b0, s10);
-        s11 = MULTIPLY_ADD(a1, b1, s11);
-        s20 = MULTIPLY_ADD(a2, b0, s20);
-        s21 = MULTIPLY_ADD(a2, b1, s21);
-        s30 = MULTIPLY_ADD(a3, b0, s30);
-        s31 = MULTIPLY_ADD(a3, b1, s31);
+        TILE_4X8_STEP(a0, a1, a2, a3, b0, b1);
         b += columns;
         at += left_column_stride;
       }
@@ -536,14 +545,7 @@ static void matmul_panels(float *out, const float *packed_left, const float *rig
         const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
         const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
         const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
-        s00 = MULTIPLY_ADD(a0, b0, s00);
-        s01 = MULTIPLY_ADD(a0, b1, s01);
-        s10 = MULTIPLY_ADD(a1, b0, s10);
-        s11 = MULTIPLY_ADD(a1, b1, s11);
-        s20 = MULTIPLY_ADD(a2, b0, s20);
-        s21 = MULTIPLY_ADD(a2, b1, s21);
-        s30 = MULTIPLY_ADD(a3, b0, s30);
-        s31 = MULTIPLY_ADD(a3, b1, s31);
+        TILE_4X8_STEP(a0, a1, a2, a3, b0, b1);
         a += 4;
         b += 8;
       }
@@ -686,14 +688,7 @@ void conv2d_single_channel(const float *x, const float *filter, const float *bia
             const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
             const v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
             const v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
-            s00 = MULTIPLY_ADD(a0, b0, s00);
-            s01 = MULTIPLY_ADD(a0, b1, s01);
-            s10 = MULTIPLY_ADD(a1, b0, s10);
-            s11 = MULTIPLY_ADD(a1, b1, s11);
-            s20 = MULTIPLY_ADD(a2, b0, s20);
-            s21 = MULTIPLY_ADD(a2, b1, s21);
-            s30 = MULTIPLY_ADD(a3, b0, s30);
-            s31 = MULTIPLY_ADD(a3, b1, s31);
+            TILE_4X8_STEP(a0, a1, a2, a3, b0, b1);
           }
         }
         finish_row(target + o, s00, s01, bias, o, 8, relu, 0);
