@@ -31,7 +31,7 @@ export interface CompiledInference {
   run(features: tf.Tensor): Float32Array[];
   /**
    * Frees the weights it packed for the products (they are also freed when this object is garbage
-   * collected, and repacked when the model's weights change). Runs after it pack them again.
+   * collected, and repacked when the model's weights change); a run after `dispose` packs them again.
    */
   dispose(): void;
 }
