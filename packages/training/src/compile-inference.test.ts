@@ -83,6 +83,21 @@ describe('compileInference', () => {
     features.dispose();
   });
 
+  it('packs weights by data and shape: two layers whose kernels share data in different shapes', () => {
+    const model = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [6], units: 4, useBias: false }), tfl.layers.dense({ units: 6, useBias: false })],
+    });
+    const base = tf.randomNormal([24], 0, 1, 'float32', 1);
+    // a reshape shares its data: one weights buffer in two shapes
+    (model.layers[0] as tfl.layers.Layer).setWeights([tf.reshape(base, [6, 4])]);
+    (model.layers[1] as tfl.layers.Layer).setWeights([tf.reshape(base, [4, 6])]);
+    const features = tf.randomNormal([3, 6], 0, 1, 'float32', 2);
+    const compiled = compileInference(model);
+    expect(Array.from((compiled?.run(features) ?? [])[0] ?? [])).toEqual(Array.from(applied(model, features)[0] as Float32Array));
+    compiled?.dispose();
+    tf.dispose([base, features]);
+  });
+
   it('leaves models it does not compile to model.apply: convolutions, batch norm, several inputs, a layer used twice', () => {
     expect(compileInference(createMultiTaskCnn({ inputShape: [8, 8], tasks, filters: [4], denseUnits: 4 }))).toBeUndefined();
     expect(compileInference(createMultiTaskDnn({ inputShape: [6], tasks, hiddenUnits: [5], batchNorm: true }))).toBeUndefined();

@@ -115,14 +115,25 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
   });
   if (!chains) return undefined;
   const { inputLayer, sources, outputs, fits } = chains;
-  // each weights tensor packed once into the product's panels (not for every batch), by data:
-  // a layer's new weights have new data, and packings no run used are freed after each run
-  const packings = new Map<object, tf.TensorInfo>();
-  const freePackings = (keep: ReadonlySet<object>) => {
-    for (const [dataId, packed] of packings)
-      if (!keep.has(dataId)) {
+  // each weights tensor packed once into the product's panels (not for every batch), by data and
+  // shape (a reshape shares its data): a layer's new weights have new data, and packings no run
+  // used are freed after each run
+  const packings = new Map<string, tf.TensorInfo>();
+  const dataNumbers = new WeakMap<object, number>();
+  let nextDataNumber = 0;
+  const keyOf = (weights: tf.TensorInfo) => {
+    let number = dataNumbers.get(weights.dataId);
+    if (number === undefined) {
+      number = nextDataNumber++;
+      dataNumbers.set(weights.dataId, number);
+    }
+    return `${number}:${weights.shape.join('x')}`;
+  };
+  const freePackings = (keep: ReadonlySet<string>) => {
+    for (const [key, packed] of packings)
+      if (!keep.has(key)) {
         backend.disposeData(packed.dataId);
-        packings.delete(dataId);
+        packings.delete(key);
       }
   };
   const compiled: CompiledInference = {
@@ -130,7 +141,7 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
       // another backend now, or features the model does not take: model.apply (and its errors)
       if (tf.backend() !== (backend as unknown) || !fits(features)) return appliedOutputs(model, features);
       const created: tf.TensorInfo[] = [];
-      const used = new Set<object>();
+      const used = new Set<string>();
       const calls: KernelCalls = {
         call(name, inputs, attrs = {}) {
           const result = (kernels.get(name) as KernelFunction)({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs });
@@ -138,13 +149,14 @@ export function compileInference(model: tfl.LayersModel): CompiledInference | un
           return result;
         },
         product(input, weights, bias, relu) {
-          let packed = packings.get(weights.dataId);
+          const key = keyOf(weights);
+          let packed = packings.get(key);
           if (!packed) {
             packed = packProductWeights(backend, weights);
             if (!packed) return calls.call('_FusedMatMul', { a: input, b: weights, ...(bias ? { bias } : {}) }, fusedAttributes(relu));
-            packings.set(weights.dataId, packed);
+            packings.set(key, packed);
           }
-          used.add(weights.dataId);
+          used.add(key);
           const result = packedProduct({ backend, input, weights, packed, bias, relu });
           created.push(result);
           return result;

@@ -259,6 +259,31 @@ describe('wasm training kernels against the cpu backend', () => {
     },
   );
 
+  it('adds a bias that broadcasts (one value for every column or channel) after the fused product or convolution, as the cpu backend', async () => {
+    await expectSameAsCpu(() => {
+      const bias = tf.tensor1d([0.7]);
+      const scalarBias = tf.scalar(-0.4);
+      const a = random([3, 5], 40);
+      const b = random([5, 9], 41);
+      const x = random([2, 6, 7, 1], 42) as tf.Tensor4D;
+      const channels = random([2, 6, 7, 4], 43) as tf.Tensor4D;
+      return [
+        tf.fused.matMul({ a, b, bias }),
+        tf.fused.matMul({ a, b, bias: scalarBias, activation: 'relu' }),
+        tf.fused.matMul({ a, b: tf.transpose(b), bias, transposeB: true, activation: 'relu' }),
+        tf.fused.conv2d({ x, filter: random([3, 3, 1, 4], 44) as tf.Tensor4D, bias, strides: 1, pad: 'same' }),
+        tf.fused.conv2d({
+          x: channels,
+          filter: random([3, 3, 4, 8], 45) as tf.Tensor4D,
+          bias,
+          strides: 1,
+          pad: 'same',
+          activation: 'relu',
+        }),
+      ];
+    });
+  });
+
   it('filter gradients with channel counts off the 4- and 8-wide tiles', async () => {
     await expectSameAsCpu(() =>
       tf.grad((filter: tf.Tensor) =>

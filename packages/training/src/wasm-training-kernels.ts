@@ -304,16 +304,22 @@ export function registerWasmTrainingKernels(): void {
         (activation === 'linear' || activation === 'relu') &&
         [a, b].every((tensor) => tensor.shape.slice(0, -2).every((size) => size === 1))
       ) {
-        return nativeProduct({
+        const columns = attrs.transposeB ? b.shape.at(-2) : b.shape.at(-1);
+        // the kernel adds bias[n] to column n; a bias that broadcasts otherwise (one value for
+        // every column) is added after the product, as tfjs's cpu backend does (its wasm kernel
+        // would read past such a bias)
+        const ownBias = fused && bias && !(bias.shape.length === 1 && bias.shape[0] === columns) ? bias : undefined;
+        const product = nativeProduct({
           native,
           backend: parameters.backend,
           a,
           b,
-          bias: fused ? bias : undefined,
-          relu: activation === 'relu',
+          bias: fused && !ownBias ? bias : undefined,
+          relu: activation === 'relu' && !ownBias,
           transposeA: !!attrs.transposeA,
           transposeB: !!attrs.transposeB,
         });
+        return ownBias ? addBiasThenActivate(parameters.backend, product, ownBias, activation === 'relu') : product;
       }
       if (!attrs.transposeA && !attrs.transposeB) return original(parameters);
       const temporary: tf.TensorInfo[] = [];
@@ -396,7 +402,6 @@ export function registerWasmTrainingKernels(): void {
         !x ||
         !filter ||
         preluActivationWeights ||
-        (bias && bias.shape.length !== 1) ||
         (activation !== 'linear' && activation !== 'relu') ||
         attrs.dataFormat === 'NCHW' ||
         !isOne(attrs.strides) ||
@@ -405,6 +410,16 @@ export function registerWasmTrainingKernels(): void {
         return stock(parameters);
       const info = convolutionInfo(x.shape, filter.shape, attrs);
       const { backend } = parameters;
+      // the kernels add bias[o] to channel o; a bias that broadcasts otherwise (one value for every
+      // channel) is added after the convolution, as tfjs's cpu backend does (its wasm kernel refuses it)
+      if (bias && !(bias.shape.length === 1 && bias.shape[0] === info.outChannels)) {
+        const plain = (tf.getKernel('Conv2D', 'wasm') as tf.KernelConfig).kernelFunc({
+          inputs: { x, filter } as unknown as tf.NamedTensorInfoMap,
+          backend: backend as tf.KernelBackend,
+          attrs: { ...parameters.attrs, activation: 'linear' },
+        }) as tf.TensorInfo;
+        return addBiasThenActivate(backend, plain, bias, activation === 'relu');
+      }
       // one input channel (a spectrogram): 1.8x XNNPACK's convolution alone at one thread, shared by rows over the native pool
       if (info.inChannels === 1 && x.dtype === 'float32' && filter.dtype === 'float32')
         return singleChannelConvolution({ native, backend, x, filter, bias, info, relu: activation === 'relu' });
@@ -722,6 +737,25 @@ function singleChannelConvolution(options: {
     ],
   });
   return output;
+}
+
+/**
+ * `output + bias` (broadcast, with the registered `Add`), then relu when asked; frees `output`.
+ * For biases the fused kernels cannot take (one value for every column or channel).
+ */
+function addBiasThenActivate(backend: unknown, output: tf.TensorInfo, bias: tf.TensorInfo, relu: boolean): tf.TensorInfo {
+  const run = (name: string, inputs: Record<string, tf.TensorInfo>) =>
+    (tf.getKernel(name, 'wasm') as tf.KernelConfig).kernelFunc({
+      inputs: inputs as unknown as tf.NamedTensorInfoMap,
+      backend: backend as tf.KernelBackend,
+      attrs: {},
+    }) as tf.TensorInfo;
+  const biased = run('Add', { a: output, b: bias });
+  (backend as DataBackend).disposeData(output.dataId);
+  if (!relu) return biased;
+  const activated = run('Relu', { x: biased });
+  (backend as DataBackend).disposeData(biased.dataId);
+  return activated;
 }
 
 /** A 3 × 3, stride-1 NHWC convolution (plus bias and relu) with the native Winograd kernel. */
