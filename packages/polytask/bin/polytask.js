@@ -19,9 +19,23 @@ if (!process.execArgv.includes('--single-threaded-gc') && !process.env.POLYTASK_
       env: { ...process.env, POLYTASK_LAUNCHER_PID: String(process.pid) },
     },
   );
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  const forwarded = new Set();
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+    process.on(signal, () => {
+      forwarded.add(signal);
+      child.kill(signal);
+    });
   child.on('exit', (code, signal) => {
     process.exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 2) : 1);
+    // a trainer stopped from outside (kill -9, the system's out-of-memory killer) says nothing itself
+    if (signal && !forwarded.has(signal)) {
+      const training = ['run', 'resume'].includes(process.argv[2] ?? '');
+      const cause = signal === 'SIGKILL' ? ' (killed from outside, or by the system when memory ran out)' : '';
+      const next = training
+        ? "; what it finished is saved: `polytask resume <run folder>` continues the run (its folder is under the config's runsDirectory)"
+        : '';
+      process.stderr.write(`polytask: the process was stopped by ${signal}${cause}${next}\n`);
+    }
   });
 } else {
   // launched by the branch above: a launcher that dies while this process starts ends it at once

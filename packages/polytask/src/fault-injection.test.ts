@@ -142,8 +142,9 @@ describe('kill -9 at a commit point, then resume: identical to the uninterrupted
   ])('%s', async (_, pattern) => {
     const { file, runs } = experiment(`kill-${pattern.replace(/[^a-z0-9]+/gi, '-')}`);
     const killed = await finish(['run', file], killAtRename(pattern));
-    // the launcher reports its trainer's SIGKILL as 128 + 9
+    // the launcher reports its trainer's SIGKILL as 128 + 9, and says how to go on
     expect(killed.code, killed.output).toBe(137);
+    expect(killed.output).toMatch(/stopped by SIGKILL .*polytask resume <run folder>/);
     expect(runFingerprint(await completeRun(file, runs))).toEqual(reference);
   });
 });
