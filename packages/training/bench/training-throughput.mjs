@@ -176,7 +176,7 @@ function runReferenceOnce(reference, model, threads, blasThreads) {
   // is several times slower than OpenBLAS and would make the comparison unfair
   const systemBlas = blas?.split(',').find((library) => /^(openblas|blas)[^/]*\/libblas/.test(library));
   const version = systemBlas ? `${torchVersion} (${systemBlas.split('/')[0]})` : torchVersion;
-  if (blas?.split(',').some((library) => library.startsWith('blas/')))
+  if (systemBlas?.startsWith('blas/'))
     return {
       error: `${reference.python}: PyTorch ${torchVersion} uses the reference BLAS (${blas}); install OpenBLAS (apt-get install libopenblas0-pthread) for a fair comparison`,
     };

@@ -612,17 +612,16 @@ void matmul_claimed(float *out, const float *left, int left_row_stride, int left
  * right one at a time. Only output rows [row_begin, row_end) (counted across the batch) are
  * computed, so threads can share one convolution.
  */
-/* MULTIPLY_ADD on one value (the vector instruction's lane 0: the same rounding as the vector lanes) */
-static inline float multiply_add1(float a, float b, float c) {
-  return wasm_f32x4_extract_lane(MULTIPLY_ADD(wasm_f32x4_splat(a), wasm_f32x4_splat(b), wasm_f32x4_splat(c)), 0);
-}
-
-static inline void single_channel_pixels(const float *x, const float *filter, const float *bias, float *out, int height,
-                                         int width, int out_channels, int filter_height, int filter_width, int y_first,
-                                         int x_first, int count, int relu) {
-  /* `count` (1 to 4) pixels from input column x_first on; taps outside the image skipped per pixel */
-  int o = 0;
-  for (; o + 4 <= out_channels; o += 4) {
+/*
+ * Output channels from channel_begin on of `count` (1 to 4) pixels from input column x_first on,
+ * taps outside the image skipped pixel by pixel: 4 channels at a time, then one (its filter value
+ * splatted, lane 0 stored: the same rounding as the vector lanes).
+ */
+static void single_channel_pixels(const float *x, const float *filter, const float *bias, float *out, int height, int width,
+                                  int out_channels, int filter_height, int filter_width, int y_first, int x_first, int count,
+                                  int relu, int channel_begin) {
+  for (int o = channel_begin; o < out_channels;) {
+    const int wide = out_channels - o >= 4;
     for (int p = 0; p < count; p++) {
       v128_t total = wasm_f32x4_splat(0.0f);
       for (int ky = 0; ky < filter_height; ky++) {
@@ -631,27 +630,17 @@ static inline void single_channel_pixels(const float *x, const float *filter, co
         for (int kx = 0; kx < filter_width; kx++) {
           const int column = x_first + p + kx;
           if (column < 0 || column >= width) continue;
+          const float *weights = filter + (long)(ky * filter_width + kx) * out_channels + o;
           total = MULTIPLY_ADD(wasm_v128_load32_splat(x + (long)y * width + column),
-                               wasm_v128_load(filter + (long)(ky * filter_width + kx) * out_channels + o), total);
+                               wide ? wasm_v128_load(weights) : wasm_v128_load32_splat(weights), total);
         }
       }
-      finish(out + (long)p * out_channels + o, total, bias ? bias + o : 0, relu, 0);
+      if (wide)
+        finish(out + (long)p * out_channels + o, total, bias ? bias + o : 0, relu, 0);
+      else
+        finish1(out + (long)p * out_channels + o, wasm_f32x4_extract_lane(total, 0), bias, o, relu, 0);
     }
-  }
-  for (; o < out_channels; o++) {
-    for (int p = 0; p < count; p++) {
-      float total = 0.0f;
-      for (int ky = 0; ky < filter_height; ky++) {
-        const int y = y_first + ky;
-        if (y < 0 || y >= height) continue;
-        for (int kx = 0; kx < filter_width; kx++) {
-          const int column = x_first + p + kx;
-          if (column < 0 || column >= width) continue;
-          total = multiply_add1(x[(long)y * width + column], filter[(long)(ky * filter_width + kx) * out_channels + o], total);
-        }
-      }
-      finish1(out + (long)p * out_channels + o, total, bias, o, relu, 0);
-    }
+    o += wide ? 4 : 1;
   }
 }
 
@@ -672,7 +661,7 @@ void conv2d_single_channel(const float *x, const float *filter, const float *bia
       const int x_first = ox - pad_left;
       if (ox + 4 > out_width || x_first < 0 || x_first + 3 + filter_width - 1 >= width) {
         single_channel_pixels(image, filter, bias, line + (long)ox * out_channels, height, width, out_channels, filter_height,
-                              filter_width, y_first, x_first, 1, relu);
+                              filter_width, y_first, x_first, 1, relu, 0);
         ox++;
         continue;
       }
@@ -715,18 +704,10 @@ void conv2d_single_channel(const float *x, const float *filter, const float *bia
         finish(target + 2 * out_channels + o, s2, bias_o, relu, 0);
         finish(target + 3 * out_channels + o, s3, bias_o, relu, 0);
       }
-      if (o < out_channels) {
-        /* the last channels (fewer than 4), pixel by pixel */
-        for (int p = 0; p < 4; p++)
-          for (int channel = o; channel < out_channels; channel++) {
-            float total = 0.0f;
-            for (int ky = ky_begin; ky < ky_end; ky++)
-              for (int kx = 0; kx < filter_width; kx++)
-                total = multiply_add1(image[(long)(y_first + ky) * width + x_first + p + kx],
-                                       filter[(long)(ky * filter_width + kx) * out_channels + channel], total);
-            finish1(target + (long)p * out_channels + channel, total, bias, channel, relu, 0);
-          }
-      }
+      /* the last channels (fewer than 4), pixel by pixel */
+      if (o < out_channels)
+        single_channel_pixels(image, filter, bias, target, height, width, out_channels, filter_height, filter_width, y_first,
+                              x_first, 4, relu, o);
       ox += 4;
     }
   }

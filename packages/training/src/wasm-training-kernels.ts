@@ -413,9 +413,9 @@ export function registerWasmTrainingKernels(): void {
       // the kernels add bias[o] to channel o; a bias that broadcasts otherwise (one value for every
       // channel) is added after the convolution, as tfjs's cpu backend does (its wasm kernel refuses it)
       if (bias && !(bias.shape.length === 1 && bias.shape[0] === info.outChannels)) {
-        const plain = (tf.getKernel('Conv2D', 'wasm') as tf.KernelConfig).kernelFunc({
+        const plain = kernel('Conv2D')({
           inputs: { x, filter } as unknown as tf.NamedTensorInfoMap,
-          backend: backend as tf.KernelBackend,
+          backend,
           attrs: { ...parameters.attrs, activation: 'linear' },
         }) as tf.TensorInfo;
         return addBiasThenActivate(backend, plain, bias, activation === 'relu');
@@ -740,16 +740,12 @@ function singleChannelConvolution(options: {
 }
 
 /**
- * `output + bias` (broadcast, with the registered `Add`), then relu when asked; frees `output`.
+ * `output + bias` (broadcast, with the registered `Add`), then the registered `Relu` when asked; frees `output`.
  * For biases the fused kernels cannot take (one value for every column or channel).
  */
 function addBiasThenActivate(backend: unknown, output: tf.TensorInfo, bias: tf.TensorInfo, relu: boolean): tf.TensorInfo {
   const run = (name: string, inputs: Record<string, tf.TensorInfo>) =>
-    (tf.getKernel(name, 'wasm') as tf.KernelConfig).kernelFunc({
-      inputs: inputs as unknown as tf.NamedTensorInfoMap,
-      backend: backend as tf.KernelBackend,
-      attrs: {},
-    }) as tf.TensorInfo;
+    kernel(name)({ inputs: inputs as unknown as tf.NamedTensorInfoMap, backend, attrs: {} }) as tf.TensorInfo;
   const biased = run('Add', { a: output, b: bias });
   (backend as DataBackend).disposeData(output.dataId);
   if (!relu) return biased;
